@@ -1,0 +1,244 @@
+"""Consumers of another service's events.
+
+Kafka is the fast path; the upstream's EventLog.ReadEvents is the truth. Every event is applied
+in a MongoDB transaction together with its tracking record (upstream, notification id), so a
+redelivered event has no second effect, whichever path brings it first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import grpc
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from lmp.common.v1 import events_pb2, events_pb2_grpc
+from pydantic import ValidationError
+from pymongo import ASCENDING, AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from lmp_kit.envelope import Envelope
+from lmp_kit.metrics import (
+    CONSUMER_APPLIED,
+    CONSUMER_DUPLICATES,
+    CONSUMER_LAG,
+    CONSUMER_POSITION,
+    PROJECTION_STALENESS,
+)
+from lmp_kit.settings import topic_of
+
+log = logging.getLogger(__name__)
+
+TRACKING = "_tracking"
+POSITIONS = "_positions"
+READ_LIMIT = 500
+
+Document = dict[str, Any]
+
+
+class Projection(Protocol):
+    """Turns upstream events into read-model documents, inside the caller's transaction."""
+
+    event_types: frozenset[str]
+    collections: tuple[str, ...]
+
+    async def apply(
+        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> None: ...
+
+
+class TrackedConsumer:
+    def __init__(  # noqa: PLR0913  # the consumer's collaborators, each named
+        self,
+        *,
+        upstream: str,
+        projections: Sequence[Projection],
+        client: AsyncMongoClient[Document],
+        database: str,
+        upstream_target: str,
+        token: Callable[[], str],
+    ) -> None:
+        self.upstream = upstream
+        self.projections = projections
+        self.client = client
+        self.db: AsyncDatabase[Document] = client[database]
+        self.upstream_target = upstream_target
+        self.token = token
+        self.event_types = frozenset().union(*(p.event_types for p in projections))
+        self.head = 0
+        self.reconcile_now = asyncio.Event()
+
+    async def prepare(self) -> None:
+        await self.db[TRACKING].create_index([("upstream", ASCENDING), ("nid", ASCENDING)])
+
+    async def position(self) -> int:
+        found = await self.db[POSITIONS].find_one({"_id": self.upstream})
+        return int(found["position"]) if found else 0
+
+    async def apply_batch(self, envelopes: Sequence[Envelope], path: str) -> int:
+        relevant = {e.notification_id: e for e in envelopes if e.event_type in self.event_types}
+        if envelopes:
+            self.head = max(self.head, *(e.notification_id for e in envelopes))
+        if not relevant:
+            return 0
+        async with self.client.start_session() as session:
+            applied = await session.with_transaction(
+                lambda s: self._apply_in_transaction(list(relevant.values()), s)
+            )
+        skipped = len(relevant) - len(applied)
+        if skipped:
+            CONSUMER_DUPLICATES.labels(upstream=self.upstream).inc(skipped)
+        if applied:
+            CONSUMER_APPLIED.labels(upstream=self.upstream, path=path).inc(len(applied))
+            newest = max(e.occurred_at for e in applied)
+            PROJECTION_STALENESS.labels(upstream=self.upstream).set(
+                max(0.0, (datetime.now(UTC) - newest).total_seconds())
+            )
+        return len(applied)
+
+    async def _apply_in_transaction(
+        self, envelopes: list[Envelope], session: AsyncClientSession
+    ) -> list[Envelope]:
+        found = await self.db[POSITIONS].find_one({"_id": self.upstream}, session=session)
+        watermark = int(found["position"]) if found else 0
+        ids = {self._tracking_id(e): e for e in envelopes if e.notification_id > watermark}
+        if not ids:
+            return []
+        seen = {
+            doc["_id"]
+            async for doc in self.db[TRACKING].find(
+                {"_id": {"$in": list(ids)}}, {"_id": 1}, session=session
+            )
+        }
+        fresh = sorted(
+            (e for key, e in ids.items() if key not in seen), key=lambda e: e.notification_id
+        )
+        if not fresh:
+            return []
+        await self.db[TRACKING].insert_many(
+            [
+                {
+                    "_id": self._tracking_id(e),
+                    "upstream": self.upstream,
+                    "nid": e.notification_id,
+                    "event_id": str(e.event_id),
+                }
+                for e in fresh
+            ],
+            session=session,
+        )
+        for envelope in fresh:
+            for projection in self.projections:
+                if envelope.event_type in projection.event_types:
+                    await projection.apply(envelope, self.db, session)
+        return fresh
+
+    def _tracking_id(self, envelope: Envelope) -> str:
+        return f"{self.upstream}:{envelope.notification_id}"
+
+    async def catch_up(self) -> int:
+        """Apply everything in the upstream log after our position, then move the position."""
+        total = 0
+        async with grpc.aio.insecure_channel(self.upstream_target) as channel:
+            stub = events_pb2_grpc.EventLogStub(channel)
+            while True:
+                after = await self.position()
+                response = await stub.ReadEvents(
+                    events_pb2.ReadEventsRequest(after=after, limit=READ_LIMIT),
+                    metadata=(("authorization", f"Bearer {self.token()}"),),
+                    timeout=30,
+                )
+                envelopes = [Envelope.from_proto(e) for e in response.events]
+                total += await self.apply_batch(envelopes, path="catch-up")
+                await self._advance(response.next_after)
+                self.head = max(self.head, response.max_notification_id)
+                if len(envelopes) < READ_LIMIT:
+                    break
+        position = await self.position()
+        CONSUMER_POSITION.labels(upstream=self.upstream).set(position)
+        CONSUMER_LAG.labels(upstream=self.upstream).set(max(0, self.head - position))
+        return total
+
+    async def _advance(self, position: int) -> None:
+        await self.db[POSITIONS].update_one(
+            {"_id": self.upstream}, {"$max": {"position": position}}, upsert=True
+        )
+        await self.db[TRACKING].delete_many({"upstream": self.upstream, "nid": {"$lte": position}})
+
+    async def reconcile_forever(self, stopping: asyncio.Event, interval_s: float) -> None:
+        """Catch up at start, then periodically: whatever Kafka lost is found here."""
+        while not stopping.is_set():
+            started = time.monotonic()
+            try:
+                caught = await self.catch_up()
+            except grpc.aio.AioRpcError as error:
+                log.warning(
+                    "cannot read %s's event log: %s %s",
+                    self.upstream,
+                    error.code().name,
+                    error.details(),
+                )
+            else:
+                if caught:
+                    log.info(
+                        "applied %d %s events from its event log that Kafka had not delivered",
+                        caught,
+                        self.upstream,
+                    )
+            remaining = max(0.0, interval_s - (time.monotonic() - started))
+            self.reconcile_now.clear()
+            waits = {
+                asyncio.ensure_future(stopping.wait()),
+                asyncio.ensure_future(self.reconcile_now.wait()),
+            }
+            _, pending = await asyncio.wait(
+                waits, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in pending:
+                waiter.cancel()
+
+    def subscribe(self, broker: KafkaBroker, group_id: str, session_timeout_ms: int) -> None:
+        subscriber = broker.subscriber(
+            topic_of(self.upstream),
+            group_id=group_id,
+            auto_offset_reset="earliest",
+            batch=True,
+            max_records=READ_LIMIT,
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=max(100, session_timeout_ms // 4),
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+        )
+
+        async def handle(bodies: list[Any]) -> None:
+            await self.apply_batch(self._decode(bodies), path="kafka")
+
+        subscriber(handle)
+
+    def _decode(self, bodies: list[Any]) -> list[Envelope]:
+        envelopes = []
+        for body in bodies:
+            try:
+                if isinstance(body, bytes | str):
+                    envelopes.append(Envelope.model_validate_json(body))
+                else:
+                    envelopes.append(Envelope.model_validate(body))
+            except ValidationError as error:
+                log.warning(
+                    "skipping a message on %s that is not an event envelope: %s",
+                    topic_of(self.upstream),
+                    error.errors()[0]["msg"],
+                )
+        return envelopes
+
+    async def reset(self) -> None:
+        for projection in self.projections:
+            for collection in projection.collections:
+                await self.db.drop_collection(collection)
+        await self.db[TRACKING].delete_many({"upstream": self.upstream})
+        await self.db[POSITIONS].delete_one({"_id": self.upstream})

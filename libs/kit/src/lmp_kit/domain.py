@@ -1,0 +1,68 @@
+"""Base aggregate and application: every event carries its city and the trace that caused it."""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Recording
+
+from lmp_kit.errors import InvalidArgumentError
+from lmp_kit.logs import current_traceparent
+from lmp_kit.metrics import EVENTS_RECORDED
+
+CITY_ID = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
+
+
+def check_city_id(city_id: str) -> str:
+    if not CITY_ID.fullmatch(city_id):
+        msg = (
+            f"city_id {city_id!r} is not a city slug: use 2-63 lowercase latin letters, "
+            "digits or '-', starting with a letter (e.g. 'sarov')"
+        )
+        raise InvalidArgumentError(msg)
+    return city_id
+
+
+def event_type_of(topic: str) -> str:
+    return topic.rpartition(":")[2]
+
+
+class CityAggregate(Aggregate):
+    city_id: str
+
+    class Event(Aggregate.Event):
+        city_id: str
+        traceparent: str
+
+    class Created(Event, Aggregate.Created):
+        pass
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:  # noqa: ANN401  # library signature
+        kwargs.setdefault("city_id", self.city_id)
+        kwargs.setdefault("traceparent", current_traceparent.get())
+        super().trigger_event(event_class, **kwargs)
+
+    @classmethod
+    def _create(cls, event_class: Any, *, id: UUID | None = None, **kwargs: Any) -> Any:  # noqa: A002, ANN401  # library signature
+        kwargs.setdefault("traceparent", current_traceparent.get())
+        return super()._create(event_class, id=id, **kwargs)
+
+
+class ServiceApplication(Application[UUID]):
+    """Counts what it records and wakes the relay as soon as something is saved."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env=env)
+        self.recorded = threading.Condition()
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        super()._notify(recordings)
+        for recording in recordings:
+            EVENTS_RECORDED.labels(event_type=type(recording.domain_event).__qualname__).inc()
+        with self.recorded:
+            self.recorded.notify_all()

@@ -1,0 +1,46 @@
+"""The metrics every service exports, defined once."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+GRPC_REQUESTS = Counter("lmp_grpc_requests_total", "gRPC requests handled", ["method", "code"])
+GRPC_LATENCY = Histogram(
+    "lmp_grpc_request_duration_seconds",
+    "gRPC request latency",
+    ["method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+EVENTS_RECORDED = Counter(
+    "lmp_events_recorded_total", "Domain events recorded in the event store", ["event_type"]
+)
+RELAY_PUBLISHED = Counter("lmp_relay_published_total", "Events the relay published to Kafka")
+RELAY_POSITION = Gauge("lmp_relay_position", "Last notification id the relay published")
+RELAY_LAG = Gauge(
+    "lmp_relay_lag_events", "Notification ids recorded but not yet published by the relay"
+)
+CONSUMER_APPLIED = Counter(
+    "lmp_consumer_applied_total", "Upstream events applied to read models", ["upstream", "path"]
+)
+CONSUMER_DUPLICATES = Counter(
+    "lmp_consumer_duplicates_total", "Upstream events skipped as already applied", ["upstream"]
+)
+CONSUMER_POSITION = Gauge(
+    "lmp_consumer_position",
+    "Notification id up to which every upstream event is applied",
+    ["upstream"],
+)
+CONSUMER_LAG = Gauge(
+    "lmp_consumer_lag_events",
+    "Upstream notification ids not yet reconciled (upstream head minus position)",
+    ["upstream"],
+)
+PROJECTION_STALENESS = Gauge(
+    "lmp_projection_staleness_seconds",
+    "Age of the newest upstream event applied when the consumer last checked",
+    ["upstream"],
+)
+
+
+def serve_metrics(host: str, port: int) -> None:
+    start_http_server(port, addr=host)

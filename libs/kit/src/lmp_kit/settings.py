@@ -1,0 +1,160 @@
+"""Every setting of a service, read once from the environment (defaults from DESIGN.md)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+SERVICES = ("registry", "voting", "expertise", "kpi", "notifications")
+DEFAULT_GRPC_PORTS = dict(zip(SERVICES, range(50051, 50056), strict=True))
+DEFAULT_METRICS_PORTS = dict(zip(SERVICES, range(9101, 9106), strict=True))
+
+EventStoreKind = Literal["sqlite", "postgres", "memory"]
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    grpc_port: int
+    metrics_port: int
+    grpc_target: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    grpc_host: str
+    endpoints: Mapping[str, Endpoint]
+    data_dir: Path
+    event_store: EventStoreKind
+    postgres_dsn: str
+    kafka_bootstrap_servers: str
+    kafka_session_timeout_ms: int
+    mongodb_uri: str
+    mongodb_database: str
+    jwt_issuer: str
+    jwt_audience: str
+    jwt_algorithm: str
+    jwt_verify_key: str
+    jwt_signing_key: str
+    relay_batch_size: int
+    relay_poll_interval_s: float
+    reconcile_interval_s: float
+    log_level: str
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self.endpoints[self.service]
+
+    @property
+    def topic(self) -> str:
+        return topic_of(self.service)
+
+    @classmethod
+    def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        if service not in SERVICES:
+            msg = f"unknown service {service!r}; expected one of {', '.join(SERVICES)}"
+            raise SettingsError(msg)
+        reader = _Reader(env)
+        endpoints = {name: _endpoint(reader, name) for name in SERVICES}
+        postgres_dsn = reader.text("POSTGRES_DSN", "")
+        default_store: EventStoreKind = "postgres" if postgres_dsn else "sqlite"
+        event_store = reader.text("LMP_EVENT_STORE", default_store)
+        if event_store not in ("sqlite", "postgres", "memory"):
+            msg = f"LMP_EVENT_STORE must be sqlite, postgres or memory, not {event_store!r}"
+            raise SettingsError(msg)
+        if event_store == "postgres" and not postgres_dsn:
+            msg = "LMP_EVENT_STORE=postgres needs POSTGRES_DSN (postgresql://user@host:port/db)"
+            raise SettingsError(msg)
+        algorithm = reader.text("LMP_JWT_ALGORITHM", "HS256")
+        secret = reader.secret("LMP_JWT_SECRET")
+        verify_key = reader.secret("LMP_JWT_PUBLIC_KEY") or secret
+        signing_key = reader.secret("LMP_JWT_PRIVATE_KEY") or secret
+        if not verify_key:
+            msg = (
+                "no JWT key configured: set LMP_JWT_SECRET (or LMP_JWT_SECRET_FILE) for HS256, "
+                "or LMP_JWT_PUBLIC_KEY_FILE and LMP_JWT_PRIVATE_KEY_FILE with LMP_JWT_ALGORITHM"
+            )
+            raise SettingsError(msg)
+        return cls(
+            service=service,
+            grpc_host=reader.text("LMP_GRPC_HOST", "127.0.0.1"),
+            endpoints=endpoints,
+            data_dir=Path(reader.text("LMP_DATA_DIR", ".lmp")),
+            event_store=event_store,  # type: ignore[arg-type]  # checked above
+            postgres_dsn=postgres_dsn,
+            kafka_bootstrap_servers=reader.text("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            kafka_session_timeout_ms=reader.integer("LMP_KAFKA_SESSION_TIMEOUT_MS", 10_000),
+            mongodb_uri=reader.text(
+                "MONGODB_URI", "mongodb://127.0.0.1:27017/?directConnection=true"
+            ),
+            mongodb_database=reader.text("LMP_MONGODB_DB_PREFIX", "lmp_") + service,
+            jwt_issuer=reader.text("LMP_JWT_ISSUER", "lmp"),
+            jwt_audience=reader.text("LMP_JWT_AUDIENCE", "lmp"),
+            jwt_algorithm=algorithm,
+            jwt_verify_key=verify_key,
+            jwt_signing_key=signing_key,
+            relay_batch_size=reader.integer("LMP_RELAY_BATCH_SIZE", 500),
+            relay_poll_interval_s=reader.number("LMP_RELAY_POLL_INTERVAL_S", 0.05),
+            reconcile_interval_s=reader.number("LMP_RECONCILE_INTERVAL_S", 10.0),
+            log_level=reader.text("LMP_LOG_LEVEL", "INFO"),
+        )
+
+
+def topic_of(service: str) -> str:
+    return f"lmp.{service}.events"
+
+
+def _endpoint(reader: _Reader, name: str) -> Endpoint:
+    prefix = f"LMP_{name.upper()}"
+    grpc_port = reader.integer(f"{prefix}_GRPC_PORT", DEFAULT_GRPC_PORTS[name])
+    return Endpoint(
+        grpc_port=grpc_port,
+        metrics_port=reader.integer(f"{prefix}_METRICS_PORT", DEFAULT_METRICS_PORTS[name]),
+        grpc_target=reader.text(f"{prefix}_GRPC_TARGET", f"127.0.0.1:{grpc_port}"),
+    )
+
+
+@dataclass(frozen=True)
+class _Reader:
+    env: Mapping[str, str]
+
+    def text(self, key: str, default: str) -> str:
+        return self.env.get(key, "").strip() or default
+
+    def integer(self, key: str, default: int) -> int:
+        raw = self.env.get(key, "").strip()
+        if not raw:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            msg = f"{key} must be an integer, not {raw!r}"
+            raise SettingsError(msg) from None
+
+    def number(self, key: str, default: float) -> float:
+        raw = self.env.get(key, "").strip()
+        if not raw:
+            return default
+        try:
+            return float(raw)
+        except ValueError:
+            msg = f"{key} must be a number, not {raw!r}"
+            raise SettingsError(msg) from None
+
+    def secret(self, key: str) -> str:
+        path = self.env.get(f"{key}_FILE", "").strip()
+        if path:
+            try:
+                return Path(path).read_text(encoding="utf-8").strip()
+            except OSError as error:
+                msg = f"{key}_FILE={path!r} cannot be read: {error.strerror}"
+                raise SettingsError(msg) from None
+        return self.env.get(key, "").strip()

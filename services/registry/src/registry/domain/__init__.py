@@ -1,0 +1,3 @@
+from registry.domain.problems import Problem
+
+__all__ = ["Problem"]

@@ -1,0 +1,166 @@
+"""`lmp`: run the services, the embedded stack, and the operators' tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import grpc
+from lmp.common.v1 import events_pb2, events_pb2_grpc
+from lmp_kit.auth import ALL_CITIES, READ_EVENTS_SCOPE, ROLES
+from lmp_kit.envelope import Envelope
+from lmp_kit.runtime import COMPONENTS, ServiceRuntime, issuer_of
+from lmp_kit.settings import SERVICES, Settings, SettingsError
+
+from lmp_cli.stack import PortsTakenError, embedded_stack, jwt_secret_file
+
+
+def build_runtime(service: str) -> ServiceRuntime:
+    module = importlib.import_module(f"{service}.main")
+    runtime: ServiceRuntime = module.build(Settings.from_env(service))
+    return runtime
+
+
+def serve(args: argparse.Namespace) -> int:
+    components = {c.strip() for c in args.components.split(",") if c.strip()}
+    unknown = components - COMPONENTS
+    if unknown:
+        print(
+            f"unknown components {sorted(unknown)}; choose from {sorted(COMPONENTS)}",
+            file=sys.stderr,
+        )
+        return 2
+    asyncio.run(build_runtime(args.service).run(components))
+    return 0
+
+
+def dev_env() -> dict[str, str]:
+    """The environment as `lmp up` gives it to services: the dev secret of the data dir."""
+    env = dict(os.environ)
+    if not env.get("LMP_JWT_SECRET") and not env.get("LMP_JWT_SECRET_FILE"):
+        env["LMP_JWT_SECRET_FILE"] = str(jwt_secret_file(Path(env.get("LMP_DATA_DIR", ".lmp"))))
+    return env
+
+
+def token(args: argparse.Namespace) -> int:
+    settings = Settings.from_env("registry", dev_env())
+    cities = [ALL_CITIES] if args.all_cities else args.city
+    print(
+        issuer_of(settings).issue(
+            args.subject,
+            roles=args.role,
+            cities=cities,
+            scopes=args.scope,
+            ttl_seconds=args.ttl,
+        )
+    )
+    return 0
+
+
+def events(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(args.service, dev_env())
+    bearer = issuer_of(settings).issue(
+        "cli:events", roles=["programme_office"], cities=[ALL_CITIES], scopes=[READ_EVENTS_SCOPE]
+    )
+    after = args.after
+    with grpc.insecure_channel(settings.endpoint.grpc_target) as channel:
+        stub = events_pb2_grpc.EventLogStub(channel)
+        while True:
+            response = stub.ReadEvents(
+                events_pb2.ReadEventsRequest(after=after, limit=500),
+                metadata=(("authorization", f"Bearer {bearer}"),),
+                timeout=10,
+            )
+            for message in response.events:
+                envelope = Envelope.from_proto(message)
+                print(json.dumps(envelope.model_dump(mode="json"), ensure_ascii=False), flush=True)
+            after = response.next_after
+            if not response.events:
+                if not args.follow:
+                    return 0
+                time.sleep(0.5)
+
+
+def up(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    print("starting the embedded stack ...", flush=True)
+    with embedded_stack(Path(args.data_dir)) as stack:
+        elapsed = time.monotonic() - started
+        print(f"all {len(stack.services)} services healthy in {elapsed:.1f} s", flush=True)
+        print(f"  Kafka    {stack.env['KAFKA_BOOTSTRAP_SERVERS']}")
+        print(f"  MongoDB  {stack.env['MONGODB_URI']}")
+        for process in stack.services:
+            endpoint = process.settings.endpoint
+            print(
+                f"  {process.service:<14} gRPC {endpoint.grpc_target:<18} "
+                f"metrics http://127.0.0.1:{endpoint.metrics_port}/metrics"
+            )
+        print("a token for grpcurl:  lmp token --role programme_office --all-cities")
+        print("press Ctrl-C to stop", flush=True)
+        stop.wait()
+        print("stopping ...", flush=True)
+    print("stopped", flush=True)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="lmp", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    up_cmd = commands.add_parser("up", help="start the embedded stack and wait for Ctrl-C")
+    up_cmd.add_argument("--data-dir", default=os.environ.get("LMP_DATA_DIR", ".lmp"))
+    up_cmd.set_defaults(run=up)
+
+    serve_cmd = commands.add_parser("serve", help="run one service in this process")
+    serve_cmd.add_argument("service", choices=SERVICES)
+    serve_cmd.add_argument("--components", default=",".join(sorted(COMPONENTS)))
+    serve_cmd.set_defaults(run=serve)
+
+    token_cmd = commands.add_parser("token", help="print a development JWT")
+    token_cmd.add_argument("--subject", default="dev")
+    token_cmd.add_argument(
+        "--role", action="append", default=[], choices=sorted(ROLES), required=True
+    )
+    token_cmd.add_argument("--city", action="append", default=[])
+    token_cmd.add_argument("--all-cities", action="store_true")
+    token_cmd.add_argument("--scope", action="append", default=[])
+    token_cmd.add_argument("--ttl", type=int, default=3600)
+    token_cmd.set_defaults(run=token)
+
+    events_cmd = commands.add_parser("events", help="print a service's events as JSON lines")
+    events_cmd.add_argument("service", choices=SERVICES)
+    events_cmd.add_argument("--after", type=int, default=0)
+    events_cmd.add_argument("--follow", "-f", action="store_true")
+    events_cmd.set_defaults(run=events)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    except PortsTakenError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
