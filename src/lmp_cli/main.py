@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,9 +91,16 @@ def events(args: argparse.Namespace) -> int:
 
 def up(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        received.append(signum)
+        if not stack_ready:
+            raise KeyboardInterrupt
+
+    stack_ready = False
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     print("starting the embedded stack ...", flush=True)
     with embedded_stack(Path(args.data_dir)) as stack:
         elapsed = time.monotonic() - started
@@ -109,7 +115,9 @@ def up(args: argparse.Namespace) -> int:
             )
         print("a token for grpcurl:  lmp token --role programme_office --all-cities")
         print("press Ctrl-C to stop", flush=True)
-        stop.wait()
+        stack_ready = True
+        while not received:
+            time.sleep(0.2)
         print("stopping ...", flush=True)
     print("stopped", flush=True)
     return 0
