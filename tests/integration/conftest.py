@@ -7,14 +7,25 @@ one left unset is started here on a free port for the session and stopped at its
 from __future__ import annotations
 
 import os
+import secrets
+import time
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import grpc
 import pytest
-from lmp_kit.servers import start_postgres, start_secantus, start_tansu
+from lmp.common.v1 import events_pb2, events_pb2_grpc
+from lmp.kpi.v1 import kpi_pb2, kpi_pb2_grpc
+from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
+from lmp_kit.runtime import issuer_of, service_token
+from lmp_kit.servers import free_port, start_postgres, start_secantus, start_tansu
+from lmp_kit.settings import SERVICES, Settings
+
+from lmp_cli.stack import ServiceProcess
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from lmp_kit.servers import RunningServer
 
@@ -74,3 +85,157 @@ def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     with start_postgres(tmp_path_factory.mktemp("postgres")) as server:
         yield server.address
+
+
+class Slice:
+    """The first end-to-end slice on real servers: registry and kpi as `lmp serve` processes."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.processes: list[ServiceProcess] = []
+        settings = Settings.from_env("registry", env)
+        self.issuer = issuer_of(settings)
+        self.mongo_database = Settings.from_env("kpi", env).mongodb_database
+
+    def service(
+        self,
+        name: str,
+        components: tuple[str, ...] = ("api", "relay", "consumers"),
+        label: str = "",
+    ) -> ServiceProcess:
+        env = dict(self.env)
+        if "api" not in components:
+            env[f"LMP_{name.upper()}_METRICS_PORT"] = str(free_port())
+        process = ServiceProcess(name, env, self.log_dir, components=components, label=label)
+        self.processes.append(process)
+        return process
+
+    def start(
+        self,
+        name: str,
+        components: tuple[str, ...] = ("api", "relay", "consumers"),
+        label: str = "",
+    ) -> ServiceProcess:
+        process = self.service(name, components, label)
+        process.start()
+        return process
+
+    def target(self, name: str) -> str:
+        return Settings.from_env(name, self.env).endpoint.grpc_target
+
+    def token(self, *roles: str, cities: tuple[str, ...] = ("sarov", "seversk")) -> str:
+        return self.issuer.issue("tester", roles=roles or ("working_group",), cities=cities)
+
+    def metadata(
+        self, *roles: str, cities: tuple[str, ...] = ("sarov", "seversk")
+    ) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.token(*roles, cities=cities)}"),)
+
+    def registry(self) -> registry_pb2_grpc.RegistryServiceStub:
+        return registry_pb2_grpc.RegistryServiceStub(grpc.insecure_channel(self.target("registry")))
+
+    def kpi(self) -> kpi_pb2_grpc.KpiServiceStub:
+        return kpi_pb2_grpc.KpiServiceStub(grpc.insecure_channel(self.target("kpi")))
+
+    def event_log(self, name: str = "registry") -> events_pb2_grpc.EventLogStub:
+        return events_pb2_grpc.EventLogStub(grpc.insecure_channel(self.target(name)))
+
+    def head(self, name: str = "registry") -> int:
+        metadata = (
+            ("authorization", f"Bearer {service_token(Settings.from_env(name, self.env))()}"),
+        )
+        response = self.event_log(name).ReadEvents(
+            events_pb2.ReadEventsRequest(after=0, limit=1), metadata=metadata, timeout=10
+        )
+        return int(response.max_notification_id)
+
+    def register(self, count: int, city: str = "sarov", prefix: str = "Problem") -> None:
+        stub = self.registry()
+        metadata = self.metadata()
+        for number in range(count):
+            stub.RegisterProblem(
+                registry_pb2.RegisterProblemRequest(
+                    city_id=city, title=f"{prefix} {number}", description="found in a test"
+                ),
+                metadata=metadata,
+                timeout=10,
+            )
+
+    def registered(self, city: str = "sarov") -> int:
+        response = self.kpi().ListProblemStats(
+            kpi_pb2.ListProblemStatsRequest(city_id=city), metadata=self.metadata(), timeout=10
+        )
+        return sum(m.problems_registered for m in response.months)
+
+    def wait_registered(self, expected: int, city: str = "sarov", timeout: float = 60.0) -> int:
+        deadline = time.monotonic() + timeout
+        seen = -1
+        while time.monotonic() < deadline:
+            seen = self.registered(city)
+            if seen >= expected:
+                return seen
+            time.sleep(0.2)
+        return seen
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+
+
+def slice_env(
+    tmp_path: Path, kafka_bootstrap: str, mongodb_uri: str, postgres_dsn: str | None = None
+) -> dict[str, str]:
+    tag = uuid.uuid4().hex[:10]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("LMP_")
+        and key not in ("POSTGRES_DSN", "KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI")
+    }
+    env |= {
+        "LMP_DATA_DIR": str(tmp_path / "data"),
+        "LMP_JWT_SECRET": secrets.token_urlsafe(32),
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "MONGODB_URI": mongodb_uri,
+        "LMP_KAFKA_NAMESPACE": f"t{tag}",
+        "LMP_MONGODB_DB_PREFIX": f"t{tag}_",
+        "LMP_KAFKA_SESSION_TIMEOUT_MS": "2000",
+        "LMP_RECONCILE_INTERVAL_S": "2",
+        "LMP_EVENT_STORE": "sqlite",
+    }
+    if postgres_dsn is not None:
+        env |= {
+            "LMP_EVENT_STORE": "postgres",
+            "POSTGRES_DSN": postgres_dsn,
+            "LMP_POSTGRES_SCHEMA_PREFIX": f"t{tag}_",
+        }
+    for name in SERVICES:
+        env[f"LMP_{name.upper()}_GRPC_PORT"] = str(free_port())
+        env[f"LMP_{name.upper()}_METRICS_PORT"] = str(free_port())
+    return env
+
+
+@pytest.fixture
+def slice_factory(
+    tmp_path: Path, kafka_bootstrap: str, mongodb_uri: str
+) -> Iterator[Callable[..., Slice]]:
+    made: list[Slice] = []
+
+    def make(postgres_dsn: str | None = None, kafka: str | None = None) -> Slice:
+        env = slice_env(tmp_path, kafka or kafka_bootstrap, mongodb_uri, postgres_dsn)
+        made.append(Slice(env, tmp_path / "logs"))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.stop()
+
+
+@pytest.fixture
+def stack(slice_factory: Callable[..., Slice]) -> Slice:
+    """Registry and kpi running on SQLite event stores, the session's Kafka and MongoDB."""
+    made = slice_factory()
+    made.start("registry")
+    made.start("kpi")
+    return made

@@ -31,7 +31,6 @@ from lmp_kit.metrics import (
     CONSUMER_POSITION,
     PROJECTION_STALENESS,
 )
-from lmp_kit.settings import topic_of
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +61,11 @@ class TrackedConsumer:
         client: AsyncMongoClient[Document],
         database: str,
         upstream_target: str,
+        topic: str,
         token: Callable[[], str],
     ) -> None:
         self.upstream = upstream
+        self.topic = topic
         self.projections = projections
         self.client = client
         self.db: AsyncDatabase[Document] = client[database]
@@ -82,7 +83,11 @@ class TrackedConsumer:
         return int(found["position"]) if found else 0
 
     async def apply_batch(self, envelopes: Sequence[Envelope], path: str) -> int:
-        relevant = {e.notification_id: e for e in envelopes if e.event_type in self.event_types}
+        relevant = {
+            e.notification_id: e
+            for e in envelopes
+            if e.event_type in self.event_types and e.service == self.upstream
+        }
         if envelopes:
             self.head = max(self.head, *(e.notification_id for e in envelopes))
         if not relevant:
@@ -205,7 +210,7 @@ class TrackedConsumer:
 
     def subscribe(self, broker: KafkaBroker, group_id: str, session_timeout_ms: int) -> None:
         subscriber = broker.subscriber(
-            topic_of(self.upstream),
+            self.topic,
             group_id=group_id,
             auto_offset_reset="earliest",
             batch=True,
@@ -231,7 +236,7 @@ class TrackedConsumer:
             except ValidationError as error:
                 log.warning(
                     "skipping a message on %s that is not an event envelope: %s",
-                    topic_of(self.upstream),
+                    self.topic,
                     error.errors()[0]["msg"],
                 )
         return envelopes

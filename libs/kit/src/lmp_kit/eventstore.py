@@ -20,12 +20,8 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             "SQLITE_DBNAME": str(settings.data_dir / f"{settings.service}.events.sqlite"),
             "SQLITE_LOCK_TIMEOUT": "10",
         }
-    ensure_schema(settings.postgres_dsn, schema_of(settings.service))
+    ensure_schema(settings.postgres_dsn, settings.postgres_schema)
     return {"PERSISTENCE_MODULE": "eventsourcing.postgres", **postgres_env(settings)}
-
-
-def schema_of(service: str) -> str:
-    return f"lmp_{service}"
 
 
 def postgres_env(settings: Settings) -> dict[str, str]:
@@ -39,7 +35,7 @@ def postgres_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
-        "POSTGRES_SCHEMA": schema_of(settings.service),
+        "POSTGRES_SCHEMA": settings.postgres_schema,
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_LOCK_TIMEOUT": "5",
     }

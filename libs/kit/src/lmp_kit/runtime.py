@@ -94,6 +94,7 @@ class ServiceRuntime:
                 client=client,
                 database=self.settings.mongodb_database,
                 upstream_target=self.settings.endpoints[s.upstream].grpc_target,
+                topic=self.settings.topic_of(s.upstream),
                 token=token,
             )
             for s in self.subscriptions

@@ -34,8 +34,10 @@ class Settings:
     data_dir: Path
     event_store: EventStoreKind
     postgres_dsn: str
+    postgres_schema: str
     kafka_bootstrap_servers: str
     kafka_session_timeout_ms: int
+    kafka_namespace: str
     mongodb_uri: str
     mongodb_database: str
     jwt_issuer: str
@@ -54,7 +56,14 @@ class Settings:
 
     @property
     def topic(self) -> str:
-        return topic_of(self.service)
+        return self.topic_of(self.service)
+
+    def topic_of(self, service: str) -> str:
+        return f"{self.kafka_namespace}.{service}.events"
+
+    @property
+    def consumer_group(self) -> str:
+        return f"{self.kafka_namespace}.{self.service}"
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> Settings:
@@ -90,8 +99,10 @@ class Settings:
             data_dir=Path(reader.text("LMP_DATA_DIR", ".lmp")),
             event_store=event_store,  # type: ignore[arg-type]  # checked above
             postgres_dsn=postgres_dsn,
+            postgres_schema=reader.text("LMP_POSTGRES_SCHEMA_PREFIX", "lmp_") + service,
             kafka_bootstrap_servers=reader.text("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
             kafka_session_timeout_ms=reader.integer("LMP_KAFKA_SESSION_TIMEOUT_MS", 10_000),
+            kafka_namespace=reader.text("LMP_KAFKA_NAMESPACE", "lmp"),
             mongodb_uri=reader.text(
                 "MONGODB_URI", "mongodb://127.0.0.1:27017/?directConnection=true"
             ),
@@ -106,10 +117,6 @@ class Settings:
             reconcile_interval_s=reader.number("LMP_RECONCILE_INTERVAL_S", 10.0),
             log_level=reader.text("LMP_LOG_LEVEL", "INFO"),
         )
-
-
-def topic_of(service: str) -> str:
-    return f"lmp.{service}.events"
 
 
 def _endpoint(reader: _Reader, name: str) -> Endpoint:
