@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+import grpc
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from lmp_kit.auth import (
+    ALL_CITIES,
+    READ_EVENTS_SCOPE,
+    Principal,
+    TokenIssuer,
+    TokenVerifier,
+    current_principal,
+    principal,
+)
+from lmp_kit.errors import PermissionDeniedError, UnauthenticatedError
+
+KEY = "a-test-secret-that-is-long-enough-for-hs256"
+OTHER_KEY = "another-secret-that-is-long-enough-for-hs256"
+
+
+def issuer(key=KEY, iss="lmp", aud="lmp", algorithm="HS256"):
+    return TokenIssuer(key=key, algorithm=algorithm, issuer=iss, audience=aud)
+
+
+def verifier(key=KEY, iss="lmp", aud="lmp", algorithm="HS256"):
+    return TokenVerifier(key=key, algorithm=algorithm, issuer=iss, audience=aud)
+
+
+def resident_of(*cities, scopes=()):
+    return Principal(
+        subject="user:anna",
+        roles=frozenset({"resident"}),
+        cities=frozenset(cities),
+        scopes=frozenset(scopes),
+    )
+
+
+def test_an_issued_token_verifies_to_the_same_subject_roles_cities_and_scopes():
+    token = issuer().issue(
+        "user:anna",
+        roles=["working_group", "resident", "resident"],
+        cities=["sarov", "kazan"],
+        scopes=[READ_EVENTS_SCOPE],
+    )
+
+    caller = verifier().verify(token)
+
+    assert caller == Principal(
+        subject="user:anna",
+        roles=frozenset({"working_group", "resident"}),
+        cities=frozenset({"sarov", "kazan"}),
+        scopes=frozenset({READ_EVENTS_SCOPE}),
+    )
+
+
+def test_a_token_signed_with_a_private_key_verifies_with_its_public_key():
+    private_key = Ed25519PrivateKey.generate()
+    private_pem = private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public_pem = (
+        private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+    token = issuer(key=private_pem, algorithm="EdDSA").issue("service:kpi", roles=["service"])
+
+    assert verifier(key=public_pem, algorithm="EdDSA").verify(token).subject == "service:kpi"
+
+
+def test_an_expired_token_is_unauthenticated_and_says_to_get_a_new_one():
+    token = issuer().issue("user:anna", roles=["resident"], ttl_seconds=-10)
+
+    with pytest.raises(UnauthenticatedError) as raised:
+        verifier().verify(token)
+
+    assert raised.value.message == "the token has expired; ask for a new one"
+    assert raised.value.status == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_a_token_signed_with_another_key_is_unauthenticated():
+    token = issuer(key=OTHER_KEY).issue("user:anna", roles=["resident"])
+
+    with pytest.raises(UnauthenticatedError, match=r"^the token is not valid: .*[Ss]ignature"):
+        verifier().verify(token)
+
+
+def test_a_token_from_another_issuer_is_unauthenticated():
+    token = issuer(iss="somebody-else").issue("user:anna", roles=["resident"])
+
+    with pytest.raises(UnauthenticatedError, match=r"^the token is not valid: .*issuer"):
+        verifier().verify(token)
+
+
+def test_a_token_for_another_audience_is_unauthenticated():
+    token = issuer(aud="another-platform").issue("user:anna", roles=["resident"])
+
+    with pytest.raises(UnauthenticatedError, match=r"^the token is not valid: .*[Aa]udience"):
+        verifier().verify(token)
+
+
+def test_garbage_instead_of_a_token_is_unauthenticated():
+    with pytest.raises(UnauthenticatedError, match="the token is not valid"):
+        verifier().verify("not-a-jwt")
+
+
+def test_an_unknown_role_is_refused_when_issuing():
+    with pytest.raises(ValueError, match=r"unknown roles \['mayor'\]; known roles: administration"):
+        issuer().issue("user:anna", roles=["resident", "mayor"])
+
+
+def test_require_city_passes_for_a_listed_city_and_denies_another():
+    caller = resident_of("sarov")
+
+    caller.require_city("sarov")
+    with pytest.raises(PermissionDeniedError) as raised:
+        caller.require_city("kazan")
+
+    assert raised.value.message == "user:anna is not authorized for city 'kazan'"
+    assert raised.value.status == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_the_all_cities_wildcard_may_act_in_any_city():
+    caller = resident_of(ALL_CITIES)
+
+    caller.require_city("sarov")
+    caller.require_city("kazan")
+    assert caller.may_act_in("any-city-at-all")
+
+
+def test_no_cities_may_act_in_no_city():
+    assert not resident_of().may_act_in("sarov")
+
+
+def test_require_role_passes_with_any_one_of_the_roles_and_denies_otherwise():
+    caller = resident_of("sarov")
+
+    caller.require_role("administration", "resident")
+    with pytest.raises(PermissionDeniedError) as raised:
+        caller.require_role("working_group", "administration")
+
+    assert raised.value.message == (
+        "user:anna needs one of the roles administration, working_group"
+    )
+
+
+def test_require_scope_passes_with_the_scope_and_denies_without_it():
+    resident_of(scopes=[READ_EVENTS_SCOPE]).require_scope(READ_EVENTS_SCOPE)
+
+    with pytest.raises(PermissionDeniedError, match="user:anna lacks the scope 'events:read'"):
+        resident_of().require_scope(READ_EVENTS_SCOPE)
+
+
+def test_principal_without_an_authenticated_caller_is_unauthenticated():
+    with pytest.raises(UnauthenticatedError, match="no authenticated caller"):
+        principal()
+
+
+def test_principal_returns_the_caller_of_the_current_context():
+    caller = resident_of("sarov")
+    token = current_principal.set(caller)
+    try:
+        assert principal() is caller
+    finally:
+        current_principal.reset(token)
+
+
+def test_a_roles_claim_that_is_not_a_list_of_strings_is_unauthenticated():
+    claims = {"sub": "user:anna", "iss": "lmp", "aud": "lmp", "exp": 4_102_444_800}
+    token = jwt.encode({**claims, "roles": "administration"}, KEY, algorithm="HS256")
+
+    with pytest.raises(UnauthenticatedError, match="the token's 'roles' claim must be a list"):
+        verifier().verify(token)
+
+
+def test_a_token_without_an_expiry_is_unauthenticated():
+    claims = {"sub": "user:anna", "iss": "lmp", "aud": "lmp", "roles": ["resident"]}
+    token = jwt.encode(claims, KEY, algorithm="HS256")
+
+    with pytest.raises(UnauthenticatedError, match=r"the token is not valid: .*exp"):
+        verifier().verify(token)
