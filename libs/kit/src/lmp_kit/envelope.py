@@ -16,7 +16,15 @@ from pydantic import BaseModel, ConfigDict
 from lmp_kit.domain import event_type_of
 
 ENVELOPE_FIELDS = frozenset(
-    {"originator_id", "originator_version", "timestamp", "city_id", "traceparent", "class_version"}
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "timestamp",
+        "city_id",
+        "traceparent",
+        "class_version",
+    }
 )
 EVENT_ID_NAMESPACE = UUID("6f0e4f55-9a53-4a0b-8f4c-3c1d2f7f4e11")
 
