@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import grpc
+from aiokafka import ConsumerRebalanceListener
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from lmp.common.v1 import events_pb2, events_pb2_grpc
@@ -50,6 +51,21 @@ class Projection(Protocol):
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None: ...
+
+
+class _CatchUpOnAssignment(ConsumerRebalanceListener):
+    """A new partition assignment (start, rebalance, a broker that came back) may follow lost
+    messages: reconcile with the upstream log now rather than at the next interval."""
+
+    def __init__(self, reconcile_now: asyncio.Event) -> None:
+        self.reconcile_now = reconcile_now
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        if assigned:
+            self.reconcile_now.set()
 
 
 class TrackedConsumer:
@@ -180,6 +196,7 @@ class TrackedConsumer:
         """Catch up at start, then periodically: whatever Kafka lost is found here."""
         while not stopping.is_set():
             started = time.monotonic()
+            self.reconcile_now.clear()
             try:
                 caught = await self.catch_up()
             except grpc.aio.AioRpcError as error:
@@ -197,7 +214,6 @@ class TrackedConsumer:
                         self.upstream,
                     )
             remaining = max(0.0, interval_s - (time.monotonic() - started))
-            self.reconcile_now.clear()
             waits = {
                 asyncio.ensure_future(stopping.wait()),
                 asyncio.ensure_future(self.reconcile_now.wait()),
@@ -218,6 +234,7 @@ class TrackedConsumer:
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=max(100, session_timeout_ms // 4),
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            listener=_CatchUpOnAssignment(self.reconcile_now),
         )
 
         async def handle(bodies: list[Any]) -> None:
