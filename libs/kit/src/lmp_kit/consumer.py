@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from lmp_kit.envelope import Envelope
 from lmp_kit.metrics import (
@@ -206,6 +207,8 @@ class TrackedConsumer:
                     error.code().name,
                     error.details(),
                 )
+            except PyMongoError as error:
+                log.warning("cannot reconcile with %s: MongoDB: %s", self.upstream, error)
             else:
                 if caught:
                     log.info(

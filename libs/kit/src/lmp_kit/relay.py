@@ -62,6 +62,11 @@ class OutboxRelay:
             except KafkaError as error:
                 log.warning("relay lost the broker (%s); reconnecting", error)
                 await _sleep_unless(stopping, 1.0)
+            except Exception:
+                # The event store may be briefly unavailable (locked, restarting): the relay
+                # must outlive it, and resumes from its stored position.
+                log.exception("relay failed; retrying from notification %d", self.position)
+                await _sleep_unless(stopping, 2.0)
             finally:
                 await producer.stop()
 
