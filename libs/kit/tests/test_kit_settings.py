@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from lmp_kit.settings import SERVICES, Settings, SettingsError
 
-SECRET = "a-test-secret-that-is-long-enough-for-hs256"
-BASE = {"LMP_JWT_SECRET": SECRET}
+JWT_KEY = "a-test-secret-that-is-long-enough-for-hs256"
+BASE = {"LMP_JWT_SECRET": JWT_KEY}
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_defaults_without_postgres_are_sqlite_under_dot_lmp_with_lmp_names():
         "lmp",
         "HS256",
     )
-    assert settings.jwt_verify_key == settings.jwt_signing_key == SECRET
+    assert settings.jwt_verify_key == settings.jwt_signing_key == JWT_KEY
 
 
 def test_a_postgres_dsn_chooses_the_postgres_event_store():
@@ -97,9 +97,7 @@ def test_an_unknown_event_store_is_a_settings_error_listing_the_choices():
     with pytest.raises(SettingsError) as raised:
         Settings.from_env("registry", {**BASE, "LMP_EVENT_STORE": "mongo"})
 
-    assert str(raised.value) == (
-        "LMP_EVENT_STORE must be sqlite, postgres or memory, not 'mongo'"
-    )
+    assert str(raised.value) == ("LMP_EVENT_STORE must be sqlite, postgres or memory, not 'mongo'")
 
 
 def test_the_postgres_event_store_without_a_dsn_is_a_settings_error():
@@ -119,8 +117,7 @@ def test_an_unknown_service_is_a_settings_error_listing_the_services():
         Settings.from_env("billing", BASE)
 
     assert str(raised.value) == (
-        "unknown service 'billing'; expected one of registry, voting, expertise, kpi, "
-        "notifications"
+        "unknown service 'billing'; expected one of registry, voting, expertise, kpi, notifications"
     )
 
 

@@ -25,13 +25,17 @@ def event_store_env(settings: Settings) -> dict[str, str]:
 
 
 def postgres_env(settings: Settings) -> dict[str, str]:
+    msg = "POSTGRES_DSN must look like postgresql://user:password@host:5432/database"
     parts = urlsplit(settings.postgres_dsn)
     if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
-        msg = "POSTGRES_DSN must look like postgresql://user:password@host:5432/database"
         raise SettingsError(msg)
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        raise SettingsError(msg) from None
     return {
         "POSTGRES_HOST": parts.hostname,
-        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_PORT": str(port),
         "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),

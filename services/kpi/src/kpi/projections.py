@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from lmp_kit.envelope import Envelope
@@ -10,7 +11,7 @@ PROBLEM_STATS = "problem_stats"
 
 
 def month_of(envelope: Envelope) -> str:
-    return envelope.occurred_at.strftime("%Y-%m")
+    return envelope.occurred_at.astimezone(UTC).strftime("%Y-%m")
 
 
 class ProblemStatsProjection:

@@ -43,6 +43,9 @@ def check_title(title: str) -> None:
 
 
 def check_description(description: str) -> None:
-    if len(description) > DESCRIPTION_MAX:
-        msg = f"description must be at most {DESCRIPTION_MAX} characters (got {len(description)})"
+    if len(description.strip()) > DESCRIPTION_MAX:
+        msg = (
+            f"description must be at most {DESCRIPTION_MAX} characters "
+            f"(got {len(description.strip())})"
+        )
         raise InvalidArgumentError(msg)
