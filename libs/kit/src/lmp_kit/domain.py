@@ -7,9 +7,9 @@ import threading
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Recording
+from eventsourcing.persistence import ProcessRecorder, Recording, Tracking
 
 from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.logs import current_traceparent
@@ -54,11 +54,35 @@ class CityAggregate(Aggregate):
 
 
 class ServiceApplication(Application[UUID]):
-    """Counts what it records and wakes the relay as soon as something is saved."""
+    """Counts what it records and wakes the relay as soon as something is saved.
+
+    Its recorder also keeps tracking records (the relay's position, and how far each reaction
+    to another service's events got), written in the same transaction as the new events.
+    """
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env=env)
         self.recorded = threading.Condition()
+
+    def construct_recorder(self) -> ProcessRecorder:
+        return self.factory.process_recorder()
+
+    @property
+    def tracking(self) -> ProcessRecorder:
+        recorder = self.recorder
+        if not isinstance(recorder, ProcessRecorder):
+            msg = f"{type(recorder).__name__} cannot keep tracking records"
+            raise TypeError(msg)
+        return recorder
+
+    def save_tracked(self, tracking: Tracking, *objs: Aggregate | None) -> list[Recording[UUID]]:
+        """Save the aggregates' new events and the tracking record in one transaction."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
+        processing_event.collect_events(*objs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         super()._notify(recordings)

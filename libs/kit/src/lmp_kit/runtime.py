@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka.errors import KafkaError
-from eventsourcing.persistence import TrackingRecorder
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
@@ -22,6 +21,7 @@ from lmp_kit.eventlog import event_log_registration
 from lmp_kit.grpc_server import Registration, start_grpc_server, stop_grpc_server
 from lmp_kit.logs import configure_logging
 from lmp_kit.metrics import serve_metrics
+from lmp_kit.reactions import Reaction, Reactor
 from lmp_kit.relay import OutboxRelay
 from lmp_kit.settings import Settings
 
@@ -83,7 +83,9 @@ class ServiceRuntime:
     registrations: Sequence[Registration]
     mongo: AsyncMongoClient[dict[str, Any]] | None = None
     subscriptions: Sequence[Subscription] = ()
+    reactions: Sequence[Reaction] = ()
     consumers: list[TrackedConsumer] = field(default_factory=list)
+    reactors: list[Reactor] = field(default_factory=list)
 
     def build_consumers(self, client: AsyncMongoClient[dict[str, Any]]) -> list[TrackedConsumer]:
         token = service_token(self.settings)
@@ -100,12 +102,24 @@ class ServiceRuntime:
             for s in self.subscriptions
         ]
 
+    def build_reactors(self) -> list[Reactor]:
+        token = service_token(self.settings)
+        return [
+            Reactor(
+                reaction=r,
+                app=self.app,
+                upstream_target=self.settings.endpoints[r.upstream].grpc_target,
+                topic=self.settings.topic_of(r.upstream),
+                token=token,
+            )
+            for r in self.reactions
+        ]
+
     def relay(self) -> OutboxRelay:
-        tracking: TrackingRecorder = self.app.factory.tracking_recorder()
         return OutboxRelay(
             service=self.settings.service,
             app=self.app,
-            tracking=tracking,
+            tracking=self.app.tracking,
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             topic=self.settings.topic,
             batch_size=self.settings.relay_batch_size,
@@ -132,11 +146,13 @@ class ServiceRuntime:
             )
         if "relay" in components:
             tasks.append(asyncio.create_task(self.relay().run(stopping)))
-        if "consumers" in components and self.subscriptions:
-            if self.mongo is None:
-                msg = f"{settings.service} has subscriptions but no MongoDB client"
-                raise RuntimeError(msg)
-            self.consumers = self.build_consumers(self.mongo)
+        if "consumers" in components and (self.subscriptions or self.reactions):
+            if self.subscriptions:
+                if self.mongo is None:
+                    msg = f"{settings.service} has subscriptions but no MongoDB client"
+                    raise RuntimeError(msg)
+                self.consumers = self.build_consumers(self.mongo)
+            self.reactors = self.build_reactors()
             tasks.append(asyncio.create_task(self._consume(stopping)))
         log.info(
             "%s is running: %s",
@@ -160,6 +176,9 @@ class ServiceRuntime:
         reconcilers = [
             asyncio.create_task(c.reconcile_forever(stopping, settings.reconcile_interval_s))
             for c in self.consumers
+        ] + [
+            asyncio.create_task(r.run(stopping, settings.reconcile_interval_s))
+            for r in self.reactors
         ]
         broker = KafkaBroker(
             settings.kafka_bootstrap_servers,

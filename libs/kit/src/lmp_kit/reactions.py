@@ -1,0 +1,192 @@
+"""Reactions: another service's events become commands on this service's own aggregates.
+
+The new events and the tracking record (upstream, notification id) are written in one
+event-store transaction by the eventsourcing library, so an event reacted to once is never
+reacted to again. The library tracks a high-water mark, so reactions follow the upstream log
+in order: Kafka only wakes the reactor, and what it applies is read from the upstream's
+EventLog, the source of truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import grpc
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Tracking
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from lmp.common.v1 import events_pb2, events_pb2_grpc
+from prometheus_client import Counter, Gauge
+
+from lmp_kit.domain import ServiceApplication
+from lmp_kit.envelope import Envelope
+from lmp_kit.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+READ_LIMIT = 500
+CONFLICT_RETRIES = 3
+
+REACTIONS_APPLIED = Counter(
+    "lmp_reactions_applied_total", "Upstream events this service reacted to", ["upstream"]
+)
+REACTIONS_REFUSED = Counter(
+    "lmp_reactions_refused_total",
+    "Upstream events whose reaction the domain refused (logged, then passed over)",
+    ["upstream"],
+)
+REACTION_POSITION = Gauge(
+    "lmp_reaction_position", "Upstream notification id reacted to so far", ["upstream"]
+)
+
+React = Callable[[Envelope], Sequence[Aggregate]]
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """How a service reacts to one upstream service's events."""
+
+    upstream: str
+    event_types: frozenset[str]
+    react: React
+
+
+class Reactor:
+    def __init__(
+        self,
+        *,
+        reaction: Reaction,
+        app: ServiceApplication,
+        upstream_target: str,
+        topic: str,
+        token: Callable[[], str],
+    ) -> None:
+        self.reaction = reaction
+        self.upstream = reaction.upstream
+        self.app = app
+        self.upstream_target = upstream_target
+        self.topic = topic
+        self.token = token
+        self.wake = asyncio.Event()
+
+    def position(self) -> int:
+        return self.app.tracking.max_tracking_id(self.upstream) or 0
+
+    async def catch_up(self) -> int:
+        reacted = 0
+        async with grpc.aio.insecure_channel(self.upstream_target) as channel:
+            stub = events_pb2_grpc.EventLogStub(channel)
+            while True:
+                after = await asyncio.to_thread(self.position)
+                response = await stub.ReadEvents(
+                    events_pb2.ReadEventsRequest(after=after, limit=READ_LIMIT),
+                    metadata=(("authorization", f"Bearer {self.token()}"),),
+                    timeout=30,
+                )
+                envelopes = [Envelope.from_proto(e) for e in response.events]
+                reacted += await asyncio.to_thread(self.react_in_order, envelopes)
+                if len(envelopes) < READ_LIMIT:
+                    break
+        REACTION_POSITION.labels(upstream=self.upstream).set(await asyncio.to_thread(self.position))
+        return reacted
+
+    def react_in_order(self, envelopes: Sequence[Envelope]) -> int:
+        reacted = 0
+        passed_over: int | None = None
+        for envelope in envelopes:
+            if envelope.event_type not in self.reaction.event_types:
+                passed_over = envelope.notification_id
+                continue
+            outcome = self._react_once(envelope)
+            if outcome is None:
+                return reacted
+            reacted += outcome
+            passed_over = None
+        if passed_over is not None:
+            with contextlib.suppress(IntegrityError):
+                self.app.save_tracked(Tracking(self.upstream, passed_over))
+        return reacted
+
+    def _react_once(self, envelope: Envelope) -> int | None:
+        """1 if it changed something, 0 if not, None if another replica got there first."""
+        tracking = Tracking(self.upstream, envelope.notification_id)
+        for _attempt in range(CONFLICT_RETRIES):
+            try:
+                changed = self.reaction.react(envelope)
+            except DomainError as error:
+                self._refused(envelope, error.message)
+                changed = ()
+            try:
+                self.app.save_tracked(tracking, *changed)
+            except IntegrityError:
+                if self.position() >= envelope.notification_id:
+                    return None
+                continue  # an aggregate changed meanwhile: react again on its new state
+            REACTIONS_APPLIED.labels(upstream=self.upstream).inc(1 if changed else 0)
+            return 1 if changed else 0
+        self._refused(envelope, "it conflicts with the recorded state every time")
+        self.app.save_tracked(tracking)
+        return 0
+
+    def _refused(self, envelope: Envelope, reason: str) -> None:
+        log.warning(
+            "refused to react to %s %s #%d: %s",
+            self.upstream,
+            envelope.event_type,
+            envelope.notification_id,
+            reason,
+        )
+        REACTIONS_REFUSED.labels(upstream=self.upstream).inc()
+
+    async def run(self, stopping: asyncio.Event, interval_s: float) -> None:
+        while not stopping.is_set():
+            self.wake.clear()
+            try:
+                reacted = await self.catch_up()
+            except grpc.aio.AioRpcError as error:
+                log.warning(
+                    "cannot read %s's event log: %s %s",
+                    self.upstream,
+                    error.code().name,
+                    error.details(),
+                )
+            except Exception:
+                log.exception("reacting to %s failed; retrying", self.upstream)
+            else:
+                if reacted:
+                    log.info("reacted to %d %s events", reacted, self.upstream)
+            waits = {
+                asyncio.ensure_future(stopping.wait()),
+                asyncio.ensure_future(self.wake.wait()),
+            }
+            _, pending = await asyncio.wait(
+                waits, timeout=interval_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in pending:
+                waiter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiter
+
+    def subscribe(self, broker: KafkaBroker, group_id: str, session_timeout_ms: int) -> None:
+        """Kafka only says that something new exists upstream; the log says what."""
+        subscriber = broker.subscriber(
+            self.topic,
+            group_id=f"{group_id}.reactions",
+            auto_offset_reset="latest",
+            batch=True,
+            max_records=READ_LIMIT,
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=max(100, session_timeout_ms // 4),
+            ack_policy=AckPolicy.ACK,
+        )
+
+        async def handle(bodies: list[object]) -> None:
+            del bodies
+            self.wake.set()
+
+        subscriber(handle)
