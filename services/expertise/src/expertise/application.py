@@ -1,7 +1,206 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 from lmp_kit.domain import ServiceApplication
+from lmp_kit.errors import AlreadyExistsError, FailedPreconditionError, NotFoundError
+
+from expertise.domain import (
+    LIST_OF_VERDICT,
+    ApprovedList,
+    Council,
+    CouncilSession,
+    Plan,
+    PracticeFacts,
+    Review,
+)
+from expertise.domain.lists import check_list_kind
+
+T = TypeVar("T")
+ATTEMPTS = 3
+
+
+class ConcurrentChangeError(FailedPreconditionError):
+    pass
+
+
+class CouncilNotFormedError(FailedPreconditionError):
+    def __init__(self) -> None:
+        super().__init__("the expert council has not been formed yet (FormCouncil)")
+
+
+class ReviewNotFoundError(NotFoundError):
+    def __init__(self, review_id: UUID) -> None:
+        super().__init__(f"review {review_id} does not exist")
+
+
+class SessionNotFoundError(NotFoundError):
+    def __init__(self, session_id: UUID) -> None:
+        super().__init__(f"council session {session_id} does not exist")
 
 
 class ExpertiseApplication(ServiceApplication):
-    """The expertise use cases; its issue fills them in."""
+    def form_council(self, quorum: int = 0) -> Council:
+        council = Council.form(quorum)
+        try:
+            self.save(council)
+        except IntegrityError:
+            msg = "the expert council is already formed"
+            raise AlreadyExistsError(msg) from None
+        return council
+
+    def get_council(self) -> Council:
+        try:
+            council: Council = self.repository.get(Council.create_id())
+        except AggregateNotFoundError:
+            raise CouncilNotFormedError from None
+        return council
+
+    def admit_member(self, person_id: str, name: str, cities: Sequence[str]) -> Council:
+        return self._change_council(lambda c: c.admit(person_id, name, list(cities)))
+
+    def change_member_cities(self, person_id: str, cities: Sequence[str]) -> Council:
+        return self._change_council(lambda c: c.change_cities(person_id, list(cities)))
+
+    def remove_member(self, person_id: str, reason: str) -> Council:
+        return self._change_council(lambda c: c.remove(person_id, reason))
+
+    def appoint_chair(self, person_id: str) -> Council:
+        return self._change_council(lambda c: c.appoint_chair(person_id))
+
+    def set_quorum(self, quorum: int) -> Council:
+        return self._change_council(lambda c: c.set_quorum(quorum))
+
+    def set_criterion_weights(self, weights: dict[str, int]) -> Council:
+        return self._change_council(lambda c: c.set_weights(weights))
+
+    def _change_council(self, change: Callable[[Council], None]) -> Council:
+        def attempt() -> Council:
+            council = self.get_council()
+            change(council)
+            self.save(council)
+            return council
+
+        return self._retrying(attempt)
+
+    def open_review(self, practice: PracticeFacts, round: str) -> Review:  # noqa: A002  # the domain's word
+        review = Review.open(practice, round, self.get_council())
+        try:
+            self.save(review)
+        except IntegrityError:
+            msg = f"practice {practice.practice_id} already has a {round} review"
+            raise AlreadyExistsError(msg) from None
+        return review
+
+    def get_review(self, review_id: UUID) -> Review:
+        try:
+            review: Review = self.repository.get(review_id)
+        except AggregateNotFoundError:
+            raise ReviewNotFoundError(review_id) from None
+        return review
+
+    def score(self, review_id: UUID, person_id: str, scores: dict[str, int]) -> Review:
+        def attempt() -> Review:
+            review = self.get_review(review_id)
+            review.score(person_id, scores, self.get_council())
+            self.save(review)
+            return review
+
+        return self._retrying(attempt)
+
+    def conclude_review(  # noqa: PLR0913  # the decision's parts, each named
+        self,
+        review_id: UUID,
+        *,
+        by: str,
+        session_id: UUID,
+        verdict: str,
+        rationale: str,
+        plan: Plan | None = None,
+    ) -> Review:
+        def attempt() -> Review:
+            review = self.get_review(review_id)
+            review.conclude(
+                by=by,
+                verdict=verdict,
+                rationale=rationale,
+                session=self.get_session(session_id),
+                council=self.get_council(),
+                plan=plan,
+            )
+            kind = LIST_OF_VERDICT.get(verdict)
+            if kind is None:
+                self.save(review)
+                return review
+            approved = self._list(review.city_id, kind)
+            approved.enter(review.practice_id, str(review.id), review.plan["priority_rank"])
+            self.save(review, approved)
+            return review
+
+        return self._retrying(attempt)
+
+    def schedule_session(
+        self, city_id: str, scheduled_on: str, agenda: Sequence[str]
+    ) -> CouncilSession:
+        self.get_council()
+        session = CouncilSession.schedule(city_id, scheduled_on, list(agenda))
+        try:
+            self.save(session)
+        except IntegrityError:
+            msg = f"a council session for {city_id!r} is already scheduled on {scheduled_on}"
+            raise AlreadyExistsError(msg) from None
+        return session
+
+    def get_session(self, session_id: UUID) -> CouncilSession:
+        try:
+            session: CouncilSession = self.repository.get(session_id)
+        except AggregateNotFoundError:
+            raise SessionNotFoundError(session_id) from None
+        return session
+
+    def hold_session(
+        self, session_id: UUID, held_on: str, attendees: Sequence[str], minutes: str
+    ) -> CouncilSession:
+        def attempt() -> CouncilSession:
+            session = self.get_session(session_id)
+            session.hold(held_on, list(attendees), minutes, self.get_council())
+            self.save(session)
+            return session
+
+        return self._retrying(attempt)
+
+    def get_list(self, city_id: str, kind: str) -> ApprovedList:
+        return self._list(city_id, kind)
+
+    def close_list(self, city_id: str, kind: str, by: str) -> ApprovedList:
+        def attempt() -> ApprovedList:
+            self.get_council().check_chair(by, "closes an approved list")
+            approved = self._list(city_id, kind)
+            approved.close()
+            self.save(approved)
+            return approved
+
+        return self._retrying(attempt)
+
+    def _list(self, city_id: str, kind: str) -> ApprovedList:
+        try:
+            found: ApprovedList = self.repository.get(
+                ApprovedList.create_id(city_id, check_list_kind(kind))
+            )
+        except AggregateNotFoundError:
+            return ApprovedList.start(city_id, kind)
+        return found
+
+    def _retrying(self, attempt: Callable[[], T]) -> T:
+        """Re-run a command that lost a race for an aggregate's next version."""
+        for _ in range(ATTEMPTS):
+            try:
+                return attempt()
+            except IntegrityError:
+                continue
+        msg = "the record changed concurrently several times; try again"
+        raise ConcurrentChangeError(msg)

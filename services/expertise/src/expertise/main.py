@@ -1,13 +1,21 @@
 from __future__ import annotations
 
 from lmp_kit.eventstore import event_store_env
-from lmp_kit.runtime import ServiceRuntime
+from lmp_kit.runtime import ServiceRuntime, mongo_client
 from lmp_kit.settings import Settings
 
+from expertise.api import registrations
 from expertise.application import ExpertiseApplication
+from expertise.consumers import SUBSCRIPTIONS
 
 
 def build(settings: Settings) -> ServiceRuntime:
+    app = ExpertiseApplication(env=event_store_env(settings))
+    mongo = mongo_client(settings)
     return ServiceRuntime(
-        settings=settings, app=ExpertiseApplication(env=event_store_env(settings)), registrations=()
+        settings=settings,
+        app=app,
+        registrations=registrations(app, mongo[settings.mongodb_database]),
+        mongo=mongo,
+        subscriptions=SUBSCRIPTIONS,
     )

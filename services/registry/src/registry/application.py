@@ -1,13 +1,51 @@
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
-from lmp_kit.domain import ServiceApplication
-from lmp_kit.errors import AlreadyExistsError, NotFoundError
+from lmp_kit.auth import Principal
+from lmp_kit.domain import CityAggregate, ServiceApplication
+from lmp_kit.envelope import Envelope
+from lmp_kit.errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
 
-from registry.domain import Problem
+from registry.domain import (
+    Activity,
+    City,
+    ExternalResourceCase,
+    ImprovementFact,
+    Practice,
+    Problem,
+)
+from registry.domain.checks import check_ids, check_moment
+from registry.domain.passports import SECTIONS, Content, diff
+from registry.domain.practices import require_roles
+
+A = TypeVar("A", bound=CityAggregate)
+
+PROBLEM_WRITERS = frozenset({"working_group", "administration", "programme_office", "portal"})
+PROGRAMME_EDITORS = frozenset({"administration", "working_group"})
+CITY_REGISTRARS = frozenset({"programme_office"})
+PRACTICE_REGISTRARS: Mapping[str, frozenset[str]] = {
+    "own": frozenset({"working_group", "administration"}),
+    "external": frozenset({"working_group", "administration"}),
+    "initiative": frozenset({"working_group", "administration", "initiative_group", "portal"}),
+}
+ACTIVITY_WRITERS = frozenset({"working_group", "administration", "enterprise"})
+FACT_RECORDERS = frozenset({"working_group"})
+FACT_JUDGES = frozenset({"curator"})
+CASE_RECORDERS = frozenset({"working_group", "administration"})
+ADOPTERS = frozenset({"working_group", "administration"})
 
 
 class ProblemNotFoundError(NotFoundError):
@@ -20,7 +58,121 @@ class ProblemAlreadyRegisteredError(AlreadyExistsError):
         super().__init__(f"city {city_id!r} already has a problem titled {title!r}")
 
 
+@dataclass(frozen=True)
+class SectionVersion:
+    version: int
+    content: Content
+    edited_at: datetime
+    passport_version: int
+
+
+@dataclass(frozen=True)
+class ReactionOutcome:
+    practice_id: UUID
+    outcome: str
+
+    @property
+    def recorded(self) -> bool:
+        return self.outcome == "applied"
+
+
+def authorize(actor: Principal, city_id: str, roles: frozenset[str], action: str) -> None:
+    actor.require_city(city_id)
+    require_roles(actor.roles, roles, action)
+
+
 class RegistryApplication(ServiceApplication):
+    def _get(self, kind: type[A], aggregate_id: UUID, label: str) -> A:
+        try:
+            found: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            msg = f"{label} {aggregate_id} does not exist"
+            raise NotFoundError(msg) from None
+        if not isinstance(found, kind):
+            msg = f"{label} {aggregate_id} does not exist"
+            raise NotFoundError(msg)
+        return found
+
+    def _create(self, aggregate: Aggregate, *others: Aggregate, conflict: str) -> None:
+        try:
+            self.save(aggregate, *others)
+        except IntegrityError:
+            raise AlreadyExistsError(conflict) from None
+
+    # City programme
+
+    def register_city(  # noqa: PLR0913  # the attributes of a city, each named
+        self,
+        actor: Principal,
+        city_id: str,
+        *,
+        name: str,
+        region: str,
+        kind: str,
+        population: int,
+        voter_target: int,
+    ) -> City:
+        require_roles(actor.roles, CITY_REGISTRARS, "registering a city")
+        city = City.register(
+            city_id,
+            name=name,
+            region=region,
+            kind=kind,
+            population=population,
+            voter_target=voter_target,
+        )
+        self._create(city, conflict=f"city {city_id!r} is already registered")
+        return city
+
+    def get_city(self, city_id: str) -> City:
+        try:
+            found: City = self.repository.get(City.create_id(city_id))
+        except AggregateNotFoundError:
+            msg = f"city {city_id!r} is not registered"
+            raise NotFoundError(msg) from None
+        return found
+
+    def _city_for(self, actor: Principal, city_id: str) -> City:
+        authorize(actor, city_id, PROGRAMME_EDITORS, "editing a city programme")
+        return self.get_city(city_id)
+
+    def approve_working_group(
+        self,
+        actor: Principal,
+        city_id: str,
+        members: Iterable[Mapping[str, str]],
+        order_number: str,
+        order_date: str,
+    ) -> City:
+        city = self._city_for(actor, city_id)
+        city.approve_working_group(list(members), order_number, order_date)
+        self.save(city)
+        return city
+
+    def fix_strategy(
+        self, actor: Principal, city_id: str, directions: Iterable[str], criteria: Iterable[str]
+    ) -> City:
+        city = self._city_for(actor, city_id)
+        city.fix_strategy(directions, criteria)
+        self.save(city)
+        return city
+
+    def add_regional_requirement(
+        self, actor: Principal, city_id: str, title: str, description: str
+    ) -> tuple[City, str]:
+        city = self._city_for(actor, city_id)
+        requirement_id = city.add_regional_requirement(title, description)
+        self.save(city)
+        return city, requirement_id
+
+    def advance_stage(self, actor: Principal, city_id: str, to_stage: int) -> City:
+        city = self._city_for(actor, city_id)
+        city.advance_stage(to_stage)
+        self.save(city)
+        return city
+
+    # Problems
+
     def register_problem(self, city_id: str, title: str, description: str) -> Problem:
         problem = Problem.register(city_id, title, description)
         try:
@@ -34,4 +186,455 @@ class RegistryApplication(ServiceApplication):
             problem: Problem = self.repository.get(problem_id)
         except AggregateNotFoundError:
             raise ProblemNotFoundError(problem_id) from None
+        if not isinstance(problem, Problem):
+            raise ProblemNotFoundError(problem_id)
         return problem
+
+    def _problem_for(self, actor: Principal, problem_id: UUID) -> Problem:
+        problem = self.get_problem(problem_id)
+        authorize(actor, problem.city_id, PROBLEM_WRITERS, "changing a problem")
+        return problem
+
+    def describe_problem(self, actor: Principal, problem_id: UUID, description: str) -> Problem:
+        problem = self._problem_for(actor, problem_id)
+        problem.describe(description)
+        self.save(problem)
+        return problem
+
+    def set_problem_priority(self, actor: Principal, problem_id: UUID, priority: str) -> Problem:
+        problem = self._problem_for(actor, problem_id)
+        problem.set_priority(priority)
+        self.save(problem)
+        return problem
+
+    def mark_problem_solved(
+        self, actor: Principal, problem_id: UUID, *, with_external_resources: bool
+    ) -> Problem:
+        problem = self._problem_for(actor, problem_id)
+        problem.mark_solved(with_external_resources=with_external_resources)
+        self.save(problem)
+        return problem
+
+    def link_practice(self, actor: Principal, problem_id: UUID, practice_id: UUID) -> Problem:
+        problem = self._problem_for(actor, problem_id)
+        practice = self.get_practice(practice_id)
+        if practice.city_id != problem.city_id:
+            msg = "a problem is linked only to practices of its own city"
+            raise InvalidArgumentError(msg)
+        practice.check_editable_by(actor.roles)
+        problem.link_practice(str(practice.id))
+        practice.link_problem(str(problem.id))
+        self.save(problem, practice)
+        return problem
+
+    # Practices
+
+    def register_practice(  # noqa: PLR0913  # the attributes of a practice, each named
+        self,
+        actor: Principal,
+        city_id: str,
+        kind: str,
+        title: str,
+        *,
+        summary: str = "",
+        authors: Iterable[Mapping[str, str]] = (),
+        participants: Iterable[Mapping[str, str]] = (),
+        problem_ids: Iterable[str] = (),
+        requirement_ids: Iterable[str] = (),
+        cells: Iterable[Mapping[str, Any]] = (),
+        lifecycle_step: int = 1,
+    ) -> Practice:
+        actor.require_city(city_id)
+        if kind in PRACTICE_REGISTRARS:
+            require_roles(actor.roles, PRACTICE_REGISTRARS[kind], f"registering an {kind} practice")
+        practice = Practice.register(
+            city_id,
+            kind,
+            title,
+            summary=summary,
+            authors=authors,
+            participants=participants,
+            problem_ids=problem_ids,
+            requirement_ids=requirement_ids,
+            cells=cells,
+            lifecycle_step=lifecycle_step,
+        )
+        problems = self._problems_of_city(city_id, practice.problem_ids)
+        self._check_requirements(city_id, practice.requirement_ids)
+        for problem in problems:
+            problem.link_practice(str(practice.id))
+        self._create(
+            practice,
+            *problems,
+            conflict=f"city {city_id!r} already has a practice titled {title!r}",
+        )
+        return practice
+
+    def _problems_of_city(self, city_id: str, problem_ids: Iterable[str]) -> list[Problem]:
+        problems = []
+        for problem_id in problem_ids:
+            try:
+                problem = self.get_problem(UUID(problem_id))
+            except ProblemNotFoundError:
+                problem = None
+            if problem is None or problem.city_id != city_id:
+                msg = f"problem {problem_id} is not a problem of city {city_id!r}"
+                raise InvalidArgumentError(msg)
+            problems.append(problem)
+        return problems
+
+    def _check_requirements(self, city_id: str, requirement_ids: list[str]) -> None:
+        if not requirement_ids:
+            return
+        try:
+            city = self.get_city(city_id)
+        except NotFoundError:
+            msg = f"city {city_id!r} is not registered, so it lists no regional requirements"
+            raise InvalidArgumentError(msg) from None
+        unknown = [r for r in requirement_ids if not city.has_requirement(r)]
+        if unknown:
+            msg = f"unknown regional requirements of city {city_id!r}: {', '.join(unknown)}"
+            raise InvalidArgumentError(msg)
+
+    def get_practice(self, practice_id: UUID) -> Practice:
+        return self._get(Practice, practice_id, "practice")
+
+    def _practice_for(self, actor: Principal, practice_id: UUID) -> Practice:
+        practice = self.get_practice(practice_id)
+        actor.require_city(practice.city_id)
+        return practice
+
+    def classify_practice(
+        self, actor: Principal, practice_id: UUID, cells: Iterable[Mapping[str, Any]]
+    ) -> Practice:
+        practice = self._practice_for(actor, practice_id)
+        practice.classify(cells, actor.roles)
+        self.save(practice)
+        return practice
+
+    def set_practice_people(
+        self,
+        actor: Principal,
+        practice_id: UUID,
+        authors: Iterable[Mapping[str, str]],
+        participants: Iterable[Mapping[str, str]],
+    ) -> Practice:
+        practice = self._practice_for(actor, practice_id)
+        practice.set_people(authors, participants, actor.roles)
+        self.save(practice)
+        return practice
+
+    def move_lifecycle(
+        self, actor: Principal, practice_id: UUID, step: int, reason: str
+    ) -> Practice:
+        practice = self._practice_for(actor, practice_id)
+        practice.move_lifecycle(step, reason, actor.roles)
+        self.save(practice)
+        return practice
+
+    def change_status(
+        self, actor: Principal, practice_id: UUID, status: str, reason: str
+    ) -> Practice:
+        practice = self._practice_for(actor, practice_id)
+        practice.change_status(status, reason, actor.roles)
+        self.save(practice)
+        return practice
+
+    def edit_passport(
+        self, actor: Principal, practice_id: UUID, section: str, content: Mapping[str, Any]
+    ) -> Practice:
+        practice = self._practice_for(actor, practice_id)
+        practice.edit_passport(section, content, actor.roles)
+        self.save(practice)
+        return practice
+
+    def approve_passport(self, actor: Principal, practice_id: UUID) -> Practice:
+        practice = self._practice_for(actor, practice_id)
+        practice.approve_passport(actor.roles)
+        self.save(practice)
+        return practice
+
+    def readable_practice(self, actor: Principal, practice_id: UUID) -> Practice:
+        """A city's practices are read by that city; approved passports by every city."""
+        practice = self.get_practice(practice_id)
+        if not practice.approved_passport_version:
+            actor.require_city(practice.city_id)
+        return practice
+
+    def section_history(
+        self, actor: Principal, practice_id: UUID, section: str
+    ) -> list[SectionVersion]:
+        if section not in SECTIONS:
+            msg = f"passport section {section!r} is not one of: {', '.join(SECTIONS)}"
+            raise InvalidArgumentError(msg)
+        self.readable_practice(actor, practice_id)
+        return [
+            SectionVersion(
+                version=e.section_version,
+                content=e.content,
+                edited_at=e.timestamp,
+                passport_version=e.passport_version,
+            )
+            for e in self._events_of(practice_id)
+            if type(e).__qualname__ == "Practice.PassportSectionEdited" and e.section == section
+        ]
+
+    def _events_of(self, aggregate_id: UUID) -> list[Any]:
+        return list(self.repository.event_store.get(aggregate_id))
+
+    def section_diff(
+        self, actor: Principal, practice_id: UUID, section: str, versions: tuple[int, int]
+    ) -> str:
+        history = self.section_history(actor, practice_id, section)
+        contents = {v.version: v.content for v in history}
+        for version in versions:
+            if version != 0 and version not in contents:
+                msg = (
+                    f"passport section {section} has versions 1 to {len(history)} "
+                    f"(0 means empty), not {version}"
+                )
+                raise InvalidArgumentError(msg)
+        return diff(section, contents.get(versions[0]), contents.get(versions[1]), versions)
+
+    def practice_as_of(self, actor: Principal, practice_id: UUID, moment: datetime) -> Practice:
+        check_moment("as_of", moment)
+        current = self.readable_practice(actor, practice_id)
+        version = 0
+        for stored in self._events_of(practice_id):
+            if stored.timestamp > moment:
+                break
+            version = stored.originator_version
+        if not version:
+            msg = f"practice {current.title!r} was not yet registered at {moment.isoformat()}"
+            raise FailedPreconditionError(msg)
+        past: Practice = self.repository.get(practice_id, version=version)
+        return past
+
+    def adopt_practice(
+        self, actor: Principal, source_id: UUID, city_id: str, title: str | None = None
+    ) -> Practice:
+        authorize(actor, city_id, ADOPTERS, "adopting a practice")
+        source = self.get_practice(source_id)
+        if not source.approved_passport_version:
+            msg = f"practice {source.title!r} has no approved passport, so it is not published"
+            raise FailedPreconditionError(msg)
+        if source.city_id == city_id:
+            msg = "a city adopts practices of other cities, not its own"
+            raise InvalidArgumentError(msg)
+        adopted = Practice.register(
+            city_id,
+            "external",
+            title or source.title,
+            summary=source.summary,
+            authors=source.authors,
+            cells=source.cells,
+            source_practice_id=str(source.id),
+            source_city_id=source.city_id,
+        )
+        source.credit_replication(str(adopted.id), city_id)
+        self._create(
+            adopted,
+            source,
+            conflict=f"city {city_id!r} already has a practice titled {adopted.title!r}",
+        )
+        return adopted
+
+    def lineage(self, actor: Principal, practice_id: UUID) -> list[tuple[Practice, int]]:
+        """The whole replication tree the practice belongs to, from its root, depth first."""
+        practice = self.readable_practice(actor, practice_id)
+        root = practice
+        while root.source_practice_id is not None:
+            root = self.get_practice(UUID(root.source_practice_id))
+        tree: list[tuple[Practice, int]] = []
+        pending = [(root, 0)]
+        while pending:
+            node, depth = pending.pop()
+            tree.append((node, depth))
+            children = [self.get_practice(UUID(r["practice_id"])) for r in node.replications]
+            pending.extend((child, depth + 1) for child in reversed(children))
+        return tree
+
+    # Reactions to other services' events
+
+    def apply_review_verdict(
+        self,
+        practice_id: UUID,
+        verdict: str,
+        priority_rank: int | None,
+        review_id: str,
+    ) -> ReactionOutcome:
+        practice = self.get_practice(practice_id)
+        outcome = practice.react_to_review(review_id, verdict, priority_rank)
+        self.save(practice)
+        return ReactionOutcome(practice.id, outcome)
+
+    def apply_vote_rank(self, practice_id: UUID, rank: int, poll_id: str) -> ReactionOutcome:
+        practice = self.get_practice(practice_id)
+        outcome = practice.react_to_vote(poll_id, rank)
+        self.save(practice)
+        return ReactionOutcome(practice.id, outcome)
+
+    def react_to_review(self, envelope: Envelope) -> list[Practice]:
+        """Expertise's `Review.Concluded` advances the practice (see docs/events.md)."""
+        payload = envelope.payload
+        practice = self.get_practice(
+            UUID(check_ids("practice_id", [str(payload.get("practice_id", ""))])[0])
+        )
+        outcome = practice.react_to_review(
+            str(envelope.aggregate_id),
+            str(payload.get("verdict", "")),
+            payload.get("priority_rank"),
+        )
+        return [practice] if outcome == "applied" else []
+
+    def react_to_poll(self, envelope: Envelope) -> list[Practice]:
+        """Voting's `Poll.Closed` of a practice rating gives each practice its rank."""
+        payload = envelope.payload
+        if payload.get("kind") != "practice_rating":
+            return []
+        ranked = []
+        for result in payload.get("results", []):
+            if result.get("ref_kind") != "practice":
+                continue
+            try:
+                practice = self.get_practice(
+                    UUID(check_ids("ref_id", [str(result.get("ref_id", ""))])[0])
+                )
+            except NotFoundError:
+                continue
+            if practice.react_to_vote(str(envelope.aggregate_id), int(result["rank"])) == "applied":
+                ranked.append(practice)
+        return ranked
+
+    # Activities, improvement facts, external-resource cases
+
+    def register_activity(  # noqa: PLR0913  # the attributes of an activity, each named
+        self,
+        actor: Principal,
+        city_id: str,
+        kind: str,
+        title: str,
+        held_on: str,
+        *,
+        speakers: Iterable[Mapping[str, str]] = (),
+        joint_action: bool = False,
+        branding_used: bool = False,
+    ) -> Activity:
+        authorize(actor, city_id, ACTIVITY_WRITERS, "registering an activity")
+        activity = Activity.register(
+            city_id,
+            kind,
+            title,
+            held_on,
+            speakers=speakers,
+            joint_action=joint_action,
+            branding_used=branding_used,
+        )
+        self._create(
+            activity, conflict=f"city {city_id!r} already has activity {title!r} on {held_on}"
+        )
+        return activity
+
+    def get_activity(self, actor: Principal, activity_id: UUID) -> Activity:
+        activity = self._get(Activity, activity_id, "activity")
+        actor.require_city(activity.city_id)
+        return activity
+
+    def _activity_for(self, actor: Principal, activity_id: UUID) -> Activity:
+        activity = self.get_activity(actor, activity_id)
+        require_roles(actor.roles, ACTIVITY_WRITERS, "changing an activity")
+        return activity
+
+    def publish_announcement(
+        self, actor: Principal, activity_id: UUID, text: str, published_at: datetime
+    ) -> Activity:
+        activity = self._activity_for(actor, activity_id)
+        activity.publish_announcement(text, published_at)
+        self.save(activity)
+        return activity
+
+    def publish_press_release(
+        self, actor: Principal, activity_id: UUID, text: str, published_at: datetime
+    ) -> Activity:
+        activity = self._activity_for(actor, activity_id)
+        activity.publish_press_release(text, published_at)
+        self.save(activity)
+        return activity
+
+    def file_activity_report(
+        self,
+        actor: Principal,
+        activity_id: UUID,
+        attendees: Iterable[Mapping[str, str]],
+        photos: Iterable[Mapping[str, str]],
+    ) -> Activity:
+        activity = self._activity_for(actor, activity_id)
+        activity.file_report(attendees, photos)
+        self.save(activity)
+        return activity
+
+    def record_improvement_fact(  # noqa: PLR0913  # the attributes of a fact, each named
+        self,
+        actor: Principal,
+        city_id: str,
+        *,
+        month: str,
+        title: str,
+        description: str,
+        evidence: Iterable[str],
+    ) -> ImprovementFact:
+        authorize(actor, city_id, FACT_RECORDERS, "recording an improvement fact")
+        fact = ImprovementFact.record(city_id, month, title, description, evidence)
+        self._create(fact, conflict=f"city {city_id!r} already recorded {title!r} for {month}")
+        return fact
+
+    def get_improvement_fact(self, actor: Principal, fact_id: UUID) -> ImprovementFact:
+        fact = self._get(ImprovementFact, fact_id, "improvement fact")
+        actor.require_city(fact.city_id)
+        return fact
+
+    def judge_improvement_fact(
+        self, actor: Principal, fact_id: UUID, *, recognized: bool, reason: str = ""
+    ) -> ImprovementFact:
+        fact = self.get_improvement_fact(actor, fact_id)
+        require_roles(actor.roles, FACT_JUDGES, "judging an improvement fact")
+        if recognized:
+            fact.recognize()
+        else:
+            fact.reject(reason)
+        self.save(fact)
+        return fact
+
+    def record_external_resource_case(  # noqa: PLR0913  # the attributes of a case, each named
+        self,
+        actor: Principal,
+        city_id: str,
+        *,
+        month: str,
+        title: str,
+        source_kind: str,
+        amount: str,
+        currency: str,
+        partner: str,
+        problem_id: str = "",
+    ) -> ExternalResourceCase:
+        authorize(actor, city_id, CASE_RECORDERS, "recording an external-resource case")
+        linked = check_ids("problem_id", [problem_id] if problem_id else [])
+        self._problems_of_city(city_id, linked)
+        case = ExternalResourceCase.record(
+            city_id,
+            month=month,
+            title=title,
+            source_kind=source_kind,
+            amount=amount,
+            currency=currency,
+            partner=partner,
+            problem_id=linked[0] if linked else None,
+        )
+        self._create(case, conflict=f"city {city_id!r} already recorded {title!r} for {month}")
+        return case
+
+    def get_external_resource_case(self, actor: Principal, case_id: UUID) -> ExternalResourceCase:
+        case = self._get(ExternalResourceCase, case_id, "external-resource case")
+        actor.require_city(case.city_id)
+        return case

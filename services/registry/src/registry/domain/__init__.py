@@ -1,3 +1,7 @@
+from registry.domain.activities import Activity
+from registry.domain.cities import City
+from registry.domain.facts import ExternalResourceCase, ImprovementFact
+from registry.domain.practices import Practice
 from registry.domain.problems import Problem
 
-__all__ = ["Problem"]
+__all__ = ["Activity", "City", "ExternalResourceCase", "ImprovementFact", "Practice", "Problem"]

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class RegistryServiceStub:
-    """Problems, practices and the rest of the city programme (issue 3 completes it).
+    """Problems, practices and the rest of the city programme.
     """
 
     def __init__(self, channel):
@@ -35,6 +35,36 @@ class RegistryServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.RegisterCity = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/RegisterCity',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterCityRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
+                _registered_method=True)
+        self.GetCity = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/GetCity',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetCityRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
+                _registered_method=True)
+        self.ApproveWorkingGroup = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/ApproveWorkingGroup',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ApproveWorkingGroupRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
+                _registered_method=True)
+        self.FixStrategy = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/FixStrategy',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.FixStrategyRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
+                _registered_method=True)
+        self.AddRegionalRequirement = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/AddRegionalRequirement',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.AddRegionalRequirementRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.AddRegionalRequirementResponse.FromString,
+                _registered_method=True)
+        self.AdvanceStage = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/AdvanceStage',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.AdvanceStageRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
+                _registered_method=True)
         self.RegisterProblem = channel.unary_unary(
                 '/lmp.registry.v1.RegistryService/RegisterProblem',
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterProblemRequest.SerializeToString,
@@ -45,11 +75,197 @@ class RegistryServiceStub:
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetProblemRequest.SerializeToString,
                 response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.FromString,
                 _registered_method=True)
+        self.DescribeProblem = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/DescribeProblem',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.DescribeProblemRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.FromString,
+                _registered_method=True)
+        self.SetProblemPriority = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/SetProblemPriority',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SetProblemPriorityRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.FromString,
+                _registered_method=True)
+        self.MarkProblemSolved = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/MarkProblemSolved',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.MarkProblemSolvedRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.FromString,
+                _registered_method=True)
+        self.LinkPractice = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/LinkPractice',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.LinkPracticeRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.FromString,
+                _registered_method=True)
+        self.RegisterPractice = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/RegisterPractice',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterPracticeRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
+                _registered_method=True)
+        self.GetPractice = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/GetPractice',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetPracticeRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
+                _registered_method=True)
+        self.ClassifyPractice = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/ClassifyPractice',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ClassifyPracticeRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
+                _registered_method=True)
+        self.SetPracticePeople = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/SetPracticePeople',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SetPracticePeopleRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
+                _registered_method=True)
+        self.MoveLifecycle = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/MoveLifecycle',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.MoveLifecycleRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
+                _registered_method=True)
+        self.ChangeStatus = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/ChangeStatus',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ChangeStatusRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
+                _registered_method=True)
+        self.EditPassportSection = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/EditPassportSection',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.EditPassportSectionRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Passport.FromString,
+                _registered_method=True)
+        self.ApprovePassport = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/ApprovePassport',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ApprovePassportRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Passport.FromString,
+                _registered_method=True)
+        self.GetPassport = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/GetPassport',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetPassportRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Passport.FromString,
+                _registered_method=True)
+        self.GetSectionHistory = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/GetSectionHistory',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetSectionHistoryRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetSectionHistoryResponse.FromString,
+                _registered_method=True)
+        self.DiffSection = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/DiffSection',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.DiffSectionRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.DiffSectionResponse.FromString,
+                _registered_method=True)
+        self.AdoptPractice = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/AdoptPractice',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.AdoptPracticeRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
+                _registered_method=True)
+        self.GetLineage = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/GetLineage',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetLineageRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetLineageResponse.FromString,
+                _registered_method=True)
+        self.RegisterActivity = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/RegisterActivity',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterActivityRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.FromString,
+                _registered_method=True)
+        self.GetActivity = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/GetActivity',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetActivityRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.FromString,
+                _registered_method=True)
+        self.PublishAnnouncement = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/PublishAnnouncement',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.PublishRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.FromString,
+                _registered_method=True)
+        self.PublishPressRelease = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/PublishPressRelease',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.PublishRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.FromString,
+                _registered_method=True)
+        self.FileActivityReport = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/FileActivityReport',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.FileActivityReportRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.FromString,
+                _registered_method=True)
+        self.RecordImprovementFact = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/RecordImprovementFact',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RecordImprovementFactRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImprovementFact.FromString,
+                _registered_method=True)
+        self.GetImprovementFact = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/GetImprovementFact',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetImprovementFactRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImprovementFact.FromString,
+                _registered_method=True)
+        self.JudgeImprovementFact = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/JudgeImprovementFact',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.JudgeImprovementFactRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImprovementFact.FromString,
+                _registered_method=True)
+        self.RecordExternalResourceCase = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/RecordExternalResourceCase',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RecordExternalResourceCaseRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ExternalResourceCase.FromString,
+                _registered_method=True)
+        self.GetExternalResourceCase = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/GetExternalResourceCase',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetExternalResourceCaseRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ExternalResourceCase.FromString,
+                _registered_method=True)
+        self.SearchLibrary = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/SearchLibrary',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SearchLibraryRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SearchLibraryResponse.FromString,
+                _registered_method=True)
+        self.GetClassifierMatrix = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/GetClassifierMatrix',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetClassifierMatrixRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ClassifierMatrix.FromString,
+                _registered_method=True)
+        self.GetCityDashboard = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/GetCityDashboard',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetCityDashboardRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.CityDashboard.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
-    """Problems, practices and the rest of the city programme (issue 3 completes it).
+    """Problems, practices and the rest of the city programme.
     """
+
+    def RegisterCity(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCity(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApproveWorkingGroup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FixStrategy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddRegionalRequirement(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AdvanceStage(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
     def RegisterProblem(self, request, context):
         """Missing associated documentation comment in .proto file."""
@@ -63,9 +279,219 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DescribeProblem(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetProblemPriority(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkProblemSolved(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LinkPractice(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterPractice(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPractice(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClassifyPractice(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetPracticePeople(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MoveLifecycle(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EditPassportSection(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApprovePassport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPassport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSectionHistory(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DiffSection(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AdoptPractice(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLineage(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterActivity(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetActivity(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishAnnouncement(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishPressRelease(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FileActivityReport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordImprovementFact(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetImprovementFact(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def JudgeImprovementFact(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordExternalResourceCase(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetExternalResourceCase(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchLibrary(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetClassifierMatrix(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCityDashboard(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'RegisterCity': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterCity,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterCityRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.SerializeToString,
+            ),
+            'GetCity': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCity,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetCityRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.SerializeToString,
+            ),
+            'ApproveWorkingGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveWorkingGroup,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ApproveWorkingGroupRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.SerializeToString,
+            ),
+            'FixStrategy': grpc.unary_unary_rpc_method_handler(
+                    servicer.FixStrategy,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.FixStrategyRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.SerializeToString,
+            ),
+            'AddRegionalRequirement': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddRegionalRequirement,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.AddRegionalRequirementRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.AddRegionalRequirementResponse.SerializeToString,
+            ),
+            'AdvanceStage': grpc.unary_unary_rpc_method_handler(
+                    servicer.AdvanceStage,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.AdvanceStageRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.SerializeToString,
+            ),
             'RegisterProblem': grpc.unary_unary_rpc_method_handler(
                     servicer.RegisterProblem,
                     request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterProblemRequest.FromString,
@@ -76,6 +502,156 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetProblemRequest.FromString,
                     response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.SerializeToString,
             ),
+            'DescribeProblem': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribeProblem,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.DescribeProblemRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.SerializeToString,
+            ),
+            'SetProblemPriority': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetProblemPriority,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SetProblemPriorityRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.SerializeToString,
+            ),
+            'MarkProblemSolved': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkProblemSolved,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.MarkProblemSolvedRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.SerializeToString,
+            ),
+            'LinkPractice': grpc.unary_unary_rpc_method_handler(
+                    servicer.LinkPractice,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.LinkPracticeRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.SerializeToString,
+            ),
+            'RegisterPractice': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterPractice,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterPracticeRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.SerializeToString,
+            ),
+            'GetPractice': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPractice,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetPracticeRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.SerializeToString,
+            ),
+            'ClassifyPractice': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClassifyPractice,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ClassifyPracticeRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.SerializeToString,
+            ),
+            'SetPracticePeople': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPracticePeople,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SetPracticePeopleRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.SerializeToString,
+            ),
+            'MoveLifecycle': grpc.unary_unary_rpc_method_handler(
+                    servicer.MoveLifecycle,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.MoveLifecycleRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.SerializeToString,
+            ),
+            'ChangeStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeStatus,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ChangeStatusRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.SerializeToString,
+            ),
+            'EditPassportSection': grpc.unary_unary_rpc_method_handler(
+                    servicer.EditPassportSection,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.EditPassportSectionRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Passport.SerializeToString,
+            ),
+            'ApprovePassport': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApprovePassport,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ApprovePassportRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Passport.SerializeToString,
+            ),
+            'GetPassport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPassport,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetPassportRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Passport.SerializeToString,
+            ),
+            'GetSectionHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSectionHistory,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetSectionHistoryRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetSectionHistoryResponse.SerializeToString,
+            ),
+            'DiffSection': grpc.unary_unary_rpc_method_handler(
+                    servicer.DiffSection,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.DiffSectionRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.DiffSectionResponse.SerializeToString,
+            ),
+            'AdoptPractice': grpc.unary_unary_rpc_method_handler(
+                    servicer.AdoptPractice,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.AdoptPracticeRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.SerializeToString,
+            ),
+            'GetLineage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLineage,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetLineageRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetLineageResponse.SerializeToString,
+            ),
+            'RegisterActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterActivity,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterActivityRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.SerializeToString,
+            ),
+            'GetActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetActivity,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetActivityRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.SerializeToString,
+            ),
+            'PublishAnnouncement': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishAnnouncement,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.PublishRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.SerializeToString,
+            ),
+            'PublishPressRelease': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishPressRelease,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.PublishRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.SerializeToString,
+            ),
+            'FileActivityReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.FileActivityReport,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.FileActivityReportRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.SerializeToString,
+            ),
+            'RecordImprovementFact': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordImprovementFact,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RecordImprovementFactRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImprovementFact.SerializeToString,
+            ),
+            'GetImprovementFact': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetImprovementFact,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetImprovementFactRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImprovementFact.SerializeToString,
+            ),
+            'JudgeImprovementFact': grpc.unary_unary_rpc_method_handler(
+                    servicer.JudgeImprovementFact,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.JudgeImprovementFactRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImprovementFact.SerializeToString,
+            ),
+            'RecordExternalResourceCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordExternalResourceCase,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RecordExternalResourceCaseRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ExternalResourceCase.SerializeToString,
+            ),
+            'GetExternalResourceCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetExternalResourceCase,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetExternalResourceCaseRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ExternalResourceCase.SerializeToString,
+            ),
+            'SearchLibrary': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchLibrary,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SearchLibraryRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SearchLibraryResponse.SerializeToString,
+            ),
+            'GetClassifierMatrix': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetClassifierMatrix,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetClassifierMatrixRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ClassifierMatrix.SerializeToString,
+            ),
+            'GetCityDashboard': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCityDashboard,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetCityDashboardRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.CityDashboard.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'lmp.registry.v1.RegistryService', rpc_method_handlers)
@@ -85,8 +661,170 @@ def add_RegistryServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class RegistryService:
-    """Problems, practices and the rest of the city programme (issue 3 completes it).
+    """Problems, practices and the rest of the city programme.
     """
+
+    @staticmethod
+    def RegisterCity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/RegisterCity',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterCityRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/GetCity',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.GetCityRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApproveWorkingGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/ApproveWorkingGroup',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ApproveWorkingGroupRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FixStrategy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/FixStrategy',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.FixStrategyRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddRegionalRequirement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/AddRegionalRequirement',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.AddRegionalRequirementRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.AddRegionalRequirementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdvanceStage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/AdvanceStage',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.AdvanceStageRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def RegisterProblem(request,
@@ -132,6 +870,816 @@ class RegistryService:
             '/lmp.registry.v1.RegistryService/GetProblem',
             lmp_dot_registry_dot_v1_dot_registry__pb2.GetProblemRequest.SerializeToString,
             lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DescribeProblem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/DescribeProblem',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.DescribeProblemRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetProblemPriority(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/SetProblemPriority',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.SetProblemPriorityRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkProblemSolved(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/MarkProblemSolved',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.MarkProblemSolvedRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LinkPractice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/LinkPractice',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.LinkPracticeRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterPractice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/RegisterPractice',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterPracticeRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPractice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/GetPractice',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.GetPracticeRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClassifyPractice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/ClassifyPractice',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ClassifyPracticeRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPracticePeople(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/SetPracticePeople',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.SetPracticePeopleRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MoveLifecycle(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/MoveLifecycle',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.MoveLifecycleRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/ChangeStatus',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ChangeStatusRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EditPassportSection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/EditPassportSection',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.EditPassportSectionRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Passport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApprovePassport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/ApprovePassport',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ApprovePassportRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Passport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPassport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/GetPassport',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.GetPassportRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Passport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSectionHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/GetSectionHistory',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.GetSectionHistoryRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.GetSectionHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DiffSection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/DiffSection',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.DiffSectionRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.DiffSectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdoptPractice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/AdoptPractice',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.AdoptPracticeRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLineage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/GetLineage',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.GetLineageRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.GetLineageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/RegisterActivity',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterActivityRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/GetActivity',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.GetActivityRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishAnnouncement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/PublishAnnouncement',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.PublishRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishPressRelease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/PublishPressRelease',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.PublishRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FileActivityReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/FileActivityReport',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.FileActivityReportRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordImprovementFact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/RecordImprovementFact',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.RecordImprovementFactRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ImprovementFact.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetImprovementFact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/GetImprovementFact',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.GetImprovementFactRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ImprovementFact.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def JudgeImprovementFact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/JudgeImprovementFact',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.JudgeImprovementFactRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ImprovementFact.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordExternalResourceCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/RecordExternalResourceCase',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.RecordExternalResourceCaseRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ExternalResourceCase.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetExternalResourceCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/GetExternalResourceCase',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.GetExternalResourceCaseRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ExternalResourceCase.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchLibrary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/SearchLibrary',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.SearchLibraryRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.SearchLibraryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetClassifierMatrix(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/GetClassifierMatrix',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.GetClassifierMatrixRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ClassifierMatrix.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCityDashboard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/GetCityDashboard',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.GetCityDashboardRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.CityDashboard.FromString,
             options,
             channel_credentials,
             insecure,

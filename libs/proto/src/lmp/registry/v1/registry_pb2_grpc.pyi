@@ -27,25 +27,139 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class RegistryServiceStub:
-    """Problems, practices and the rest of the city programme (issue 3 completes it)."""
+    """Problems, practices and the rest of the city programme."""
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> RegistryServiceAsyncStub: ...
+    RegisterCity: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RegisterCityRequest, _registry_pb2.City]
+    GetCity: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetCityRequest, _registry_pb2.City]
+    ApproveWorkingGroup: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ApproveWorkingGroupRequest, _registry_pb2.City]
+    FixStrategy: _grpc.UnaryUnaryMultiCallable[_registry_pb2.FixStrategyRequest, _registry_pb2.City]
+    AddRegionalRequirement: _grpc.UnaryUnaryMultiCallable[_registry_pb2.AddRegionalRequirementRequest, _registry_pb2.AddRegionalRequirementResponse]
+    AdvanceStage: _grpc.UnaryUnaryMultiCallable[_registry_pb2.AdvanceStageRequest, _registry_pb2.City]
     RegisterProblem: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RegisterProblemRequest, _registry_pb2.RegisterProblemResponse]
     GetProblem: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetProblemRequest, _registry_pb2.Problem]
+    DescribeProblem: _grpc.UnaryUnaryMultiCallable[_registry_pb2.DescribeProblemRequest, _registry_pb2.Problem]
+    SetProblemPriority: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SetProblemPriorityRequest, _registry_pb2.Problem]
+    MarkProblemSolved: _grpc.UnaryUnaryMultiCallable[_registry_pb2.MarkProblemSolvedRequest, _registry_pb2.Problem]
+    LinkPractice: _grpc.UnaryUnaryMultiCallable[_registry_pb2.LinkPracticeRequest, _registry_pb2.Problem]
+    RegisterPractice: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RegisterPracticeRequest, _registry_pb2.Practice]
+    GetPractice: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetPracticeRequest, _registry_pb2.Practice]
+    ClassifyPractice: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ClassifyPracticeRequest, _registry_pb2.Practice]
+    SetPracticePeople: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SetPracticePeopleRequest, _registry_pb2.Practice]
+    MoveLifecycle: _grpc.UnaryUnaryMultiCallable[_registry_pb2.MoveLifecycleRequest, _registry_pb2.Practice]
+    ChangeStatus: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ChangeStatusRequest, _registry_pb2.Practice]
+    EditPassportSection: _grpc.UnaryUnaryMultiCallable[_registry_pb2.EditPassportSectionRequest, _registry_pb2.Passport]
+    ApprovePassport: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ApprovePassportRequest, _registry_pb2.Passport]
+    GetPassport: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetPassportRequest, _registry_pb2.Passport]
+    GetSectionHistory: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetSectionHistoryRequest, _registry_pb2.GetSectionHistoryResponse]
+    DiffSection: _grpc.UnaryUnaryMultiCallable[_registry_pb2.DiffSectionRequest, _registry_pb2.DiffSectionResponse]
+    AdoptPractice: _grpc.UnaryUnaryMultiCallable[_registry_pb2.AdoptPracticeRequest, _registry_pb2.Practice]
+    GetLineage: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetLineageRequest, _registry_pb2.GetLineageResponse]
+    RegisterActivity: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RegisterActivityRequest, _registry_pb2.Activity]
+    GetActivity: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetActivityRequest, _registry_pb2.Activity]
+    PublishAnnouncement: _grpc.UnaryUnaryMultiCallable[_registry_pb2.PublishRequest, _registry_pb2.Activity]
+    PublishPressRelease: _grpc.UnaryUnaryMultiCallable[_registry_pb2.PublishRequest, _registry_pb2.Activity]
+    FileActivityReport: _grpc.UnaryUnaryMultiCallable[_registry_pb2.FileActivityReportRequest, _registry_pb2.Activity]
+    RecordImprovementFact: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RecordImprovementFactRequest, _registry_pb2.ImprovementFact]
+    GetImprovementFact: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetImprovementFactRequest, _registry_pb2.ImprovementFact]
+    JudgeImprovementFact: _grpc.UnaryUnaryMultiCallable[_registry_pb2.JudgeImprovementFactRequest, _registry_pb2.ImprovementFact]
+    RecordExternalResourceCase: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RecordExternalResourceCaseRequest, _registry_pb2.ExternalResourceCase]
+    GetExternalResourceCase: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetExternalResourceCaseRequest, _registry_pb2.ExternalResourceCase]
+    SearchLibrary: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SearchLibraryRequest, _registry_pb2.SearchLibraryResponse]
+    GetClassifierMatrix: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetClassifierMatrixRequest, _registry_pb2.ClassifierMatrix]
+    GetCityDashboard: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetCityDashboardRequest, _registry_pb2.CityDashboard]
 
 @_typing.type_check_only
 class RegistryServiceAsyncStub(RegistryServiceStub):
-    """Problems, practices and the rest of the city programme (issue 3 completes it)."""
+    """Problems, practices and the rest of the city programme."""
 
     def __init__(self, channel: _aio.Channel) -> None: ...
+    RegisterCity: _aio.UnaryUnaryMultiCallable[_registry_pb2.RegisterCityRequest, _registry_pb2.City]  # type: ignore[assignment]
+    GetCity: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetCityRequest, _registry_pb2.City]  # type: ignore[assignment]
+    ApproveWorkingGroup: _aio.UnaryUnaryMultiCallable[_registry_pb2.ApproveWorkingGroupRequest, _registry_pb2.City]  # type: ignore[assignment]
+    FixStrategy: _aio.UnaryUnaryMultiCallable[_registry_pb2.FixStrategyRequest, _registry_pb2.City]  # type: ignore[assignment]
+    AddRegionalRequirement: _aio.UnaryUnaryMultiCallable[_registry_pb2.AddRegionalRequirementRequest, _registry_pb2.AddRegionalRequirementResponse]  # type: ignore[assignment]
+    AdvanceStage: _aio.UnaryUnaryMultiCallable[_registry_pb2.AdvanceStageRequest, _registry_pb2.City]  # type: ignore[assignment]
     RegisterProblem: _aio.UnaryUnaryMultiCallable[_registry_pb2.RegisterProblemRequest, _registry_pb2.RegisterProblemResponse]  # type: ignore[assignment]
     GetProblem: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetProblemRequest, _registry_pb2.Problem]  # type: ignore[assignment]
+    DescribeProblem: _aio.UnaryUnaryMultiCallable[_registry_pb2.DescribeProblemRequest, _registry_pb2.Problem]  # type: ignore[assignment]
+    SetProblemPriority: _aio.UnaryUnaryMultiCallable[_registry_pb2.SetProblemPriorityRequest, _registry_pb2.Problem]  # type: ignore[assignment]
+    MarkProblemSolved: _aio.UnaryUnaryMultiCallable[_registry_pb2.MarkProblemSolvedRequest, _registry_pb2.Problem]  # type: ignore[assignment]
+    LinkPractice: _aio.UnaryUnaryMultiCallable[_registry_pb2.LinkPracticeRequest, _registry_pb2.Problem]  # type: ignore[assignment]
+    RegisterPractice: _aio.UnaryUnaryMultiCallable[_registry_pb2.RegisterPracticeRequest, _registry_pb2.Practice]  # type: ignore[assignment]
+    GetPractice: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetPracticeRequest, _registry_pb2.Practice]  # type: ignore[assignment]
+    ClassifyPractice: _aio.UnaryUnaryMultiCallable[_registry_pb2.ClassifyPracticeRequest, _registry_pb2.Practice]  # type: ignore[assignment]
+    SetPracticePeople: _aio.UnaryUnaryMultiCallable[_registry_pb2.SetPracticePeopleRequest, _registry_pb2.Practice]  # type: ignore[assignment]
+    MoveLifecycle: _aio.UnaryUnaryMultiCallable[_registry_pb2.MoveLifecycleRequest, _registry_pb2.Practice]  # type: ignore[assignment]
+    ChangeStatus: _aio.UnaryUnaryMultiCallable[_registry_pb2.ChangeStatusRequest, _registry_pb2.Practice]  # type: ignore[assignment]
+    EditPassportSection: _aio.UnaryUnaryMultiCallable[_registry_pb2.EditPassportSectionRequest, _registry_pb2.Passport]  # type: ignore[assignment]
+    ApprovePassport: _aio.UnaryUnaryMultiCallable[_registry_pb2.ApprovePassportRequest, _registry_pb2.Passport]  # type: ignore[assignment]
+    GetPassport: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetPassportRequest, _registry_pb2.Passport]  # type: ignore[assignment]
+    GetSectionHistory: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetSectionHistoryRequest, _registry_pb2.GetSectionHistoryResponse]  # type: ignore[assignment]
+    DiffSection: _aio.UnaryUnaryMultiCallable[_registry_pb2.DiffSectionRequest, _registry_pb2.DiffSectionResponse]  # type: ignore[assignment]
+    AdoptPractice: _aio.UnaryUnaryMultiCallable[_registry_pb2.AdoptPracticeRequest, _registry_pb2.Practice]  # type: ignore[assignment]
+    GetLineage: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetLineageRequest, _registry_pb2.GetLineageResponse]  # type: ignore[assignment]
+    RegisterActivity: _aio.UnaryUnaryMultiCallable[_registry_pb2.RegisterActivityRequest, _registry_pb2.Activity]  # type: ignore[assignment]
+    GetActivity: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetActivityRequest, _registry_pb2.Activity]  # type: ignore[assignment]
+    PublishAnnouncement: _aio.UnaryUnaryMultiCallable[_registry_pb2.PublishRequest, _registry_pb2.Activity]  # type: ignore[assignment]
+    PublishPressRelease: _aio.UnaryUnaryMultiCallable[_registry_pb2.PublishRequest, _registry_pb2.Activity]  # type: ignore[assignment]
+    FileActivityReport: _aio.UnaryUnaryMultiCallable[_registry_pb2.FileActivityReportRequest, _registry_pb2.Activity]  # type: ignore[assignment]
+    RecordImprovementFact: _aio.UnaryUnaryMultiCallable[_registry_pb2.RecordImprovementFactRequest, _registry_pb2.ImprovementFact]  # type: ignore[assignment]
+    GetImprovementFact: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetImprovementFactRequest, _registry_pb2.ImprovementFact]  # type: ignore[assignment]
+    JudgeImprovementFact: _aio.UnaryUnaryMultiCallable[_registry_pb2.JudgeImprovementFactRequest, _registry_pb2.ImprovementFact]  # type: ignore[assignment]
+    RecordExternalResourceCase: _aio.UnaryUnaryMultiCallable[_registry_pb2.RecordExternalResourceCaseRequest, _registry_pb2.ExternalResourceCase]  # type: ignore[assignment]
+    GetExternalResourceCase: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetExternalResourceCaseRequest, _registry_pb2.ExternalResourceCase]  # type: ignore[assignment]
+    SearchLibrary: _aio.UnaryUnaryMultiCallable[_registry_pb2.SearchLibraryRequest, _registry_pb2.SearchLibraryResponse]  # type: ignore[assignment]
+    GetClassifierMatrix: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetClassifierMatrixRequest, _registry_pb2.ClassifierMatrix]  # type: ignore[assignment]
+    GetCityDashboard: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetCityDashboardRequest, _registry_pb2.CityDashboard]  # type: ignore[assignment]
 
 class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Problems, practices and the rest of the city programme (issue 3 completes it)."""
+    """Problems, practices and the rest of the city programme."""
+
+    @_abc_1.abstractmethod
+    def RegisterCity(
+        self,
+        request: _registry_pb2.RegisterCityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.City, _abc.Awaitable[_registry_pb2.City]]: ...
+
+    @_abc_1.abstractmethod
+    def GetCity(
+        self,
+        request: _registry_pb2.GetCityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.City, _abc.Awaitable[_registry_pb2.City]]: ...
+
+    @_abc_1.abstractmethod
+    def ApproveWorkingGroup(
+        self,
+        request: _registry_pb2.ApproveWorkingGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.City, _abc.Awaitable[_registry_pb2.City]]: ...
+
+    @_abc_1.abstractmethod
+    def FixStrategy(
+        self,
+        request: _registry_pb2.FixStrategyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.City, _abc.Awaitable[_registry_pb2.City]]: ...
+
+    @_abc_1.abstractmethod
+    def AddRegionalRequirement(
+        self,
+        request: _registry_pb2.AddRegionalRequirementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.AddRegionalRequirementResponse, _abc.Awaitable[_registry_pb2.AddRegionalRequirementResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AdvanceStage(
+        self,
+        request: _registry_pb2.AdvanceStageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.City, _abc.Awaitable[_registry_pb2.City]]: ...
 
     @_abc_1.abstractmethod
     def RegisterProblem(
@@ -60,5 +174,215 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _registry_pb2.GetProblemRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_registry_pb2.Problem, _abc.Awaitable[_registry_pb2.Problem]]: ...
+
+    @_abc_1.abstractmethod
+    def DescribeProblem(
+        self,
+        request: _registry_pb2.DescribeProblemRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Problem, _abc.Awaitable[_registry_pb2.Problem]]: ...
+
+    @_abc_1.abstractmethod
+    def SetProblemPriority(
+        self,
+        request: _registry_pb2.SetProblemPriorityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Problem, _abc.Awaitable[_registry_pb2.Problem]]: ...
+
+    @_abc_1.abstractmethod
+    def MarkProblemSolved(
+        self,
+        request: _registry_pb2.MarkProblemSolvedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Problem, _abc.Awaitable[_registry_pb2.Problem]]: ...
+
+    @_abc_1.abstractmethod
+    def LinkPractice(
+        self,
+        request: _registry_pb2.LinkPracticeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Problem, _abc.Awaitable[_registry_pb2.Problem]]: ...
+
+    @_abc_1.abstractmethod
+    def RegisterPractice(
+        self,
+        request: _registry_pb2.RegisterPracticeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Practice, _abc.Awaitable[_registry_pb2.Practice]]: ...
+
+    @_abc_1.abstractmethod
+    def GetPractice(
+        self,
+        request: _registry_pb2.GetPracticeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Practice, _abc.Awaitable[_registry_pb2.Practice]]: ...
+
+    @_abc_1.abstractmethod
+    def ClassifyPractice(
+        self,
+        request: _registry_pb2.ClassifyPracticeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Practice, _abc.Awaitable[_registry_pb2.Practice]]: ...
+
+    @_abc_1.abstractmethod
+    def SetPracticePeople(
+        self,
+        request: _registry_pb2.SetPracticePeopleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Practice, _abc.Awaitable[_registry_pb2.Practice]]: ...
+
+    @_abc_1.abstractmethod
+    def MoveLifecycle(
+        self,
+        request: _registry_pb2.MoveLifecycleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Practice, _abc.Awaitable[_registry_pb2.Practice]]: ...
+
+    @_abc_1.abstractmethod
+    def ChangeStatus(
+        self,
+        request: _registry_pb2.ChangeStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Practice, _abc.Awaitable[_registry_pb2.Practice]]: ...
+
+    @_abc_1.abstractmethod
+    def EditPassportSection(
+        self,
+        request: _registry_pb2.EditPassportSectionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Passport, _abc.Awaitable[_registry_pb2.Passport]]: ...
+
+    @_abc_1.abstractmethod
+    def ApprovePassport(
+        self,
+        request: _registry_pb2.ApprovePassportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Passport, _abc.Awaitable[_registry_pb2.Passport]]: ...
+
+    @_abc_1.abstractmethod
+    def GetPassport(
+        self,
+        request: _registry_pb2.GetPassportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Passport, _abc.Awaitable[_registry_pb2.Passport]]: ...
+
+    @_abc_1.abstractmethod
+    def GetSectionHistory(
+        self,
+        request: _registry_pb2.GetSectionHistoryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.GetSectionHistoryResponse, _abc.Awaitable[_registry_pb2.GetSectionHistoryResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DiffSection(
+        self,
+        request: _registry_pb2.DiffSectionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.DiffSectionResponse, _abc.Awaitable[_registry_pb2.DiffSectionResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AdoptPractice(
+        self,
+        request: _registry_pb2.AdoptPracticeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Practice, _abc.Awaitable[_registry_pb2.Practice]]: ...
+
+    @_abc_1.abstractmethod
+    def GetLineage(
+        self,
+        request: _registry_pb2.GetLineageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.GetLineageResponse, _abc.Awaitable[_registry_pb2.GetLineageResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RegisterActivity(
+        self,
+        request: _registry_pb2.RegisterActivityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Activity, _abc.Awaitable[_registry_pb2.Activity]]: ...
+
+    @_abc_1.abstractmethod
+    def GetActivity(
+        self,
+        request: _registry_pb2.GetActivityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Activity, _abc.Awaitable[_registry_pb2.Activity]]: ...
+
+    @_abc_1.abstractmethod
+    def PublishAnnouncement(
+        self,
+        request: _registry_pb2.PublishRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Activity, _abc.Awaitable[_registry_pb2.Activity]]: ...
+
+    @_abc_1.abstractmethod
+    def PublishPressRelease(
+        self,
+        request: _registry_pb2.PublishRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Activity, _abc.Awaitable[_registry_pb2.Activity]]: ...
+
+    @_abc_1.abstractmethod
+    def FileActivityReport(
+        self,
+        request: _registry_pb2.FileActivityReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.Activity, _abc.Awaitable[_registry_pb2.Activity]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordImprovementFact(
+        self,
+        request: _registry_pb2.RecordImprovementFactRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ImprovementFact, _abc.Awaitable[_registry_pb2.ImprovementFact]]: ...
+
+    @_abc_1.abstractmethod
+    def GetImprovementFact(
+        self,
+        request: _registry_pb2.GetImprovementFactRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ImprovementFact, _abc.Awaitable[_registry_pb2.ImprovementFact]]: ...
+
+    @_abc_1.abstractmethod
+    def JudgeImprovementFact(
+        self,
+        request: _registry_pb2.JudgeImprovementFactRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ImprovementFact, _abc.Awaitable[_registry_pb2.ImprovementFact]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordExternalResourceCase(
+        self,
+        request: _registry_pb2.RecordExternalResourceCaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ExternalResourceCase, _abc.Awaitable[_registry_pb2.ExternalResourceCase]]: ...
+
+    @_abc_1.abstractmethod
+    def GetExternalResourceCase(
+        self,
+        request: _registry_pb2.GetExternalResourceCaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ExternalResourceCase, _abc.Awaitable[_registry_pb2.ExternalResourceCase]]: ...
+
+    @_abc_1.abstractmethod
+    def SearchLibrary(
+        self,
+        request: _registry_pb2.SearchLibraryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.SearchLibraryResponse, _abc.Awaitable[_registry_pb2.SearchLibraryResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetClassifierMatrix(
+        self,
+        request: _registry_pb2.GetClassifierMatrixRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ClassifierMatrix, _abc.Awaitable[_registry_pb2.ClassifierMatrix]]: ...
+
+    @_abc_1.abstractmethod
+    def GetCityDashboard(
+        self,
+        request: _registry_pb2.GetCityDashboardRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.CityDashboard, _abc.Awaitable[_registry_pb2.CityDashboard]]: ...
 
 def add_RegistryServiceServicer_to_server(servicer: RegistryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

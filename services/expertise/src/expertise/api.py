@@ -1,0 +1,442 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc
+from lmp_kit.auth import Principal, principal
+from lmp_kit.domain import check_city_id
+from lmp_kit.errors import InvalidArgumentError, NotFoundError
+from lmp_kit.grpc_server import Registration
+from lmp_kit.logs import current_city
+
+from expertise import views
+from expertise.application import ExpertiseApplication
+from expertise.domain import (
+    CRITERIA,
+    FEDERATION,
+    ApprovedList,
+    Council,
+    CouncilSession,
+    Plan,
+    Review,
+)
+from expertise.projections import Database
+
+OFFICE = "programme_office"
+EXPERT = "expert"
+REVIEW_OPENERS = ("working_group", "administration", OFFICE)
+
+Context = grpc.aio.ServicerContext[object, object]
+
+
+class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
+    def __init__(self, app: ExpertiseApplication, db: Database) -> None:
+        self.app = app
+        self.db = db
+
+    async def FormCouncil(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.FormCouncilRequest, context: Context
+    ) -> expertise_pb2.Council:
+        del context
+        require_office()
+        return council_message(await asyncio.to_thread(self.app.form_council, request.quorum))
+
+    async def GetCouncil(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.GetCouncilRequest, context: Context
+    ) -> expertise_pb2.Council:
+        del request, context
+        principal()
+        return council_message(await asyncio.to_thread(self.app.get_council))
+
+    async def AdmitMember(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.AdmitMemberRequest, context: Context
+    ) -> expertise_pb2.Council:
+        del context
+        require_office()
+        member = request.member
+        council = await asyncio.to_thread(
+            self.app.admit_member, member.person_id, member.name, list(member.cities)
+        )
+        return council_message(council)
+
+    async def ChangeMemberCities(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.ChangeMemberCitiesRequest, context: Context
+    ) -> expertise_pb2.Council:
+        del context
+        require_office()
+        council = await asyncio.to_thread(
+            self.app.change_member_cities, request.person_id, list(request.cities)
+        )
+        return council_message(council)
+
+    async def RemoveMember(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.RemoveMemberRequest, context: Context
+    ) -> expertise_pb2.Council:
+        del context
+        require_office()
+        council = await asyncio.to_thread(self.app.remove_member, request.person_id, request.reason)
+        return council_message(council)
+
+    async def AppointChair(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.AppointChairRequest, context: Context
+    ) -> expertise_pb2.Council:
+        del context
+        require_office()
+        return council_message(await asyncio.to_thread(self.app.appoint_chair, request.person_id))
+
+    async def SetQuorum(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.SetQuorumRequest, context: Context
+    ) -> expertise_pb2.Council:
+        del context
+        require_office()
+        return council_message(await asyncio.to_thread(self.app.set_quorum, request.quorum))
+
+    async def SetCriterionWeights(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.SetCriterionWeightsRequest, context: Context
+    ) -> expertise_pb2.Council:
+        del context
+        require_office()
+        weights = {c: getattr(request.weights, c) for c in CRITERIA}
+        return council_message(await asyncio.to_thread(self.app.set_criterion_weights, weights))
+
+    async def OpenReview(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.OpenReviewRequest, context: Context
+    ) -> expertise_pb2.Review:
+        del context
+        caller = principal()
+        caller.require_role(*REVIEW_OPENERS)
+        practice_id = parse_id("practice_id", request.practice_id)
+        practice = await views.practice_facts(self.db, str(practice_id))
+        if practice is None:
+            msg = (
+                f"practice {practice_id} is not known to expertise: register it in the registry "
+                "first (expertise learns practices from the registry's events)"
+            )
+            raise NotFoundError(msg)
+        caller.require_city(practice.city_id)
+        current_city.set(practice.city_id)
+        review = await asyncio.to_thread(self.app.open_review, practice, request.round)
+        return review_message(review)
+
+    async def ScorePractice(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.ScorePracticeRequest, context: Context
+    ) -> expertise_pb2.Review:
+        del context
+        caller = principal()
+        caller.require_role(EXPERT)
+        review_id = parse_id("review_id", request.review_id)
+        await self._authorize_review(caller, review_id)
+        scores = {c: getattr(request.scores, c) for c in CRITERIA}
+        review = await asyncio.to_thread(self.app.score, review_id, caller.subject, scores)
+        return review_message(review)
+
+    async def ConcludeReview(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.ConcludeReviewRequest, context: Context
+    ) -> expertise_pb2.Review:
+        del context
+        caller = principal()
+        caller.require_role(EXPERT)
+        review_id = parse_id("review_id", request.review_id)
+        session_id = parse_id("session_id", request.session_id)
+        await self._authorize_review(caller, review_id)
+        plan = Plan(
+            priority_rank=request.priority_rank or None,
+            expected_results=request.expected_results,
+            deadlines=request.deadlines,
+            resource_sources=request.resource_sources,
+            regulation_proposals=request.regulation_proposals,
+        )
+        review = await asyncio.to_thread(
+            lambda: self.app.conclude_review(
+                review_id,
+                by=caller.subject,
+                session_id=session_id,
+                verdict=request.verdict,
+                rationale=request.rationale,
+                plan=plan,
+            )
+        )
+        return review_message(review)
+
+    async def GetReview(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.GetReviewRequest, context: Context
+    ) -> expertise_pb2.Review:
+        del context
+        review_id = parse_id("review_id", request.review_id)
+        return review_message(await self._authorize_review(principal(), review_id))
+
+    async def ListPendingReviews(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.ListPendingReviewsRequest, context: Context
+    ) -> expertise_pb2.ListReviewsResponse:
+        del context
+        caller = principal()
+        person_id = request.person_id or caller.subject
+        if person_id == caller.subject:
+            caller.require_role(EXPERT, OFFICE)
+        else:
+            require_office()
+        page = views.page_of(request.page_size, request.page_token)
+        council = await asyncio.to_thread(self.app.get_council)
+        member = council.members.get(person_id)
+        if member is None:
+            return expertise_pb2.ListReviewsResponse()
+        ids = await views.pending_review_ids(self.db, person_id, member["cities"], page)
+        reviews = [await asyncio.to_thread(self.app.get_review, UUID(i)) for i in ids]
+        return expertise_pb2.ListReviewsResponse(
+            reviews=[
+                review_message(r)
+                for r in reviews
+                if not r.concluded and person_id not in r.scores and person_id not in r.recused
+            ],
+            next_page_token=page.next_token(len(ids)),
+        )
+
+    async def ScheduleSession(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.ScheduleSessionRequest, context: Context
+    ) -> expertise_pb2.CouncilSession:
+        del context
+        caller = principal()
+        caller.require_city(check_city_id(request.city_id))
+        await self._require_chair_or_office(caller, "schedules a session")
+        current_city.set(request.city_id)
+        session = await asyncio.to_thread(
+            self.app.schedule_session, request.city_id, request.scheduled_on, list(request.agenda)
+        )
+        return session_message(session)
+
+    async def HoldSession(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.HoldSessionRequest, context: Context
+    ) -> expertise_pb2.CouncilSession:
+        del context
+        caller = principal()
+        session_id = parse_id("session_id", request.session_id)
+        found = await asyncio.to_thread(self.app.get_session, session_id)
+        caller.require_city(found.city_id)
+        await self._require_chair_or_office(caller, "holds a session")
+        current_city.set(found.city_id)
+        session = await asyncio.to_thread(
+            self.app.hold_session,
+            session_id,
+            request.held_on,
+            list(request.attendees),
+            request.minutes,
+        )
+        return session_message(session)
+
+    async def ListSessions(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.ListSessionsRequest, context: Context
+    ) -> expertise_pb2.ListSessionsResponse:
+        del context
+        principal().require_city(check_city_id(request.city_id))
+        page = views.page_of(request.page_size, request.page_token)
+        docs = await views.sessions_of(self.db, request.city_id, page)
+        return expertise_pb2.ListSessionsResponse(
+            sessions=[session_document_message(d) for d in docs],
+            next_page_token=page.next_token(len(docs)),
+        )
+
+    async def GetApprovedList(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.GetApprovedListRequest, context: Context
+    ) -> expertise_pb2.ApprovedList:
+        del context
+        principal().require_city(check_city_id(request.city_id))
+        approved = await asyncio.to_thread(self.app.get_list, request.city_id, request.kind)
+        return list_message(approved)
+
+    async def CloseApprovedList(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.CloseApprovedListRequest, context: Context
+    ) -> expertise_pb2.ApprovedList:
+        del context
+        caller = principal()
+        caller.require_role(EXPERT)
+        caller.require_city(check_city_id(request.city_id))
+        current_city.set(request.city_id)
+        approved = await asyncio.to_thread(
+            self.app.close_list, request.city_id, request.kind, caller.subject
+        )
+        return list_message(approved)
+
+    async def _authorize_review(self, caller: Principal, review_id: UUID) -> Review:
+        review = await asyncio.to_thread(self.app.get_review, review_id)
+        caller.require_city(review.city_id)
+        current_city.set(review.city_id)
+        return review
+
+    async def _require_chair_or_office(self, caller: Principal, action: str) -> None:
+        if OFFICE in caller.roles:
+            return
+        caller.require_role(EXPERT, OFFICE)
+        council = await asyncio.to_thread(self.app.get_council)
+        council.check_chair(caller.subject, action)
+
+
+def require_office() -> None:
+    caller = principal()
+    caller.require_role(OFFICE)
+    caller.require_city(FEDERATION)
+
+
+def parse_id(name: str, value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        msg = f"{name} must be a UUID, not {value!r}"
+        raise InvalidArgumentError(msg) from None
+
+
+def timestamp(moment: datetime) -> Timestamp:
+    message = Timestamp()
+    message.FromDatetime(moment)
+    return message
+
+
+def weights_message(weights: Mapping[str, int]) -> expertise_pb2.CriterionWeights:
+    return expertise_pb2.CriterionWeights(**{c: weights[c] for c in CRITERIA})
+
+
+def council_message(council: Council) -> expertise_pb2.Council:
+    return expertise_pb2.Council(
+        members=[
+            expertise_pb2.Member(person_id=m["person_id"], name=m["name"], cities=m["cities"])
+            for m in sorted(council.members.values(), key=lambda m: str(m["person_id"]))
+        ],
+        chair_id=council.chair_id or "",
+        quorum=council.quorum,
+        quorum_required=council.quorum_required(),
+        weights=weights_message(council.weights),
+        version=council.version,
+    )
+
+
+def decimal_text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def review_message(review: Review) -> expertise_pb2.Review:
+    summary = review.summary()
+    message = expertise_pb2.Review(
+        review_id=str(review.id),
+        practice_id=review.practice_id,
+        city_id=review.city_id,
+        round=review.round,
+        practice_kind=review.practice_kind,
+        practice_title=review.practice_title,
+        weights=weights_message(review.weights),
+        recusals=[
+            expertise_pb2.Recusal(person_id=p, reason=r) for p, r in sorted(review.recused.items())
+        ],
+        scores=[
+            expertise_pb2.ExpertScore(
+                person_id=person_id,
+                scores=expertise_pb2.CriterionScores(**scores),
+                weighted=str(review.weighted_score_of(person_id)),
+            )
+            for person_id, scores in review.scores.items()
+        ],
+        aggregate=expertise_pb2.ScoreAggregate(
+            experts=summary.experts,
+            aggregate=decimal_text(summary.aggregate),
+            minimum=decimal_text(summary.minimum),
+            maximum=decimal_text(summary.maximum),
+            stdev=decimal_text(summary.stdev),
+            per_criterion={c: str(v) for c, v in summary.per_criterion.items()},
+        ),
+        status="concluded" if review.concluded else "open",
+        opened_at=timestamp(review.created_on),
+        version=review.version,
+    )
+    if review.concluded:
+        message.decision.CopyFrom(decision_message(review))
+    return message
+
+
+def decision_message(review: Review) -> expertise_pb2.Decision:
+    plan: dict[str, Any] = review.plan
+    return expertise_pb2.Decision(
+        verdict=review.verdict or "",
+        rationale=review.rationale,
+        session_id=review.session_id or "",
+        priority_rank=plan.get("priority_rank") or 0,
+        expected_results=plan.get("expected_results", ""),
+        deadlines=plan.get("deadlines", ""),
+        resource_sources=plan.get("resource_sources", ""),
+        regulation_proposals=plan.get("regulation_proposals", ""),
+        aggregate_score=review.aggregate_score or "",
+        concluded_at=timestamp(review.modified_on),
+    )
+
+
+def session_message(session: CouncilSession) -> expertise_pb2.CouncilSession:
+    return expertise_pb2.CouncilSession(
+        session_id=str(session.id),
+        city_id=session.city_id,
+        scheduled_on=session.scheduled_on,
+        agenda=session.agenda,
+        status="scheduled" if session.held_on is None else "held",
+        held_on=session.held_on or "",
+        attendees=session.attendees,
+        quorum_required=session.quorum_required,
+        quorum_met=session.quorum_met,
+        minutes=session.minutes,
+        version=session.version,
+    )
+
+
+def session_document_message(doc: Mapping[str, Any]) -> expertise_pb2.CouncilSession:
+    return expertise_pb2.CouncilSession(
+        session_id=doc["_id"],
+        city_id=doc.get("city_id", ""),
+        scheduled_on=doc.get("scheduled_on", ""),
+        agenda=doc.get("agenda", []),
+        status=doc.get("status", ""),
+        held_on=doc.get("held_on", ""),
+        attendees=doc.get("attendees", []),
+        quorum_required=doc.get("quorum_required", 0),
+        quorum_met=doc.get("quorum_met", False),
+        minutes=doc.get("minutes", ""),
+        decisions=[
+            expertise_pb2.SessionDecision(
+                review_id=d["review_id"],
+                practice_id=d["practice_id"],
+                round=d["round"],
+                verdict=d["verdict"],
+                rationale=d["rationale"],
+                priority_rank=d.get("priority_rank") or 0,
+                aggregate_score=d.get("aggregate_score") or "",
+            )
+            for d in doc.get("decisions", [])
+        ],
+        version=doc.get("version", 0),
+    )
+
+
+def list_message(approved: ApprovedList) -> expertise_pb2.ApprovedList:
+    return expertise_pb2.ApprovedList(
+        city_id=approved.city_id,
+        kind=approved.kind,
+        entries=[
+            expertise_pb2.ListEntry(
+                practice_id=e["practice_id"],
+                review_id=e["review_id"],
+                priority_rank=e["priority_rank"] or 0,
+            )
+            for e in approved.ordered()
+        ],
+        closed=approved.closed,
+    )
+
+
+def registrations(app: ExpertiseApplication, db: Database) -> list[Registration]:
+    return [
+        Registration(
+            add=expertise_pb2_grpc.add_ExpertiseServiceServicer_to_server,
+            servicer=ExpertiseServicer(app, db),
+            service_name=expertise_pb2.DESCRIPTOR.services_by_name["ExpertiseService"].full_name,
+        )
+    ]

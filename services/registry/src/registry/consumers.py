@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from lmp_kit.reactions import Reaction
+from lmp_kit.runtime import Subscription
+
+from registry.application import RegistryApplication
+from registry.projections import ActivityProjection, PracticeLibraryProjection
+
+SUBSCRIPTIONS = (
+    Subscription(
+        upstream="registry", projections=(PracticeLibraryProjection(), ActivityProjection())
+    ),
+)
+
+
+def reactions(app: RegistryApplication) -> tuple[Reaction, ...]:
+    return (
+        Reaction("expertise", frozenset({"Review.Concluded"}), app.react_to_review),
+        Reaction("voting", frozenset({"Poll.Closed"}), app.react_to_poll),
+    )

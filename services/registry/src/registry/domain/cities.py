@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from uuid import UUID
+
+from eventsourcing.domain import event
+from lmp_kit.domain import CityAggregate, check_city_id
+from lmp_kit.errors import FailedPreconditionError
+
+from registry.domain.checks import (
+    check_choice,
+    check_count,
+    check_date,
+    check_people,
+    check_text,
+    check_texts,
+    invalid,
+    natural_id,
+    normalized,
+)
+
+CITY_KINDS = ("atom_city", "zato")
+FIRST_STAGE = 1
+LAST_STAGE = 7
+MEMBER_ROLES = ("chair", "deputy_chair", "secretary", "member", "gsr_community_member")
+
+
+class City(CityAggregate):
+    @staticmethod
+    def create_id(city_id: str) -> UUID:
+        return natural_id("city", city_id)
+
+    @classmethod
+    def register(  # noqa: PLR0913  # the attributes of a city, each named
+        cls,
+        city_id: str,
+        *,
+        name: str,
+        region: str,
+        kind: str,
+        population: int,
+        voter_target: int,
+    ) -> City:
+        check_city_id(city_id)
+        return cls(
+            city_id=city_id,
+            name=check_text("name", name, minimum=2, maximum=200),
+            region=check_text("region", region, minimum=2, maximum=200),
+            kind=check_choice("kind", kind, CITY_KINDS),
+            population=check_count("population", population, minimum=1, maximum=50_000_000),
+            voter_target=check_count("voter_target", voter_target, minimum=1, maximum=50_000_000),
+        )
+
+    @event("Registered")
+    def __init__(  # noqa: PLR0913  # the attributes of a city, each named
+        self,
+        *,
+        city_id: str,
+        name: str,
+        region: str,
+        kind: str,
+        population: int,
+        voter_target: int,
+    ) -> None:
+        self.city_id = city_id
+        self.name = name
+        self.region = region
+        self.kind = kind
+        self.population = population
+        self.voter_target = voter_target
+        self.working_group: list[dict[str, str]] = []
+        self.order: dict[str, str] = {}
+        self.priority_directions: list[str] = []
+        self.selection_criteria: list[str] = []
+        self.regional_requirements: list[dict[str, str]] = []
+        self.stage = FIRST_STAGE
+
+    def approve_working_group(
+        self, members: Iterable[Mapping[str, str]], order_number: str, order_date: str
+    ) -> None:
+        checked = check_people("working group member", members)
+        if not checked:
+            msg = "a working group needs at least one member"
+            raise invalid(msg)
+        for member, given in zip(checked, members, strict=True):
+            member["role"] = check_choice(
+                f"role of {member['person_id']}", given.get("role", ""), MEMBER_ROLES
+            )
+        self._working_group_approved(
+            members=checked,
+            order_number=check_text("order_number", order_number, minimum=1, maximum=100),
+            order_date=check_date("order_date", order_date),
+        )
+
+    @event("WorkingGroupApproved")
+    def _working_group_approved(
+        self, members: list[dict[str, str]], order_number: str, order_date: str
+    ) -> None:
+        self.working_group = members
+        self.order = {"number": order_number, "date": order_date}
+
+    def fix_strategy(
+        self, priority_directions: Iterable[str], selection_criteria: Iterable[str]
+    ) -> None:
+        directions = check_texts("priority direction", priority_directions)
+        criteria = check_texts("selection criterion", selection_criteria)
+        if not directions or not criteria:
+            msg = "a strategic session fixes at least one priority direction and one criterion"
+            raise invalid(msg)
+        self._strategy_fixed(priority_directions=directions, selection_criteria=criteria)
+
+    @event("StrategyFixed")
+    def _strategy_fixed(
+        self, priority_directions: list[str], selection_criteria: list[str]
+    ) -> None:
+        self.priority_directions = priority_directions
+        self.selection_criteria = selection_criteria
+
+    def add_regional_requirement(self, title: str, description: str) -> str:
+        checked = check_text("requirement title", title, minimum=3, maximum=300)
+        requirement_id = str(natural_id("requirement", self.city_id, normalized(checked)))
+        if self.has_requirement(requirement_id):
+            msg = f"city {self.city_id!r} already lists the regional requirement {checked!r}"
+            raise FailedPreconditionError(msg)
+        self._regional_requirement_added(
+            requirement_id=requirement_id,
+            title=checked,
+            description=check_text("requirement description", description, maximum=5000),
+        )
+        return requirement_id
+
+    @event("RegionalRequirementAdded")
+    def _regional_requirement_added(
+        self, requirement_id: str, title: str, description: str
+    ) -> None:
+        self.regional_requirements.append(
+            {"requirement_id": requirement_id, "title": title, "description": description}
+        )
+
+    def has_requirement(self, requirement_id: str) -> bool:
+        return any(r["requirement_id"] == requirement_id for r in self.regional_requirements)
+
+    def advance_stage(self, to_stage: int) -> None:
+        if self.stage == LAST_STAGE:
+            msg = f"city {self.city_id!r} is already at the last programme stage {LAST_STAGE}"
+            raise FailedPreconditionError(msg)
+        if to_stage != self.stage + 1:
+            msg = (
+                f"city {self.city_id!r} is at programme stage {self.stage}; stages advance one "
+                f"at a time, so the next is {self.stage + 1}, not {to_stage}"
+            )
+            raise FailedPreconditionError(msg)
+        if to_stage == FIRST_STAGE + 1 and not (self.working_group and self.priority_directions):
+            msg = (
+                "stage 1 (preparation) ends only after the working group is approved by order "
+                "and the strategic session fixed priority directions"
+            )
+            raise FailedPreconditionError(msg)
+        self._stage_advanced(stage=to_stage)
+
+    @event("StageAdvanced")
+    def _stage_advanced(self, stage: int) -> None:
+        self.stage = stage

@@ -1,0 +1,384 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+from lmp_kit.domain import CityAggregate, check_city_id
+from lmp_kit.errors import FailedPreconditionError, PermissionDeniedError
+
+from registry.domain.checks import (
+    check_choice,
+    check_count,
+    check_ids,
+    check_people,
+    check_text,
+    invalid,
+    natural_id,
+    normalized,
+)
+from registry.domain.classifier import check_cells
+from registry.domain.passports import SECTIONS, Content, check_section, is_empty
+
+KINDS = ("own", "external", "initiative")
+LIFECYCLE_STEPS = (
+    "problem",
+    "solution_options",
+    "initiative",
+    "declaration",
+    "support_and_allies",
+    "overcoming_barriers",
+    "resources_or_savings",
+    "implementation",
+    "operation",
+    "system_changes",
+    "general_acceptance",
+    "replication",
+)
+STATUSES = (
+    "submitted",
+    "primary_review",
+    "approved_for_vote",
+    "approved_for_passport",
+    "needs_revision",
+    "rejected",
+    "ranked",
+    "passport_approved",
+    "prioritized",
+    "planned",
+    "implementing",
+    "evaluated_continue",
+    "evaluated_change_resources",
+    "evaluated_stop",
+)
+VERDICTS = ("approved_for_vote", "approved_for_passport", "needs_revision", "rejected")
+EVALUATIONS = ("evaluated_continue", "evaluated_change_resources", "evaluated_stop")
+WORKING_GROUP = frozenset({"working_group"})
+EXPERTS = frozenset({"expert"})
+ADMINISTRATION = frozenset({"administration"})
+# Who may move a practice from one programme status to the next (docs/decisions/0002-registry.md).
+TRANSITIONS: Mapping[tuple[str, str], frozenset[str]] = {
+    ("submitted", "primary_review"): WORKING_GROUP,
+    **{("primary_review", verdict): EXPERTS for verdict in VERDICTS},
+    ("needs_revision", "submitted"): frozenset({"working_group", "initiative_group"}),
+    ("passport_approved", "prioritized"): EXPERTS,
+    ("prioritized", "planned"): ADMINISTRATION,
+    ("planned", "implementing"): frozenset({"administration", "working_group"}),
+    **{("implementing", evaluation): ADMINISTRATION for evaluation in EVALUATIONS},
+    ("evaluated_continue", "implementing"): frozenset({"administration", "working_group"}),
+    ("evaluated_change_resources", "implementing"): frozenset({"administration", "working_group"}),
+}
+REASON_REQUIRED = frozenset({"needs_revision", "rejected", *EVALUATIONS})
+PASSPORT_EDITORS = frozenset({"working_group", "administration"})
+PASSPORT_APPROVERS = EXPERTS
+PASSPORT_APPROVABLE = frozenset({"approved_for_passport", "ranked"})
+PASSPORT_FROZEN = frozenset({"rejected", *STATUSES[STATUSES.index("passport_approved") :]})
+RANKABLE = frozenset({"approved_for_vote", "approved_for_passport"})
+PRACTICE_EDITORS = frozenset({"working_group", "administration", "initiative_group"})
+
+
+def require_roles(roles: frozenset[str], allowed: frozenset[str], action: str) -> None:
+    if not roles & allowed:
+        msg = f"{action} needs one of the roles {', '.join(sorted(allowed))}"
+        raise PermissionDeniedError(msg)
+
+
+class Practice(CityAggregate):
+    @staticmethod
+    def create_id(city_id: str, title: str) -> UUID:
+        return natural_id("practice", city_id, normalized(title))
+
+    @classmethod
+    def register(  # noqa: PLR0913  # the attributes of a practice, each named
+        cls,
+        city_id: str,
+        kind: str,
+        title: str,
+        *,
+        summary: str = "",
+        authors: Iterable[Mapping[str, str]] = (),
+        participants: Iterable[Mapping[str, str]] = (),
+        problem_ids: Iterable[str] = (),
+        requirement_ids: Iterable[str] = (),
+        cells: Iterable[Mapping[str, Any]] = (),
+        lifecycle_step: int = 1,
+        source_practice_id: str | None = None,
+        source_city_id: str | None = None,
+    ) -> Practice:
+        check_city_id(city_id)
+        check_choice("kind", kind, KINDS)
+        checked_authors = check_people("author", authors)
+        if kind in ("own", "initiative") and not checked_authors:
+            msg = f"an {kind} practice needs at least one author"
+            raise invalid(msg)
+        if source_practice_id is not None and kind != "external":
+            msg = "only an external practice can come from a source practice"
+            raise invalid(msg)
+        return cls(
+            city_id=city_id,
+            kind=kind,
+            title=check_text("title", title, minimum=3, maximum=200),
+            summary=check_text("summary", summary, maximum=5000),
+            authors=checked_authors,
+            participants=check_people("participant", participants),
+            problem_ids=check_ids("problem_ids", problem_ids),
+            requirement_ids=check_ids("requirement_ids", requirement_ids),
+            cells=check_cells(cells),
+            lifecycle_step=check_count(
+                "lifecycle_step", lifecycle_step, minimum=1, maximum=len(LIFECYCLE_STEPS)
+            ),
+            source_practice_id=source_practice_id,
+            source_city_id=source_city_id,
+        )
+
+    @event("Registered")
+    def __init__(  # noqa: PLR0913  # the attributes of a practice, each named
+        self,
+        *,
+        city_id: str,
+        kind: str,
+        title: str,
+        summary: str,
+        authors: list[dict[str, str]],
+        participants: list[dict[str, str]],
+        problem_ids: list[str],
+        requirement_ids: list[str],
+        cells: list[dict[str, Any]],
+        lifecycle_step: int,
+        source_practice_id: str | None,
+        source_city_id: str | None,
+    ) -> None:
+        self.city_id = city_id
+        self.kind = kind
+        self.title = title
+        self.summary = summary
+        self.authors = authors
+        self.participants = participants
+        self.problem_ids = problem_ids
+        self.requirement_ids = requirement_ids
+        self.cells = cells
+        self.lifecycle_step = lifecycle_step
+        self.source_practice_id = source_practice_id
+        self.source_city_id = source_city_id
+        self.status = "submitted"
+        self.reason = ""
+        self.passport: dict[str, list[Content]] = {}
+        self.passport_version = 0
+        self.approved_passport_version = 0
+        self.rank: int | None = None
+        self.priority_rank: int | None = None
+        self.reactions: list[str] = []
+        self.replications: list[dict[str, str]] = []
+
+    def check_editable_by(self, roles: frozenset[str]) -> None:
+        require_roles(roles, PRACTICE_EDITORS, f"editing practice {self.title!r}")
+        if self.status in ("rejected", "evaluated_stop"):
+            msg = f"practice {self.title!r} is {self.status}; it can no longer change"
+            raise FailedPreconditionError(msg)
+
+    def classify(self, cells: Iterable[Mapping[str, Any]], roles: frozenset[str]) -> None:
+        self.check_editable_by(roles)
+        checked = check_cells(cells)
+        if not checked:
+            msg = "a practice is classified into at least one cell"
+            raise invalid(msg)
+        self._classified(cells=checked)
+
+    @event("Classified")
+    def _classified(self, cells: list[dict[str, Any]]) -> None:
+        self.cells = cells
+
+    def link_problem(self, problem_id: str) -> bool:
+        if problem_id in self.problem_ids:
+            return False
+        self._problem_linked(problem_id=problem_id)
+        return True
+
+    @event("ProblemLinked")
+    def _problem_linked(self, problem_id: str) -> None:
+        self.problem_ids = [*self.problem_ids, problem_id]
+
+    def set_people(
+        self,
+        authors: Iterable[Mapping[str, str]],
+        participants: Iterable[Mapping[str, str]],
+        roles: frozenset[str],
+    ) -> None:
+        self.check_editable_by(roles)
+        checked_authors = check_people("author", authors)
+        if self.kind in ("own", "initiative") and not checked_authors:
+            msg = f"an {self.kind} practice needs at least one author"
+            raise invalid(msg)
+        self._people_set(
+            authors=checked_authors, participants=check_people("participant", participants)
+        )
+
+    @event("PeopleSet")
+    def _people_set(
+        self, authors: list[dict[str, str]], participants: list[dict[str, str]]
+    ) -> None:
+        self.authors = authors
+        self.participants = participants
+
+    def move_lifecycle(self, step: int, reason: str, roles: frozenset[str]) -> None:
+        self.check_editable_by(roles)
+        check_count("lifecycle step", step, minimum=1, maximum=len(LIFECYCLE_STEPS))
+        reason = check_text("reason", reason, maximum=2000)
+        if step == self.lifecycle_step:
+            msg = f"practice {self.title!r} is already at lifecycle step {step}"
+            raise FailedPreconditionError(msg)
+        if step > self.lifecycle_step + 1:
+            msg = (
+                f"a practice moves forward one lifecycle step at a time: from step "
+                f"{self.lifecycle_step} the next is {self.lifecycle_step + 1}, not {step}"
+            )
+            raise FailedPreconditionError(msg)
+        if step < self.lifecycle_step and not reason:
+            msg = f"moving back from lifecycle step {self.lifecycle_step} to {step} needs a reason"
+            raise invalid(msg)
+        self._lifecycle_moved(step=step, name=LIFECYCLE_STEPS[step - 1], reason=reason)
+
+    @event("LifecycleMoved")
+    def _lifecycle_moved(self, step: int, name: str, reason: str) -> None:
+        del name, reason
+        self.lifecycle_step = step
+
+    def change_status(self, status: str, reason: str, roles: frozenset[str]) -> None:
+        check_choice("status", status, STATUSES)
+        reason = check_text("reason", reason, maximum=2000)
+        if status == "passport_approved":
+            msg = "a passport is approved with ApprovePassport, which checks its sections"
+            raise FailedPreconditionError(msg)
+        if status == "ranked":
+            msg = "a practice is ranked only by the result of a rating vote"
+            raise FailedPreconditionError(msg)
+        allowed = TRANSITIONS.get((self.status, status))
+        if allowed is None:
+            nexts = [to for (of, to) in TRANSITIONS if of == self.status]
+            msg = (
+                f"practice {self.title!r} is {self.status}; it cannot become {status} "
+                f"(allowed next: {', '.join(nexts) or 'none by hand'})"
+            )
+            raise FailedPreconditionError(msg)
+        require_roles(roles, allowed, f"moving a practice from {self.status} to {status}")
+        if status in REASON_REQUIRED and not reason:
+            msg = f"a practice becomes {status} only with a reason"
+            raise invalid(msg)
+        self._status_changed(status=status, reason=reason)
+
+    @event("StatusChanged")
+    def _status_changed(self, status: str, reason: str) -> None:
+        self.status = status
+        self.reason = reason
+
+    def edit_passport(self, section: str, content: Mapping[str, Any], roles: frozenset[str]) -> int:
+        require_roles(roles, PASSPORT_EDITORS, "editing a passport")
+        if self.status in PASSPORT_FROZEN:
+            msg = f"practice {self.title!r} is {self.status}: its passport can no longer change"
+            raise FailedPreconditionError(msg)
+        checked = check_section(section, content)
+        history = self.passport.get(section, [])
+        if history and history[-1] == checked:
+            msg = f"passport section {section} already says exactly this"
+            raise FailedPreconditionError(msg)
+        self._passport_section_edited(
+            section=section,
+            content=checked,
+            section_version=len(history) + 1,
+            passport_version=self.passport_version + 1,
+        )
+        return len(history) + 1
+
+    @event("PassportSectionEdited")
+    def _passport_section_edited(
+        self, section: str, content: Content, section_version: int, passport_version: int
+    ) -> None:
+        self.passport.setdefault(section, []).append(content)
+        del section_version
+        self.passport_version = passport_version
+
+    def section(self, name: str, version: int | None = None) -> Content | None:
+        history = self.passport.get(name, [])
+        if version is None:
+            return history[-1] if history else None
+        if not 1 <= version <= len(history):
+            msg = f"passport section {name} has versions 1 to {len(history)}, not {version}"
+            raise invalid(msg)
+        return history[version - 1]
+
+    def empty_sections(self) -> list[str]:
+        return [s for s in SECTIONS if is_empty(s, self.section(s))]
+
+    def approve_passport(self, roles: frozenset[str]) -> None:
+        require_roles(roles, PASSPORT_APPROVERS, "approving a passport")
+        if self.status not in PASSPORT_APPROVABLE:
+            msg = (
+                f"practice {self.title!r} is {self.status}; a passport is approved only for a "
+                f"practice approved for passport or ranked by the vote"
+            )
+            raise FailedPreconditionError(msg)
+        empty = self.empty_sections()
+        if empty:
+            msg = f"the passport cannot be approved while sections are empty: {', '.join(empty)}"
+            raise FailedPreconditionError(msg)
+        self._passport_approved(version=self.passport_version)
+        self._status_changed(
+            status="passport_approved", reason=f"passport v{self.passport_version}"
+        )
+
+    @event("PassportApproved")
+    def _passport_approved(self, version: int) -> None:
+        self.approved_passport_version = version
+
+    def react_to_review(self, review_id: str, verdict: str, priority_rank: int | None) -> str:
+        if review_id in self.reactions:
+            return "duplicate"
+        if verdict in VERDICTS and self.status in ("submitted", "primary_review"):
+            if self.status == "submitted":
+                self._status_changed(status="primary_review", reason="the review concluded")
+            self._status_changed(status=verdict, reason=f"review {review_id}")
+        elif verdict == "prioritized" and self.status == "passport_approved":
+            if priority_rank is None or priority_rank < 1:
+                msg = "a prioritized verdict needs a priority_rank of 1 or more"
+                raise invalid(msg)
+            self._priority_ranked(priority_rank=priority_rank, review_id=review_id)
+            self._status_changed(status="prioritized", reason=f"priority {priority_rank}")
+        else:
+            return f"not applicable: the practice is {self.status}, the verdict {verdict}"
+        self._reacted(reaction=review_id)
+        return "applied"
+
+    def react_to_vote(self, poll_id: str, rank: int) -> str:
+        if poll_id in self.reactions:
+            return "duplicate"
+        if rank < 1:
+            msg = f"a rank is 1 or more, not {rank}"
+            raise invalid(msg)
+        if self.status not in RANKABLE:
+            return f"not applicable: the practice is {self.status}"
+        self._ranked(rank=rank, poll_id=poll_id)
+        self._status_changed(status="ranked", reason=f"rank {rank} in poll {poll_id}")
+        self._reacted(reaction=poll_id)
+        return "applied"
+
+    @event("Ranked")
+    def _ranked(self, rank: int, poll_id: str) -> None:
+        del poll_id
+        self.rank = rank
+
+    @event("PriorityRanked")
+    def _priority_ranked(self, priority_rank: int, review_id: str) -> None:
+        del review_id
+        self.priority_rank = priority_rank
+
+    @event("Reacted")
+    def _reacted(self, reaction: str) -> None:
+        self.reactions = [*self.reactions, reaction]
+
+    def credit_replication(self, practice_id: str, city_id: str) -> None:
+        self._replicated(practice_id=practice_id, city_id=city_id)
+
+    @event("Replicated")
+    def _replicated(self, practice_id: str, city_id: str) -> None:
+        self.replications = [*self.replications, {"practice_id": practice_id, "city_id": city_id}]

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from lmp_kit.auth import Principal
+from lmp_kit.domain import check_city_id
+from lmp_kit.errors import InvalidArgumentError
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from registry.domain.checks import check_month
+from registry.domain.classifier import Function, Method, cell_key
+from registry.domain.practices import KINDS, STATUSES
+from registry.projections import ACTIVITIES, PRACTICES, Document, keywords
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class LibraryQuery:
+    text: str = ""
+    function: str = ""
+    method: str = ""
+    cell: str = ""
+    kind: str = ""
+    status: str = ""
+    city_id: str = ""
+    problem_id: str = ""
+
+
+@dataclass(frozen=True)
+class Page:
+    documents: list[Document]
+    next_token: str
+
+
+@dataclass(frozen=True)
+class Matrix:
+    city_id: str
+    counts: dict[str, int]
+    total: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    city_id: str
+    month: str
+    statuses: dict[str, int]
+    packaged: int
+    gaps: list[tuple[Document, list[str]]] = field(default_factory=list)
+
+
+def page_size_of(requested: int) -> int:
+    if requested < 0 or requested > MAX_PAGE:
+        msg = (
+            f"page_size must be between 1 and {MAX_PAGE} (0 means {DEFAULT_PAGE}), not {requested}"
+        )
+        raise InvalidArgumentError(msg)
+    return requested or DEFAULT_PAGE
+
+
+def library_filter(query: LibraryQuery, reader: Principal) -> Document:
+    conditions: list[Document] = []
+
+    def choice(name: str, value: str, allowed: tuple[str, ...], doc_field: str) -> None:
+        if not value:
+            return
+        if value not in allowed:
+            msg = f"{name} {value!r} is not one of: {', '.join(allowed)}"
+            raise InvalidArgumentError(msg)
+        conditions.append({doc_field: value})
+
+    choice("function", query.function, tuple(Function), "functions")
+    choice("method", query.method, tuple(Method), "methods")
+    cells = tuple(cell_key(f, m) for f in Function for m in Method)
+    choice("cell", query.cell, cells, "cell_keys")
+    choice("kind", query.kind, KINDS, "kind")
+    choice("status", query.status, STATUSES, "status")
+    if query.city_id:
+        conditions.append({"city_id": check_city_id(query.city_id)})
+    if query.problem_id:
+        conditions.append({"problem_ids": query.problem_id})
+    words = keywords(query.text)
+    if words:
+        conditions.append({"keywords": {"$all": words}})
+    if "*" not in reader.cities:
+        conditions.append(
+            {"$or": [{"published": True}, {"city_id": {"$in": sorted(reader.cities)}}]}
+        )
+    return {"$and": conditions} if conditions else {}
+
+
+async def search_library(
+    db: AsyncDatabase[Document],
+    query: LibraryQuery,
+    reader: Principal,
+    page_size: int,
+    page_token: str,
+) -> Page:
+    size = page_size_of(page_size)
+    selector = library_filter(query, reader)
+    if page_token:
+        selector = {"$and": [selector, {"_id": {"$gt": page_token}}]}
+    cursor = db[PRACTICES].find(selector).sort("_id", ASCENDING).limit(size + 1)
+    found = [doc async for doc in cursor]
+    more = len(found) > size
+    documents = found[:size]
+    return Page(documents, str(documents[-1]["_id"]) if more else "")
+
+
+async def classifier_matrix(db: AsyncDatabase[Document], city_id: str) -> Matrix:
+    selector = {"city_id": check_city_id(city_id)} if city_id else {}
+    counts: Counter[str] = Counter()
+    total = 0
+    async for doc in db[PRACTICES].find(selector, {"cell_keys": 1}):
+        total += 1
+        counts.update(doc.get("cell_keys", []))
+    return Matrix(city_id, dict(counts), total)
+
+
+async def city_dashboard(db: AsyncDatabase[Document], city_id: str, month: str) -> Dashboard:
+    check_city_id(city_id)
+    check_month("month", month)
+    statuses: Counter[str] = Counter()
+    packaged = 0
+    async for doc in db[PRACTICES].find(
+        {"city_id": city_id}, {"status": 1, "kind": 1, "published": 1}
+    ):
+        statuses[doc.get("status", "submitted")] += 1
+        packaged += bool(doc.get("published")) and doc.get("kind") == "own"
+    gaps: list[tuple[Document, list[str]]] = []
+    cursor = db[ACTIVITIES].find({"city_id": city_id, "month": month}).sort("held_on", ASCENDING)
+    async for activity in cursor:
+        missing = [
+            name
+            for name, present in (
+                ("announcement", "announcement_at" in activity),
+                ("press_release", "press_release_at" in activity),
+                ("report", activity.get("report_filed", False)),
+            )
+            if not present
+        ]
+        if missing:
+            gaps.append((activity, missing))
+    return Dashboard(city_id, month, dict(statuses), packaged, gaps)

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import grpc
+import pytest
+from lmp_kit.auth import Principal
+from lmp_kit.errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    PermissionDeniedError,
+)
+from registry.application import RegistryApplication
+
+MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+OFFICE = Principal("office", frozenset({"programme_office"}), frozenset({"*"}), frozenset())
+SAROV_WG = Principal("wg", frozenset({"working_group"}), frozenset({"sarov"}), frozenset())
+SEVERSK_WG = Principal("wg2", frozenset({"working_group"}), frozenset({"seversk"}), frozenset())
+MEMBERS = [
+    {"person_id": "p1", "name": "Ivanova A.", "role": "chair"},
+    {"person_id": "p2", "name": "Petrov B.", "role": "gsr_community_member"},
+]
+
+
+@pytest.fixture
+def app():
+    application = RegistryApplication(env=MEMORY)
+    yield application
+    application.close()
+
+
+def register_sarov(app):
+    return app.register_city(
+        OFFICE,
+        "sarov",
+        name="Саров",
+        region="Нижегородская область",
+        kind="zato",
+        population=92_000,
+        voter_target=5_000,
+    )
+
+
+def events_of(app):
+    return [
+        (n.topic.rpartition(":")[2], app.mapper.to_domain_event(n))
+        for n in app.recorder.select_notifications(start=None, limit=1000)
+    ]
+
+
+def test_the_programme_office_registers_a_city_with_the_contract_payload(app):
+    city = register_sarov(app)
+
+    ((event_type, event),) = events_of(app)
+    assert event_type == "City.Registered"
+    assert (event.name, event.region, event.kind, event.population, event.voter_target) == (
+        "Саров",
+        "Нижегородская область",
+        "zato",
+        92_000,
+        5_000,
+    )
+    assert (city.city_id, city.stage) == ("sarov", 1)
+    assert app.get_city("sarov").name == "Саров"
+
+
+def test_only_the_programme_office_registers_cities(app):
+    with pytest.raises(PermissionDeniedError) as refused:
+        app.register_city(
+            SAROV_WG, "sarov", name="Саров", region="R", kind="zato", population=1, voter_target=1
+        )
+
+    assert refused.value.status == grpc.StatusCode.PERMISSION_DENIED
+    assert app.recorder.max_notification_id() is None
+
+
+def test_a_city_registered_twice_is_already_exists(app):
+    register_sarov(app)
+
+    with pytest.raises(AlreadyExistsError):
+        register_sarov(app)
+    assert app.recorder.max_notification_id() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("kind", "village", "kind 'village' is not one of: atom_city, zato"),
+        ("population", 0, "population must be between 1 and 50000000, not 0"),
+        ("voter_target", -5, "voter_target must be between 1 and 50000000, not -5"),
+        ("name", " ", "name must not be empty"),
+    ],
+)
+def test_bad_city_attributes_are_invalid_and_record_nothing(app, field, value, message):
+    attributes = {
+        "name": "Саров",
+        "region": "Нижегородская область",
+        "kind": "zato",
+        "population": 92_000,
+        "voter_target": 5_000,
+    } | {field: value}
+
+    with pytest.raises(InvalidArgumentError) as refused:
+        app.register_city(OFFICE, "sarov", **attributes)
+
+    assert refused.value.message == message
+    assert app.recorder.max_notification_id() is None
+
+
+def test_the_working_group_is_approved_by_an_order_with_member_roles(app):
+    register_sarov(app)
+
+    city = app.approve_working_group(SAROV_WG, "sarov", MEMBERS, "123-r", "2026-02-01")
+
+    assert city.order == {"number": "123-r", "date": "2026-02-01"}
+    assert [m["role"] for m in city.working_group] == ["chair", "gsr_community_member"]
+
+
+@pytest.mark.parametrize(
+    ("members", "date", "message"),
+    [
+        ([], "2026-02-01", "a working group needs at least one member"),
+        (
+            [{"person_id": "p1", "name": "A", "role": "boss"}],
+            "2026-02-01",
+            (
+                "role of p1 'boss' is not one of: chair, deputy_chair, secretary, member, "
+                "gsr_community_member"
+            ),
+        ),
+        (MEMBERS, "1999-12-31", "order_date 1999-12-31 is out of range 2000-01-01 to 2100-12-31"),
+        (MEMBERS, "01.02.2026", "order_date must be a date YYYY-MM-DD, not '01.02.2026'"),
+    ],
+)
+def test_a_bad_working_group_order_is_invalid(app, members, date, message):
+    register_sarov(app)
+
+    with pytest.raises(InvalidArgumentError) as refused:
+        app.approve_working_group(SAROV_WG, "sarov", members, "123-r", date)
+
+    assert refused.value.message == message
+    assert app.recorder.max_notification_id() == 1
+
+
+def test_another_city_cannot_edit_the_programme(app):
+    register_sarov(app)
+
+    with pytest.raises(PermissionDeniedError) as refused:
+        app.approve_working_group(SEVERSK_WG, "sarov", MEMBERS, "1", "2026-02-01")
+
+    assert refused.value.message == "wg2 is not authorized for city 'sarov'"
+
+
+def test_strategy_and_regional_requirements_are_kept_on_the_city(app):
+    register_sarov(app)
+    app.fix_strategy(SAROV_WG, "sarov", ["Comfortable yards"], ["Measurable result"])
+
+    city, requirement_id = app.add_regional_requirement(
+        SAROV_WG, "sarov", "Support socially oriented NGOs", "SONKO"
+    )
+
+    assert city.priority_directions == ["Comfortable yards"]
+    assert city.selection_criteria == ["Measurable result"]
+    assert city.regional_requirements == [
+        {
+            "requirement_id": requirement_id,
+            "title": "Support socially oriented NGOs",
+            "description": "SONKO",
+        }
+    ]
+    with pytest.raises(FailedPreconditionError):
+        app.add_regional_requirement(SAROV_WG, "sarov", "support  socially oriented NGOs", "")
+
+
+def test_programme_stages_advance_one_at_a_time_after_preparation(app):
+    register_sarov(app)
+    with pytest.raises(FailedPreconditionError) as unprepared:
+        app.advance_stage(SAROV_WG, "sarov", 2)
+    assert "working group is approved" in unprepared.value.message
+    app.approve_working_group(SAROV_WG, "sarov", MEMBERS, "1", "2026-02-01")
+    app.fix_strategy(SAROV_WG, "sarov", ["Yards"], ["Result"])
+
+    with pytest.raises(FailedPreconditionError) as skipped:
+        app.advance_stage(SAROV_WG, "sarov", 3)
+    assert skipped.value.message == (
+        "city 'sarov' is at programme stage 1; stages advance one at a time, so the next is 2, "
+        "not 3"
+    )
+    for stage in range(2, 8):
+        assert app.advance_stage(SAROV_WG, "sarov", stage).stage == stage
+    with pytest.raises(FailedPreconditionError) as last:
+        app.advance_stage(SAROV_WG, "sarov", 8)
+    assert last.value.message == "city 'sarov' is already at the last programme stage 7"

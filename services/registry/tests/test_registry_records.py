@@ -1,0 +1,303 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from lmp_kit.auth import Principal
+from lmp_kit.errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    PermissionDeniedError,
+)
+from registry.application import RegistryApplication
+
+MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+PHOTO = {"uri": "https://photos.example/1.jpg", "sha256": "ab" * 32}
+
+
+def person(role: str, *cities: str) -> Principal:
+    return Principal(role, frozenset({role}), frozenset(cities or ("sarov",)), frozenset())
+
+
+WG = person("working_group")
+EXPERT = person("expert")
+CURATOR = person("curator")
+SEVERSK_CURATOR = person("curator", "seversk")
+
+
+@pytest.fixture
+def app():
+    application = RegistryApplication(env=MEMORY)
+    yield application
+    application.close()
+
+
+def events_of(app):
+    return [
+        (n.topic.rpartition(":")[2], app.mapper.to_domain_event(n))
+        for n in app.recorder.select_notifications(start=None, limit=1000)
+    ]
+
+
+def practice_in_review(app):
+    return app.register_practice(
+        WG, "sarov", "own", "Lit courtyards", authors=[{"person_id": "p1", "name": "A"}]
+    )
+
+
+def test_a_problem_is_described_prioritized_and_solved(app):
+    problem = app.register_problem("sarov", "Dark yards", "")
+
+    app.describe_problem(WG, problem.id, "Courtyards on Mira St.")
+    app.set_problem_priority(WG, problem.id, "high")
+    solved = app.mark_problem_solved(WG, problem.id, with_external_resources=True)
+
+    assert (solved.description, solved.priority, solved.solved) == (
+        "Courtyards on Mira St.",
+        "high",
+        True,
+    )
+    event_type, event = events_of(app)[-1]
+    assert (event_type, event.solved_with_external_resources) == ("Problem.Solved", True)
+    with pytest.raises(FailedPreconditionError):
+        app.mark_problem_solved(WG, problem.id, with_external_resources=False)
+
+
+def test_bad_problem_changes_are_refused(app):
+    problem = app.register_problem("sarov", "Dark yards", "")
+
+    with pytest.raises(InvalidArgumentError) as priority:
+        app.set_problem_priority(WG, problem.id, "urgent")
+    with pytest.raises(PermissionDeniedError):
+        app.describe_problem(person("working_group", "seversk"), problem.id, "mine now")
+
+    assert priority.value.message == "priority 'urgent' is not one of: high, medium, low"
+    assert app.recorder.max_notification_id() == 1
+
+
+def test_linking_a_practice_to_a_problem_links_both_once(app):
+    problem = app.register_problem("sarov", "Dark yards", "")
+    practice = practice_in_review(app)
+
+    app.link_practice(WG, problem.id, practice.id)
+    app.link_practice(WG, problem.id, practice.id)
+
+    assert app.get_problem(problem.id).practice_ids == [str(practice.id)]
+    assert app.get_practice(practice.id).problem_ids == [str(problem.id)]
+    assert app.recorder.max_notification_id() == 4
+
+
+def test_a_review_verdict_advances_a_practice_once(app):
+    practice = practice_in_review(app)
+
+    first = app.apply_review_verdict(practice.id, "approved_for_vote", None, "review-1")
+    again = app.apply_review_verdict(practice.id, "approved_for_vote", None, "review-1")
+
+    assert (first.outcome, again.outcome) == ("applied", "duplicate")
+    statuses = [e.status for t, e in events_of(app) if t == "Practice.StatusChanged"]
+    assert statuses == ["primary_review", "approved_for_vote"]
+    head = app.recorder.max_notification_id()
+    app.apply_review_verdict(practice.id, "approved_for_vote", None, "review-1")
+    assert app.recorder.max_notification_id() == head
+
+
+def test_a_vote_ranks_an_approved_practice_once(app):
+    practice = practice_in_review(app)
+    app.apply_review_verdict(practice.id, "approved_for_vote", None, "review-1")
+
+    assert app.apply_vote_rank(practice.id, 2, "poll-1").recorded
+    head = app.recorder.max_notification_id()
+    assert app.apply_vote_rank(practice.id, 2, "poll-1").outcome == "duplicate"
+
+    ranked = app.get_practice(practice.id)
+    assert (ranked.status, ranked.rank) == ("ranked", 2)
+    assert app.recorder.max_notification_id() == head
+
+
+def test_a_verdict_that_no_longer_applies_records_nothing(app):
+    practice = practice_in_review(app)
+
+    outcome = app.apply_vote_rank(practice.id, 1, "poll-1")
+    late = app.apply_review_verdict(practice.id, "prioritized", 1, "review-9")
+
+    assert outcome.outcome == "not applicable: the practice is submitted"
+    assert late.outcome.startswith("not applicable")
+    assert app.recorder.max_notification_id() == 1
+
+
+def test_an_activity_with_announcement_release_and_report(app):
+    activity = app.register_activity(
+        WG,
+        "sarov",
+        "charity_event",
+        "Yard clean-up",
+        "2026-11-14",
+        speakers=[{"person_id": "s1", "name": "Speaker"}],
+        joint_action=True,
+        branding_used=True,
+    )
+    moment = datetime(2026, 11, 10, 9, tzinfo=UTC)
+    app.publish_announcement(WG, activity.id, "Come on Saturday", moment)
+    app.publish_press_release(WG, activity.id, "We cleaned 5 yards", moment)
+    reported = app.file_activity_report(
+        WG, activity.id, [{"person_id": "r1", "name": "Resident"}], [PHOTO]
+    )
+
+    (event_type, event) = events_of(app)[0]
+    assert event_type == "Activity.Registered"
+    assert (event.kind, event.title, event.held_on, event.joint_action) == (
+        "charity_event",
+        "Yard clean-up",
+        "2026-11-14",
+        True,
+    )
+    assert reported.report == {
+        "attendees": [{"person_id": "r1", "name": "Resident"}],
+        "photos": [PHOTO],
+    }
+    with pytest.raises(FailedPreconditionError):
+        app.publish_announcement(WG, activity.id, "Again", moment)
+
+
+@pytest.mark.parametrize(
+    ("kind", "held_on", "message"),
+    [
+        (
+            "party",
+            "2026-11-14",
+            (
+                "kind 'party' is not one of: working_meeting, strategic_session, "
+                "council_sitting, charity_event, other"
+            ),
+        ),
+        ("other", "2200-01-01", "held_on 2200-01-01 is out of range 2000-01-01 to 2100-12-31"),
+    ],
+)
+def test_bad_activities_are_invalid(app, kind, held_on, message):
+    with pytest.raises(InvalidArgumentError) as refused:
+        app.register_activity(WG, "sarov", kind, "Yard clean-up", held_on)
+
+    assert refused.value.message == message
+    assert app.recorder.max_notification_id() is None
+
+
+def test_a_report_needs_photos_with_a_content_hash(app):
+    activity = app.register_activity(WG, "sarov", "other", "Meeting", "2026-11-14")
+
+    with pytest.raises(InvalidArgumentError) as refused:
+        app.file_activity_report(
+            WG,
+            activity.id,
+            [{"person_id": "r1", "name": "R"}],
+            [{"uri": "https://x/1.jpg", "sha256": "nope"}],
+        )
+
+    assert refused.value.message == "photo #1 needs its content hash: sha256 as 64 hex digits"
+
+
+def test_an_improvement_fact_is_recognized_by_the_curator_of_its_city(app):
+    fact = app.record_improvement_fact(
+        WG,
+        "sarov",
+        month="2026-11",
+        title="Permits in 3 days",
+        description="",
+        evidence=["https://sarov.example/order-5"],
+    )
+
+    with pytest.raises(PermissionDeniedError):
+        app.judge_improvement_fact(SEVERSK_CURATOR, fact.id, recognized=True)
+    with pytest.raises(PermissionDeniedError):
+        app.judge_improvement_fact(WG, fact.id, recognized=True)
+    app.judge_improvement_fact(CURATOR, fact.id, recognized=True)
+
+    event_type, event = events_of(app)[-1]
+    assert (event_type, event.month) == ("ImprovementFact.Recognized", "2026-11")
+    with pytest.raises(FailedPreconditionError):
+        app.judge_improvement_fact(CURATOR, fact.id, recognized=False, reason="changed my mind")
+
+
+def test_an_improvement_fact_needs_evidence_and_a_rejection_a_reason(app):
+    with pytest.raises(InvalidArgumentError):
+        app.record_improvement_fact(
+            WG, "sarov", month="2026-11", title="Faster", description="", evidence=[]
+        )
+    fact = app.record_improvement_fact(
+        WG, "sarov", month="2026-11", title="Faster", description="", evidence=["doc 1"]
+    )
+    with pytest.raises(InvalidArgumentError):
+        app.judge_improvement_fact(CURATOR, fact.id, recognized=False, reason="")
+    assert (
+        app.judge_improvement_fact(CURATOR, fact.id, recognized=False, reason="no proof").verdict
+        == "rejected"
+    )
+
+
+def test_an_external_resource_case_is_recorded_with_the_contract_payload(app):
+    app.record_external_resource_case(
+        WG,
+        "sarov",
+        month="2026-11",
+        title="Playground",
+        source_kind="donors",
+        amount="250000",
+        currency="RUB",
+        partner="Fund X",
+    )
+
+    event_type, event = events_of(app)[-1]
+    assert (event_type, event.month, event.source_kind, event.amount, event.currency) == (
+        "ExternalResourceCase.Recorded",
+        "2026-11",
+        "donors",
+        "250000",
+        "RUB",
+    )
+    with pytest.raises(AlreadyExistsError):
+        app.record_external_resource_case(
+            WG,
+            "sarov",
+            month="2026-11",
+            title="playground",
+            source_kind="donors",
+            amount="1",
+            currency="RUB",
+            partner="Fund X",
+        )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("amount", "-5", "amount must be more than zero, not '-5'"),
+        (
+            "month",
+            "2026-13",
+            "month must be YYYY-MM between 2000-01 and 2100-12 (e.g. 2026-11), not '2026-13'",
+        ),
+        (
+            "source_kind",
+            "own_budget",
+            (
+                "source_kind 'own_budget' is not one of: "
+                "co_financing_programme, donors, public_private_partnership, residents_funds"
+            ),
+        ),
+    ],
+)
+def test_bad_external_resource_cases_are_invalid(app, field, value, message):
+    attributes = {
+        "month": "2026-11",
+        "title": "Playground",
+        "source_kind": "donors",
+        "amount": "100",
+        "currency": "RUB",
+        "partner": "Fund",
+    } | {field: value}
+
+    with pytest.raises(InvalidArgumentError) as refused:
+        app.record_external_resource_case(WG, "sarov", **attributes)
+
+    assert refused.value.message == message
+    assert app.recorder.max_notification_id() is None

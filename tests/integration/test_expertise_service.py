@@ -1,0 +1,387 @@
+"""Expertise on real servers: registry practices arrive over Kafka, reviews and sessions are
+decided over gRPC, and the read models follow expertise's own events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+
+import grpc
+import pytest
+from aiokafka import AIOKafkaProducer
+from lmp.common.v1 import events_pb2
+from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc
+from lmp_kit.envelope import Envelope
+from lmp_kit.runtime import service_token
+from lmp_kit.settings import Settings
+
+GOOD = expertise_pb2.CriterionScores(
+    effectiveness=5, resource_intensity=4, time_to_implement=3, fit_to_city_needs=4
+)
+
+
+@pytest.fixture
+def expertise(slice_factory):
+    made = slice_factory()
+    made.start("expertise")
+    return made
+
+
+def stub(stack):
+    return expertise_pb2_grpc.ExpertiseServiceStub(grpc.insecure_channel(stack.target("expertise")))
+
+
+def as_person(stack, subject, *roles, cities=("sarov",)):
+    token = stack.issuer.issue(subject, roles=roles, cities=cities)
+    return (("authorization", f"Bearer {token}"),)
+
+
+def office(stack):
+    return as_person(stack, "office", "programme_office", cities=("*",))
+
+
+def expertise_events(stack):
+    settings = Settings.from_env("expertise", stack.env)
+    response = stack.event_log("expertise").ReadEvents(
+        events_pb2.ReadEventsRequest(after=0, limit=1000),
+        metadata=(("authorization", f"Bearer {service_token(settings)()}"),),
+        timeout=10,
+    )
+    return [(e.event_type, json.loads(e.payload_json)) for e in response.events]
+
+
+def publish_practices(stack, practices):
+    """Play the registry's part: its Practice.Registered events on its topic."""
+    settings = Settings.from_env("registry", stack.env)
+
+    async def send():
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+        await producer.start()
+        try:
+            for number, (practice_id, kind, authors) in enumerate(practices, start=1):
+                envelope = Envelope(
+                    event_id=uuid.uuid4(),
+                    event_type="Practice.Registered",
+                    schema_version=1,
+                    service="registry",
+                    city_id="sarov",
+                    aggregate_id=uuid.UUID(practice_id),
+                    aggregate_version=1,
+                    notification_id=number,
+                    occurred_at=datetime.now(UTC),
+                    traceparent="",
+                    payload={
+                        "kind": kind,
+                        "title": f"Practice {number}",
+                        "authors": [{"person_id": a, "name": a.title()} for a in authors],
+                        "participants": [],
+                        "problem_ids": [],
+                        "source_practice_id": None,
+                    },
+                )
+                await producer.send_and_wait(settings.topic, value=envelope.to_json(), key=b"sarov")
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
+
+
+def eventually(call, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except (grpc.RpcError, AssertionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def refused(call) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as raised:
+        call()
+    return raised.value
+
+
+def form_council(api, stack):
+    api.FormCouncil(expertise_pb2.FormCouncilRequest(), metadata=office(stack), timeout=10)
+    for person_id, cities in [
+        ("chair", ["*"]),
+        ("anna", ["sarov"]),
+        ("boris", ["sarov"]),
+        ("vera", ["sarov", "seversk"]),
+    ]:
+        api.AdmitMember(
+            expertise_pb2.AdmitMemberRequest(
+                member=expertise_pb2.Member(person_id=person_id, name=person_id, cities=cities)
+            ),
+            metadata=office(stack),
+            timeout=10,
+        )
+    return api.AppointChair(
+        expertise_pb2.AppointChairRequest(person_id="chair"), metadata=office(stack), timeout=10
+    )
+
+
+def test_a_council_reviews_practices_from_the_registry_and_decides_at_a_session(expertise):
+    stack, api = expertise, stub(expertise)
+    council = form_council(api, stack)
+    assert (council.chair_id, council.quorum_required, len(council.members)) == ("chair", 3, 4)
+    practices = [(str(uuid.uuid4()), "own", authors) for authors in (["anna"], [], [])]
+    publish_practices(stack, practices)
+    working_group = as_person(stack, "wg", "working_group")
+
+    reviews = [
+        eventually(
+            lambda pid=pid: api.OpenReview(
+                expertise_pb2.OpenReviewRequest(practice_id=pid, round="primary"),
+                metadata=working_group,
+                timeout=10,
+            )
+        )
+        for pid, _, _ in practices
+    ]
+    assert [r.person_id for r in reviews[0].recusals] == ["anna"]
+    assert not reviews[1].recusals
+    chair = as_person(stack, "chair", "expert")
+    session = api.ScheduleSession(
+        expertise_pb2.ScheduleSessionRequest(
+            city_id="sarov", scheduled_on="2026-12-01", agenda=[p for p, _, _ in practices]
+        ),
+        metadata=chair,
+        timeout=10,
+    )
+    held = api.HoldSession(
+        expertise_pb2.HoldSessionRequest(
+            session_id=session.session_id,
+            held_on="2026-12-01",
+            attendees=["chair", "boris", "vera"],
+            minutes="Three own practices reviewed",
+        ),
+        metadata=chair,
+        timeout=10,
+    )
+    assert (held.status, held.quorum_met, held.quorum_required) == ("held", True, 3)
+    for review in reviews:
+        api.ConcludeReview(
+            expertise_pb2.ConcludeReviewRequest(
+                review_id=review.review_id,
+                session_id=session.session_id,
+                verdict="approved_for_passport",
+                rationale="Realized, measurable, replicable",
+            ),
+            metadata=chair,
+            timeout=10,
+        )
+
+    closed = api.CloseApprovedList(
+        expertise_pb2.CloseApprovedListRequest(city_id="sarov", kind="for_passport"),
+        metadata=chair,
+        timeout=10,
+    )
+
+    assert closed.closed
+    assert [e.practice_id for e in closed.entries] == [p for p, _, _ in practices]
+    events = expertise_events(stack)
+    held_events = [p for t, p in events if t == "CouncilSession.Held"]
+    assert held_events[0]["held_on"] == "2026-12-01"
+    assert held_events[0]["attendees"] == ["boris", "chair", "vera"]
+    assert held_events[0]["quorum_met"] is True
+    assert sorted(held_events[0]["agenda"]) == sorted(p for p, _, _ in practices)
+    concluded = [p for t, p in events if t == "Review.Concluded"]
+    assert {
+        (c["practice_id"], c["round"], c["verdict"], c["priority_rank"], c["aggregate_score"])
+        for c in concluded
+    } == {(p, "primary", "approved_for_passport", None, None) for p, _, _ in practices}
+
+    def minutes():
+        listed = api.ListSessions(
+            expertise_pb2.ListSessionsRequest(city_id="sarov"), metadata=chair, timeout=10
+        )
+        assert len(listed.sessions) == 1
+        assert len(listed.sessions[0].decisions) == 3
+        return listed.sessions[0]
+
+    in_minutes = eventually(minutes)
+    assert in_minutes.minutes == "Three own practices reviewed"
+    assert {d.verdict for d in in_minutes.decisions} == {"approved_for_passport"}
+
+
+def test_experts_score_a_secondary_review_and_bad_scores_record_nothing(expertise):
+    stack, api = expertise, stub(expertise)
+    form_council(api, stack)
+    practice_id = str(uuid.uuid4())
+    publish_practices(stack, [(practice_id, "initiative", ["anna"])])
+    review = eventually(
+        lambda: api.OpenReview(
+            expertise_pb2.OpenReviewRequest(practice_id=practice_id, round="secondary"),
+            metadata=office(stack),
+            timeout=10,
+        )
+    )
+    boris = as_person(stack, "boris", "expert")
+
+    def queue_of(metadata):
+        return [
+            r.review_id
+            for r in api.ListPendingReviews(
+                expertise_pb2.ListPendingReviewsRequest(), metadata=metadata, timeout=10
+            ).reviews
+        ]
+
+    assert eventually(lambda: assert_listed(queue_of(boris), review.review_id))
+    assert queue_of(as_person(stack, "anna", "expert")) == []
+    scored = api.ScorePractice(
+        expertise_pb2.ScorePracticeRequest(review_id=review.review_id, scores=GOOD),
+        metadata=boris,
+        timeout=10,
+    )
+    assert scored.aggregate.aggregate == "4.00"
+    before = stack.head("expertise")
+
+    cases = {
+        "second score": (boris, GOOD, grpc.StatusCode.ALREADY_EXISTS, "already scored"),
+        "out of range": (
+            as_person(stack, "vera", "expert"),
+            expertise_pb2.CriterionScores(
+                effectiveness=6, resource_intensity=4, time_to_implement=3, fit_to_city_needs=4
+            ),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "effectiveness must be an integer from 1 to 5, not 6",
+        ),
+        "recused author": (
+            as_person(stack, "anna", "expert"),
+            GOOD,
+            grpc.StatusCode.PERMISSION_DENIED,
+            "recused",
+        ),
+        "not a member": (
+            as_person(stack, "stranger", "expert"),
+            GOOD,
+            grpc.StatusCode.PERMISSION_DENIED,
+            "not a member of the expert council",
+        ),
+        "not an expert": (
+            as_person(stack, "boris", "resident"),
+            GOOD,
+            grpc.StatusCode.PERMISSION_DENIED,
+            "needs one of the roles expert",
+        ),
+    }
+    for name, (metadata, scores, code, message) in cases.items():
+        error = refused(
+            lambda metadata=metadata, scores=scores: api.ScorePractice(
+                expertise_pb2.ScorePracticeRequest(review_id=review.review_id, scores=scores),
+                metadata=metadata,
+                timeout=10,
+            )
+        )
+        assert (name, error.code()) == (name, code)
+        assert message in str(error.details()), (name, error.details())
+    assert stack.head("expertise") == before
+    shown = api.GetReview(
+        expertise_pb2.GetReviewRequest(review_id=review.review_id), metadata=boris, timeout=10
+    )
+    assert [(s.person_id, s.weighted) for s in shown.scores] == [("boris", "4.00")]
+    assert eventually(lambda: assert_listed(queue_of(boris), review.review_id, present=False))
+
+
+def assert_listed(ids, review_id, *, present=True):
+    assert (review_id in ids) == present, ids
+    return True
+
+
+def test_a_review_is_not_concluded_at_a_session_without_quorum(expertise):
+    stack, api = expertise, stub(expertise)
+    form_council(api, stack)
+    practice_id = str(uuid.uuid4())
+    publish_practices(stack, [(practice_id, "own", [])])
+    review = eventually(
+        lambda: api.OpenReview(
+            expertise_pb2.OpenReviewRequest(practice_id=practice_id, round="primary"),
+            metadata=office(stack),
+            timeout=10,
+        )
+    )
+    chair = as_person(stack, "chair", "expert")
+    session = api.ScheduleSession(
+        expertise_pb2.ScheduleSessionRequest(
+            city_id="sarov", scheduled_on="2026-12-02", agenda=[practice_id]
+        ),
+        metadata=office(stack),
+        timeout=10,
+    )
+    api.HoldSession(
+        expertise_pb2.HoldSessionRequest(
+            session_id=session.session_id, held_on="2026-12-02", attendees=["chair", "anna"]
+        ),
+        metadata=chair,
+        timeout=10,
+    )
+    before = stack.head("expertise")
+    request = expertise_pb2.ConcludeReviewRequest(
+        review_id=review.review_id,
+        session_id=session.session_id,
+        verdict="approved_for_vote",
+        rationale="Good",
+    )
+
+    without_quorum = refused(lambda: api.ConcludeReview(request, metadata=chair, timeout=10))
+    not_chair = refused(
+        lambda: api.ConcludeReview(request, metadata=as_person(stack, "anna", "expert"), timeout=10)
+    )
+    short_list = refused(
+        lambda: api.CloseApprovedList(
+            expertise_pb2.CloseApprovedListRequest(city_id="sarov", kind="for_passport"),
+            metadata=chair,
+            timeout=10,
+        )
+    )
+
+    assert without_quorum.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "had no quorum (2 of 3 required members present)" in str(without_quorum.details())
+    assert not_chair.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert short_list.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "requires at least 3 own realized practices" in str(short_list.details())
+    assert stack.head("expertise") == before
+
+
+def test_only_the_programme_office_manages_the_council_and_unknown_practices_are_not_found(
+    expertise,
+):
+    stack, api = expertise, stub(expertise)
+    form_council(api, stack)
+    before = stack.head("expertise")
+
+    as_expert = refused(
+        lambda: api.AdmitMember(
+            expertise_pb2.AdmitMemberRequest(
+                member=expertise_pb2.Member(person_id="x", name="X", cities=["sarov"])
+            ),
+            metadata=as_person(stack, "chair", "expert"),
+            timeout=10,
+        )
+    )
+    unknown = refused(
+        lambda: api.OpenReview(
+            expertise_pb2.OpenReviewRequest(practice_id=str(uuid.uuid4()), round="primary"),
+            metadata=office(stack),
+            timeout=10,
+        )
+    )
+    bad_round = refused(
+        lambda: api.OpenReview(
+            expertise_pb2.OpenReviewRequest(practice_id="not-a-uuid", round="primary"),
+            metadata=office(stack),
+            timeout=10,
+        )
+    )
+
+    assert as_expert.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert unknown.code() == grpc.StatusCode.NOT_FOUND
+    assert "is not known to expertise" in str(unknown.details())
+    assert bad_round.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert stack.head("expertise") == before

@@ -1,0 +1,227 @@
+"""The registry's gRPC API on real servers: commands, refusals and its own read models."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import grpc
+import pytest
+from lmp.registry.v1 import registry_pb2 as pb
+
+PASSPORT = {
+    "what": pb.SectionContent(text="Lit courtyards"),
+    "why": pb.SectionContent(text="Dark yards are unsafe"),
+    "how": pb.SectionContent(text="Residents choose lamps"),
+    "with_what": pb.SectionContent(text="LED lamps and volunteers"),
+    "cost": pb.SectionContent(cost=pb.Cost(amount="150000", currency="RUB")),
+    "result": pb.SectionContent(
+        indicators=[pb.Indicator(name="Lit yards", unit="yards", baseline="3", target="20")]
+    ),
+    "effects": pb.SectionContent(effects=pb.Effects(social="Safer evenings")),
+    "sustainability": pb.SectionContent(text="Maintained by the municipal enterprise"),
+    "scalability": pb.SectionContent(text="Any city with courtyards"),
+}
+CELL = pb.Cell(function="infrastructure", method="external_resources", sub_methods=["donors"])
+
+
+@pytest.fixture
+def registry(slice_factory):
+    made = slice_factory()
+    made.start("registry")
+    return made
+
+
+def refused(call, request, metadata) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as raised:
+        call(request, metadata=metadata, timeout=10)
+    return raised.value
+
+
+def wait_for(read, predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    value = read()
+    while not predicate(value) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        value = read()
+    return value
+
+
+def test_a_practice_goes_from_registration_to_the_federation_library(registry):
+    stub = registry.registry()
+    wg = registry.metadata("working_group", cities=("sarov",))
+    expert = registry.metadata("expert", cities=("sarov",))
+    neighbour = registry.metadata("working_group", cities=("seversk",))
+
+    city = stub.RegisterCity(
+        pb.RegisterCityRequest(
+            city_id="sarov",
+            name="Саров",
+            region="Нижегородская область",
+            kind="zato",
+            population=92000,
+            voter_target=5000,
+        ),
+        metadata=registry.metadata("programme_office", cities=("*",)),
+    )
+    assert (city.city_id, city.stage) == ("sarov", 1)
+    problem = stub.RegisterProblem(
+        pb.RegisterProblemRequest(city_id="sarov", title="Dark yards"), metadata=wg
+    ).problem
+    practice = stub.RegisterPractice(
+        pb.RegisterPracticeRequest(
+            city_id="sarov",
+            kind="own",
+            title="Lit courtyards",
+            authors=[pb.Person(person_id="p1", name="Ivanova A.")],
+            problem_ids=[problem.problem_id],
+            cells=[CELL],
+        ),
+        metadata=wg,
+    )
+    stub.ChangeStatus(
+        pb.ChangeStatusRequest(practice_id=practice.practice_id, status="primary_review"),
+        metadata=wg,
+    )
+    stub.ChangeStatus(
+        pb.ChangeStatusRequest(practice_id=practice.practice_id, status="approved_for_passport"),
+        metadata=expert,
+    )
+    for section, content in PASSPORT.items():
+        stub.EditPassportSection(
+            pb.EditPassportSectionRequest(
+                practice_id=practice.practice_id, section=section, content=content
+            ),
+            metadata=wg,
+        )
+    passport = stub.ApprovePassport(
+        pb.ApprovePassportRequest(practice_id=practice.practice_id), metadata=expert
+    )
+    assert passport.approved_passport_version == 9
+
+    found = wait_for(
+        lambda: stub.SearchLibrary(
+            pb.SearchLibraryRequest(
+                text="volunteers LED", cell="infrastructure:external_resources"
+            ),
+            metadata=neighbour,
+        ),
+        lambda response: len(response.entries) == 1 and response.entries[0].published,
+    )
+    (entry,) = found.entries
+    assert (entry.practice_id, entry.city_id, entry.status) == (
+        practice.practice_id,
+        "sarov",
+        "passport_approved",
+    )
+    assert not stub.SearchLibrary(
+        pb.SearchLibraryRequest(text="nonexistentword"), metadata=neighbour
+    ).entries
+    matrix = stub.GetClassifierMatrix(pb.GetClassifierMatrixRequest(city_id="sarov"), metadata=wg)
+    counts = {(c.function, c.method): c.practices for c in matrix.cells if c.practices}
+    assert counts == {("infrastructure", "external_resources"): 1}
+    board = stub.GetCityDashboard(pb.GetCityDashboardRequest(city_id="sarov"), metadata=wg)
+    assert board.packaged_practices == 1
+    assert {s.status: s.practices for s in board.statuses} == {"passport_approved": 1}
+
+
+def test_bad_input_and_foreign_cities_are_refused_and_record_nothing(registry):
+    stub = registry.registry()
+    wg = registry.metadata("working_group", cities=("sarov",))
+    stub.RegisterProblem(
+        pb.RegisterProblemRequest(city_id="sarov", title="Dark yards"), metadata=wg
+    )
+    before = registry.head()
+
+    unknown_cell = refused(
+        stub.RegisterPractice,
+        pb.RegisterPracticeRequest(
+            city_id="sarov",
+            kind="own",
+            title="Lit courtyards",
+            authors=[pb.Person(person_id="p1", name="A")],
+            cells=[pb.Cell(function="roads", method="own_resources")],
+        ),
+        wg,
+    )
+    empty_title = refused(
+        stub.RegisterPractice,
+        pb.RegisterPracticeRequest(
+            city_id="sarov",
+            kind="initiative",
+            title=" ",
+            authors=[pb.Person(person_id="p1", name="A")],
+        ),
+        wg,
+    )
+    bad_date = refused(
+        stub.RegisterActivity,
+        pb.RegisterActivityRequest(
+            city_id="sarov", kind="other", title="Meeting", held_on="2026-02-30"
+        ),
+        wg,
+    )
+    negative = refused(
+        stub.RecordExternalResourceCase,
+        pb.RecordExternalResourceCaseRequest(
+            city_id="sarov",
+            month="2026-11",
+            title="Playground",
+            source_kind="donors",
+            amount="-5",
+            currency="RUB",
+            partner="Fund",
+        ),
+        wg,
+    )
+    foreign = refused(
+        stub.RegisterActivity,
+        pb.RegisterActivityRequest(
+            city_id="sarov", kind="other", title="Meeting", held_on="2026-11-10"
+        ),
+        registry.metadata("working_group", cities=("seversk",)),
+    )
+
+    assert unknown_cell.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "unknown function 'roads'" in str(unknown_cell.details())
+    assert empty_title.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert str(empty_title.details()) == "title must not be empty"
+    assert bad_date.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert negative.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert foreign.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert registry.head() == before
+
+
+def test_the_dashboard_lists_this_months_activities_missing_their_release_or_report(registry):
+    stub = registry.registry()
+    wg = registry.metadata("working_group", cities=("sarov",))
+    today = datetime.now(UTC)
+    activity = stub.RegisterActivity(
+        pb.RegisterActivityRequest(
+            city_id="sarov",
+            kind="charity_event",
+            title="Yard clean-up",
+            held_on=today.date().isoformat(),
+            joint_action=True,
+        ),
+        metadata=wg,
+    )
+    published_at = pb.Activity().announcement.published_at
+    published_at.FromDatetime(today)
+    stub.PublishAnnouncement(
+        pb.PublishRequest(activity_id=activity.activity_id, text="Come", published_at=published_at),
+        metadata=wg,
+    )
+
+    board = wait_for(
+        lambda: stub.GetCityDashboard(pb.GetCityDashboardRequest(city_id="sarov"), metadata=wg),
+        lambda b: (
+            b.activity_gaps and list(b.activity_gaps[0].missing) == ["press_release", "report"]
+        ),
+    )
+
+    (gap,) = board.activity_gaps
+    assert (gap.activity_id, list(gap.missing)) == (
+        activity.activity_id,
+        ["press_release", "report"],
+    )
