@@ -37,13 +37,16 @@ for dir in deploy/k8s/base deploy/k8s/overlays/*/; do
 done
 
 echo "-- deploy/prometheus (promtool)"
-if ! command -v promtool >/dev/null; then
-  echo "promtool missing: apt-get install prometheus (.ci/run does it on CI)" >&2
+if command -v promtool >/dev/null; then
+  promtool check config deploy/prometheus/prometheus.yml deploy/prometheus/prometheus-kubernetes.yml
+  promtool check rules deploy/prometheus/rules/*.yml
+  promtool test rules deploy/prometheus/tests/*.yml
+elif [[ -n "${CI:-}" ]]; then
+  echo "promtool missing on CI: .ci/run installs Debian's prometheus package" >&2
   exit 1
+else
+  echo "SKIPPED: promtool is missing (apt-get install prometheus); CI runs these checks" >&2
 fi
-promtool check config deploy/prometheus/prometheus.yml deploy/prometheus/prometheus-kubernetes.yml
-promtool check rules deploy/prometheus/rules/*.yml
-promtool test rules deploy/prometheus/tests/*.yml
 
 echo "-- deploy/grafana (dashboard JSON)"
 run python -m json.tool deploy/grafana/dashboards/lmp-overview.json > /dev/null
