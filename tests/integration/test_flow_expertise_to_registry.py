@@ -1,4 +1,5 @@
-"""Across services: the Expertise Council's verdict advances the registry's practice."""
+"""Across services: the council's verdicts advance the registry's practices, and a held
+session becomes the city's activity."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 import grpc
 from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
+from registry.domain import Activity
 
 
 def person(stack, subject, *roles, cities=("sarov",)):
@@ -131,3 +133,22 @@ def test_a_concluded_review_moves_the_practice_in_the_registry(slice_factory):
         return found
 
     assert eventually(statuses) == verdicts
+
+    sitting = eventually(
+        lambda: registry.GetActivity(
+            registry_pb2.GetActivityRequest(
+                activity_id=str(
+                    Activity.create_id(
+                        "sarov", "2026-12-01", "Заседание Экспертного совета 2026-12-01"
+                    )
+                )
+            ),
+            metadata=working_group,
+            timeout=10,
+        )
+    )
+    assert (sitting.kind, sitting.held_on, sitting.city_id) == (
+        "council_sitting",
+        "2026-12-01",
+        "sarov",
+    )

@@ -22,7 +22,7 @@ def mirror(envelope: Envelope) -> list[Problem]:
 def reactor_for(stack, downstream: RegistryApplication) -> Reactor:
     settings = Settings.from_env("kpi", stack.env)
     return Reactor(
-        reaction=Reaction("registry", frozenset({"Problem.Registered"}), mirror),
+        reaction=Reaction("registry", {"Problem.Registered": mirror}),
         app=downstream,
         upstream_target=stack.target("registry"),
         topic=settings.topic_of("registry"),

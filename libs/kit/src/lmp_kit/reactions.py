@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -49,11 +49,20 @@ React = Callable[[Envelope], Sequence[Aggregate]]
 
 @dataclass(frozen=True)
 class Reaction:
-    """How a service reacts to one upstream service's events."""
+    """How a service reacts to one upstream service's events, by event type.
+
+    One per upstream: the upstream's name is the tracking record's name, a single position.
+    """
 
     upstream: str
-    event_types: frozenset[str]
-    react: React
+    handlers: Mapping[str, React]
+
+    @property
+    def event_types(self) -> frozenset[str]:
+        return frozenset(self.handlers)
+
+    def react(self, envelope: Envelope) -> Sequence[Aggregate]:
+        return self.handlers[envelope.event_type](envelope)
 
 
 class Reactor:

@@ -487,6 +487,26 @@ class RegistryApplication(ServiceApplication):
         )
         return [practice] if outcome == "applied" else []
 
+    def react_to_session(self, envelope: Envelope) -> list[Activity]:
+        """A held council session is a programme activity of its city (a council sitting)."""
+        held_on = str(envelope.payload.get("held_on", ""))
+        activity = Activity.register(
+            envelope.city_id,
+            "council_sitting",
+            f"Заседание Экспертного совета {held_on}",
+            held_on,
+        )
+        if self._exists(activity.id):
+            return []
+        return [activity]
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        try:
+            self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
     def react_to_poll(self, envelope: Envelope) -> list[Practice]:
         """Voting's `Poll.Closed` of a practice rating gives each practice its rank."""
         payload = envelope.payload

@@ -15,6 +15,9 @@ SUBSCRIPTIONS = (
 
 def reactions(app: RegistryApplication) -> tuple[Reaction, ...]:
     return (
-        Reaction("expertise", frozenset({"Review.Concluded"}), app.react_to_review),
-        Reaction("voting", frozenset({"Poll.Closed"}), app.react_to_poll),
+        Reaction(
+            "expertise",
+            {"Review.Concluded": app.react_to_review, "CouncilSession.Held": app.react_to_session},
+        ),
+        Reaction("voting", {"Poll.Closed": app.react_to_poll}),
     )
