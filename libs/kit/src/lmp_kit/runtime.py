@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +84,8 @@ class ServiceRuntime:
     mongo: AsyncMongoClient[dict[str, Any]] | None = None
     subscriptions: Sequence[Subscription] = ()
     reactions: Sequence[Reaction] = ()
+    # Background work beside the consumers (e.g. delivery workers), stopped before MongoDB is.
+    workers: Sequence[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = ()
     consumers: list[TrackedConsumer] = field(default_factory=list)
     reactors: list[Reactor] = field(default_factory=list)
 
@@ -146,7 +148,7 @@ class ServiceRuntime:
             )
         if "relay" in components:
             tasks.append(asyncio.create_task(self.relay().run(stopping)))
-        if "consumers" in components and (self.subscriptions or self.reactions):
+        if "consumers" in components and (self.subscriptions or self.reactions or self.workers):
             if self.subscriptions:
                 if self.mongo is None:
                     msg = f"{settings.service} has subscriptions but no MongoDB client"
@@ -186,7 +188,10 @@ class ServiceRuntime:
             logger=logging.getLogger("faststream"),
         )
         for consumer in self.consumers:
-            consumer.subscribe(broker, f"lmp.{settings.service}", settings.kafka_session_timeout_ms)
+            consumer.subscribe(broker, settings.consumer_group, settings.kafka_session_timeout_ms)
+        for reactor in self.reactors:
+            reactor.subscribe(broker, settings.consumer_group, settings.kafka_session_timeout_ms)
+        workers = [asyncio.create_task(work(stopping)) for work in self.workers]
         while not stopping.is_set():
             try:
                 await broker.start()
@@ -197,4 +202,4 @@ class ServiceRuntime:
                     await asyncio.wait_for(stopping.wait(), 2.0)
         await stopping.wait()
         await broker.stop()
-        await asyncio.gather(*reconcilers, return_exceptions=True)
+        await asyncio.gather(*reconcilers, *workers, return_exceptions=True)

@@ -1,7 +1,108 @@
+"""The notification use cases. Subscriptions and deliveries live in MongoDB, next to the read
+models they are matched against in the consumer's transaction; the event store stays empty."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from lmp_kit.auth import Principal
 from lmp_kit.domain import ServiceApplication
+from lmp_kit.errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from notifications.domain.subscriptions import Subscription, SubscriptionRequest, subscribe
+from notifications.projections import DELIVERIES, INBOX, SUBSCRIPTIONS
+
+Document = dict[str, Any]
+MANAGERS = ("administration", "programme_office")
+READ_MAX = 500
 
 
 class NotificationsApplication(ServiceApplication):
-    """The notifications use cases; its issue fills them in."""
+    """The service's event store: its log is served like every service's, and stays empty."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Notifications:
+    def __init__(
+        self, db: AsyncDatabase[Document], clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def create_subscription(
+        self, caller: Principal, request: SubscriptionRequest
+    ) -> Subscription:
+        subscription = subscribe(caller, request, self.clock())
+        try:
+            await self.db[SUBSCRIPTIONS].insert_one(subscription.document())
+        except DuplicateKeyError:
+            audience = subscription.person_id or f"role {subscription.role}"
+            msg = (
+                f"{audience} is already subscribed to {subscription.kind!r} in "
+                f"{subscription.city_id!r} (subscription {subscription.subscription_id})"
+            )
+            raise AlreadyExistsError(msg) from None
+        return subscription
+
+    async def delete_subscription(self, caller: Principal, subscription_id: str) -> None:
+        subscription = await self.subscription(subscription_id)
+        caller.require_city(subscription.city_id)
+        owners = {subscription.created_by, subscription.recipient}
+        if caller.subject not in owners and not caller.roles.intersection(MANAGERS):
+            msg = f"{caller.subject} may not delete subscription {subscription_id}"
+            raise PermissionDeniedError(msg)
+        await self.db[SUBSCRIPTIONS].delete_one({"_id": subscription_id})
+
+    async def subscription(self, subscription_id: str) -> Subscription:
+        found = await self.db[SUBSCRIPTIONS].find_one({"_id": subscription_id.strip()})
+        if found is None:
+            msg = f"no subscription {subscription_id!r}"
+            raise NotFoundError(msg)
+        return Subscription.of(found)
+
+    async def mark_read(self, recipient: str, notification_ids: list[str]) -> int:
+        if not notification_ids or len(notification_ids) > READ_MAX:
+            msg = f"name 1 to {READ_MAX} notification ids to mark read"
+            raise InvalidArgumentError(msg)
+        result = await self.db[INBOX].update_many(
+            {"recipient": recipient, "_id": {"$in": notification_ids}, "read": False},
+            {"$set": {"read": True, "read_at": self.clock()}},
+        )
+        return result.modified_count
+
+    async def redeliver(self, caller: Principal, delivery_id: str) -> Document:
+        found = await self.db[DELIVERIES].find_one({"_id": delivery_id.strip()})
+        if found is None:
+            msg = f"no delivery {delivery_id!r}"
+            raise NotFoundError(msg)
+        caller.require_city(found["city_id"])
+        check_may_manage_deliveries(caller)
+        if found["status"] != "dead":
+            msg = f"delivery {delivery_id} is {found['status']}, not a dead letter"
+            raise FailedPreconditionError(msg)
+        now = self.clock()
+        await self.db[DELIVERIES].update_one(
+            {"_id": found["_id"], "status": "dead"},
+            {
+                "$set": {"status": "pending", "attempts": 0, "next_attempt_at": now},
+                "$push": {"redelivered": {"at": now, "by": caller.subject}},
+            },
+        )
+        return await self.db[DELIVERIES].find_one({"_id": found["_id"]}) or found
+
+
+def check_may_manage_deliveries(caller: Principal) -> None:
+    caller.require_role("administration", "programme_office", "portal", "working_group")

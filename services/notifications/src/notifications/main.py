@@ -1,15 +1,55 @@
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from lmp_kit.eventstore import event_store_env
-from lmp_kit.runtime import ServiceRuntime
+from lmp_kit.runtime import ServiceRuntime, mongo_client
 from lmp_kit.settings import Settings
+from pymongo import AsyncMongoClient
 
-from notifications.application import NotificationsApplication
+from notifications.api import registrations
+from notifications.application import NotificationsApplication, utc_now
+from notifications.config import DeliverySettings
+from notifications.consumers import SUBSCRIPTIONS
+from notifications.delivery import (
+    DeliveryWorker,
+    EmailSender,
+    WebhookSender,
+    refresh_metrics_forever,
+)
+from notifications.reminders import remind_forever
 
 
-def build(settings: Settings) -> ServiceRuntime:
+def background_work(
+    mongo: AsyncMongoClient[dict[str, Any]], database: str, delivery: DeliverySettings
+) -> tuple[Any, ...]:
+    """The delivery worker, the reminders and the gauges, beside the consumers."""
+    db = mongo[database]
+    worker = DeliveryWorker(
+        db,
+        {"email": EmailSender(delivery), "webhook": WebhookSender(delivery.webhook_timeout_s)},
+        delivery,
+    )
+
+    async def remind(stopping: asyncio.Event) -> None:
+        await remind_forever(mongo, database, delivery, stopping, utc_now)
+
+    async def refresh(stopping: asyncio.Event) -> None:
+        await refresh_metrics_forever(db, stopping, delivery.metrics_interval_s)
+
+    return (worker.run, remind, refresh)
+
+
+def build(settings: Settings, delivery: DeliverySettings | None = None) -> ServiceRuntime:
+    mongo = mongo_client(settings)
     return ServiceRuntime(
         settings=settings,
         app=NotificationsApplication(env=event_store_env(settings)),
-        registrations=(),
+        registrations=registrations(mongo[settings.mongodb_database]),
+        mongo=mongo,
+        subscriptions=SUBSCRIPTIONS,
+        workers=background_work(
+            mongo, settings.mongodb_database, delivery or DeliverySettings.from_env()
+        ),
     )

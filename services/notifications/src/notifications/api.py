@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from lmp.notifications.v1 import notifications_pb2 as pb
+from lmp.notifications.v1 import notifications_pb2_grpc as pb_grpc
+from lmp_kit.auth import principal
+from lmp_kit.domain import check_city_id
+from lmp_kit.grpc_server import Registration
+from pymongo.asynchronous.database import AsyncDatabase
+
+from notifications import views
+from notifications.application import Notifications, check_may_manage_deliveries
+from notifications.domain.kinds import KINDS
+from notifications.domain.subscriptions import Subscription, SubscriptionRequest
+
+Context = grpc.aio.ServicerContext[object, object]
+Document = dict[str, Any]
+STREAM_BATCH = 100
+
+
+class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
+    def __init__(self, db: AsyncDatabase[Document], stream_poll_s: float = 0.25) -> None:
+        self.db = db
+        self.commands = Notifications(db)
+        self.stream_poll_s = stream_poll_s
+
+    async def ListEventKinds(  # noqa: N802  # gRPC method name
+        self, request: pb.ListEventKindsRequest, context: Context
+    ) -> pb.ListEventKindsResponse:
+        del request, context
+        principal()
+        return pb.ListEventKindsResponse(
+            kinds=[
+                pb.EventKind(kind=k.kind, title=k.title, roles=sorted(k.roles))
+                for k in KINDS.values()
+            ]
+        )
+
+    async def CreateSubscription(  # noqa: N802  # gRPC method name
+        self, request: pb.CreateSubscriptionRequest, context: Context
+    ) -> pb.CreateSubscriptionResponse:
+        del context
+        subscription = await self.commands.create_subscription(
+            principal(),
+            SubscriptionRequest(
+                city_id=request.city_id,
+                kind=request.kind,
+                person_id=request.person_id,
+                role=request.role,
+                channels=tuple(request.channels),
+                email=request.email,
+                webhook_url=request.webhook_url,
+            ),
+        )
+        return pb.CreateSubscriptionResponse(
+            subscription=subscription_message(subscription),
+            webhook_secret=subscription.webhook_secret,
+        )
+
+    async def ListSubscriptions(  # noqa: N802  # gRPC method name
+        self, request: pb.ListSubscriptionsRequest, context: Context
+    ) -> pb.ListSubscriptionsResponse:
+        del context
+        caller = principal()
+        caller.require_city(check_city_id(request.city_id))
+        found, token = await views.subscriptions(
+            self.db,
+            caller,
+            request.city_id,
+            views.page_size(request.page_size),
+            request.page_token,
+        )
+        return pb.ListSubscriptionsResponse(
+            subscriptions=[subscription_message(s) for s in found], next_page_token=token
+        )
+
+    async def DeleteSubscription(  # noqa: N802  # gRPC method name
+        self, request: pb.DeleteSubscriptionRequest, context: Context
+    ) -> pb.DeleteSubscriptionResponse:
+        del context
+        await self.commands.delete_subscription(principal(), request.subscription_id)
+        return pb.DeleteSubscriptionResponse()
+
+    async def ListInbox(  # noqa: N802  # gRPC method name
+        self, request: pb.ListInboxRequest, context: Context
+    ) -> pb.ListInboxResponse:
+        del context
+        caller = principal()
+        recipient = views.recipient_of(caller, request.person_id)
+        page = await views.inbox(
+            self.db,
+            caller,
+            recipient,
+            unread_only=request.unread_only,
+            size=views.page_size(request.page_size),
+            token=request.page_token,
+        )
+        return pb.ListInboxResponse(
+            notifications=[notification_message(d) for d in page.items],
+            next_page_token=page.next_page_token,
+            unread_count=await views.unread_count(self.db, caller, recipient),
+        )
+
+    async def MarkRead(  # noqa: N802  # gRPC method name
+        self, request: pb.MarkReadRequest, context: Context
+    ) -> pb.MarkReadResponse:
+        del context
+        caller = principal()
+        recipient = views.recipient_of(caller, request.person_id)
+        marked = await self.commands.mark_read(recipient, list(request.notification_ids))
+        return pb.MarkReadResponse(
+            marked=marked, unread_count=await views.unread_count(self.db, caller, recipient)
+        )
+
+    async def GetUnreadCount(  # noqa: N802  # gRPC method name
+        self, request: pb.GetUnreadCountRequest, context: Context
+    ) -> pb.GetUnreadCountResponse:
+        del context
+        caller = principal()
+        recipient = views.recipient_of(caller, request.person_id)
+        return pb.GetUnreadCountResponse(
+            unread_count=await views.unread_count(self.db, caller, recipient)
+        )
+
+    async def StreamNotifications(  # noqa: N802  # gRPC method name
+        self, request: pb.StreamNotificationsRequest, context: Context
+    ) -> AsyncIterator[pb.Notification]:
+        del context
+        caller = principal()
+        recipient = views.recipient_of(caller, request.person_id)
+        after = max(0, request.after)
+        while True:
+            batch = await views.feed_after(self.db, caller, recipient, after, STREAM_BATCH)
+            for doc in batch:
+                after = int(doc["position"])
+                yield notification_message(doc)
+            if len(batch) < STREAM_BATCH:
+                await asyncio.sleep(self.stream_poll_s)
+
+    async def ListDeadLetters(  # noqa: N802  # gRPC method name
+        self, request: pb.ListDeadLettersRequest, context: Context
+    ) -> pb.ListDeadLettersResponse:
+        del context
+        caller = principal()
+        caller.require_city(check_city_id(request.city_id))
+        check_may_manage_deliveries(caller)
+        page = await views.dead_letters(
+            self.db, request.city_id, views.page_size(request.page_size), request.page_token
+        )
+        return pb.ListDeadLettersResponse(
+            deliveries=[delivery_message(d) for d in page.items],
+            next_page_token=page.next_page_token,
+        )
+
+    async def RedeliverDeadLetter(  # noqa: N802  # gRPC method name
+        self, request: pb.RedeliverDeadLetterRequest, context: Context
+    ) -> pb.RedeliverDeadLetterResponse:
+        del context
+        delivery = await self.commands.redeliver(principal(), request.delivery_id)
+        return pb.RedeliverDeadLetterResponse(delivery=delivery_message(delivery))
+
+
+def timestamp(moment: datetime) -> Timestamp:
+    message = Timestamp()
+    message.FromDatetime(moment)
+    return message
+
+
+def subscription_message(subscription: Subscription) -> pb.Subscription:
+    return pb.Subscription(
+        subscription_id=subscription.subscription_id,
+        city_id=subscription.city_id,
+        kind=subscription.kind,
+        person_id=subscription.person_id,
+        role=subscription.role,
+        channels=list(subscription.channels),
+        email=subscription.email,
+        webhook_url=subscription.webhook_url,
+        recipient=subscription.recipient,
+        created_by=subscription.created_by,
+        created_at=timestamp(subscription.created_at),
+    )
+
+
+def notification_message(doc: Document) -> pb.Notification:
+    return pb.Notification(
+        notification_id=doc["_id"],
+        position=int(doc["position"]),
+        recipient=doc["recipient"],
+        city_id=doc["city_id"],
+        kind=doc["kind"],
+        subject=doc["subject"],
+        body=doc["body"],
+        source_event_id=doc["event_id"],
+        data_json=json.dumps(doc["data"], sort_keys=True, ensure_ascii=False, default=str),
+        occurred_at=timestamp(doc["occurred_at"]),
+        read=bool(doc["read"]),
+        subscription_id=doc["subscription_id"],
+    )
+
+
+def delivery_message(doc: Document) -> pb.Delivery:
+    return pb.Delivery(
+        delivery_id=doc["_id"],
+        subscription_id=doc["subscription_id"],
+        city_id=doc["city_id"],
+        channel=doc["channel"],
+        kind=doc["kind"],
+        status=doc["status"],
+        attempts=int(doc["attempts"]),
+        last_error=doc.get("last_error", ""),
+        created_at=timestamp(doc["created_at"]),
+        next_attempt_at=timestamp(doc["next_attempt_at"]),
+        target=doc["target"],
+    )
+
+
+def registrations(db: AsyncDatabase[Document]) -> list[Registration]:
+    return [
+        Registration(
+            add=pb_grpc.add_NotificationsServiceServicer_to_server,
+            servicer=NotificationsServicer(db),
+            service_name=pb.DESCRIPTOR.services_by_name["NotificationsService"].full_name,
+        )
+    ]

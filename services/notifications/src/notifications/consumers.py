@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from lmp_kit.runtime import Subscription
+
+from notifications.projections import EXPERTISE, REGISTRY, VOTING
+
+SUBSCRIPTIONS = (
+    Subscription(upstream="registry", projections=(REGISTRY,)),
+    Subscription(upstream="voting", projections=(VOTING,)),
+    Subscription(upstream="expertise", projections=(EXPERTISE,)),
+)

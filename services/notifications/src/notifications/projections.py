@@ -1,0 +1,432 @@
+"""Upstream events -> the facts notifications need, and notices fanned out to deliveries.
+
+Everything runs inside the consumer's MongoDB transaction (tracking + effect). A delivery's id
+is a hash of (event id, subscription id, channel) and is only ever inserted, so an event that
+arrives again — by Kafka, by catch-up, or by a rebuild — creates nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from lmp_kit.envelope import Envelope
+from pymongo import ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from notifications.domain.messages import MISSING, ROUNDS, VERDICTS, Notice, delivery_id
+from notifications.domain.subscriptions import Subscription
+from notifications.metrics import DELIVERIES as DELIVERED
+
+Db = AsyncDatabase[dict[str, Any]]
+Session = AsyncClientSession | None
+Handler = Callable[[Envelope, Db, AsyncClientSession], Awaitable[Notice | None]]
+
+SUBSCRIPTIONS = "subscriptions"
+DELIVERIES = "deliveries"
+INBOX = "inbox"
+FEEDS = "feeds"
+CITIES = "cities"
+PRACTICES = "practices"
+POLLS = "polls"
+ACTIVITIES = "activities"
+MEMBERS = "council_members"
+REVIEWS = "reviews"
+FEDERATION = "*"
+
+
+async def fan_out(db: Db, notice: Notice, now: datetime, session: Session) -> list[str]:
+    """One delivery per matching subscription and channel; returns the channels of new ones."""
+    created: list[str] = []
+    subject, body = notice.render()
+    cursor = db[SUBSCRIPTIONS].find(
+        {"city_id": notice.city_id, "kind": notice.kind}, session=session
+    )
+    async for doc in cursor:
+        subscription = Subscription.of(doc)
+        if (
+            subscription.person_id
+            and notice.addressees
+            and (subscription.person_id not in notice.addressees)
+        ):
+            continue
+        for channel in subscription.channels:
+            new = await _deliver(
+                db, notice, subscription, channel, text=(subject, body), now=now, session=session
+            )
+            created.extend([channel] if new else [])
+    return created
+
+
+async def _deliver(  # noqa: PLR0913  # one delivery's parts, each named
+    db: Db,
+    notice: Notice,
+    subscription: Subscription,
+    channel: str,
+    *,
+    text: tuple[str, str],
+    now: datetime,
+    session: Session,
+) -> bool:
+    did = delivery_id(notice.event_id, subscription.subscription_id, channel)
+    target = {"email": subscription.email, "webhook": subscription.webhook_url}.get(
+        channel, subscription.recipient
+    )
+    document = {
+        "event_id": notice.event_id,
+        "subscription_id": subscription.subscription_id,
+        "channel": channel,
+        "city_id": notice.city_id,
+        "kind": notice.kind,
+        "recipient": subscription.recipient,
+        "target": target,
+        "subject": text[0],
+        "body": text[1],
+        "data": notice.data,
+        "occurred_at": notice.occurred_at,
+        "created_at": now,
+        "status": "delivered" if channel == "inbox" else "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+    }
+    result = await db[DELIVERIES].update_one(
+        {"_id": did}, {"$setOnInsert": document}, upsert=True, session=session
+    )
+    if result.upserted_id is None:
+        return False
+    if channel == "inbox":
+        feed = await db[FEEDS].find_one_and_update(
+            {"_id": subscription.recipient},
+            {"$inc": {"position": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        if feed is None:
+            msg = f"the feed counter of {subscription.recipient} was not created"
+            raise RuntimeError(msg)
+        await db[INBOX].insert_one(
+            {
+                "_id": did,
+                "position": int(feed["position"]),
+                "recipient": subscription.recipient,
+                "subscription_id": subscription.subscription_id,
+                "city_id": notice.city_id,
+                "kind": notice.kind,
+                "subject": text[0],
+                "body": text[1],
+                "event_id": notice.event_id,
+                "data": notice.data,
+                "occurred_at": notice.occurred_at,
+                "read": False,
+            },
+            session=session,
+        )
+    return True
+
+
+class NoticeProjection:
+    """One upstream's events: keep the facts, and fan out the notices they make."""
+
+    def __init__(self, handlers: Mapping[str, Handler]) -> None:
+        self.handlers = dict(handlers)
+        self.event_types = frozenset(handlers)
+
+    collections: tuple[str, ...] = (CITIES, PRACTICES, POLLS, ACTIVITIES, MEMBERS, REVIEWS)
+
+    async def apply(self, envelope: Envelope, db: Db, session: AsyncClientSession) -> None:
+        notice = await self.handlers[envelope.event_type](envelope, db, session)
+        if notice is not None:
+            created = await fan_out(db, notice, datetime.now(UTC), session)
+            # Counted inside the transaction: a retried transaction may count an inbox twice.
+            for _ in (c for c in created if c == "inbox"):
+                DELIVERED.labels(channel="inbox", outcome="delivered").inc()
+
+
+def notice(
+    envelope: Envelope, kind: str, data: dict[str, Any], addressees: tuple[str, ...] = ()
+) -> Notice:
+    return Notice(
+        event_id=str(envelope.event_id),
+        city_id=envelope.city_id,
+        kind=kind,
+        occurred_at=envelope.occurred_at,
+        data=data,
+        addressees=addressees,
+    )
+
+
+async def city_name(db: Db, city_id: str, session: AsyncClientSession) -> str:
+    found = await db[CITIES].find_one({"_id": city_id}, session=session)
+    return str(found["name"]) if found else city_id
+
+
+async def _upsert(
+    db: Db, collection: str, key: str, values: dict[str, Any], session: AsyncClientSession
+) -> None:
+    await db[collection].update_one({"_id": key}, {"$set": values}, upsert=True, session=session)
+
+
+# registry
+
+
+async def city_registered(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+    await _upsert(db, CITIES, e.city_id, {"name": e.payload.get("name", e.city_id)}, session)
+    return None
+
+
+async def practice_registered(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+    values = {
+        "city_id": e.city_id,
+        "title": e.payload.get("title", ""),
+        "kind": e.payload.get("kind", ""),
+    }
+    await _upsert(db, PRACTICES, str(e.aggregate_id), values, session)
+    return None
+
+
+async def _practice_title(db: Db, practice_id: str, session: AsyncClientSession) -> str:
+    found = await db[PRACTICES].find_one({"_id": practice_id}, session=session)
+    return str(found["title"]) if found else practice_id
+
+
+async def practice_status_changed(
+    e: Envelope, db: Db, session: AsyncClientSession
+) -> Notice | None:
+    if e.payload.get("status") != "approved_for_vote":
+        return None
+    practice_id = str(e.aggregate_id)
+    data = {
+        "practice_id": practice_id,
+        "practice_title": await _practice_title(db, practice_id, session),
+        "city_name": await city_name(db, e.city_id, session),
+    }
+    return notice(e, "practice_approved_for_vote", data)
+
+
+async def passport_approved(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+    practice_id = str(e.aggregate_id)
+    version = e.payload.get("version", 1)
+    await _upsert(
+        db,
+        PRACTICES,
+        practice_id,
+        {"city_id": e.city_id, "passport_approved": True, "passport_version": version},
+        session,
+    )
+    data = {
+        "practice_id": practice_id,
+        "practice_title": await _practice_title(db, practice_id, session),
+        "version": version,
+        "city_name": await city_name(db, e.city_id, session),
+    }
+    return notice(e, "passport_approved", data)
+
+
+async def activity_registered(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+    activity_id = str(e.aggregate_id)
+    speakers = sorted(
+        {str(s.get("person_id", "")) for s in e.payload.get("speakers", []) if s.get("person_id")}
+    )
+    values = {
+        "city_id": e.city_id,
+        "title": e.payload.get("title", ""),
+        "kind": e.payload.get("kind", ""),
+        "held_on": e.payload.get("held_on", ""),
+        "speakers": speakers,
+        **{f"has_{part}": False for part in MISSING},
+    }
+    await db[ACTIVITIES].update_one(
+        {"_id": activity_id}, {"$setOnInsert": values}, upsert=True, session=session
+    )
+    data = {
+        "activity_id": activity_id,
+        "title": values["title"],
+        "held_on": values["held_on"],
+        "city_name": await city_name(db, e.city_id, session),
+    }
+    return notice(e, "activity_registered", data)
+
+
+def activity_part(part: str) -> Handler:
+    async def handle(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+        await db[ACTIVITIES].update_one(
+            {"_id": str(e.aggregate_id)},
+            {"$set": {f"has_{part}": True, "city_id": e.city_id}},
+            upsert=True,
+            session=session,
+        )
+        return None
+
+    return handle
+
+
+# voting
+
+
+async def poll_created(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+    labels = {
+        str(o.get("option_id")): str(o.get("label", "")) for o in e.payload.get("options", [])
+    }
+    values = {
+        "city_id": e.city_id,
+        "kind": e.payload.get("kind", ""),
+        "title": e.payload.get("title", ""),
+        "labels": labels,
+    }
+    await _upsert(db, POLLS, str(e.aggregate_id), values, session)
+    return None
+
+
+async def _poll(db: Db, poll_id: str, session: AsyncClientSession) -> dict[str, Any]:
+    return await db[POLLS].find_one({"_id": poll_id}, session=session) or {}
+
+
+async def poll_opened(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+    poll_id = str(e.aggregate_id)
+    opens_at = str(e.payload.get("opens_at", ""))
+    await _upsert(
+        db,
+        POLLS,
+        poll_id,
+        {"city_id": e.city_id, "opens_at": opens_at, "opened_month": opens_at[:7]},
+        session,
+    )
+    poll = await _poll(db, poll_id, session)
+    data = {
+        "poll_id": poll_id,
+        "poll_title": poll.get("title", poll_id),
+        "poll_kind": poll.get("kind", ""),
+        "opens_at": opens_at[:16].replace("T", " "),
+        "city_name": await city_name(db, e.city_id, session),
+    }
+    return notice(e, "poll_opened", data)
+
+
+async def poll_closed(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+    poll_id = str(e.aggregate_id)
+    closed_month = e.occurred_at.astimezone(UTC).strftime("%Y-%m")
+    kind = e.payload.get("kind", "")
+    await _upsert(
+        db,
+        POLLS,
+        poll_id,
+        {"city_id": e.city_id, "closed_month": closed_month, "kind": kind},
+        session,
+    )
+    poll = await _poll(db, poll_id, session)
+    leaders = [r for r in e.payload.get("results", []) if r.get("rank") == 1]
+    leader = (
+        poll.get("labels", {}).get(str(leaders[0].get("option_id"))) if len(leaders) == 1 else None
+    )
+    data = {
+        "poll_id": poll_id,
+        "poll_title": poll.get("title", poll_id),
+        "poll_kind": kind,
+        "distinct_voters": e.payload.get("distinct_voters", 0),
+        "turnout": e.payload.get("turnout", ""),
+        "leader": leader or "",
+        "city_name": await city_name(db, e.city_id, session),
+    }
+    return notice(e, "poll_closed", data)
+
+
+# expertise
+
+
+async def member_admitted(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+    person_id = str(e.payload.get("person_id", ""))
+    values = {"name": e.payload.get("name", ""), "cities": list(e.payload.get("cities", []))}
+    await _upsert(db, MEMBERS, person_id, values, session)
+    return None
+
+
+async def member_cities_changed(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+    person_id = str(e.payload.get("person_id", ""))
+    await _upsert(db, MEMBERS, person_id, {"cities": list(e.payload.get("cities", []))}, session)
+    return None
+
+
+async def member_removed(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+    await db[MEMBERS].delete_one({"_id": str(e.payload.get("person_id", ""))}, session=session)
+    return None
+
+
+async def review_opened(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+    review_id = str(e.aggregate_id)
+    title = str(e.payload.get("practice_title", ""))
+    practice_id = str(e.payload.get("practice_id", ""))
+    round_ = str(e.payload.get("round", ""))
+    await _upsert(
+        db,
+        REVIEWS,
+        review_id,
+        {"city_id": e.city_id, "practice_id": practice_id, "practice_title": title},
+        session,
+    )
+    interested = set(e.payload.get("interested", []))
+    reviewers = [
+        doc["_id"]
+        async for doc in db[MEMBERS].find(
+            {"cities": {"$in": [e.city_id, FEDERATION]}}, session=session
+        )
+        if doc["_id"] not in interested
+    ]
+    if not reviewers:
+        return None
+    data = {
+        "review_id": review_id,
+        "practice_id": practice_id,
+        "practice_title": title,
+        "round": ROUNDS.get(round_, round_),
+        "reviewers": sorted(reviewers),
+        "city_name": await city_name(db, e.city_id, session),
+    }
+    return notice(e, "review_assigned", data, addressees=tuple(sorted(reviewers)))
+
+
+async def review_concluded(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+    review = await db[REVIEWS].find_one({"_id": str(e.aggregate_id)}, session=session) or {}
+    practice_id = str(e.payload.get("practice_id", ""))
+    round_ = str(e.payload.get("round", ""))
+    verdict = str(e.payload.get("verdict", ""))
+    data = {
+        "review_id": str(e.aggregate_id),
+        "practice_id": practice_id,
+        "practice_title": review.get("practice_title")
+        or await _practice_title(db, practice_id, session),
+        "round": ROUNDS.get(round_, round_),
+        "verdict": VERDICTS.get(verdict, verdict),
+        "rationale": e.payload.get("rationale", ""),
+        "city_name": await city_name(db, e.city_id, session),
+    }
+    return notice(e, "review_concluded", data)
+
+
+REGISTRY = NoticeProjection(
+    {
+        "City.Registered": city_registered,
+        "Practice.Registered": practice_registered,
+        "Practice.StatusChanged": practice_status_changed,
+        "Practice.PassportApproved": passport_approved,
+        "Activity.Registered": activity_registered,
+        "Activity.AnnouncementPublished": activity_part("announcement"),
+        "Activity.PressReleasePublished": activity_part("press_release"),
+        "Activity.ReportFiled": activity_part("report"),
+    }
+)
+VOTING = NoticeProjection(
+    {"Poll.Created": poll_created, "Poll.Opened": poll_opened, "Poll.Closed": poll_closed}
+)
+EXPERTISE = NoticeProjection(
+    {
+        "Council.MemberAdmitted": member_admitted,
+        "Council.MemberCitiesChanged": member_cities_changed,
+        "Council.MemberRemoved": member_removed,
+        "Review.Opened": review_opened,
+        "Review.Concluded": review_concluded,
+    }
+)
