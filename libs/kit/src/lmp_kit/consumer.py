@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import grpc
 from aiokafka import ConsumerRebalanceListener
@@ -51,6 +51,20 @@ class Projection(Protocol):
 
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> None: ...
+
+
+@runtime_checkable
+class BatchProjection(Protocol):
+    """A projection that applies a whole batch at once (one bulk write instead of many)."""
+
+    event_types: frozenset[str]
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
     ) -> None: ...
 
 
@@ -155,9 +169,14 @@ class TrackedConsumer:
             ],
             session=session,
         )
-        for envelope in fresh:
-            for projection in self.projections:
-                if envelope.event_type in projection.event_types:
+        for projection in self.projections:
+            mine = [e for e in fresh if e.event_type in projection.event_types]
+            if not mine:
+                continue
+            if isinstance(projection, BatchProjection):
+                await projection.apply_batch(mine, self.db, session)
+            else:
+                for envelope in mine:
                     await projection.apply(envelope, self.db, session)
         return fresh
 

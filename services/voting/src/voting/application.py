@@ -1,7 +1,305 @@
 from __future__ import annotations
 
+import asyncio
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 from lmp_kit.domain import ServiceApplication
+from lmp_kit.errors import AlreadyExistsError, FailedPreconditionError, NotFoundError
+
+from voting.domain import Ballot, OptionSpec, Poll, PollSpec
+from voting.domain.ballots import pseudonym_of
+from voting.domain.counting import check_choices, choices_of, rank, tally
+from voting.domain.merkle import merkle_root
+from voting.domain.polls import PollKind, RefKind
+from voting.keys import PseudonymKeys
+from voting.writer import BallotWriter
+
+APPROVED_FOR_VOTE = "approved_for_vote"
+BALLOT_TOPICS = tuple(f"{get_topic(Ballot)}.{name}" for name in ("Cast", "Recast"))
+SCAN_PAGE = 1000
+CAST_ATTEMPTS = 3
+POLL_CACHE_S = 1.0
+
+
+@dataclass(frozen=True)
+class RegisteredItem:
+    city_id: str
+    title: str
+    status: str = ""
+
+
+class Registry(Protocol):
+    """What the registry says about a problem or practice; None when it does not exist."""
+
+    def problem(self, problem_id: str) -> RegisteredItem | None: ...
+
+    def practice(self, practice_id: str) -> RegisteredItem | None: ...
+
+
+@dataclass(frozen=True)
+class Voter:
+    resident_id: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Count:
+    results: list[dict[str, Any]]
+    ballots_counted: int
+    digest: str
+    receipts: list[str]
+
+
+class BallotConflictError(FailedPreconditionError):
+    def __init__(self, poll_id: UUID) -> None:
+        super().__init__(f"this voter's ballots in poll {poll_id} conflict; try again")
+
+
+class PollNotFoundError(NotFoundError):
+    def __init__(self, poll_id: UUID) -> None:
+        super().__init__(f"poll {poll_id} does not exist")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class VotingApplication(ServiceApplication):
-    """The voting use cases; its issue fills them in."""
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        keys: PseudonymKeys | None = None,
+        registry: Registry | None = None,
+    ) -> None:
+        super().__init__(env=env)
+        self.keys = keys or PseudonymKeys(master=secrets.token_bytes(32))
+        self.registry = registry
+        self._polls: dict[UUID, tuple[Poll, float]] = {}
+        self.writer = BallotWriter(self.save)
+
+    def close(self) -> None:
+        self.writer.stop()
+        super().close()
+
+    def create_poll(self, spec: PollSpec, now: datetime | None = None) -> Poll:
+        now = now or utc_now()
+        Poll.create(spec, now)
+        checked = replace(spec, options=[self._confirmed(spec, o) for o in spec.options])
+        if spec.kind == PollKind.PRACTICE_EVALUATION:
+            self._confirmed(spec, OptionSpec(RefKind.PRACTICE, spec.subject_practice_id, ""))
+        poll = Poll.create(checked, now)
+        try:
+            self.save(poll)
+        except IntegrityError:
+            msg = f"poll {poll.id} (request {spec.request_id!r}) was already created"
+            raise AlreadyExistsError(msg) from None
+        return poll
+
+    def _confirmed(self, spec: PollSpec, option: OptionSpec) -> OptionSpec:
+        if option.ref_kind == RefKind.CHOICE:
+            return option
+        if self.registry is None:
+            msg = "the registry cannot be reached to confirm the poll's options"
+            raise FailedPreconditionError(msg)
+        if option.ref_kind == RefKind.PROBLEM:
+            item = self.registry.problem(option.ref_id)
+        else:
+            item = self.registry.practice(option.ref_id)
+        if item is None or item.city_id != spec.city_id:
+            msg = f"{option.ref_kind} {option.ref_id} is not in the registry of {spec.city_id!r}"
+            raise FailedPreconditionError(msg)
+        if (
+            spec.kind == PollKind.PRACTICE_RATING
+            and option.ref_kind == RefKind.PRACTICE
+            and item.status != APPROVED_FOR_VOTE
+        ):
+            msg = (
+                f"practice {option.ref_id} is {item.status!r}, not approved for vote "
+                "by the Expert Council"
+            )
+            raise FailedPreconditionError(msg)
+        return replace(option, label=option.label.strip() or item.title)
+
+    def get_poll(self, poll_id: UUID) -> Poll:
+        try:
+            poll: Poll = self.repository.get(poll_id)
+        except AggregateNotFoundError:
+            raise PollNotFoundError(poll_id) from None
+        if not isinstance(poll, Poll):
+            raise PollNotFoundError(poll_id)
+        return poll
+
+    def open_poll(self, poll_id: UUID, now: datetime | None = None) -> Poll:
+        poll = self.get_poll(poll_id)
+        poll.open(now or utc_now())
+        self.save(poll)
+        self._polls[poll.id] = (poll, time.monotonic())
+        return poll
+
+    def close_poll(self, poll_id: UUID, now: datetime | None = None) -> Poll:
+        closed: Poll = self.writer.close_poll(poll_id, lambda: self._close(poll_id, now)).result()
+        return closed
+
+    def _close(self, poll_id: UUID, now: datetime | None) -> Poll:
+        now = now or utc_now()
+        poll = self.get_poll(poll_id)
+        poll.check_can_close(now)
+        count = self.recount(poll)
+        poll.close(
+            now,
+            results=count.results,
+            ballots_counted=count.ballots_counted,
+            digest=count.digest,
+        )
+        self.save(poll)
+        self._polls[poll.id] = (poll, time.monotonic())
+        return poll
+
+    def cast_ballot(
+        self,
+        poll_id: UUID,
+        voter: Voter,
+        choices: Mapping[str, int] | Sequence[tuple[str, int]],
+        authorize_city: Callable[[str], None],
+        now: datetime | None = None,
+    ) -> Ballot:
+        for _ in range(CAST_ATTEMPTS):
+            poll, ballot = self.prepare_ballot(poll_id, voter, choices, authorize_city, now)
+            try:
+                saved: Ballot = self.writer.submit(ballot, poll.id).result()
+            except IntegrityError:
+                self.check_revote(poll)
+            else:
+                return saved
+        raise BallotConflictError(poll_id)
+
+    async def cast_ballot_async(
+        self,
+        poll_id: UUID,
+        voter: Voter,
+        choices: Mapping[str, int] | Sequence[tuple[str, int]],
+        authorize_city: Callable[[str], None],
+    ) -> Ballot:
+        for _ in range(CAST_ATTEMPTS):
+            poll, ballot = self.prepare_ballot(poll_id, voter, choices, authorize_city)
+            try:
+                saved: Ballot = await asyncio.wrap_future(self.writer.submit(ballot, poll.id))
+            except IntegrityError:
+                self.check_revote(poll)
+            else:
+                return saved
+        raise BallotConflictError(poll_id)
+
+    def prepare_ballot(
+        self,
+        poll_id: UUID,
+        voter: Voter,
+        choices: Mapping[str, int] | Sequence[tuple[str, int]],
+        authorize_city: Callable[[str], None],
+        now: datetime | None = None,
+    ) -> tuple[Poll, Ballot]:
+        now = now or utc_now()
+        poll = self.poll_for_ballots(poll_id)
+        authorize_city(poll.city_id)
+        poll.check_eligible(voter.role)
+        poll.check_accepts_ballots(now)
+        pairs = choices.items() if isinstance(choices, Mapping) else choices
+        canonical = check_choices(poll.counting_method, poll.option_ids, choices_of(pairs))
+        pseudonym = pseudonym_of(self.keys.of(poll.city_id), voter.resident_id)
+        return poll, self._ballot_for(poll, pseudonym, canonical, now)
+
+    @staticmethod
+    def check_revote(poll: Poll) -> None:
+        if not poll.revote_allowed:
+            msg = (
+                f"this voter has already cast a ballot in poll {poll.id}, "
+                "and the poll does not allow voting again"
+            )
+            raise AlreadyExistsError(msg)
+
+    def poll_for_ballots(self, poll_id: UUID) -> Poll:
+        """The poll as ballots see it: cached for POLL_CACHE_S; opening and closing in this
+        process refresh it at once (and the writer refuses ballots of a poll it closed)."""
+        cached = self._polls.get(poll_id)
+        if cached is not None and time.monotonic() - cached[1] < POLL_CACHE_S:
+            return cached[0]
+        poll = self.get_poll(poll_id)
+        self._polls[poll_id] = (poll, time.monotonic())
+        return poll
+
+    def _ballot_for(
+        self, poll: Poll, pseudonym: str, choices: dict[str, int], now: datetime
+    ) -> Ballot:
+        nonce = secrets.token_hex(16)
+        if poll.revote_allowed:
+            try:
+                ballot: Ballot = self.repository.get(Ballot.create_id(poll.id, pseudonym))
+            except AggregateNotFoundError:
+                pass
+            else:
+                ballot.recast(choices, nonce, now)
+                return ballot
+        return Ballot.cast(
+            city_id=poll.city_id,
+            poll_id=poll.id,
+            pseudonym=pseudonym,
+            choices=choices,
+            nonce=nonce,
+            now=now,
+        )
+
+    def counted_ballots(self, poll_id: UUID) -> dict[UUID, tuple[int, dict[str, int], str]]:
+        """The last version of every ballot of the poll, from the event log."""
+        latest: dict[UUID, tuple[int, dict[str, int], str]] = {}
+        start = 0
+        while True:
+            page = self.recorder.select_notifications(
+                start=start, limit=SCAN_PAGE, topics=BALLOT_TOPICS, inclusive_of_start=False
+            )
+            for notification in page:
+                ballot_event = self.mapper.to_domain_event(notification)
+                state = vars(ballot_event)
+                if state["poll_id"] != poll_id:
+                    continue
+                ballot_id = UUID(str(notification.originator_id))
+                version = notification.originator_version
+                if ballot_id not in latest or latest[ballot_id][0] < version:
+                    latest[ballot_id] = (version, dict(state["choices"]), state["receipt"])
+            if len(page) < SCAN_PAGE:
+                return latest
+            start = page[-1].id
+
+    def recount(self, poll: Poll) -> Count:
+        latest = self.counted_ballots(poll.id)
+        ordered = sorted(latest, key=str)
+        counters = tally(poll.counting_method, poll.option_ids, (latest[b][1] for b in ordered))
+        receipts = [latest[b][2] for b in ordered]
+        options = {o["option_id"]: o for o in poll.options}
+        results = [
+            {
+                "option_id": p.option_id,
+                "ref_kind": options[p.option_id]["ref_kind"],
+                "ref_id": options[p.option_id]["ref_id"],
+                "rank": p.rank,
+                "score": str(p.score),
+                "votes": p.votes,
+                "tied": p.tied,
+            }
+            for p in rank(poll.counting_method, poll.option_ids, counters, poll.lot)
+        ]
+        return Count(
+            results=results,
+            ballots_counted=len(ordered),
+            digest=merkle_root(receipts),
+            receipts=receipts,
+        )

@@ -1,13 +1,72 @@
 from __future__ import annotations
 
-from lmp_kit.eventstore import event_store_env
-from lmp_kit.runtime import ServiceRuntime
-from lmp_kit.settings import Settings
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from voting.application import VotingApplication
+from eventsourcing.persistence import IntegrityError
+from lmp_kit.errors import DomainError
+from lmp_kit.eventstore import event_store_env
+from lmp_kit.runtime import ServiceRuntime, mongo_client, service_token
+from lmp_kit.settings import Settings
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from voting import views
+from voting.api import parse_id, registrations
+from voting.application import VotingApplication, utc_now
+from voting.consumers import subscriptions
+from voting.keys import PseudonymKeys
+from voting.registry import GrpcRegistry
+
+log = logging.getLogger(__name__)
+
+SCHEDULE_INTERVAL_S = 1.0
+
+
+async def close_due_polls(app: VotingApplication, db: AsyncDatabase[dict[str, Any]]) -> int:
+    closed = 0
+    for poll_id in await views.due_polls(db, utc_now()):
+        try:
+            await asyncio.to_thread(app.close_poll, parse_id(poll_id))
+        except (DomainError, IntegrityError) as error:
+            log.info("poll %s was not closed on schedule: %s", poll_id, error)
+        else:
+            closed += 1
+    return closed
+
+
+def poll_schedule(
+    app: VotingApplication,
+    db: AsyncDatabase[dict[str, Any]],
+    interval_s: float = SCHEDULE_INTERVAL_S,
+) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
+    async def close_due_polls_until(stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                await close_due_polls(app, db)
+            except PyMongoError as error:
+                log.warning("cannot look for polls due to close: %s", error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), interval_s)
+
+    return close_due_polls_until
 
 
 def build(settings: Settings) -> ServiceRuntime:
+    registry = GrpcRegistry(settings.endpoints["registry"].grpc_target, service_token(settings))
+    app = VotingApplication(
+        env=event_store_env(settings), keys=PseudonymKeys.from_env(settings), registry=registry
+    )
+    mongo = mongo_client(settings)
+    db = mongo[settings.mongodb_database]
     return ServiceRuntime(
-        settings=settings, app=VotingApplication(env=event_store_env(settings)), registrations=()
+        settings=settings,
+        app=app,
+        registrations=registrations(app, db),
+        mongo=mongo,
+        subscriptions=subscriptions(),
+        workers=(poll_schedule(app, db),),
     )

@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
+from lmp_kit.auth import Principal, principal
+from lmp_kit.errors import InvalidArgumentError, PermissionDeniedError
+from lmp_kit.grpc_server import Registration
+from lmp_kit.logs import current_city
+from pymongo.asynchronous.database import AsyncDatabase
+
+from voting import views
+from voting.application import Voter, VotingApplication, utc_now
+from voting.domain import OptionSpec, Poll, PollSpec
+
+ORGANIZERS = ("working_group", "administration", "programme_office")
+PORTAL = "portal"
+
+Context = grpc.aio.ServicerContext[object, object]
+
+
+class VotingServicer(voting_pb2_grpc.VotingServiceServicer):
+    def __init__(self, app: VotingApplication, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.app = app
+        self.db = db
+
+    async def CreatePoll(  # noqa: N802  # gRPC method name
+        self, request: voting_pb2.CreatePollRequest, context: Context
+    ) -> voting_pb2.Poll:
+        del context
+        caller = principal()
+        caller.require_role(*ORGANIZERS)
+        caller.require_city(request.city_id)
+        current_city.set(request.city_id)
+        poll = await asyncio.to_thread(self.app.create_poll, spec_of(request))
+        return poll_message(poll)
+
+    async def GetPoll(  # noqa: N802  # gRPC method name
+        self, request: voting_pb2.GetPollRequest, context: Context
+    ) -> voting_pb2.Poll:
+        del context
+        poll = await asyncio.to_thread(self.app.get_poll, parse_id(request.poll_id))
+        principal().require_city(poll.city_id)
+        return poll_message(poll)
+
+    async def OpenPoll(  # noqa: N802  # gRPC method name
+        self, request: voting_pb2.OpenPollRequest, context: Context
+    ) -> voting_pb2.Poll:
+        del context
+        poll_id = await self._organized(request.poll_id)
+        return poll_message(await asyncio.to_thread(self.app.open_poll, poll_id))
+
+    async def ClosePoll(  # noqa: N802  # gRPC method name
+        self, request: voting_pb2.ClosePollRequest, context: Context
+    ) -> voting_pb2.Poll:
+        del context
+        poll_id = await self._organized(request.poll_id)
+        return poll_message(await asyncio.to_thread(self.app.close_poll, poll_id))
+
+    async def _organized(self, raw_id: str) -> UUID:
+        caller = principal()
+        caller.require_role(*ORGANIZERS)
+        poll = await asyncio.to_thread(self.app.get_poll, parse_id(raw_id))
+        caller.require_city(poll.city_id)
+        current_city.set(poll.city_id)
+        return poll.id
+
+    async def CastBallot(  # noqa: N802  # gRPC method name
+        self, request: voting_pb2.CastBallotRequest, context: Context
+    ) -> voting_pb2.CastBallotResponse:
+        del context
+        caller = principal()
+        ballot = await self.app.cast_ballot_async(
+            parse_id(request.poll_id),
+            voter_of(caller, request),
+            [(c.option_id, c.value) for c in request.choices],
+            caller.require_city,
+        )
+        return voting_pb2.CastBallotResponse(
+            poll_id=str(ballot.poll_id), receipt=ballot.receipt, ballot_version=ballot.version
+        )
+
+    async def GetLiveResults(  # noqa: N802  # gRPC method name
+        self, request: voting_pb2.GetLiveResultsRequest, context: Context
+    ) -> voting_pb2.LiveResults:
+        del context
+        live = await views.live_results(self.db, str(parse_id(request.poll_id)))
+        principal().require_city(live.city_id)
+        labels = {o["option_id"]: o for o in live.options}
+        message = voting_pb2.LiveResults(
+            poll_id=live.poll_id,
+            ballots=live.ballots,
+            results=[
+                voting_pb2.Result(
+                    option_id=p.option_id,
+                    ref_kind=labels[p.option_id]["ref_kind"],
+                    ref_id=labels[p.option_id]["ref_id"],
+                    label=labels[p.option_id]["label"],
+                    rank=p.rank,
+                    score=str(p.score),
+                    votes=p.votes,
+                    tied=p.tied,
+                )
+                for p in live.placements
+            ],
+        )
+        if live.updated_at is not None:
+            message.updated_at.CopyFrom(timestamp(live.updated_at))
+        return message
+
+    async def VerifyReceipt(  # noqa: N802  # gRPC method name
+        self, request: voting_pb2.VerifyReceiptRequest, context: Context
+    ) -> voting_pb2.VerifyReceiptResponse:
+        del context
+        principal()
+        found = await views.inclusion(
+            self.db, str(parse_id(request.poll_id)), request.receipt.strip().lower()
+        )
+        return voting_pb2.VerifyReceiptResponse(
+            digest=found.digest,
+            leaf_index=found.leaf_index,
+            tree_size=found.tree_size,
+            proof=found.proof,
+        )
+
+
+def voter_of(caller: Principal, request: voting_pb2.CastBallotRequest) -> Voter:
+    role = request.voter_role or "resident"
+    if PORTAL in caller.roles:
+        if not request.voter_id.strip():
+            msg = "a portal names the resident it authenticated (voter_id)"
+            raise InvalidArgumentError(msg)
+        return Voter(request.voter_id.strip(), role)
+    if request.voter_id and request.voter_id != caller.subject:
+        msg = "only a portal casts a ballot for someone else"
+        raise PermissionDeniedError(msg)
+    if role not in caller.roles:
+        msg = f"the caller does not hold the role {role!r} it votes as"
+        raise PermissionDeniedError(msg)
+    return Voter(caller.subject, role)
+
+
+def parse_id(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        msg = f"poll_id must be a UUID, not {value!r}"
+        raise InvalidArgumentError(msg) from None
+
+
+def moment_of(message: voting_pb2.CreatePollRequest, field: str) -> datetime | None:
+    if not message.HasField(field):
+        return None
+    stamp: Timestamp = getattr(message, field)
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def spec_of(request: voting_pb2.CreatePollRequest) -> PollSpec:
+    return PollSpec(
+        city_id=request.city_id,
+        kind=request.kind,
+        title=request.title,
+        description=request.description,
+        method=request.method,
+        options=[OptionSpec(o.ref_kind, o.ref_id.strip(), o.label) for o in request.options],
+        eligible_roles=list(request.eligible_roles),
+        quorum=request.quorum,
+        electorate=request.electorate,
+        revote_allowed=request.revote_allowed,
+        opens_at=moment_of(request, "opens_at"),
+        closes_at=moment_of(request, "closes_at"),
+        subject_practice_id=request.subject_practice_id.strip(),
+        request_id=request.request_id.strip(),
+    )
+
+
+def timestamp(moment: datetime) -> Timestamp:
+    message = Timestamp()
+    message.FromDatetime(moment)
+    return message
+
+
+def poll_message(poll: Poll) -> voting_pb2.Poll:
+    labels = {o["option_id"]: o["label"] for o in poll.options}
+    message = voting_pb2.Poll(
+        poll_id=str(poll.id),
+        city_id=poll.city_id,
+        kind=poll.kind,
+        title=poll.title,
+        description=poll.description,
+        method=poll.method,
+        options=[voting_pb2.Option(**o) for o in poll.options],
+        eligible_roles=poll.eligible_roles,
+        quorum=poll.quorum,
+        electorate=poll.electorate,
+        revote_allowed=poll.revote_allowed,
+        subject_practice_id=poll.subject_practice_id,
+        status=poll.status(utc_now()),
+        results=[
+            voting_pb2.Result(
+                option_id=r["option_id"],
+                ref_kind=r["ref_kind"],
+                ref_id=r["ref_id"],
+                label=labels[r["option_id"]],
+                rank=r["rank"],
+                score=r["score"],
+                votes=r["votes"],
+                tied=r["tied"],
+            )
+            for r in poll.results
+        ],
+        ballots_counted=poll.ballots_counted,
+        turnout=poll.turnout,
+        digest=poll.digest,
+        quorum_met=poll.quorum_met,
+        lot=poll.lot,
+        version=poll.version,
+    )
+    for field, moment in (
+        ("opens_at", poll.opens_at),
+        ("closes_at", poll.closes_at),
+        ("closed_at", poll.closed_at),
+    ):
+        if moment is not None:
+            getattr(message, field).CopyFrom(timestamp(moment))
+    return message
+
+
+def registrations(app: VotingApplication, db: AsyncDatabase[dict[str, Any]]) -> list[Registration]:
+    return [
+        Registration(
+            add=voting_pb2_grpc.add_VotingServiceServicer_to_server,
+            servicer=VotingServicer(app, db),
+            service_name=voting_pb2.DESCRIPTOR.services_by_name["VotingService"].full_name,
+        )
+    ]

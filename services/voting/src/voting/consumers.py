@@ -1,0 +1,15 @@
+"""Voting follows its own topic for its read models.
+
+The live tally takes each consumer batch at once (one read of the ballots, one bulk write, one
+``$inc`` per poll) instead of one round trip per ballot: it is a kit ``BatchProjection``.
+"""
+
+from __future__ import annotations
+
+from lmp_kit.runtime import Subscription
+
+from voting.projections import PollProjection, TallyProjection
+
+
+def subscriptions() -> tuple[Subscription, ...]:
+    return (Subscription(upstream="voting", projections=(PollProjection(), TallyProjection())),)

@@ -1,0 +1,143 @@
+"""Voting's own events -> read models: polls, ballots (receipts) and the live tallies.
+
+A tally is a document of integer counters; each ballot adds its delta with ``$inc`` and a
+re-vote adds (new delta - previous delta). Deltas commute, so the tally is right whatever order
+Kafka and catch-up bring the events in, and no ballot ever triggers a recount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from lmp_kit.envelope import Envelope
+from pymongo import UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from voting.domain.counting import Method, combine, delta, difference
+
+POLLS = "polls"
+BALLOTS = "ballots"
+TALLIES = "tallies"
+
+Document = dict[str, Any]
+
+
+def moment(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+class PollProjection:
+    event_types: frozenset[str] = frozenset({"Poll.Created", "Poll.Opened", "Poll.Closed"})
+    collections: tuple[str, ...] = (POLLS,)
+
+    async def apply(
+        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> None:
+        payload = envelope.payload
+        changes: Document
+        if envelope.event_type == "Poll.Created":
+            changes = {
+                "city_id": envelope.city_id,
+                "kind": payload["kind"],
+                "title": payload["title"],
+                "method": payload["method"],
+                "options": payload["options"],
+                "closes_at": moment(payload.get("closes_at")),
+                "created_at": envelope.occurred_at,
+            }
+        elif envelope.event_type == "Poll.Opened":
+            changes = {"opens_at": moment(payload["opens_at"])}
+        else:
+            changes = {
+                "closed": True,
+                "closed_at": moment(payload["closed_at"]),
+                "results": payload["results"],
+                "ballots_counted": payload["ballots_counted"],
+                "turnout": payload["turnout"],
+                "digest": payload["digest"],
+                "quorum_met": payload.get("quorum_met", True),
+            }
+        await db[POLLS].update_one(
+            {"_id": str(envelope.aggregate_id)},
+            {"$set": changes, "$max": {"version": envelope.aggregate_version}},
+            upsert=True,
+            session=session,
+        )
+
+
+class TallyProjection:
+    event_types: frozenset[str] = frozenset({"Ballot.Cast", "Ballot.Recast"})
+    collections: tuple[str, ...] = (BALLOTS, TALLIES)
+
+    def __init__(self) -> None:
+        self.polls: dict[str, tuple[Method, list[str]]] = {}
+
+    async def _poll(
+        self, poll_id: str, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> tuple[Method, list[str]]:
+        found = self.polls.get(poll_id)
+        if found is None:
+            doc = await db[POLLS].find_one({"_id": poll_id}, session=session)
+            if doc is None or "method" not in doc:
+                msg = f"a ballot of poll {poll_id} arrived before the poll; retried later"
+                raise LookupError(msg)
+            found = (Method(doc["method"]), [o["option_id"] for o in doc["options"]])
+            self.polls[poll_id] = found
+        return found
+
+    async def apply(
+        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> None:
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None:
+        ids = list({str(e.aggregate_id) for e in envelopes})
+        versions = {
+            doc["_id"]: doc["version"]
+            async for doc in db[BALLOTS].find(
+                {"_id": {"$in": ids}}, {"version": 1}, session=session
+            )
+        }
+        receipts: dict[str, tuple[int, str, str]] = {}
+        increments: dict[str, dict[str, int]] = {}
+        newest: dict[str, datetime] = {}
+        for envelope in envelopes:
+            payload = envelope.payload
+            poll_id = str(payload["poll_id"])
+            method, option_ids = await self._poll(poll_id, db, session)
+            change = delta(method, option_ids, payload["choices"])
+            if envelope.event_type == "Ballot.Recast":
+                change = difference(change, delta(method, option_ids, payload["previous"]))
+            increments[poll_id] = combine(increments.get(poll_id, {}), change)
+            newest[poll_id] = max(newest.get(poll_id, envelope.occurred_at), envelope.occurred_at)
+            ballot_id = str(envelope.aggregate_id)
+            version = envelope.aggregate_version
+            known = max(versions.get(ballot_id, 0), receipts.get(ballot_id, (0, "", ""))[0])
+            if version > known:
+                receipts[ballot_id] = (version, poll_id, payload["receipt"])
+        if receipts:
+            await db[BALLOTS].bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": ballot_id},
+                        {"$set": {"poll_id": poll_id, "receipt": receipt, "version": version}},
+                        upsert=True,
+                    )
+                    for ballot_id, (version, poll_id, receipt) in receipts.items()
+                ],
+                ordered=False,
+                session=session,
+            )
+        for poll_id, counters in increments.items():
+            update: Document = {"$max": {"updated_at": newest[poll_id]}}
+            if counters:
+                update["$inc"] = {f"counters.{k}": v for k, v in counters.items()}
+            await db[TALLIES].update_one({"_id": poll_id}, update, upsert=True, session=session)

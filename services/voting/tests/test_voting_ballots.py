@@ -1,0 +1,363 @@
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import grpc
+import pytest
+from eventsourcing.persistence import StoredEvent
+from lmp_kit.errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    PermissionDeniedError,
+)
+from voting.application import RegisteredItem, Voter, VotingApplication
+from voting.domain import Ballot, OptionSpec, PollSpec
+from voting.domain.ballots import pseudonym_of
+from voting.domain.merkle import inclusion_proof, merkle_root, verify_inclusion
+from voting.keys import PseudonymKeys
+
+MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+RESIDENT = Voter("resident-42", "resident")
+
+
+class FakeRegistry:
+    """The registry as the voting service sees it over gRPC: ids to (city, title, status)."""
+
+    def __init__(self) -> None:
+        self.problems: dict[str, RegisteredItem] = {}
+        self.practices: dict[str, RegisteredItem] = {}
+
+    def problem(self, problem_id: str) -> RegisteredItem | None:
+        return self.problems.get(problem_id)
+
+    def practice(self, practice_id: str) -> RegisteredItem | None:
+        return self.practices.get(practice_id)
+
+
+@pytest.fixture
+def registry():
+    return FakeRegistry()
+
+
+@pytest.fixture
+def app(registry):
+    application = VotingApplication(
+        env=MEMORY, keys=PseudonymKeys(master=b"k" * 32), registry=registry
+    )
+    yield application
+    application.close()
+
+
+def problems(registry, city="sarov", count=3):
+    ids = []
+    for number in range(count):
+        problem_id = str(uuid4())
+        registry.problems[problem_id] = RegisteredItem(city, f"Problem {number}")
+        ids.append(problem_id)
+    return ids
+
+
+def spec(registry, method="single_choice", **changes):
+    options = [OptionSpec("problem", p, "") for p in problems(registry)]
+    fields = {
+        "city_id": "sarov",
+        "kind": "city_problem",
+        "title": "November vote on city problems",
+        "description": "",
+        "method": method,
+        "options": options,
+        "opens_at": NOW - timedelta(hours=1),
+        "closes_at": NOW + timedelta(days=7),
+    }
+    return PollSpec(**(fields | changes))
+
+
+def allow(_city: str) -> None:
+    return None
+
+
+def events(app):
+    notifications = app.recorder.select_notifications(start=None, limit=10_000)
+    return [app.mapper.to_domain_event(n) for n in notifications]
+
+
+def test_creating_a_poll_records_created_and_opened_with_labels_from_the_registry(app, registry):
+    poll = app.create_poll(spec(registry), now=NOW)
+
+    created, opened = events(app)
+    assert type(created).__qualname__ == "Poll.Created"
+    assert [o["label"] for o in created.options] == ["Problem 0", "Problem 1", "Problem 2"]
+    assert [o["option_id"] for o in created.options] == ["o1", "o2", "o3"]
+    assert type(opened).__qualname__ == "Poll.Opened"
+    assert opened.opens_at == NOW - timedelta(hours=1)
+    assert poll.status(NOW) == "open"
+
+
+def test_a_poll_on_a_problem_of_another_city_is_refused_and_records_nothing(app, registry):
+    other = problems(registry, city="seversk", count=1)[0]
+    bad = spec(registry)
+    bad = PollSpec(
+        **(vars(bad) | {"options": [*bad.options[:1], OptionSpec("problem", other, "")]})
+    )
+
+    with pytest.raises(FailedPreconditionError) as refused:
+        app.create_poll(bad, now=NOW)
+
+    assert refused.value.message == f"problem {other} is not in the registry of 'sarov'"
+    assert app.recorder.max_notification_id() is None
+
+
+def test_a_practice_rating_needs_practices_approved_for_vote(app, registry):
+    approved, submitted = str(uuid4()), str(uuid4())
+    registry.practices[approved] = RegisteredItem("sarov", "Night buses", "approved_for_vote")
+    registry.practices[submitted] = RegisteredItem("sarov", "Snow app", "submitted")
+    options = [OptionSpec("practice", approved, ""), OptionSpec("practice", submitted, "")]
+
+    with pytest.raises(FailedPreconditionError) as refused:
+        app.create_poll(spec(registry, kind="practice_rating", options=options), now=NOW)
+
+    assert refused.value.message == (
+        f"practice {submitted} is 'submitted', not approved for vote by the Expert Council"
+    )
+    assert app.recorder.max_notification_id() is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"options": []}, "a poll needs at least 2 options (got 0)"),
+        (
+            {"method": "plurality"},
+            "method must be one of single_choice, approval, score, borda, schulze, not 'plurality'",
+        ),
+        (
+            {"kind": "referendum"},
+            (
+                "kind must be one of practice_rating, city_problem, practice_evaluation, "
+                "not 'referendum'"
+            ),
+        ),
+        (
+            {"eligible_roles": ["curator"]},
+            (
+                "role 'curator' cannot vote; the voting roles are administration, enterprise, "
+                "initiative_group, resident, working_group"
+            ),
+        ),
+        ({"closes_at": NOW - timedelta(days=1)}, "closes_at 2026-11-19T12:00:00Z is in the past"),
+        ({"quorum": -1}, "quorum must be 0 (none) or a positive number, not -1"),
+    ],
+)
+def test_an_invalid_poll_is_refused_with_a_readable_message_and_records_nothing(
+    app, registry, changes, message
+):
+    with pytest.raises(InvalidArgumentError) as refused:
+        app.create_poll(spec(registry, **changes), now=NOW)
+
+    assert refused.value.message == message
+    assert app.recorder.max_notification_id() is None
+
+
+def test_a_ballot_records_only_a_keyed_pseudonym_and_returns_a_receipt(app, registry):
+    poll = app.create_poll(spec(registry), now=NOW)
+
+    ballot = app.cast_ballot(poll.id, RESIDENT, {"o2": 1}, allow, now=NOW)
+
+    cast = events(app)[-1]
+    assert type(cast).__qualname__ == "Ballot.Cast"
+    assert cast.pseudonym == pseudonym_of(app.keys.of("sarov"), "resident-42")
+    assert cast.month == "2026-11"
+    assert ballot.id == Ballot.create_id(poll.id, cast.pseudonym)
+    assert len(ballot.receipt) == 64
+    stored = b"".join(n.state for n in app.recorder.select_notifications(start=None, limit=100))
+    assert b"resident-42" not in stored
+
+
+def test_the_same_resident_has_another_pseudonym_in_another_city():
+    keys = PseudonymKeys(master=b"k" * 32)
+
+    assert pseudonym_of(keys.of("sarov"), "r-1") != pseudonym_of(keys.of("seversk"), "r-1")
+    assert pseudonym_of(keys.of("sarov"), "r-1") == pseudonym_of(keys.of("sarov"), "r-1")
+
+
+def test_second_ballot_from_same_resident_is_rejected_when_revoting_is_not_allowed(app, registry):
+    poll = app.create_poll(spec(registry), now=NOW)
+    app.cast_ballot(poll.id, RESIDENT, {"o2": 1}, allow, now=NOW)
+    before = app.recorder.max_notification_id()
+
+    with pytest.raises(AlreadyExistsError) as refused:
+        app.cast_ballot(poll.id, RESIDENT, {"o3": 1}, allow, now=NOW)
+
+    assert refused.value.status == grpc.StatusCode.ALREADY_EXISTS
+    assert app.recorder.max_notification_id() == before
+
+
+def test_when_revoting_is_allowed_the_last_ballot_counts(app, registry):
+    poll = app.create_poll(spec(registry, revote_allowed=True), now=NOW)
+    first = app.cast_ballot(poll.id, RESIDENT, {"o2": 1}, allow, now=NOW)
+    second = app.cast_ballot(poll.id, RESIDENT, {"o3": 1}, allow, now=NOW)
+    app.cast_ballot(poll.id, Voter("resident-7", "resident"), {"o3": 1}, allow, now=NOW)
+
+    closed = app.close_poll(poll.id, now=NOW + timedelta(hours=1))
+
+    assert first.id == second.id
+    assert second.version == 2
+    assert first.receipt != second.receipt
+    assert closed.ballots_counted == 2
+    assert next((r["option_id"], r["votes"]) for r in closed.results) == ("o3", 2)
+    recast = events(app)[-3]
+    assert type(recast).__qualname__ == "Ballot.Recast"
+    assert recast.previous == {"o2": 1}
+
+
+@pytest.mark.parametrize(
+    ("moment", "message"),
+    [
+        (NOW - timedelta(hours=2), "opens at 2026-11-20T11:00:00Z"),
+        (NOW + timedelta(days=8), "closed at 2026-11-27T12:00:00Z"),
+    ],
+)
+def test_a_ballot_outside_the_window_is_refused_and_records_nothing(app, registry, moment, message):
+    poll = app.create_poll(spec(registry), now=NOW - timedelta(hours=3))
+    before = app.recorder.max_notification_id()
+
+    with pytest.raises(FailedPreconditionError) as refused:
+        app.cast_ballot(poll.id, RESIDENT, {"o1": 1}, allow, now=moment)
+
+    assert refused.value.message == (
+        f"poll {poll.id} {message}: ballots are accepted only while it is open"
+    )
+    assert app.recorder.max_notification_id() == before
+
+
+def test_a_ballot_in_a_closed_poll_is_refused(app, registry):
+    poll = app.create_poll(spec(registry), now=NOW)
+    app.close_poll(poll.id, now=NOW)
+
+    with pytest.raises(FailedPreconditionError, match="is closed: ballots are accepted only"):
+        app.cast_ballot(poll.id, RESIDENT, {"o1": 1}, allow, now=NOW)
+
+
+def test_a_voter_whose_role_is_not_eligible_is_refused(app, registry):
+    poll = app.create_poll(spec(registry), now=NOW)
+
+    with pytest.raises(PermissionDeniedError) as refused:
+        app.cast_ballot(poll.id, Voter("boss", "enterprise"), {"o1": 1}, allow, now=NOW)
+
+    assert refused.value.message == (
+        "a voter with role 'enterprise' is not eligible in this poll; eligible: resident"
+    )
+
+
+def test_a_ballot_with_an_unknown_option_is_invalid_and_records_nothing(app, registry):
+    poll = app.create_poll(spec(registry), now=NOW)
+    before = app.recorder.max_notification_id()
+
+    with pytest.raises(InvalidArgumentError, match="unknown option 'o7'"):
+        app.cast_ballot(poll.id, RESIDENT, {"o7": 1}, allow, now=NOW)
+
+    assert app.recorder.max_notification_id() == before
+
+
+def test_closing_publishes_ranked_results_turnout_and_a_digest_that_verifies_receipts(
+    app, registry
+):
+    poll = app.create_poll(spec(registry, method="borda", electorate=8, quorum=3), now=NOW)
+    rankings = [
+        {"o1": 1, "o2": 2, "o3": 3},
+        {"o2": 1, "o1": 2, "o3": 3},
+        {"o2": 1, "o3": 2, "o1": 3},
+    ]
+    receipts = [
+        app.cast_ballot(poll.id, Voter(f"r{i}", "resident"), r, allow, now=NOW).receipt
+        for i, r in enumerate(rankings)
+    ]
+
+    closed = app.close_poll(poll.id, now=NOW + timedelta(hours=2))
+
+    closed_event = events(app)[-1]
+    assert type(closed_event).__qualname__ == "Poll.Closed"
+    assert [(r["option_id"], r["rank"], r["score"]) for r in closed_event.results] == [
+        ("o2", 1, "5"),
+        ("o1", 2, "3"),
+        ("o3", 3, "1"),
+    ]
+    assert (closed_event.ballots_counted, closed_event.distinct_voters) == (3, 3)
+    assert closed_event.turnout == "37.50"
+    assert closed_event.quorum_met is True
+    assert closed_event.closed_at == NOW + timedelta(hours=2)
+    count = app.recount(closed)
+    assert closed.digest == count.digest == merkle_root(count.receipts)
+    for receipt in receipts:
+        index = count.receipts.index(receipt)
+        proof = inclusion_proof(count.receipts, index)
+        assert verify_inclusion(receipt, index, len(receipts), proof, closed.digest)
+
+
+def test_a_recount_from_the_event_log_gives_the_closed_result_bit_for_bit(app, registry):
+    poll = app.create_poll(spec(registry, method="schulze", revote_allowed=True), now=NOW)
+    orders = [("o1", "o2", "o3"), ("o3", "o1", "o2"), ("o2", "o3", "o1"), ("o1", "o3", "o2")]
+    for i in range(20):
+        order = orders[i % 4]
+        choices = {o: position + 1 for position, o in enumerate(order)}
+        app.cast_ballot(poll.id, Voter(f"r{i % 15}", "resident"), choices, allow, now=NOW)
+    closed = app.close_poll(poll.id, now=NOW)
+    replayed = VotingApplication(env=MEMORY, keys=app.keys)
+    log = app.recorder.select_notifications(start=None, limit=10_000)
+    replayed.recorder.insert_events(
+        [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state) for n in log]
+    )
+
+    count = replayed.recount(replayed.get_poll(poll.id))
+
+    assert count.results == closed.results
+    assert count.digest == closed.digest
+    assert count.ballots_counted == 15
+
+
+def test_merkle_proofs_verify_for_every_leaf_and_fail_for_a_forged_receipt():
+    for size in range(1, 20):
+        receipts = [f"{i:064x}" for i in range(size)]
+        root = merkle_root(receipts)
+        for index in range(size):
+            proof = inclusion_proof(receipts, index)
+            assert verify_inclusion(receipts[index], index, size, proof, root)
+            assert not verify_inclusion(f"{size + 99:064x}", index, size, proof, root)
+
+
+def test_concurrent_ballots_share_commits_and_only_the_second_ballot_of_a_voter_fails(
+    app, registry
+):
+    poll = app.create_poll(spec(registry), now=NOW)
+    voters = [Voter(f"r{i}", "resident") for i in range(40)] + [RESIDENT] * 8
+
+    def attempt(voter):
+        try:
+            app.cast_ballot(poll.id, voter, {"o1": 1}, allow, now=NOW)
+        except AlreadyExistsError:
+            return "again"
+        return "accepted"
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(attempt, voters))
+
+    assert outcomes.count("accepted") == 41
+    assert outcomes.count("again") == 7
+    casts = [e for e in events(app) if type(e).__qualname__ == "Ballot.Cast"]
+    assert len(casts) == 41
+    assert len({e.originator_id for e in casts}) == 41
+
+
+def test_a_ballot_queued_behind_the_close_of_its_poll_is_refused(app, registry):
+    poll = app.create_poll(spec(registry), now=NOW)
+    _, ballot = app.prepare_ballot(poll.id, RESIDENT, {"o1": 1}, allow, now=NOW)
+    app.close_poll(poll.id, now=NOW)
+
+    with pytest.raises(FailedPreconditionError, match="is closed"):
+        app.writer.submit(ballot, poll.id).result()
+
+    assert not [e for e in events(app) if type(e).__qualname__ == "Ballot.Cast"]
