@@ -55,6 +55,13 @@ class Projection(Protocol):
 
 
 @runtime_checkable
+class PreparedProjection(Protocol):
+    """A projection that sets up its collections (e.g. indexes) before it is first applied."""
+
+    async def prepare(self, db: AsyncDatabase[Document]) -> None: ...
+
+
+@runtime_checkable
 class BatchProjection(Protocol):
     """A projection that applies a whole batch at once (one bulk write instead of many)."""
 
@@ -107,7 +114,11 @@ class TrackedConsumer:
         self.reconcile_now = asyncio.Event()
 
     async def prepare(self) -> None:
+        """Create indexes before any transaction: an index build waits for open transactions."""
         await self.db[TRACKING].create_index([("upstream", ASCENDING), ("nid", ASCENDING)])
+        for projection in self.projections:
+            if isinstance(projection, PreparedProjection):
+                await projection.prepare(self.db)
 
     async def position(self) -> int:
         found = await self.db[POSITIONS].find_one({"_id": self.upstream})

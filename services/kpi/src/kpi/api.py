@@ -1,44 +1,342 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.kpi.v1 import kpi_pb2, kpi_pb2_grpc
 from lmp_kit.auth import principal
 from lmp_kit.domain import check_city_id
+from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.grpc_server import Registration
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kpi import views
+from kpi import reports, views
+from kpi.application import KpiApplication, evaluation_of
+from kpi.domain.checks import check_month
+from kpi.domain.periods import KpiPeriod
+from kpi.domain.policy import DEFAULT_POLICY, INDICATORS, ScoringPolicy
+from kpi.domain.scoring import Scorecard
 
 Context = grpc.aio.ServicerContext[object, object]
+T = TypeVar("T")
+pb = kpi_pb2
+MAX_PAGE = 500
+WATCH_INTERVAL_S = 1.0
+EXPORTS = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8"}
+
+
+async def run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:  # noqa: ANN401  # use-case arguments
+    return await asyncio.to_thread(function, *args, **kwargs)
 
 
 class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[dict[str, Any]],
+        app: KpiApplication,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.db = db
+        self.app = app
+        self.clock = clock
 
     async def GetProblemStats(  # noqa: N802  # gRPC method name
-        self, request: kpi_pb2.GetProblemStatsRequest, context: Context
-    ) -> kpi_pb2.ProblemStats:
+        self, request: pb.GetProblemStatsRequest, context: Context
+    ) -> pb.ProblemStats:
         del context
         principal().require_city(check_city_id(request.city_id))
         stats = await views.problem_stats(self.db, request.city_id, request.month)
         return stats_message(stats)
 
     async def ListProblemStats(  # noqa: N802  # gRPC method name
-        self, request: kpi_pb2.ListProblemStatsRequest, context: Context
-    ) -> kpi_pb2.ListProblemStatsResponse:
+        self, request: pb.ListProblemStatsRequest, context: Context
+    ) -> pb.ListProblemStatsResponse:
         del context
         principal().require_city(check_city_id(request.city_id))
         months = await views.problem_stats_by_month(self.db, request.city_id)
-        return kpi_pb2.ListProblemStatsResponse(months=[stats_message(m) for m in months])
+        return pb.ListProblemStatsResponse(months=[stats_message(m) for m in months])
+
+    async def GetScorecard(  # noqa: N802  # gRPC method name
+        self, request: pb.GetScorecardRequest, context: Context
+    ) -> pb.Scorecard:
+        del context
+        principal().require_city(check_city_id(request.city_id))
+        card = await views.month_card(
+            self.db, request.city_id, check_month(request.month), self.clock()
+        )
+        return scorecard_message(card)
+
+    async def EvaluateMonth(  # noqa: N802  # gRPC method name
+        self, request: pb.EvaluateMonthRequest, context: Context
+    ) -> pb.Scorecard:
+        del context
+        period = await run(
+            self.app.evaluate,
+            principal(),
+            request.city_id,
+            request.month,
+            score=request.score,
+            branding_used=request.branding_used,
+            methodology_followed=request.methodology_followed,
+            conclusion=request.conclusion,
+        )
+        return scorecard_message(await self.live_card(period))
+
+    async def SignMonth(  # noqa: N802  # gRPC method name
+        self, request: pb.SignMonthRequest, context: Context
+    ) -> pb.Scorecard:
+        del context
+        actor = principal()
+        basis = await run(self.app.signing_basis, actor, request.city_id, request.month)
+        card = await views.compute_scorecard(
+            self.db,
+            request.city_id,
+            request.month,
+            evaluation=basis.evaluation,
+            introduced=await run(self.app.policies),
+        )
+        period = await run(
+            self.app.sign, actor, request.city_id, request.month, card.as_payload(), basis.version
+        )
+        return scorecard_message(self.period_card(period, card))
+
+    async def AmendMonth(  # noqa: N802  # gRPC method name
+        self, request: pb.AmendMonthRequest, context: Context
+    ) -> pb.Scorecard:
+        del context
+        period = await run(
+            self.app.amend, principal(), request.city_id, request.month, request.reason
+        )
+        return scorecard_message(await self.live_card(period))
+
+    async def live_card(self, period: KpiPeriod) -> views.MonthCard:
+        card = await views.compute_scorecard(
+            self.db,
+            period.city_id,
+            period.month,
+            evaluation=evaluation_of(period) if period.evaluation else None,
+            introduced=await run(self.app.policies),
+        )
+        return self.period_card(period, card)
+
+    def period_card(self, period: KpiPeriod, card: Scorecard) -> views.MonthCard:
+        given = period.evaluation or {}
+        return views.MonthCard(
+            scorecard=card,
+            status=period.status(self.clock()),
+            conclusion=str(given.get("conclusion", "")),
+            curator=str(given.get("curator", "")),
+            signed_by=period.signed_by,
+            amendments=tuple(period.amendments),
+        )
+
+    async def GetLeaderboard(  # noqa: N802  # gRPC method name
+        self, request: pb.GetLeaderboardRequest, context: Context
+    ) -> pb.GetLeaderboardResponse:
+        del context
+        principal()
+        size = check_page_size(request.page_size)
+        start = check_page_token(request.page_token)
+        rows = await views.leaderboard(self.db, check_month(request.month), self.clock())
+        page = rows[start : start + size]
+        return pb.GetLeaderboardResponse(
+            month=request.month,
+            entries=[
+                pb.LeaderboardEntry(rank=r.rank, scorecard=scorecard_message(r.card)) for r in page
+            ],
+            next_page_token=str(start + size) if start + size < len(rows) else "",
+        )
+
+    async def GetIndicatorHistory(  # noqa: N802  # gRPC method name
+        self, request: pb.GetIndicatorHistoryRequest, context: Context
+    ) -> pb.GetIndicatorHistoryResponse:
+        del context
+        principal().require_city(check_city_id(request.city_id))
+        if request.indicator and request.indicator not in INDICATORS:
+            names = ", ".join(INDICATORS)
+            msg = f"indicator must be one of {names} or empty, not {request.indicator!r}"
+            raise InvalidArgumentError(msg)
+        check_month(request.from_month)
+        check_month(request.to_month)
+        if request.from_month > request.to_month:
+            msg = f"from_month {request.from_month} is after to_month {request.to_month}"
+            raise InvalidArgumentError(msg)
+        cards = await views.history(
+            self.db,
+            request.city_id,
+            request.from_month,
+            request.to_month,
+            self.clock(),
+        )
+        return pb.GetIndicatorHistoryResponse(
+            city_id=request.city_id,
+            indicator=request.indicator,
+            points=[point_message(c, request.indicator) for c in cards],
+        )
+
+    async def WatchScorecards(  # noqa: N802  # gRPC method name
+        self, request: pb.WatchScorecardsRequest, context: Context
+    ) -> AsyncIterator[pb.Scorecard]:
+        principal().require_city(check_city_id(request.city_id))
+        check_month(request.month)
+        last: pb.Scorecard | None = None
+        while not context.done():
+            card = await views.month_card(self.db, request.city_id, request.month, self.clock())
+            message = scorecard_message(card)
+            if message != last:
+                last = message
+                yield message
+            await asyncio.sleep(WATCH_INTERVAL_S)
+
+    async def IntroducePolicy(  # noqa: N802  # gRPC method name
+        self, request: pb.ScoringPolicy, context: Context
+    ) -> pb.ScoringPolicy:
+        del context
+        policy = await run(self.app.introduce_policy, principal(), policy_of(request))
+        return policy_message(policy)
+
+    async def ListPolicies(  # noqa: N802  # gRPC method name
+        self, request: pb.ListPoliciesRequest, context: Context
+    ) -> pb.ListPoliciesResponse:
+        del request, context
+        principal()
+        policies = [DEFAULT_POLICY, *await run(self.app.policies)]
+        return pb.ListPoliciesResponse(policies=[policy_message(p) for p in policies])
+
+    async def ExportMonth(  # noqa: N802  # gRPC method name
+        self, request: pb.ExportMonthRequest, context: Context
+    ) -> pb.ExportMonthResponse:
+        del context
+        principal()
+        if request.format not in EXPORTS:
+            msg = f"format must be one of {', '.join(EXPORTS)}, not {request.format!r}"
+            raise InvalidArgumentError(msg)
+        rows = await views.leaderboard(self.db, check_month(request.month), self.clock())
+        render = reports.month_csv if request.format == "csv" else reports.month_html
+        return pb.ExportMonthResponse(
+            content_type=EXPORTS[request.format],
+            filename=f"kpi-{request.month}.{request.format}",
+            content=render(request.month, rows),
+        )
 
 
-def stats_message(stats: views.ProblemStats) -> kpi_pb2.ProblemStats:
-    message = kpi_pb2.ProblemStats(
+def check_page_size(size: int) -> int:
+    if size < 0:
+        msg = f"page_size must not be negative, not {size}"
+        raise InvalidArgumentError(msg)
+    return min(size or MAX_PAGE, MAX_PAGE)
+
+
+def check_page_token(token: str) -> int:
+    if not token:
+        return 0
+    if not token.isdigit():
+        msg = f"page_token {token!r} is not one this service gave out"
+        raise InvalidArgumentError(msg)
+    return int(token)
+
+
+def policy_of(request: pb.ScoringPolicy) -> ScoringPolicy:
+    return ScoringPolicy(
+        version=request.version.strip(),
+        year=request.year,
+        weights=MappingProxyType(dict(request.weights)),
+        packaged_target=request.packaged_target or 3,
+        improvement_target=request.improvement_target or 1,
+        external_resources_target=request.external_resources_target or 1,
+        minimum_packaged=request.minimum_packaged or 3,
+        minimum_speakers=request.minimum_speakers or 5,
+    )
+
+
+def policy_message(policy: ScoringPolicy) -> pb.ScoringPolicy:
+    return pb.ScoringPolicy(
+        version=policy.version,
+        year=policy.year,
+        weights=dict(policy.weights),
+        packaged_target=policy.packaged_target,
+        improvement_target=policy.improvement_target,
+        external_resources_target=policy.external_resources_target,
+        minimum_packaged=policy.minimum_packaged,
+        minimum_speakers=policy.minimum_speakers,
+    )
+
+
+def scorecard_message(month_card: views.MonthCard) -> pb.Scorecard:
+    card = month_card.scorecard
+    return pb.Scorecard(
+        city_id=card.city_id,
+        month=card.month,
+        status=month_card.status,
+        policy_version=card.policy_version,
+        total=str(card.total),
+        verdict=card.verdict,
+        indicators=[
+            pb.Indicator(
+                name=i.name,
+                weight=i.weight,
+                achieved=i.achieved,
+                target=i.target,
+                attainment=str(i.attainment),
+                points=str(i.points),
+                evidence=list(i.evidence),
+                note=i.note,
+            )
+            for i in card.indicators
+        ],
+        knockouts=[
+            pb.KnockOut(
+                code=k.code,
+                title=k.title,
+                outcome=k.outcome,
+                reason=k.reason,
+                evidence=list(k.evidence),
+            )
+            for k in card.knockouts
+        ],
+        failed_knockouts=list(card.failed_knockouts),
+        conclusion=month_card.conclusion,
+        curator=month_card.curator,
+        signed_by=month_card.signed_by,
+        amendments=[amendment_message(a) for a in month_card.amendments],
+    )
+
+
+def amendment_message(amendment: dict[str, Any]) -> pb.Amendment:
+    message = pb.Amendment(
+        event_id=str(amendment.get("event_id", "")),
+        requested_by=str(amendment["requested_by"]),
+        reason=str(amendment["reason"]),
+    )
+    if isinstance(amendment.get("amended_at"), datetime):
+        message.amended_at.CopyFrom(timestamp(amendment["amended_at"]))
+    return message
+
+
+def point_message(month_card: views.MonthCard, indicator: str) -> pb.IndicatorPoint:
+    card = month_card.scorecard
+    point = pb.IndicatorPoint(
+        month=card.month,
+        status=month_card.status,
+        total=str(card.total),
+        verdict=card.verdict,
+        policy_version=card.policy_version,
+    )
+    if indicator:
+        figure = card.indicator(indicator)
+        point.attainment = str(figure.attainment)
+        point.points = str(figure.points)
+        point.evidence.extend(figure.evidence)
+    return point
+
+
+def stats_message(stats: views.ProblemStats) -> pb.ProblemStats:
+    message = pb.ProblemStats(
         city_id=stats.city_id, month=stats.month, problems_registered=stats.problems_registered
     )
     if stats.updated_at is not None:
@@ -52,11 +350,11 @@ def timestamp(moment: datetime) -> Timestamp:
     return message
 
 
-def registrations(db: AsyncDatabase[dict[str, Any]]) -> list[Registration]:
+def registrations(db: AsyncDatabase[dict[str, Any]], app: KpiApplication) -> list[Registration]:
     return [
         Registration(
             add=kpi_pb2_grpc.add_KpiServiceServicer_to_server,
-            servicer=KpiServicer(db),
-            service_name=kpi_pb2.DESCRIPTOR.services_by_name["KpiService"].full_name,
+            servicer=KpiServicer(db, app),
+            service_name=pb.DESCRIPTOR.services_by_name["KpiService"].full_name,
         )
     ]

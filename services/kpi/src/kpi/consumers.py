@@ -2,6 +2,26 @@ from __future__ import annotations
 
 from lmp_kit.runtime import Subscription
 
-from kpi.projections import ProblemStatsProjection
+from kpi.projections import (
+    REGISTRY_FACTS,
+    REGISTRY_FACTS_COLLECTION,
+    VOTING_FACTS,
+    VOTING_FACTS_COLLECTION,
+    FactsProjection,
+    PeriodsProjection,
+    ProblemStatsProjection,
+)
 
-SUBSCRIPTIONS = (Subscription(upstream="registry", projections=(ProblemStatsProjection(),)),)
+SUBSCRIPTIONS = (
+    Subscription(
+        upstream="registry",
+        projections=(
+            ProblemStatsProjection(),
+            FactsProjection(REGISTRY_FACTS, REGISTRY_FACTS_COLLECTION),
+        ),
+    ),
+    Subscription(
+        upstream="voting", projections=(FactsProjection(VOTING_FACTS, VOTING_FACTS_COLLECTION),)
+    ),
+    Subscription(upstream="kpi", projections=(PeriodsProjection(),)),
+)

@@ -1,20 +1,50 @@
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
 from lmp_kit.eventstore import event_store_env
 from lmp_kit.runtime import ServiceRuntime, mongo_client
 from lmp_kit.settings import Settings
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from kpi.api import registrations
 from kpi.application import KpiApplication
 from kpi.consumers import SUBSCRIPTIONS
+from kpi.metrics import refresh_gauges
+
+log = logging.getLogger(__name__)
+
+
+def gauges(
+    db: AsyncDatabase[dict[str, Any]], interval_s: float
+) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
+    async def refresh_gauges_forever(stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                await refresh_gauges(db, datetime.now(UTC))
+            except PyMongoError as error:
+                log.warning("cannot refresh the scorecard gauges: %s", error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), interval_s)
+
+    return refresh_gauges_forever
 
 
 def build(settings: Settings) -> ServiceRuntime:
     mongo = mongo_client(settings)
+    db = mongo[settings.mongodb_database]
+    app = KpiApplication(env=event_store_env(settings))
     return ServiceRuntime(
         settings=settings,
-        app=KpiApplication(env=event_store_env(settings)),
-        registrations=registrations(mongo[settings.mongodb_database]),
+        app=app,
+        registrations=registrations(db, app),
         mongo=mongo,
         subscriptions=SUBSCRIPTIONS,
+        workers=(gauges(db, max(1.0, settings.reconcile_interval_s)),),
     )

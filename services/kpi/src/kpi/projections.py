@@ -1,17 +1,29 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC
 from typing import Any
 
+from lmp_kit.auth import ALL_CITIES
 from lmp_kit.envelope import Envelope
+from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kpi.domain import scoring
+
 PROBLEM_STATS = "problem_stats"
+REGISTRY_FACTS_COLLECTION = "kpi_registry_facts"
+VOTING_FACTS_COLLECTION = "kpi_voting_facts"
+PERIODS = "kpi_periods"
+POLICIES = "kpi_policies"
+
+Document = dict[str, Any]
 
 
 def month_of(envelope: Envelope) -> str:
-    return envelope.occurred_at.astimezone(UTC).strftime("%Y-%m")
+    utc = envelope.occurred_at.astimezone(UTC)
+    return f"{utc.year:04d}-{utc.month:02d}"
 
 
 class ProblemStatsProjection:
@@ -21,7 +33,7 @@ class ProblemStatsProjection:
     collections: tuple[str, ...] = (PROBLEM_STATS,)
 
     async def apply(
-        self, envelope: Envelope, db: AsyncDatabase[dict[str, Any]], session: AsyncClientSession
+        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None:
         month = month_of(envelope)
         await db[PROBLEM_STATS].update_one(
@@ -33,4 +45,210 @@ class ProblemStatsProjection:
             },
             upsert=True,
             session=session,
+        )
+
+
+def fact_document(
+    envelope: Envelope, fact_kind: str, /, *, ref: str = "", month: str = "", **data: object
+) -> Document:
+    occurred_month = month_of(envelope)
+    return {
+        "_id": str(envelope.event_id),
+        "city_id": envelope.city_id,
+        "kind": fact_kind,
+        "month": month or occurred_month,
+        "occurred_month": occurred_month,
+        "occurred_at": envelope.occurred_at,
+        "ref": ref or str(envelope.aggregate_id),
+        "data": data,
+    }
+
+
+FactOf = Callable[[Envelope], Document | None]
+
+
+def _city(e: Envelope) -> Document:
+    return fact_document(
+        e, scoring.CITY, ref=e.city_id, voter_target=int(e.payload.get("voter_target", 0))
+    )
+
+
+def _practice(e: Envelope) -> Document:
+    return fact_document(e, scoring.PRACTICE, kind=str(e.payload.get("kind", "")))
+
+
+def _passport(e: Envelope) -> Document:
+    return fact_document(e, scoring.PASSPORT)
+
+
+def _improvement(e: Envelope) -> Document:
+    return fact_document(e, scoring.IMPROVEMENT, month=str(e.payload.get("month") or ""))
+
+
+def _problem_solved(e: Envelope) -> Document | None:
+    if not e.payload.get("solved_with_external_resources"):
+        return None
+    return fact_document(e, scoring.PROBLEM_SOLVED)
+
+
+def _external_case(e: Envelope) -> Document:
+    return fact_document(
+        e,
+        scoring.EXTERNAL_CASE,
+        month=str(e.payload.get("month") or ""),
+        problem_id=e.payload.get("problem_id"),
+    )
+
+
+def _activity(e: Envelope) -> Document:
+    held_on = str(e.payload.get("held_on") or "")
+    return fact_document(
+        e,
+        scoring.ACTIVITY,
+        month=held_on[:7],
+        title=str(e.payload.get("title", "")),
+        speakers=sorted({str(s.get("person_id")) for s in e.payload.get("speakers") or []}),
+        joint_action=bool(e.payload.get("joint_action")),
+        branding_used=bool(e.payload.get("branding_used")),
+    )
+
+
+def _part(kind: str) -> FactOf:
+    def fact(e: Envelope) -> Document:
+        return fact_document(e, kind)
+
+    return fact
+
+
+def _poll_closed(e: Envelope) -> Document:
+    return fact_document(e, scoring.POLL_CLOSED, kind=str(e.payload.get("kind", "")))
+
+
+def _ballot(e: Envelope) -> Document:
+    return fact_document(
+        e,
+        scoring.BALLOT,
+        ref=str(e.payload.get("poll_id", "")),
+        pseudonym=str(e.payload.get("pseudonym", "")),
+    )
+
+
+REGISTRY_FACTS: Mapping[str, FactOf] = {
+    "City.Registered": _city,
+    "Practice.Registered": _practice,
+    "Practice.PassportApproved": _passport,
+    "ImprovementFact.Recognized": _improvement,
+    "Problem.Solved": _problem_solved,
+    "ExternalResourceCase.Recorded": _external_case,
+    "Activity.Registered": _activity,
+    "Activity.AnnouncementPublished": _part(scoring.ANNOUNCEMENT),
+    "Activity.PressReleasePublished": _part(scoring.PRESS_RELEASE),
+    "Activity.ReportFiled": _part(scoring.REPORT),
+}
+VOTING_FACTS: Mapping[str, FactOf] = {"Poll.Closed": _poll_closed, "Ballot.Cast": _ballot}
+
+
+class FactsProjection:
+    """Per city and month, the facts the scorecard is computed from, each with its event id."""
+
+    def __init__(self, facts: Mapping[str, FactOf], collection: str) -> None:
+        self.facts = facts
+        self.collection = collection
+        self.event_types: frozenset[str] = frozenset(facts)
+        self.collections: tuple[str, ...] = (collection,)
+
+    async def prepare(self, db: AsyncDatabase[Document]) -> None:
+        # Before any consumer transaction: creating an index waits for open transactions.
+        await db[self.collection].create_index([("city_id", ASCENDING), ("month", ASCENDING)])
+        await db[self.collection].create_index(
+            [("city_id", ASCENDING), ("occurred_month", ASCENDING)]
+        )
+
+    async def apply(
+        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> None:
+        if envelope.city_id in {"", ALL_CITIES}:
+            return
+        document = self.facts[envelope.event_type](envelope)
+        if document is None:
+            return
+        await db[self.collection].replace_one(
+            {"_id": document["_id"]}, document, upsert=True, session=session
+        )
+
+
+class PeriodsProjection:
+    """The state of each KPI period (from kpi's own events): evaluation, closures, frozen card."""
+
+    event_types: frozenset[str] = frozenset(
+        {
+            "KpiPeriod.Opened",
+            "KpiPeriod.Evaluated",
+            "KpiPeriod.Signed",
+            "KpiPeriod.Amended",
+            "PolicyCatalogue.PolicyIntroduced",
+        }
+    )
+    collections: tuple[str, ...] = (PERIODS, POLICIES)
+
+    async def apply(
+        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> None:
+        if envelope.event_type == "PolicyCatalogue.PolicyIntroduced":
+            policy = envelope.payload["policy"]
+            await db[POLICIES].replace_one(
+                {"_id": policy["version"]},
+                {**policy, "_id": policy["version"], "introduced_at": envelope.occurred_at},
+                upsert=True,
+                session=session,
+            )
+            return
+        key = {"_id": f"{envelope.city_id}:{envelope.payload['month']}"}
+        found = await db[PERIODS].find_one(key, session=session)
+        period = found or {
+            **key,
+            "city_id": envelope.city_id,
+            "month": envelope.payload["month"],
+            "closed": False,
+            "closures": [],
+            "evaluation": None,
+            "scorecard": None,
+            "signed_by": "",
+            "amendments": [],
+        }
+        _evolve(period, envelope)
+        period["updated_at"] = envelope.occurred_at
+        await db[PERIODS].replace_one(key, period, upsert=True, session=session)
+
+
+def _evolve(period: Document, envelope: Envelope) -> None:
+    payload = envelope.payload
+    if envelope.event_type == "KpiPeriod.Evaluated":
+        period["evaluation"] = {
+            "event_id": str(envelope.event_id),
+            "curator": payload["curator"],
+            "score": payload["score"],
+            "branding_used": payload["branding_used"],
+            "methodology_followed": payload["methodology_followed"],
+            "conclusion": payload["conclusion"],
+            "evaluated_at": envelope.occurred_at,
+        }
+    elif envelope.event_type == "KpiPeriod.Signed":
+        period["closed"] = True
+        period["signed_by"] = payload["curator"]
+        period["scorecard"] = payload["scorecard"]
+        period["closures"].append({"signed_at": envelope.occurred_at, "reopened_at": None})
+    elif envelope.event_type == "KpiPeriod.Amended":
+        period["closed"] = False
+        period["signed_by"] = ""
+        period["scorecard"] = None
+        if period["closures"]:
+            period["closures"][-1]["reopened_at"] = envelope.occurred_at
+        period["amendments"].append(
+            {
+                "event_id": str(envelope.event_id),
+                "requested_by": payload["requested_by"],
+                "reason": payload["reason"],
+                "amended_at": envelope.occurred_at,
+            }
         )

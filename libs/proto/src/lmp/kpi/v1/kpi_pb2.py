@@ -25,13 +25,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14lmp/kpi/v1/kpi.proto\x12\nlmp.kpi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"{\n\x0cProblemStats\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\x12\r\n\x05month\x18\x02 \x01(\t\x12\x1b\n\x13problems_registered\x18\x03 \x01(\x03\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"8\n\x16GetProblemStatsRequest\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\x12\r\n\x05month\x18\x02 \x01(\t\"*\n\x17ListProblemStatsRequest\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\"D\n\x18ListProblemStatsResponse\x12(\n\x06months\x18\x01 \x03(\x0b\x32\x18.lmp.kpi.v1.ProblemStats2\xbc\x01\n\nKpiService\x12O\n\x0fGetProblemStats\x12\".lmp.kpi.v1.GetProblemStatsRequest\x1a\x18.lmp.kpi.v1.ProblemStats\x12]\n\x10ListProblemStats\x12#.lmp.kpi.v1.ListProblemStatsRequest\x1a$.lmp.kpi.v1.ListProblemStatsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14lmp/kpi/v1/kpi.proto\x12\nlmp.kpi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"{\n\x0cProblemStats\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\x12\r\n\x05month\x18\x02 \x01(\t\x12\x1b\n\x13problems_registered\x18\x03 \x01(\x03\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"8\n\x16GetProblemStatsRequest\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\x12\r\n\x05month\x18\x02 \x01(\t\"*\n\x17ListProblemStatsRequest\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\"D\n\x18ListProblemStatsResponse\x12(\n\x06months\x18\x01 \x03(\x0b\x32\x18.lmp.kpi.v1.ProblemStats\"\x8f\x01\n\tIndicator\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\x05\x12\x10\n\x08\x61\x63hieved\x18\x03 \x01(\x03\x12\x0e\n\x06target\x18\x04 \x01(\x03\x12\x12\n\nattainment\x18\x05 \x01(\t\x12\x0e\n\x06points\x18\x06 \x01(\t\x12\x10\n\x08\x65vidence\x18\x07 \x03(\t\x12\x0c\n\x04note\x18\x08 \x01(\t\"Z\n\x08KnockOut\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x10\n\x08\x65vidence\x18\x05 \x03(\t\"s\n\tAmendment\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x14\n\x0crequested_by\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12.\n\namended_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc4\x02\n\tScorecard\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\x12\r\n\x05month\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x16\n\x0epolicy_version\x18\x04 \x01(\t\x12\r\n\x05total\x18\x05 \x01(\t\x12\x0f\n\x07verdict\x18\x06 \x01(\t\x12)\n\nindicators\x18\x07 \x03(\x0b\x32\x15.lmp.kpi.v1.Indicator\x12\'\n\tknockouts\x18\x08 \x03(\x0b\x32\x14.lmp.kpi.v1.KnockOut\x12\x18\n\x10\x66\x61iled_knockouts\x18\t \x03(\t\x12\x12\n\nconclusion\x18\n \x01(\t\x12\x0f\n\x07\x63urator\x18\x0b \x01(\t\x12\x11\n\tsigned_by\x18\x0c \x01(\t\x12)\n\namendments\x18\r \x03(\x0b\x32\x15.lmp.kpi.v1.Amendment\"5\n\x13GetScorecardRequest\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\x12\r\n\x05month\x18\x02 \x01(\t\"\x8e\x01\n\x14\x45valuateMonthRequest\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\x12\r\n\x05month\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\t\x12\x15\n\rbranding_used\x18\x04 \x01(\x08\x12\x1c\n\x14methodology_followed\x18\x05 \x01(\x08\x12\x12\n\nconclusion\x18\x06 \x01(\t\"2\n\x10SignMonthRequest\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\x12\r\n\x05month\x18\x02 \x01(\t\"C\n\x11\x41mendMonthRequest\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\x12\r\n\x05month\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"M\n\x15GetLeaderboardRequest\x12\r\n\x05month\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"J\n\x10LeaderboardEntry\x12\x0c\n\x04rank\x18\x01 \x01(\x05\x12(\n\tscorecard\x18\x02 \x01(\x0b\x32\x15.lmp.kpi.v1.Scorecard\"o\n\x16GetLeaderboardResponse\x12\r\n\x05month\x18\x01 \x01(\t\x12-\n\x07\x65ntries\x18\x02 \x03(\x0b\x32\x1c.lmp.kpi.v1.LeaderboardEntry\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"f\n\x1aGetIndicatorHistoryRequest\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\x12\x11\n\tindicator\x18\x02 \x01(\t\x12\x12\n\nfrom_month\x18\x03 \x01(\t\x12\x10\n\x08to_month\x18\x04 \x01(\t\"\x9d\x01\n\x0eIndicatorPoint\x12\r\n\x05month\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x12\n\nattainment\x18\x03 \x01(\t\x12\x0e\n\x06points\x18\x04 \x01(\t\x12\r\n\x05total\x18\x05 \x01(\t\x12\x0f\n\x07verdict\x18\x06 \x01(\t\x12\x16\n\x0epolicy_version\x18\x07 \x01(\t\x12\x10\n\x08\x65vidence\x18\x08 \x03(\t\"m\n\x1bGetIndicatorHistoryResponse\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\x12\x11\n\tindicator\x18\x02 \x01(\t\x12*\n\x06points\x18\x03 \x03(\x0b\x32\x1a.lmp.kpi.v1.IndicatorPoint\"8\n\x16WatchScorecardsRequest\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\x12\r\n\x05month\x18\x02 \x01(\t\"\xa3\x02\n\rScoringPolicy\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0c\n\x04year\x18\x02 \x01(\x05\x12\x37\n\x07weights\x18\x03 \x03(\x0b\x32&.lmp.kpi.v1.ScoringPolicy.WeightsEntry\x12\x17\n\x0fpackaged_target\x18\x04 \x01(\x05\x12\x1a\n\x12improvement_target\x18\x05 \x01(\x05\x12!\n\x19\x65xternal_resources_target\x18\x06 \x01(\x05\x12\x18\n\x10minimum_packaged\x18\x07 \x01(\x05\x12\x18\n\x10minimum_speakers\x18\x08 \x01(\x05\x1a.\n\x0cWeightsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"\x15\n\x13ListPoliciesRequest\"C\n\x14ListPoliciesResponse\x12+\n\x08policies\x18\x01 \x03(\x0b\x32\x19.lmp.kpi.v1.ScoringPolicy\"3\n\x12\x45xportMonthRequest\x12\r\n\x05month\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\"N\n\x13\x45xportMonthResponse\x12\x14\n\x0c\x63ontent_type\x18\x01 \x01(\t\x12\x10\n\x08\x66ilename\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c\x32\xd1\x07\n\nKpiService\x12O\n\x0fGetProblemStats\x12\".lmp.kpi.v1.GetProblemStatsRequest\x1a\x18.lmp.kpi.v1.ProblemStats\x12]\n\x10ListProblemStats\x12#.lmp.kpi.v1.ListProblemStatsRequest\x1a$.lmp.kpi.v1.ListProblemStatsResponse\x12\x46\n\x0cGetScorecard\x12\x1f.lmp.kpi.v1.GetScorecardRequest\x1a\x15.lmp.kpi.v1.Scorecard\x12H\n\rEvaluateMonth\x12 .lmp.kpi.v1.EvaluateMonthRequest\x1a\x15.lmp.kpi.v1.Scorecard\x12@\n\tSignMonth\x12\x1c.lmp.kpi.v1.SignMonthRequest\x1a\x15.lmp.kpi.v1.Scorecard\x12\x42\n\nAmendMonth\x12\x1d.lmp.kpi.v1.AmendMonthRequest\x1a\x15.lmp.kpi.v1.Scorecard\x12W\n\x0eGetLeaderboard\x12!.lmp.kpi.v1.GetLeaderboardRequest\x1a\".lmp.kpi.v1.GetLeaderboardResponse\x12\x66\n\x13GetIndicatorHistory\x12&.lmp.kpi.v1.GetIndicatorHistoryRequest\x1a\'.lmp.kpi.v1.GetIndicatorHistoryResponse\x12N\n\x0fWatchScorecards\x12\".lmp.kpi.v1.WatchScorecardsRequest\x1a\x15.lmp.kpi.v1.Scorecard0\x01\x12G\n\x0fIntroducePolicy\x12\x19.lmp.kpi.v1.ScoringPolicy\x1a\x19.lmp.kpi.v1.ScoringPolicy\x12Q\n\x0cListPolicies\x12\x1f.lmp.kpi.v1.ListPoliciesRequest\x1a .lmp.kpi.v1.ListPoliciesResponse\x12N\n\x0b\x45xportMonth\x12\x1e.lmp.kpi.v1.ExportMonthRequest\x1a\x1f.lmp.kpi.v1.ExportMonthResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'lmp.kpi.v1.kpi_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_SCORINGPOLICY_WEIGHTSENTRY']._loaded_options = None
+  _globals['_SCORINGPOLICY_WEIGHTSENTRY']._serialized_options = b'8\001'
   _globals['_PROBLEMSTATS']._serialized_start=69
   _globals['_PROBLEMSTATS']._serialized_end=192
   _globals['_GETPROBLEMSTATSREQUEST']._serialized_start=194
@@ -40,6 +42,48 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTPROBLEMSTATSREQUEST']._serialized_end=294
   _globals['_LISTPROBLEMSTATSRESPONSE']._serialized_start=296
   _globals['_LISTPROBLEMSTATSRESPONSE']._serialized_end=364
-  _globals['_KPISERVICE']._serialized_start=367
-  _globals['_KPISERVICE']._serialized_end=555
+  _globals['_INDICATOR']._serialized_start=367
+  _globals['_INDICATOR']._serialized_end=510
+  _globals['_KNOCKOUT']._serialized_start=512
+  _globals['_KNOCKOUT']._serialized_end=602
+  _globals['_AMENDMENT']._serialized_start=604
+  _globals['_AMENDMENT']._serialized_end=719
+  _globals['_SCORECARD']._serialized_start=722
+  _globals['_SCORECARD']._serialized_end=1046
+  _globals['_GETSCORECARDREQUEST']._serialized_start=1048
+  _globals['_GETSCORECARDREQUEST']._serialized_end=1101
+  _globals['_EVALUATEMONTHREQUEST']._serialized_start=1104
+  _globals['_EVALUATEMONTHREQUEST']._serialized_end=1246
+  _globals['_SIGNMONTHREQUEST']._serialized_start=1248
+  _globals['_SIGNMONTHREQUEST']._serialized_end=1298
+  _globals['_AMENDMONTHREQUEST']._serialized_start=1300
+  _globals['_AMENDMONTHREQUEST']._serialized_end=1367
+  _globals['_GETLEADERBOARDREQUEST']._serialized_start=1369
+  _globals['_GETLEADERBOARDREQUEST']._serialized_end=1446
+  _globals['_LEADERBOARDENTRY']._serialized_start=1448
+  _globals['_LEADERBOARDENTRY']._serialized_end=1522
+  _globals['_GETLEADERBOARDRESPONSE']._serialized_start=1524
+  _globals['_GETLEADERBOARDRESPONSE']._serialized_end=1635
+  _globals['_GETINDICATORHISTORYREQUEST']._serialized_start=1637
+  _globals['_GETINDICATORHISTORYREQUEST']._serialized_end=1739
+  _globals['_INDICATORPOINT']._serialized_start=1742
+  _globals['_INDICATORPOINT']._serialized_end=1899
+  _globals['_GETINDICATORHISTORYRESPONSE']._serialized_start=1901
+  _globals['_GETINDICATORHISTORYRESPONSE']._serialized_end=2010
+  _globals['_WATCHSCORECARDSREQUEST']._serialized_start=2012
+  _globals['_WATCHSCORECARDSREQUEST']._serialized_end=2068
+  _globals['_SCORINGPOLICY']._serialized_start=2071
+  _globals['_SCORINGPOLICY']._serialized_end=2362
+  _globals['_SCORINGPOLICY_WEIGHTSENTRY']._serialized_start=2316
+  _globals['_SCORINGPOLICY_WEIGHTSENTRY']._serialized_end=2362
+  _globals['_LISTPOLICIESREQUEST']._serialized_start=2364
+  _globals['_LISTPOLICIESREQUEST']._serialized_end=2385
+  _globals['_LISTPOLICIESRESPONSE']._serialized_start=2387
+  _globals['_LISTPOLICIESRESPONSE']._serialized_end=2454
+  _globals['_EXPORTMONTHREQUEST']._serialized_start=2456
+  _globals['_EXPORTMONTHREQUEST']._serialized_end=2507
+  _globals['_EXPORTMONTHRESPONSE']._serialized_start=2509
+  _globals['_EXPORTMONTHRESPONSE']._serialized_end=2587
+  _globals['_KPISERVICE']._serialized_start=2590
+  _globals['_KPISERVICE']._serialized_end=3567
 # @@protoc_insertion_point(module_scope)

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class KpiServiceStub:
-    """Monthly city scorecards (issue 6 completes it); for now the problems registered per month.
+    """Monthly city scorecards: indicators, knock-outs, the curator's evaluation and signature.
     """
 
     def __init__(self, channel):
@@ -45,10 +45,60 @@ class KpiServiceStub:
                 request_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ListProblemStatsRequest.SerializeToString,
                 response_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ListProblemStatsResponse.FromString,
                 _registered_method=True)
+        self.GetScorecard = channel.unary_unary(
+                '/lmp.kpi.v1.KpiService/GetScorecard',
+                request_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.GetScorecardRequest.SerializeToString,
+                response_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.FromString,
+                _registered_method=True)
+        self.EvaluateMonth = channel.unary_unary(
+                '/lmp.kpi.v1.KpiService/EvaluateMonth',
+                request_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.EvaluateMonthRequest.SerializeToString,
+                response_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.FromString,
+                _registered_method=True)
+        self.SignMonth = channel.unary_unary(
+                '/lmp.kpi.v1.KpiService/SignMonth',
+                request_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.SignMonthRequest.SerializeToString,
+                response_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.FromString,
+                _registered_method=True)
+        self.AmendMonth = channel.unary_unary(
+                '/lmp.kpi.v1.KpiService/AmendMonth',
+                request_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.AmendMonthRequest.SerializeToString,
+                response_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.FromString,
+                _registered_method=True)
+        self.GetLeaderboard = channel.unary_unary(
+                '/lmp.kpi.v1.KpiService/GetLeaderboard',
+                request_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.GetLeaderboardRequest.SerializeToString,
+                response_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.GetLeaderboardResponse.FromString,
+                _registered_method=True)
+        self.GetIndicatorHistory = channel.unary_unary(
+                '/lmp.kpi.v1.KpiService/GetIndicatorHistory',
+                request_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.GetIndicatorHistoryRequest.SerializeToString,
+                response_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.GetIndicatorHistoryResponse.FromString,
+                _registered_method=True)
+        self.WatchScorecards = channel.unary_stream(
+                '/lmp.kpi.v1.KpiService/WatchScorecards',
+                request_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.WatchScorecardsRequest.SerializeToString,
+                response_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.FromString,
+                _registered_method=True)
+        self.IntroducePolicy = channel.unary_unary(
+                '/lmp.kpi.v1.KpiService/IntroducePolicy',
+                request_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ScoringPolicy.SerializeToString,
+                response_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ScoringPolicy.FromString,
+                _registered_method=True)
+        self.ListPolicies = channel.unary_unary(
+                '/lmp.kpi.v1.KpiService/ListPolicies',
+                request_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ListPoliciesRequest.SerializeToString,
+                response_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ListPoliciesResponse.FromString,
+                _registered_method=True)
+        self.ExportMonth = channel.unary_unary(
+                '/lmp.kpi.v1.KpiService/ExportMonth',
+                request_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ExportMonthRequest.SerializeToString,
+                response_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ExportMonthResponse.FromString,
+                _registered_method=True)
 
 
 class KpiServiceServicer:
-    """Monthly city scorecards (issue 6 completes it); for now the problems registered per month.
+    """Monthly city scorecards: indicators, knock-outs, the curator's evaluation and signature.
     """
 
     def GetProblemStats(self, request, context):
@@ -58,6 +108,67 @@ class KpiServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListProblemStats(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetScorecard(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EvaluateMonth(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SignMonth(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AmendMonth(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLeaderboard(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetIndicatorHistory(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchScorecards(self, request, context):
+        """The month's scorecard now, then each time it changes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IntroducePolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPolicies(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportMonth(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -76,6 +187,56 @@ def add_KpiServiceServicer_to_server(servicer, server):
                     request_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ListProblemStatsRequest.FromString,
                     response_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ListProblemStatsResponse.SerializeToString,
             ),
+            'GetScorecard': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetScorecard,
+                    request_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.GetScorecardRequest.FromString,
+                    response_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.SerializeToString,
+            ),
+            'EvaluateMonth': grpc.unary_unary_rpc_method_handler(
+                    servicer.EvaluateMonth,
+                    request_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.EvaluateMonthRequest.FromString,
+                    response_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.SerializeToString,
+            ),
+            'SignMonth': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignMonth,
+                    request_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.SignMonthRequest.FromString,
+                    response_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.SerializeToString,
+            ),
+            'AmendMonth': grpc.unary_unary_rpc_method_handler(
+                    servicer.AmendMonth,
+                    request_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.AmendMonthRequest.FromString,
+                    response_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.SerializeToString,
+            ),
+            'GetLeaderboard': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLeaderboard,
+                    request_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.GetLeaderboardRequest.FromString,
+                    response_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.GetLeaderboardResponse.SerializeToString,
+            ),
+            'GetIndicatorHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetIndicatorHistory,
+                    request_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.GetIndicatorHistoryRequest.FromString,
+                    response_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.GetIndicatorHistoryResponse.SerializeToString,
+            ),
+            'WatchScorecards': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchScorecards,
+                    request_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.WatchScorecardsRequest.FromString,
+                    response_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.SerializeToString,
+            ),
+            'IntroducePolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.IntroducePolicy,
+                    request_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ScoringPolicy.FromString,
+                    response_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ScoringPolicy.SerializeToString,
+            ),
+            'ListPolicies': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPolicies,
+                    request_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ListPoliciesRequest.FromString,
+                    response_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ListPoliciesResponse.SerializeToString,
+            ),
+            'ExportMonth': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportMonth,
+                    request_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ExportMonthRequest.FromString,
+                    response_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.ExportMonthResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'lmp.kpi.v1.KpiService', rpc_method_handlers)
@@ -85,7 +246,7 @@ def add_KpiServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class KpiService:
-    """Monthly city scorecards (issue 6 completes it); for now the problems registered per month.
+    """Monthly city scorecards: indicators, knock-outs, the curator's evaluation and signature.
     """
 
     @staticmethod
@@ -132,6 +293,276 @@ class KpiService:
             '/lmp.kpi.v1.KpiService/ListProblemStats',
             lmp_dot_kpi_dot_v1_dot_kpi__pb2.ListProblemStatsRequest.SerializeToString,
             lmp_dot_kpi_dot_v1_dot_kpi__pb2.ListProblemStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetScorecard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.kpi.v1.KpiService/GetScorecard',
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.GetScorecardRequest.SerializeToString,
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EvaluateMonth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.kpi.v1.KpiService/EvaluateMonth',
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.EvaluateMonthRequest.SerializeToString,
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignMonth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.kpi.v1.KpiService/SignMonth',
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.SignMonthRequest.SerializeToString,
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AmendMonth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.kpi.v1.KpiService/AmendMonth',
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.AmendMonthRequest.SerializeToString,
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLeaderboard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.kpi.v1.KpiService/GetLeaderboard',
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.GetLeaderboardRequest.SerializeToString,
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.GetLeaderboardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetIndicatorHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.kpi.v1.KpiService/GetIndicatorHistory',
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.GetIndicatorHistoryRequest.SerializeToString,
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.GetIndicatorHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchScorecards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/lmp.kpi.v1.KpiService/WatchScorecards',
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.WatchScorecardsRequest.SerializeToString,
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IntroducePolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.kpi.v1.KpiService/IntroducePolicy',
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.ScoringPolicy.SerializeToString,
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.ScoringPolicy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPolicies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.kpi.v1.KpiService/ListPolicies',
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.ListPoliciesRequest.SerializeToString,
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.ListPoliciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportMonth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.kpi.v1.KpiService/ExportMonth',
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.ExportMonthRequest.SerializeToString,
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.ExportMonthResponse.FromString,
             options,
             channel_credentials,
             insecure,

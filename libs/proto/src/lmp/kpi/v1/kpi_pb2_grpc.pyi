@@ -27,7 +27,7 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class KpiServiceStub:
-    """Monthly city scorecards (issue 6 completes it); for now the problems registered per month."""
+    """Monthly city scorecards: indicators, knock-outs, the curator's evaluation and signature."""
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -35,17 +35,39 @@ class KpiServiceStub:
     def __new__(cls, channel: _aio.Channel) -> KpiServiceAsyncStub: ...
     GetProblemStats: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.GetProblemStatsRequest, _kpi_pb2.ProblemStats]
     ListProblemStats: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.ListProblemStatsRequest, _kpi_pb2.ListProblemStatsResponse]
+    GetScorecard: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.GetScorecardRequest, _kpi_pb2.Scorecard]
+    EvaluateMonth: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.EvaluateMonthRequest, _kpi_pb2.Scorecard]
+    SignMonth: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.SignMonthRequest, _kpi_pb2.Scorecard]
+    AmendMonth: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.AmendMonthRequest, _kpi_pb2.Scorecard]
+    GetLeaderboard: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.GetLeaderboardRequest, _kpi_pb2.GetLeaderboardResponse]
+    GetIndicatorHistory: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.GetIndicatorHistoryRequest, _kpi_pb2.GetIndicatorHistoryResponse]
+    WatchScorecards: _grpc.UnaryStreamMultiCallable[_kpi_pb2.WatchScorecardsRequest, _kpi_pb2.Scorecard]
+    """The month's scorecard now, then each time it changes."""
+    IntroducePolicy: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.ScoringPolicy, _kpi_pb2.ScoringPolicy]
+    ListPolicies: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.ListPoliciesRequest, _kpi_pb2.ListPoliciesResponse]
+    ExportMonth: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.ExportMonthRequest, _kpi_pb2.ExportMonthResponse]
 
 @_typing.type_check_only
 class KpiServiceAsyncStub(KpiServiceStub):
-    """Monthly city scorecards (issue 6 completes it); for now the problems registered per month."""
+    """Monthly city scorecards: indicators, knock-outs, the curator's evaluation and signature."""
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetProblemStats: _aio.UnaryUnaryMultiCallable[_kpi_pb2.GetProblemStatsRequest, _kpi_pb2.ProblemStats]  # type: ignore[assignment]
     ListProblemStats: _aio.UnaryUnaryMultiCallable[_kpi_pb2.ListProblemStatsRequest, _kpi_pb2.ListProblemStatsResponse]  # type: ignore[assignment]
+    GetScorecard: _aio.UnaryUnaryMultiCallable[_kpi_pb2.GetScorecardRequest, _kpi_pb2.Scorecard]  # type: ignore[assignment]
+    EvaluateMonth: _aio.UnaryUnaryMultiCallable[_kpi_pb2.EvaluateMonthRequest, _kpi_pb2.Scorecard]  # type: ignore[assignment]
+    SignMonth: _aio.UnaryUnaryMultiCallable[_kpi_pb2.SignMonthRequest, _kpi_pb2.Scorecard]  # type: ignore[assignment]
+    AmendMonth: _aio.UnaryUnaryMultiCallable[_kpi_pb2.AmendMonthRequest, _kpi_pb2.Scorecard]  # type: ignore[assignment]
+    GetLeaderboard: _aio.UnaryUnaryMultiCallable[_kpi_pb2.GetLeaderboardRequest, _kpi_pb2.GetLeaderboardResponse]  # type: ignore[assignment]
+    GetIndicatorHistory: _aio.UnaryUnaryMultiCallable[_kpi_pb2.GetIndicatorHistoryRequest, _kpi_pb2.GetIndicatorHistoryResponse]  # type: ignore[assignment]
+    WatchScorecards: _aio.UnaryStreamMultiCallable[_kpi_pb2.WatchScorecardsRequest, _kpi_pb2.Scorecard]  # type: ignore[assignment]
+    """The month's scorecard now, then each time it changes."""
+    IntroducePolicy: _aio.UnaryUnaryMultiCallable[_kpi_pb2.ScoringPolicy, _kpi_pb2.ScoringPolicy]  # type: ignore[assignment]
+    ListPolicies: _aio.UnaryUnaryMultiCallable[_kpi_pb2.ListPoliciesRequest, _kpi_pb2.ListPoliciesResponse]  # type: ignore[assignment]
+    ExportMonth: _aio.UnaryUnaryMultiCallable[_kpi_pb2.ExportMonthRequest, _kpi_pb2.ExportMonthResponse]  # type: ignore[assignment]
 
 class KpiServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Monthly city scorecards (issue 6 completes it); for now the problems registered per month."""
+    """Monthly city scorecards: indicators, knock-outs, the curator's evaluation and signature."""
 
     @_abc_1.abstractmethod
     def GetProblemStats(
@@ -60,5 +82,76 @@ class KpiServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _kpi_pb2.ListProblemStatsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_kpi_pb2.ListProblemStatsResponse, _abc.Awaitable[_kpi_pb2.ListProblemStatsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetScorecard(
+        self,
+        request: _kpi_pb2.GetScorecardRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_kpi_pb2.Scorecard, _abc.Awaitable[_kpi_pb2.Scorecard]]: ...
+
+    @_abc_1.abstractmethod
+    def EvaluateMonth(
+        self,
+        request: _kpi_pb2.EvaluateMonthRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_kpi_pb2.Scorecard, _abc.Awaitable[_kpi_pb2.Scorecard]]: ...
+
+    @_abc_1.abstractmethod
+    def SignMonth(
+        self,
+        request: _kpi_pb2.SignMonthRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_kpi_pb2.Scorecard, _abc.Awaitable[_kpi_pb2.Scorecard]]: ...
+
+    @_abc_1.abstractmethod
+    def AmendMonth(
+        self,
+        request: _kpi_pb2.AmendMonthRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_kpi_pb2.Scorecard, _abc.Awaitable[_kpi_pb2.Scorecard]]: ...
+
+    @_abc_1.abstractmethod
+    def GetLeaderboard(
+        self,
+        request: _kpi_pb2.GetLeaderboardRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_kpi_pb2.GetLeaderboardResponse, _abc.Awaitable[_kpi_pb2.GetLeaderboardResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetIndicatorHistory(
+        self,
+        request: _kpi_pb2.GetIndicatorHistoryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_kpi_pb2.GetIndicatorHistoryResponse, _abc.Awaitable[_kpi_pb2.GetIndicatorHistoryResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def WatchScorecards(
+        self,
+        request: _kpi_pb2.WatchScorecardsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_kpi_pb2.Scorecard], _abc.AsyncIterator[_kpi_pb2.Scorecard]]:
+        """The month's scorecard now, then each time it changes."""
+
+    @_abc_1.abstractmethod
+    def IntroducePolicy(
+        self,
+        request: _kpi_pb2.ScoringPolicy,
+        context: _ServicerContext,
+    ) -> _typing.Union[_kpi_pb2.ScoringPolicy, _abc.Awaitable[_kpi_pb2.ScoringPolicy]]: ...
+
+    @_abc_1.abstractmethod
+    def ListPolicies(
+        self,
+        request: _kpi_pb2.ListPoliciesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_kpi_pb2.ListPoliciesResponse, _abc.Awaitable[_kpi_pb2.ListPoliciesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ExportMonth(
+        self,
+        request: _kpi_pb2.ExportMonthRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_kpi_pb2.ExportMonthResponse, _abc.Awaitable[_kpi_pb2.ExportMonthResponse]]: ...
 
 def add_KpiServiceServicer_to_server(servicer: KpiServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
