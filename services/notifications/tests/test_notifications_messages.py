@@ -13,6 +13,12 @@ from notifications.domain.messages import Notice, backoff_delay, delivery_id, si
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 SAMPLES: dict[str, dict[str, Any]] = {
+    "scorecard_changed": {
+        "month": "2026-11",
+        "action": "куратор подписал и закрыл месяц",
+        "curator": "curator-sarov",
+        "reason": "",
+    },
     "practice_approved_for_vote": {"practice_title": "Светлые дворы"},
     "passport_approved": {"practice_title": "Светлые дворы", "version": 2},
     "activity_registered": {"title": "Стратсессия", "held_on": "2026-12-03"},
@@ -71,6 +77,16 @@ def test_the_poll_result_names_the_turnout_and_the_leader():
     assert body == (
         "Голосование «Что чинить первым» завершено.\n"
         "Проголосовали: 412 (явка 12.50 %).\nПервое место: «Освещение дворов»."
+    )
+
+
+def test_a_signed_month_tells_who_signed_it():
+    _, body = Notice("e1", "sarov", "scorecard_changed", NOW, SAMPLES["scorecard_changed"]).render()
+
+    assert body == (
+        "Показатели города за 2026-11: куратор подписал и закрыл месяц.\n"
+        "Куратор: curator-sarov.\n"
+        "Карточка показателей доступна в сервисе KPI."
     )
 
 

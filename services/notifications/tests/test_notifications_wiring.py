@@ -25,5 +25,5 @@ def test_notifications_serves_its_api_and_consumes_every_publishing_service():
     assert [r.service_name for r in runtime.registrations] == [
         notifications_pb2.DESCRIPTOR.services_by_name["NotificationsService"].full_name
     ]
-    assert {s.upstream for s in runtime.subscriptions} == {"registry", "voting", "expertise"}
+    assert {s.upstream for s in runtime.subscriptions} == {"registry", "voting", "expertise", "kpi"}
     runtime.app.close()

@@ -334,6 +334,26 @@ async def poll_closed(e: Envelope, db: Db, session: AsyncClientSession) -> Notic
     return notice(e, "poll_closed", data)
 
 
+# kpi
+
+SCORECARD_ACTIONS = {
+    "KpiPeriod.Evaluated": "куратор выставил оценку",
+    "KpiPeriod.Signed": "куратор подписал и закрыл месяц",
+    "KpiPeriod.Amended": "месяц открыт для исправлений",
+}
+
+
+async def scorecard_changed(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+    data = {
+        "month": str(e.payload.get("month", "")),
+        "action": SCORECARD_ACTIONS[e.event_type],
+        "curator": str(e.payload.get("curator", "")),
+        "reason": str(e.payload.get("reason", "")),
+        "city_name": await city_name(db, e.city_id, session),
+    }
+    return notice(e, "scorecard_changed", data)
+
+
 # expertise
 
 
@@ -421,6 +441,7 @@ REGISTRY = NoticeProjection(
 VOTING = NoticeProjection(
     {"Poll.Created": poll_created, "Poll.Opened": poll_opened, "Poll.Closed": poll_closed}
 )
+KPI = NoticeProjection(dict.fromkeys(SCORECARD_ACTIONS, scorecard_changed))
 EXPERTISE = NoticeProjection(
     {
         "Council.MemberAdmitted": member_admitted,

@@ -32,6 +32,11 @@ KINDS = {
             "review_concluded", "Экспертный совет вынес решение", PEOPLE | frozenset({"expert"})
         ),
         EventKind(
+            "scorecard_changed",
+            "Изменилась оценка месяца (KPI)",
+            PROGRAMME | frozenset({"curator", "enterprise"}),
+        ),
+        EventKind(
             "reminder_city_problem_poll", "Нет голосования по городским проблемам", PROGRAMME
         ),
         EventKind(

@@ -66,6 +66,13 @@ TEMPLATES = {
         "По итогам экспертизы ({{ round }}) практика «{{ practice_title }}» {{ verdict }}."
         "{% if rationale %}\nОбоснование: {{ rationale }}{% endif %}"
     ),
+    "scorecard_changed.subject": "{{ city }}: {{ action }} оценки за {{ month }}",
+    "scorecard_changed.body": (
+        "Показатели города за {{ month }}: {{ action }}."
+        "{% if curator %}\nКуратор: {{ curator }}.{% endif %}"
+        "{% if reason %}\nПричина: {{ reason }}{% endif %}"
+        "\nКарточка показателей доступна в сервисе KPI."
+    ),
     "reminder_city_problem_poll.subject": (
         "{{ city }}: в {{ month }} нет голосования по городским проблемам"
     ),
