@@ -123,6 +123,12 @@ def up(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo(args: argparse.Namespace) -> int:
+    from lmp_cli import demo as demo_module  # noqa: PLC0415  # heavy stubs only for this command
+
+    return demo_module.run(args.residents, Path(args.data_dir), keep_running=args.keep_running)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="lmp", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -152,6 +158,12 @@ def parser() -> argparse.ArgumentParser:
     events_cmd.add_argument("--after", type=int, default=0)
     events_cmd.add_argument("--follow", "-f", action="store_true")
     events_cmd.set_defaults(run=events)
+
+    demo_cmd = commands.add_parser("demo", help="run one programme cycle of three cities")
+    demo_cmd.add_argument("--residents", type=int, default=300, help="simulated residents per city")
+    demo_cmd.add_argument("--data-dir", default=os.environ.get("LMP_DATA_DIR", ".lmp"))
+    demo_cmd.add_argument("--keep-running", action="store_true")
+    demo_cmd.set_defaults(run=demo)
     return root
 
 

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import ProcessRecorder, Recording, Tracking
+from eventsourcing.persistence import (
+    IntegrityError,
+    OperationalError,
+    ProcessRecorder,
+    Recording,
+    Tracking,
+)
 
 from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.logs import current_traceparent
 from lmp_kit.metrics import EVENTS_RECORDED
 
+TABLE_CREATION_ATTEMPTS = 5
 CITY_ID = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 
 
@@ -65,7 +73,16 @@ class ServiceApplication(Application[UUID]):
         self.recorded = threading.Condition()
 
     def construct_recorder(self) -> ProcessRecorder:
-        return self.factory.process_recorder()
+        # Two processes of one service (e.g. its API and its relay) may create the tables of a
+        # fresh store at once; the loser sees the winner's rows and simply tries again.
+        for attempt in range(1, TABLE_CREATION_ATTEMPTS + 1):
+            try:
+                return self.factory.process_recorder()
+            except (IntegrityError, OperationalError):
+                if attempt == TABLE_CREATION_ATTEMPTS:
+                    raise
+                time.sleep(0.2 * attempt)
+        raise AssertionError  # unreachable: the loop returns or raises
 
     @property
     def tracking(self) -> ProcessRecorder:

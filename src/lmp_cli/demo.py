@@ -1,0 +1,894 @@
+"""`lmp demo`: a federation of three atom cities runs one programme cycle through the public gRPC
+APIs only, as external portals would, and the scorecards and the leaderboard are printed."""
+# ruff: noqa: RUF001  # Russian texts are Cyrillic on purpose
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from lmp.expertise.v1 import expertise_pb2 as exp
+from lmp.expertise.v1 import expertise_pb2_grpc
+from lmp.kpi.v1 import kpi_pb2, kpi_pb2_grpc
+from lmp.registry.v1 import registry_pb2 as reg
+from lmp.registry.v1 import registry_pb2_grpc
+from lmp.voting.v1 import voting_pb2 as vot
+from lmp.voting.v1 import voting_pb2_grpc
+from lmp_kit.auth import ALL_CITIES
+from lmp_kit.runtime import issuer_of
+from lmp_kit.settings import SERVICES, Settings
+
+from lmp_cli.stack import embedded_stack, is_serving, jwt_secret_file
+
+T = TypeVar("T")
+Metadata = tuple[tuple[str, str], ...]
+TIMEOUT_S = 30.0
+READ_MODEL_TIMEOUT_S = 120.0
+COUNCIL = ("chair", "expert-ivanova", "expert-petrov", "expert-sidorova")
+PHOTO = reg.Photo(uri="https://photos.example/lmp-demo/1.jpg", sha256="0" * 64)
+CELL = reg.Cell(function="infrastructure", method="external_interaction")
+PASSPORT_TEXT = {
+    "what": "Что сделано: механизм, процедура, метод управленческого решения.",
+    "why": "Зачем: решение актуальной городской проблемы жителей.",
+    "how": "Как: рабочая группа, открытое обсуждение, поэтапная реализация.",
+    "with_what": "Чем: муниципальные ресурсы и партнёрство с Предприятием.",
+    "sustainability": "Устойчивость: регламент администрации и ежегодный бюджет.",
+    "scalability": "Тиражируемость: подходит любому атомграду.",
+}
+
+
+@dataclass(frozen=True)
+class CityData:
+    city_id: str
+    name: str
+    region: str
+    kind: str
+    population: int
+    speakers: int
+
+    @property
+    def voter_target(self) -> int:
+        """1 % of the census population (decision 0008)."""
+        return max(1, self.population // 100)
+
+
+@dataclass(frozen=True)
+class Federation:
+    source: str
+    source_url: str
+    cities: tuple[CityData, ...]
+
+
+def load_federation() -> Federation:
+    text = resources.files("lmp_cli").joinpath("data/cities.json").read_text(encoding="utf-8")
+    data = json.loads(text)
+    return Federation(
+        source=data["source"],
+        source_url=data["source_url"],
+        cities=tuple(CityData(**city) for city in data["cities"]),
+    )
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Printer:
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+
+    def line(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def stage(self, text: str) -> None:
+        self.line(f"\n== {text}")
+
+    def progress(self, label: str, items: Sequence[T], work: Callable[[T], Any]) -> list[Any]:
+        """Run `work` over the items on a few threads, drawing a text progress bar."""
+        total = len(items)
+        results: list[Any] = [None] * total
+        done = 0
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            futures = {pool.submit(work, item): n for n, item in enumerate(items)}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                done += 1
+                if done == total or done % max(1, total // 40) == 0:
+                    self._bar(label, done, total)
+        self.out.write("\n")
+        self.out.flush()
+        return results
+
+    def _bar(self, label: str, done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(1, total)
+        bar = "#" * filled + "." * (width - filled)
+        self.out.write(f"\r  {label:<38} [{bar}] {done}/{total}")
+        self.out.flush()
+
+
+# -- the public APIs ----------------------------------------------------------------------------
+
+
+class Portals:
+    """Stubs of the services and tokens for each actor, as external portals hold them."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = dict(env)
+        self.issuer = issuer_of(Settings.from_env("registry", self.env))
+        self._stack = ExitStack()
+        channels = {
+            name: self._stack.enter_context(grpc.insecure_channel(self.target(name)))
+            for name in SERVICES
+        }
+        self.registry = registry_pb2_grpc.RegistryServiceStub(channels["registry"])
+        self.expertise = expertise_pb2_grpc.ExpertiseServiceStub(channels["expertise"])
+        self.voting = voting_pb2_grpc.VotingServiceStub(channels["voting"])
+        self.kpi = kpi_pb2_grpc.KpiServiceStub(channels["kpi"])
+
+    def target(self, service: str) -> str:
+        return Settings.from_env(service, self.env).endpoint.grpc_target
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def as_(self, subject: str, *roles: str, cities: Iterable[str]) -> Metadata:
+        bearer = self.issuer.issue(subject, roles=roles, cities=cities)
+        return (("authorization", f"Bearer {bearer}"),)
+
+    def office(self) -> Metadata:
+        return self.as_("demo-office", "programme_office", cities=[ALL_CITIES])
+
+    def expert(self, person_id: str = "chair") -> Metadata:
+        return self.as_(person_id, "expert", cities=[ALL_CITIES])
+
+    def working_group(self, city: str) -> Metadata:
+        return self.as_(f"wg-{city}", "working_group", cities=[city])
+
+    def administration(self, city: str) -> Metadata:
+        return self.as_(f"head-{city}", "administration", cities=[city])
+
+    def curator(self, city: str) -> Metadata:
+        return self.as_(f"curator-{city}", "curator", cities=[city])
+
+    def portal(self, city: str) -> Metadata:
+        return self.as_(f"portal-{city}", "portal", cities=[city])
+
+
+def eventually(call: Callable[[], T], done: Callable[[T], bool], what: str) -> T:
+    """Poll a read model (or a service that learns through events) until `done`."""
+    deadline = time.monotonic() + READ_MODEL_TIMEOUT_S
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = call()
+        except grpc.RpcError as error:
+            if error.code() not in (
+                grpc.StatusCode.FAILED_PRECONDITION,
+                grpc.StatusCode.NOT_FOUND,
+                grpc.StatusCode.UNAVAILABLE,
+            ):
+                raise
+            last = error
+        else:
+            if done(value):
+                return value
+        time.sleep(0.3)
+    msg = f"timed out waiting for {what}" + (f" (last error: {last})" if last else "")
+    raise TimeoutError(msg)
+
+
+def tolerate_existing(call: Callable[[], T]) -> T | None:
+    """Federation-wide set-up (the council) may already exist on a running stack."""
+    try:
+        return call()
+    except grpc.RpcError as error:
+        if error.code() == grpc.StatusCode.ALREADY_EXISTS:
+            return None
+        raise
+
+
+def now_stamp() -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(datetime.now(UTC))
+    return stamp
+
+
+# -- the scenario -----------------------------------------------------------------------------
+
+
+@dataclass
+class CityRun:
+    city: CityData
+    problems: list[str] = field(default_factory=list)
+    own: list[str] = field(default_factory=list)
+    for_vote: list[str] = field(default_factory=list)
+    rating: vot.Poll | None = None
+    problem_vote: vot.Poll | None = None
+
+
+@dataclass
+class DemoResult:
+    month: str
+    runs: list[CityRun]
+    scorecards: dict[str, kpi_pb2.Scorecard]
+    leaderboard: kpi_pb2.GetLeaderboardResponse
+    report: Path | None
+    adopted_practice_id: str = ""
+
+
+def stage_1(api: Portals, run: CityRun, today: str) -> None:
+    city = run.city
+    cid = city.city_id
+    api.registry.RegisterCity(
+        reg.RegisterCityRequest(
+            city_id=cid,
+            name=city.name,
+            region=city.region,
+            kind=city.kind,
+            population=city.population,
+            voter_target=city.voter_target,
+        ),
+        metadata=api.office(),
+        timeout=TIMEOUT_S,
+    )
+    head = api.administration(cid)
+    api.registry.ApproveWorkingGroup(
+        reg.ApproveWorkingGroupRequest(
+            city_id=cid,
+            members=[
+                reg.WorkingGroupMember(person_id=f"{cid}-lead", name="Руководитель", role="chair"),
+                reg.WorkingGroupMember(
+                    person_id=f"{cid}-gsr", name="Член ГСР", role="gsr_community_member"
+                ),
+                reg.WorkingGroupMember(
+                    person_id=f"{cid}-ngo", name="Представитель НКО", role="member"
+                ),
+            ],
+            order_number=f"{cid.upper()}-12-р",
+            order_date=today,
+        ),
+        metadata=head,
+        timeout=TIMEOUT_S,
+    )
+    api.registry.FixStrategy(
+        reg.FixStrategyRequest(
+            city_id=cid,
+            priority_directions=["Комфортная городская среда", "Открытость власти"],
+            selection_criteria=["Эффект для жителей", "Тиражируемость"],
+        ),
+        metadata=head,
+        timeout=TIMEOUT_S,
+    )
+    requirement = api.registry.AddRegionalRequirement(
+        reg.AddRegionalRequirementRequest(
+            city_id=cid, title="Поддержка СОНКО", description="Требование РОИВ"
+        ),
+        metadata=head,
+        timeout=TIMEOUT_S,
+    ).requirement_id
+    wg = api.working_group(cid)
+    for title in ("Неосвещённые дворы", "Очереди на приём", "Вывоз снега"):
+        problem = api.registry.RegisterProblem(
+            reg.RegisterProblemRequest(
+                city_id=cid, title=title, description=f"{city.name}: {title}"
+            ),
+            metadata=wg,
+            timeout=TIMEOUT_S,
+        ).problem
+        run.problems.append(problem.problem_id)
+    author = [reg.Person(person_id=f"{cid}-author", name="Автор практики")]
+    own_titles = ("Светлые дворы", "Открытый бюджет", "Карта уборки снега")
+    for number, title in enumerate(own_titles):
+        practice = api.registry.RegisterPractice(
+            reg.RegisterPracticeRequest(
+                city_id=cid,
+                kind="own",
+                title=f"{title} ({city.name})",
+                summary="Реализовано в 2025 году",
+                authors=author,
+                problem_ids=[run.problems[number]],
+                cells=[CELL],
+            ),
+            metadata=wg,
+            timeout=TIMEOUT_S,
+        )
+        run.own.append(practice.practice_id)
+    external = api.registry.RegisterPractice(
+        reg.RegisterPracticeRequest(
+            city_id=cid,
+            kind="external",
+            title=f"Электронная очередь ({city.name})",
+            summary="Внешняя практика",
+            problem_ids=[run.problems[1]],
+            requirement_ids=[requirement],
+            cells=[CELL],
+        ),
+        metadata=wg,
+        timeout=TIMEOUT_S,
+    )
+    initiative = api.registry.RegisterPractice(
+        reg.RegisterPracticeRequest(
+            city_id=cid,
+            kind="initiative",
+            title=f"Народный бюджет двора ({city.name})",
+            summary="Инициатива жителей",
+            authors=[reg.Person(person_id=f"{cid}-resident", name="Инициативная группа")],
+            participants=[reg.Person(person_id=f"{cid}-ngo", name="НКО")],
+            problem_ids=[run.problems[0]],
+            cells=[CELL],
+        ),
+        metadata=wg,
+        timeout=TIMEOUT_S,
+    )
+    run.for_vote = [external.practice_id, initiative.practice_id]
+
+
+def form_council(api: Portals) -> None:
+    office = api.office()
+    tolerate_existing(
+        lambda: api.expertise.FormCouncil(
+            exp.FormCouncilRequest(), metadata=office, timeout=TIMEOUT_S
+        )
+    )
+
+    def admit(person_id: str) -> exp.Council:
+        member = exp.Member(person_id=person_id, name=person_id, cities=[ALL_CITIES])
+        return api.expertise.AdmitMember(
+            exp.AdmitMemberRequest(member=member), metadata=office, timeout=TIMEOUT_S
+        )
+
+    for member in COUNCIL:
+        tolerate_existing(partial(admit, member))
+    api.expertise.AppointChair(
+        exp.AppointChairRequest(person_id="chair"), metadata=office, timeout=TIMEOUT_S
+    )
+
+
+def primary_review(api: Portals, run: CityRun, today: str) -> None:
+    cid = run.city.city_id
+    wg = api.working_group(cid)
+    chair = api.expert()
+    practices = run.own + run.for_vote
+
+    def open_review(practice_id: str) -> exp.Review:
+        return api.expertise.OpenReview(
+            exp.OpenReviewRequest(practice_id=practice_id, round="primary"),
+            metadata=wg,
+            timeout=TIMEOUT_S,
+        )
+
+    def approved_list(kind: str) -> exp.ApprovedList:
+        return api.expertise.GetApprovedList(
+            exp.GetApprovedListRequest(city_id=cid, kind=kind), metadata=wg, timeout=TIMEOUT_S
+        )
+
+    def practice(practice_id: str) -> reg.Practice:
+        return api.registry.GetPractice(
+            reg.GetPracticeRequest(practice_id=practice_id), metadata=wg, timeout=TIMEOUT_S
+        )
+
+    reviews = [
+        eventually(partial(open_review, p), bool, f"expertise to know practice {p}")
+        for p in practices
+    ]
+    session = api.expertise.ScheduleSession(
+        exp.ScheduleSessionRequest(city_id=cid, scheduled_on=today, agenda=practices),
+        metadata=chair,
+        timeout=TIMEOUT_S,
+    )
+    api.expertise.HoldSession(
+        exp.HoldSessionRequest(
+            session_id=session.session_id,
+            held_on=today,
+            attendees=list(COUNCIL),
+            minutes="Первичная экспертиза: списки для голосования и паспортизации",
+        ),
+        metadata=chair,
+        timeout=TIMEOUT_S,
+    )
+    verdicts = ["approved_for_passport"] * len(run.own) + ["approved_for_vote"] * len(run.for_vote)
+    for review, verdict in zip(reviews, verdicts, strict=True):
+        api.expertise.ConcludeReview(
+            exp.ConcludeReviewRequest(
+                review_id=review.review_id,
+                session_id=session.session_id,
+                verdict=verdict,
+                rationale="Решение заседания Экспертного совета",
+            ),
+            metadata=chair,
+            timeout=TIMEOUT_S,
+        )
+    for kind, expected in (("for_vote", run.for_vote), ("for_passport", run.own)):
+        api.expertise.CloseApprovedList(
+            exp.CloseApprovedListRequest(city_id=cid, kind=kind), metadata=chair, timeout=TIMEOUT_S
+        )
+        want = sorted(expected)
+        eventually(
+            partial(approved_list, kind),
+            lambda found: sorted(x.practice_id for x in found.entries) == want,  # noqa: B023  # used at once
+            f"the approved list {kind} of {cid}",
+        )
+    for practice_id, verdict in zip(practices, verdicts, strict=True):
+        eventually(
+            partial(practice, practice_id),
+            lambda found: found.status == verdict,  # noqa: B023  # used at once
+            f"the registry to record {verdict} for {practice_id}",
+        )
+
+
+def residents_of(city: str, count: int) -> list[str]:
+    return [f"{city}-resident-{n:05d}" for n in range(count)]
+
+
+@dataclass(frozen=True)
+class Ballots:
+    """Who votes how: `choices(n)` is the ballot of the n-th simulated resident."""
+
+    residents: int
+    choices: Callable[[int], list[vot.Choice]]
+
+
+def run_poll(
+    api: Portals, printer: Printer, city: str, request: vot.CreatePollRequest, ballots: Ballots
+) -> vot.Poll:
+    organizer = api.working_group(city)
+    poll = api.voting.CreatePoll(request, metadata=organizer, timeout=TIMEOUT_S)
+    api.voting.OpenPoll(
+        vot.OpenPollRequest(poll_id=poll.poll_id), metadata=organizer, timeout=TIMEOUT_S
+    )
+    portal = api.portal(city)
+    voters = list(enumerate(residents_of(city, ballots.residents)))
+    ballot = ballots.choices
+
+    def cast(voter: tuple[int, str]) -> str:
+        number, voter_id = voter
+        return str(
+            api.voting.CastBallot(
+                vot.CastBallotRequest(
+                    poll_id=poll.poll_id,
+                    voter_id=voter_id,
+                    voter_role="resident",
+                    choices=ballot(number),
+                ),
+                metadata=portal,
+                timeout=TIMEOUT_S,
+            ).receipt
+        )
+
+    printer.progress(f"{city}: {request.kind} ballots", voters, cast)
+    return api.voting.ClosePoll(
+        vot.ClosePollRequest(poll_id=poll.poll_id), metadata=organizer, timeout=TIMEOUT_S
+    )
+
+
+def rating_ballot(number: int) -> list[vot.Choice]:
+    """Borda over two options: two residents in three put the first option first."""
+    first, second = ("o1", "o2") if number % 3 else ("o2", "o1")
+    return [vot.Choice(option_id=first, value=1), vot.Choice(option_id=second, value=2)]
+
+
+def problem_ballot(number: int) -> list[vot.Choice]:
+    """Single choice over three problems: half, a third and a sixth of the residents."""
+    option = ("o1", "o1", "o1", "o2", "o2", "o3")[number % 6]
+    return [vot.Choice(option_id=option, value=1)]
+
+
+def votes(api: Portals, printer: Printer, run: CityRun, residents: int) -> None:
+    cid = run.city.city_id
+    run.rating = run_poll(
+        api,
+        printer,
+        cid,
+        vot.CreatePollRequest(
+            city_id=cid,
+            kind="practice_rating",
+            title=f"{run.city.name}: рейтинговое голосование",
+            method="borda",
+            options=[vot.OptionRef(ref_kind="practice", ref_id=p) for p in run.for_vote],
+            electorate=run.city.population,
+        ),
+        Ballots(residents, rating_ballot),
+    )
+    run.problem_vote = run_poll(
+        api,
+        printer,
+        cid,
+        vot.CreatePollRequest(
+            city_id=cid,
+            kind="city_problem",
+            title=f"{run.city.name}: какую проблему решать первой?",
+            method="single_choice",
+            options=[vot.OptionRef(ref_kind="problem", ref_id=p) for p in run.problems],
+            electorate=run.city.population,
+        ),
+        Ballots(residents, problem_ballot),
+    )
+
+
+def section_content(section: str, title: str) -> reg.SectionContent:
+    if section == "cost":
+        return reg.SectionContent(cost=reg.Cost(amount="2500000", currency="RUB"))
+    if section == "result":
+        return reg.SectionContent(
+            indicators=[
+                reg.Indicator(
+                    name="Жалобы жителей", unit="шт./мес.", baseline="40", target="10", actual="12"
+                )
+            ]
+        )
+    if section == "effects":
+        return reg.SectionContent(
+            effects=reg.Effects(
+                social="Больше доверия жителей", economic="Экономия бюджета", political=""
+            )
+        )
+    return reg.SectionContent(text=f"{title}. {PASSPORT_TEXT[section]}")
+
+
+def passports(api: Portals, printer: Printer, runs: Sequence[CityRun]) -> None:
+    sections = (*PASSPORT_TEXT, "cost", "result", "effects")
+    work = [(run.city.city_id, p, s) for run in runs for p in run.own for s in sections]
+
+    def edit(item: tuple[str, str, str]) -> None:
+        city, practice_id, section = item
+        api.registry.EditPassportSection(
+            reg.EditPassportSectionRequest(
+                practice_id=practice_id, section=section, content=section_content(section, city)
+            ),
+            metadata=api.working_group(city),
+            timeout=TIMEOUT_S,
+        )
+
+    # Sections of one practice are edited in order (one aggregate), practices side by side.
+    by_practice = [[w for w in work if w[1] == p] for p in dict.fromkeys(w[1] for w in work)]
+
+    def edit_all(edits: list[tuple[str, str, str]]) -> None:
+        for item in edits:
+            edit(item)
+
+    printer.progress("passport sections", by_practice, edit_all)
+    for run in runs:
+        for practice_id in run.own:
+            api.registry.ApprovePassport(
+                reg.ApprovePassportRequest(practice_id=practice_id),
+                metadata=api.expert(),
+                timeout=TIMEOUT_S,
+            )
+
+
+def adopt(api: Portals, source: CityRun, adopter: CityRun) -> str:
+    wg = api.working_group(adopter.city.city_id)
+    source_id = source.own[0]
+    eventually(
+        lambda: api.registry.SearchLibrary(
+            reg.SearchLibraryRequest(city_id=source.city.city_id), metadata=wg, timeout=TIMEOUT_S
+        ),
+        lambda found: any(e.practice_id == source_id and e.published for e in found.entries),
+        "the library to publish the source practice",
+    )
+    adopted = eventually(
+        lambda: api.registry.AdoptPractice(
+            reg.AdoptPracticeRequest(
+                source_practice_id=source_id,
+                city_id=adopter.city.city_id,
+                title=f"Светлые дворы по опыту города {source.city.name}",
+            ),
+            metadata=wg,
+            timeout=TIMEOUT_S,
+        ),
+        lambda _p: True,
+        "the adoption of the source practice",
+    )
+    return str(adopted.practice_id)
+
+
+def activities_and_facts(api: Portals, run: CityRun, today: str, month: str) -> None:
+    cid = run.city.city_id
+    wg = api.working_group(cid)
+    speakers = [
+        reg.Person(person_id=f"{cid}-speaker-{n}", name=f"Спикер {n + 1}")
+        for n in range(run.city.speakers)
+    ]
+    activity = api.registry.RegisterActivity(
+        reg.RegisterActivityRequest(
+            city_id=cid,
+            kind="strategic_session",
+            title="Стратегическая сессия: приоритетные направления",
+            held_on=today,
+            speakers=speakers,
+            joint_action=True,
+            branding_used=True,
+        ),
+        metadata=wg,
+        timeout=TIMEOUT_S,
+    )
+    publish_everything(api, cid, activity.activity_id, ["announcement", "press_release", "report"])
+    # The council's sitting became the city's activity (a reaction): publish what it lacks.
+    dashboard = eventually(
+        lambda: api.registry.GetCityDashboard(
+            reg.GetCityDashboardRequest(city_id=cid, month=month), metadata=wg, timeout=TIMEOUT_S
+        ),
+        lambda found: any(gap.title.startswith("Заседание") for gap in found.activity_gaps),
+        f"the council sitting of {cid} in the registry",
+    )
+    for gap in dashboard.activity_gaps:
+        publish_everything(api, cid, gap.activity_id, list(gap.missing))
+    fact = api.registry.RecordImprovementFact(
+        reg.RecordImprovementFactRequest(
+            city_id=cid,
+            month=month,
+            title="Срок выдачи разрешений сокращён с 30 до 5 дней",
+            description="Регламент изменён по итогам стратегической сессии",
+            evidence=[f"https://{cid}.example/order-12"],
+        ),
+        metadata=wg,
+        timeout=TIMEOUT_S,
+    )
+    api.registry.JudgeImprovementFact(
+        reg.JudgeImprovementFactRequest(fact_id=fact.fact_id, recognized=True),
+        metadata=api.curator(cid),
+        timeout=TIMEOUT_S,
+    )
+    api.registry.RecordExternalResourceCase(
+        reg.RecordExternalResourceCaseRequest(
+            city_id=cid,
+            month=month,
+            title="Освещение дворов по программе софинансирования",
+            source_kind="co_financing_programme",
+            amount="1500000",
+            currency="RUB",
+            partner="Региональная программа",
+            problem_id=run.problems[0],
+        ),
+        metadata=wg,
+        timeout=TIMEOUT_S,
+    )
+
+
+def publish_everything(api: Portals, city: str, activity_id: str, missing: Sequence[str]) -> None:
+    wg = api.working_group(city)
+    publish = reg.PublishRequest(activity_id=activity_id, text="Текст", published_at=now_stamp())
+    if "announcement" in missing:
+        api.registry.PublishAnnouncement(publish, metadata=wg, timeout=TIMEOUT_S)
+    if "press_release" in missing:
+        api.registry.PublishPressRelease(publish, metadata=wg, timeout=TIMEOUT_S)
+    if "report" in missing:
+        api.registry.FileActivityReport(
+            reg.FileActivityReportRequest(
+                activity_id=activity_id,
+                attendees=[
+                    reg.Person(person_id=f"{city}-attendee-{n}", name="Участник") for n in range(3)
+                ],
+                photos=[PHOTO],
+            ),
+            metadata=wg,
+            timeout=TIMEOUT_S,
+        )
+
+
+def settled(card: kpi_pb2.Scorecard, residents: int) -> bool:
+    """Every fact the demo produced has reached the scorecard."""
+    achieved = {i.name: i.achieved for i in card.indicators}
+    outcomes = {k.code: k.outcome for k in card.knockouts}
+    return (
+        achieved.get("packaged") == 3  # noqa: PLR2004  # three own passports
+        and achieved.get("voting") == residents
+        and achieved.get("improvement") == 1
+        and achieved.get("external_resources") == 1
+        and outcomes.get("K2") == "passed"
+        and outcomes.get("K8") == "passed"
+        and outcomes.get("K5") == "passed"
+    )
+
+
+def scenario(
+    env: Mapping[str, str], *, residents: int, printer: Printer, data_dir: Path | None = None
+) -> DemoResult:
+    federation = load_federation()
+    now = datetime.now(UTC)
+    today, month = now.strftime("%Y-%m-%d"), now.strftime("%Y-%m")
+    api = Portals(env)
+    try:
+        runs = [CityRun(city) for city in federation.cities]
+        printer.line(f"month {month}; populations: {federation.source} ({federation.source_url})")
+        printer.stage("stage 1: cities, working groups, problems, practices, initiatives")
+        for run in runs:
+            stage_1(api, run, today)
+            printer.line(
+                f"  {run.city.name:<14} population {run.city.population:>7,}  "
+                f"voter target {run.city.voter_target:>5,}  "
+                f"{len(run.problems)} problems, {len(run.own)} own practices, "
+                "1 external practice, 1 initiative"
+            )
+        printer.stage("stages 2-3: primary review by the Expert Council, approved lists")
+        form_council(api)
+        for run in runs:
+            primary_review(api, run, today)
+            printer.line(
+                f"  {run.city.name:<14} {len(run.own)} approved for passport, "
+                f"{len(run.for_vote)} approved for the vote"
+            )
+        printer.stage(f"stages 2-3: rating vote and city-problem vote, {residents} residents each")
+        for run in runs:
+            votes(api, printer, run, residents)
+        printer.stage("stage 4: passports of the own practices")
+        passports(api, printer, runs)
+        adopted = adopt(api, runs[0], runs[1])
+        printer.line(f"  {runs[1].city.name} adopts a practice of {runs[0].city.name}: {adopted}")
+        printer.stage("stages 6-7: activities, improvement facts, external resources")
+        for run in runs:
+            activities_and_facts(api, run, today, month)
+            printer.line(f"  {run.city.name:<14} activity with {run.city.speakers} speakers")
+        printer.stage("scorecards (waiting for the KPI read models)")
+
+        def scorecard(city_id: str) -> kpi_pb2.Scorecard:
+            return api.kpi.GetScorecard(
+                kpi_pb2.GetScorecardRequest(city_id=city_id, month=month),
+                metadata=api.working_group(city_id),
+                timeout=TIMEOUT_S,
+            )
+
+        scorecards = {
+            run.city.city_id: eventually(
+                partial(scorecard, run.city.city_id),
+                lambda card: settled(card, residents),
+                f"the scorecard of {run.city.city_id}",
+            )
+            for run in runs
+        }
+        board = api.kpi.GetLeaderboard(
+            kpi_pb2.GetLeaderboardRequest(month=month), metadata=api.office(), timeout=TIMEOUT_S
+        )
+        report = None
+        if data_dir is not None:
+            export = api.kpi.ExportMonth(
+                kpi_pb2.ExportMonthRequest(month=month, format="html"),
+                metadata=api.office(),
+                timeout=TIMEOUT_S,
+            )
+            data_dir.mkdir(parents=True, exist_ok=True)
+            report = data_dir / (export.filename or f"lmp-{month}.html")
+            report.write_bytes(export.content)
+        return DemoResult(month, runs, scorecards, board, report, adopted)
+    finally:
+        api.close()
+
+
+# -- printing -----------------------------------------------------------------------------------
+
+
+def print_results(printer: Printer, result: DemoResult, env: Mapping[str, str]) -> None:
+    printer.stage("ranked vote results")
+    for run in result.runs:
+        for poll in (run.rating, run.problem_vote):
+            if poll is None:
+                continue
+            printer.line(f"  {poll.title} ({poll.ballots_counted} ballots, {poll.method})")
+            for entry in poll.results:
+                printer.line(
+                    f"    {entry.rank}. {entry.label:<44} score {entry.score:>6}  "
+                    f"votes {entry.votes}{'  (tied)' if entry.tied else ''}"
+                )
+    for run in result.runs:
+        print_scorecard(printer, run.city.name, result.scorecards[run.city.city_id])
+    printer.stage(f"federation leaderboard {result.month}")
+    for place in result.leaderboard.entries:
+        card = place.scorecard
+        failed = (
+            f"  knock-outs: {', '.join(card.failed_knockouts)}" if card.failed_knockouts else ""
+        )
+        printer.line(f"  {place.rank}. {card.city_id:<14} {card.total:>6}  {card.verdict}{failed}")
+    print_next_steps(printer, result, env)
+
+
+def print_scorecard(printer: Printer, name: str, card: kpi_pb2.Scorecard) -> None:
+    printer.stage(f"scorecard {name} {card.month}: {card.status}, policy {card.policy_version}")
+    for indicator in card.indicators:
+        printer.line(
+            f"  {indicator.name:<20} {indicator.points:>6} / {indicator.weight:<3} "
+            f"({indicator.achieved} of {indicator.target}) {indicator.note}"
+        )
+    for knockout in card.knockouts:
+        evidence = f" [evidence: {', '.join(knockout.evidence[:3])}]" if knockout.evidence else ""
+        reason = f": {knockout.reason}" if knockout.reason else ""
+        printer.line(f"  {knockout.code} {knockout.outcome:<8} {knockout.title}{reason}{evidence}")
+    printer.line(f"  total {card.total}, verdict {card.verdict}")
+
+
+def print_next_steps(printer: Printer, result: DemoResult, env: Mapping[str, str]) -> None:
+    printer.stage("where to look next")
+    for service in SERVICES:
+        endpoint = Settings.from_env(service, env).endpoint
+        printer.line(f"  {service:<14} metrics http://127.0.0.1:{endpoint.metrics_port}/metrics")
+    kpi = Settings.from_env("kpi", env).endpoint.grpc_target
+    registry = Settings.from_env("registry", env).endpoint.grpc_target
+    printer.line("  TOKEN=$(lmp token --role programme_office --all-cities)")
+    printer.line(f"  grpcurl -plaintext {kpi} list")
+    printer.line(
+        f'  grpcurl -plaintext -H "authorization: Bearer $TOKEN" '
+        f'-d \'{{"month": "{result.month}"}}\' {kpi} lmp.kpi.v1.KpiService/GetLeaderboard'
+    )
+    printer.line(
+        f'  grpcurl -plaintext -H "authorization: Bearer $TOKEN" '
+        f'-d \'{{"city_id": "sarov"}}\' {registry} lmp.registry.v1.RegistryService/GetCity'
+    )
+    if result.report is not None:
+        printer.line(f"  printable report: {result.report}")
+    printer.line(
+        "  the curator evaluates and signs the month once it has ended "
+        "(KpiService/EvaluateMonth, SignMonth)"
+    )
+
+
+# -- the command --------------------------------------------------------------------------------
+
+
+def demo_env(data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("LMP_DATA_DIR", str(data_dir))
+    if not env.get("LMP_JWT_SECRET") and not env.get("LMP_JWT_SECRET_FILE"):
+        env["LMP_JWT_SECRET_FILE"] = str(jwt_secret_file(data_dir))
+    return env
+
+
+def stack_running(env: Mapping[str, str]) -> bool:
+    return all(is_serving(Settings.from_env(s, env).endpoint.grpc_target) for s in SERVICES)
+
+
+@contextmanager
+def stack_for(
+    env: dict[str, str], data_dir: Path, printer: Printer, *, keep: bool
+) -> Iterator[dict[str, str]]:
+    """A running stack when all five services answer, else the embedded one."""
+    if stack_running(env):
+        printer.line("using the running stack")
+        yield env
+        return
+    printer.line("starting the embedded stack ...")
+    started = time.monotonic()
+    with ExitStack() as stack:
+        running = stack.enter_context(embedded_stack(data_dir, env))
+        printer.line(
+            f"all {len(running.services)} services healthy in {time.monotonic() - started:.1f} s"
+        )
+        yield running.env
+        if keep:
+            printer.line("--keep-running: the stack stays up; press Ctrl-C to stop it")
+            try:
+                while True:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                pass
+
+
+def run(residents: int, data_dir: Path, *, keep_running: bool, out: TextIO | None = None) -> int:
+    printer = Printer(out or sys.stdout)
+    started = time.monotonic()
+    env = demo_env(data_dir)
+    with stack_for(env, data_dir, printer, keep=keep_running) as live_env:
+        try:
+            result = scenario(live_env, residents=residents, printer=printer, data_dir=data_dir)
+        except grpc.RpcError as error:
+            hint = (
+                " (the demo already ran on this stack: use a fresh --data-dir)"
+                if error.code() == grpc.StatusCode.ALREADY_EXISTS
+                else ""
+            )
+            print(f"demo failed: {error.code().name}: {error.details()}{hint}", file=sys.stderr)
+            return 1
+        print_results(printer, result, live_env)
+        printer.line(f"\nfrom start to the printed scorecards: {time.monotonic() - started:.1f} s")
+    return 0

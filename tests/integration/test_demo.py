@@ -1,0 +1,93 @@
+"""`lmp demo` at a small size against the five services as real `lmp serve` processes."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from lmp_cli import demo
+
+RESIDENTS = 12
+
+
+def start_all(slice_factory):
+    stack = slice_factory()
+    for service in ("registry", "expertise", "voting", "kpi", "notifications"):
+        stack.start(service)
+    return stack
+
+
+def summary(card):
+    return {
+        "status": card.status,
+        "total": card.total,
+        "verdict": card.verdict,
+        "failed": list(card.failed_knockouts),
+        "points": {i.name: i.points for i in card.indicators},
+        "achieved": {i.name: (i.achieved, i.target) for i in card.indicators},
+        "knockouts": {k.code: k.outcome for k in card.knockouts},
+    }
+
+
+def expected(city_id, voter_target, *, speakers_ok):
+    voting = (Decimal(20) * Decimal(RESIDENTS) / Decimal(voter_target)).quantize(Decimal("0.01"))
+    total = Decimal(60) + voting
+    knockouts = dict.fromkeys(("K1", "K2", "K3", "K4", "K5", "K8"), "passed")
+    knockouts |= {"K6": "pending", "K7": "pending"}
+    if not speakers_ok:
+        knockouts["K4"] = "failed"
+    return {
+        "status": "open",
+        "total": f"{total:.2f}",
+        "verdict": "pending" if speakers_ok else "failed",
+        "failed": [] if speakers_ok else ["K4"],
+        "points": {
+            "packaged": "20.00",
+            "voting": f"{voting:.2f}",
+            "improvement": "30.00",
+            "external_resources": "10.00",
+            "expert": "0.00",
+        },
+        "achieved": {
+            "packaged": (3, 3),
+            "voting": (RESIDENTS, voter_target),
+            "improvement": (1, 1),
+            "external_resources": (1, 1),
+            "expert": (0, 1),
+        },
+        "knockouts": knockouts,
+        "city": city_id,
+    }
+
+
+def test_the_demo_drives_a_programme_cycle_and_prints_the_exact_scorecards(slice_factory, tmp_path):
+    stack = start_all(slice_factory)
+    out = io.StringIO()
+    printer = demo.Printer(out)
+
+    result = demo.scenario(stack.env, residents=RESIDENTS, printer=printer, data_dir=tmp_path)
+    demo.print_results(printer, result, stack.env)
+
+    cities = {c.city_id: c for c in demo.load_federation().cities}
+    for city_id, card in result.scorecards.items():
+        got = summary(card) | {"city": city_id}
+        city = cities[city_id]
+        assert got == expected(city_id, city.voter_target, speakers_ok=city.speakers >= 5)
+    k4 = next(k for k in result.scorecards["zheleznogorsk"].knockouts if k.code == "K4")
+    assert k4.reason
+    assert k4.evidence
+    assert [(e.rank, e.scorecard.city_id) for e in result.leaderboard.entries] == [
+        (1, "sarov"),
+        (2, "seversk"),
+        (3, "zheleznogorsk"),
+    ]
+    for run in result.runs:
+        assert run.rating is not None
+        assert run.problem_vote is not None
+        assert run.rating.ballots_counted == RESIDENTS
+        assert [(r.rank, r.votes) for r in run.problem_vote.results] == [(1, 6), (2, 4), (3, 2)]
+    assert result.report is not None
+    assert result.report.read_text(encoding="utf-8").count("<svg") == 3
+    printed = out.getvalue()
+    assert "federation leaderboard" in printed
+    assert k4.reason in printed
