@@ -186,6 +186,7 @@ class ServiceRuntime:
             settings.kafka_bootstrap_servers,
             client_id=f"lmp-{settings.service}",
             logger=logging.getLogger("faststream"),
+            graceful_timeout=SHUTDOWN_GRACE_S,
         )
         for consumer in self.consumers:
             consumer.subscribe(broker, settings.consumer_group, settings.kafka_session_timeout_ms)
