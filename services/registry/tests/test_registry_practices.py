@@ -256,9 +256,15 @@ def test_the_full_programme_path_of_an_own_practice(app):
     with_full_passport(app, practice)
     app.approve_passport(EXPERT, practice.id)
     app.change_status(EXPERT, practice.id, "prioritized", "")
-    app.change_status(ADMIN, practice.id, "planned", "")
+    app.set_implementation_plan(
+        ADMIN,
+        practice.id,
+        [{"title": "Lamps bought", "owner": AUTHORS[0], "due_date": "2027-03-01"}],
+        [{"kind": "own_budget", "amount": "150000", "currency": "RUB"}],
+        [],
+    )
     app.change_status(ADMIN, practice.id, "implementing", "")
-    stopped = app.change_status(ADMIN, practice.id, "evaluated_stop", "no effect")
+    stopped = app.decide_on_practice(ADMIN, practice.id, "stop", "no effect", [])
 
     assert stopped.status == "evaluated_stop"
     with pytest.raises(FailedPreconditionError):

@@ -360,6 +360,76 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             ]
         )
 
+    # Implementation plans
+
+    async def SetImplementationPlan(  # noqa: N802  # gRPC method name
+        self, request: pb.SetImplementationPlanRequest, context: Context
+    ) -> pb.ImplementationPlan:
+        del context
+        practice = await run(
+            self.app.set_implementation_plan,
+            principal(),
+            parse_id("practice_id", request.practice_id),
+            [milestone_of(m) for m in request.milestones],
+            sources_of(request.resource_sources),
+            list(request.regulation_proposals),
+        )
+        return plan_message(practice)
+
+    async def UpdateMilestone(  # noqa: N802  # gRPC method name
+        self, request: pb.UpdateMilestoneRequest, context: Context
+    ) -> pb.ImplementationPlan:
+        del context
+        practice = await run(
+            self.app.update_milestone,
+            principal(),
+            parse_id("practice_id", request.practice_id),
+            request.number,
+            request.status,
+            request.due_date,
+        )
+        return plan_message(practice)
+
+    async def FileProgressReport(  # noqa: N802  # gRPC method name
+        self, request: pb.FileProgressReportRequest, context: Context
+    ) -> pb.ImplementationPlan:
+        del context
+        practice = await run(
+            self.app.file_progress_report,
+            principal(),
+            parse_id("practice_id", request.practice_id),
+            request.month,
+            [
+                {"indicator": v.indicator, "planned": v.planned, "actual": v.actual}
+                for v in request.indicators
+            ],
+            request.note,
+        )
+        return plan_message(practice)
+
+    async def DecideOnPractice(  # noqa: N802  # gRPC method name
+        self, request: pb.DecideOnPracticeRequest, context: Context
+    ) -> pb.ImplementationPlan:
+        del context
+        practice = await run(
+            self.app.decide_on_practice,
+            principal(),
+            parse_id("practice_id", request.practice_id),
+            request.decision,
+            request.reason,
+            sources_of(request.resource_sources),
+        )
+        return plan_message(practice)
+
+    async def GetImplementationPlan(  # noqa: N802  # gRPC method name
+        self, request: pb.GetImplementationPlanRequest, context: Context
+    ) -> pb.ImplementationPlan:
+        del context
+        practice = await run(
+            self.app.readable_plan, principal(), parse_id("practice_id", request.practice_id)
+        )
+        return plan_message(practice)
+
     # Activities
 
     async def RegisterActivity(  # noqa: N802  # gRPC method name
@@ -801,6 +871,63 @@ def library_entry(doc: Document) -> pb.LibraryEntry:
         approved_passport_version=int(doc.get("approved_passport_version", 0)),
         replications=int(doc.get("replications", 0)),
         updated_at=timestamp(doc["updated_at"]) if "updated_at" in doc else None,
+    )
+
+
+def milestone_of(message: pb.Milestone) -> dict[str, Any]:
+    return {
+        "title": message.title,
+        "owner": {"person_id": message.owner.person_id, "name": message.owner.name},
+        "due_date": message.due_date,
+        "status": message.status,
+    }
+
+
+def sources_of(messages: Iterable[pb.ResourceSource]) -> list[dict[str, str]]:
+    return [{"kind": m.kind, "amount": m.amount, "currency": m.currency} for m in messages]
+
+
+def source_messages(sources: Iterable[dict[str, str]]) -> list[pb.ResourceSource]:
+    return [pb.ResourceSource(**s) for s in sources]
+
+
+def plan_message(practice: Practice) -> pb.ImplementationPlan:
+    plan = practice.plan or {}
+    return pb.ImplementationPlan(
+        practice_id=str(practice.id),
+        city_id=practice.city_id,
+        status=practice.status,
+        plan_version=plan.get("plan_version", 0),
+        approved_by=plan.get("approved_by", ""),
+        milestones=[
+            pb.Milestone(
+                number=m["number"],
+                title=m["title"],
+                owner=pb.Person(**m["owner"]),
+                due_date=m["due_date"],
+                status=m["status"],
+            )
+            for m in plan.get("milestones", [])
+        ],
+        resource_sources=source_messages(plan.get("resource_sources", [])),
+        regulation_proposals=plan.get("regulation_proposals", []),
+        reports=[
+            pb.ProgressReport(
+                month=month,
+                indicators=[pb.IndicatorProgress(**v) for v in report["indicators"]],
+                note=report["note"],
+            )
+            for month, report in sorted(practice.reports.items())
+        ],
+        decisions=[
+            pb.PracticeDecision(
+                decision=d["decision"],
+                reason=d["reason"],
+                resource_sources=source_messages(d["resource_sources"]),
+                decided_by=d["decided_by"],
+            )
+            for d in practice.decisions
+        ],
     )
 
 

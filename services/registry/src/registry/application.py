@@ -354,6 +354,61 @@ class RegistryApplication(ServiceApplication):
         self.save(practice)
         return practice
 
+    # Implementation plan, progress reports, decisions
+
+    def set_implementation_plan(
+        self,
+        actor: Principal,
+        practice_id: UUID,
+        milestones: Iterable[Mapping[str, Any]],
+        resource_sources: Iterable[Mapping[str, Any]],
+        regulation_proposals: Iterable[str],
+    ) -> Practice:
+        practice = self._practice_for(actor, practice_id)
+        practice.set_plan(
+            milestones, resource_sources, regulation_proposals, actor.subject, actor.roles
+        )
+        self.save(practice)
+        return practice
+
+    def update_milestone(
+        self, actor: Principal, practice_id: UUID, number: int, status: str, due_date: str
+    ) -> Practice:
+        practice = self._practice_for(actor, practice_id)
+        practice.update_milestone(number, status, due_date, actor.roles)
+        self.save(practice)
+        return practice
+
+    def file_progress_report(
+        self,
+        actor: Principal,
+        practice_id: UUID,
+        month: str,
+        values: Iterable[Mapping[str, Any]],
+        note: str,
+    ) -> Practice:
+        practice = self._practice_for(actor, practice_id)
+        practice.file_progress_report(month, values, note, actor.roles)
+        self.save(practice)
+        return practice
+
+    def decide_on_practice(
+        self,
+        actor: Principal,
+        practice_id: UUID,
+        decision: str,
+        reason: str,
+        resource_sources: Iterable[Mapping[str, Any]],
+    ) -> Practice:
+        practice = self._practice_for(actor, practice_id)
+        practice.decide(decision, reason, resource_sources, actor.subject, actor.roles)
+        self.save(practice)
+        return practice
+
+    def readable_plan(self, actor: Principal, practice_id: UUID) -> Practice:
+        """A plan, its reports and decisions are read by the practice's own city."""
+        return self._practice_for(actor, practice_id)
+
     def readable_practice(self, actor: Principal, practice_id: UUID) -> Practice:
         """A city's practices are read by that city; approved passports by every city."""
         practice = self.get_practice(practice_id)

@@ -6,12 +6,14 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 from lmp_kit.domain import CityAggregate, check_city_id
-from lmp_kit.errors import FailedPreconditionError, PermissionDeniedError
+from lmp_kit.errors import AlreadyExistsError, FailedPreconditionError, PermissionDeniedError
 
 from registry.domain.checks import (
     check_choice,
     check_count,
+    check_date,
     check_ids,
+    check_month,
     check_people,
     check_text,
     invalid,
@@ -20,6 +22,15 @@ from registry.domain.checks import (
 )
 from registry.domain.classifier import check_cells
 from registry.domain.passports import SECTIONS, Content, check_section, is_empty
+from registry.domain.plans import (
+    DECISIONS,
+    MILESTONE_STATUSES,
+    Plan,
+    check_milestones,
+    check_proposals,
+    check_report_values,
+    check_resource_sources,
+)
 
 KINDS = ("own", "external", "initiative")
 LIFECYCLE_STEPS = (
@@ -76,6 +87,17 @@ PASSPORT_APPROVABLE = frozenset({"approved_for_passport", "ranked"})
 PASSPORT_FROZEN = frozenset({"rejected", *STATUSES[STATUSES.index("passport_approved") :]})
 RANKABLE = frozenset({"approved_for_vote", "approved_for_passport"})
 PRACTICE_EDITORS = frozenset({"working_group", "administration", "initiative_group"})
+# Implementation plan, progress reports and decisions (docs/decisions/0002-registry.md).
+PLAN_APPROVERS = ADMINISTRATION
+PLANNABLE = frozenset({"prioritized", "planned"})
+MILESTONE_EDITORS = frozenset({"working_group", "administration"})
+MILESTONE_EDITABLE = frozenset(
+    {"planned", "implementing", "evaluated_continue", "evaluated_change_resources"}
+)
+REPORTERS = frozenset({"working_group", "administration"})
+REPORTABLE = frozenset({"planned", "implementing"})
+DECIDERS = ADMINISTRATION
+DECIDABLE = frozenset({"implementing"})
 
 
 def require_roles(roles: frozenset[str], allowed: frozenset[str], action: str) -> None:
@@ -170,6 +192,9 @@ class Practice(CityAggregate):
         self.priority_rank: int | None = None
         self.reactions: list[str] = []
         self.replications: list[dict[str, str]] = []
+        self.plan: Plan | None = None
+        self.reports: dict[str, dict[str, Any]] = {}
+        self.decisions: list[dict[str, Any]] = []
 
     def check_editable_by(self, roles: frozenset[str]) -> None:
         require_roles(roles, PRACTICE_EDITORS, f"editing practice {self.title!r}")
@@ -252,6 +277,12 @@ class Practice(CityAggregate):
             raise FailedPreconditionError(msg)
         if status == "ranked":
             msg = "a practice is ranked only by the result of a rating vote"
+            raise FailedPreconditionError(msg)
+        if status == "planned":
+            msg = "a practice becomes planned when the administration sets its implementation plan"
+            raise FailedPreconditionError(msg)
+        if status in EVALUATIONS:
+            msg = f"a practice becomes {status} by a decision (DecideOnPractice)"
             raise FailedPreconditionError(msg)
         allowed = TRANSITIONS.get((self.status, status))
         if allowed is None:
@@ -382,3 +413,162 @@ class Practice(CityAggregate):
     @event("Replicated")
     def _replicated(self, practice_id: str, city_id: str) -> None:
         self.replications = [*self.replications, {"practice_id": practice_id, "city_id": city_id}]
+
+    # Implementation plan, progress reports, decisions
+
+    def set_plan(
+        self,
+        milestones: Iterable[Mapping[str, Any]],
+        resource_sources: Iterable[Mapping[str, Any]],
+        regulation_proposals: Iterable[str],
+        approved_by: str,
+        roles: frozenset[str],
+    ) -> None:
+        require_roles(roles, PLAN_APPROVERS, "approving an implementation plan")
+        plan: Plan = {
+            "milestones": check_milestones(milestones),
+            "resource_sources": check_resource_sources(resource_sources),
+            "regulation_proposals": check_proposals(regulation_proposals),
+        }
+        if self.status not in PLANNABLE:
+            msg = (
+                f"practice {self.title!r} is {self.status}; an implementation plan is set only "
+                f"for a prioritized practice (or revised while it is planned)"
+            )
+            raise FailedPreconditionError(msg)
+        if self.plan is not None and all(plan[k] == self.plan[k] for k in plan):
+            msg = f"the implementation plan of practice {self.title!r} already says exactly this"
+            raise FailedPreconditionError(msg)
+        version = 1 if self.plan is None else int(self.plan["plan_version"]) + 1
+        self._plan_set(plan_version=version, approved_by=approved_by, **plan)
+        if self.status == "prioritized":
+            self._status_changed(status="planned", reason=f"implementation plan v{version}")
+
+    @event("PlanSet")
+    def _plan_set(
+        self,
+        plan_version: int,
+        approved_by: str,
+        milestones: list[dict[str, Any]],
+        resource_sources: list[dict[str, str]],
+        regulation_proposals: list[str],
+    ) -> None:
+        self.plan = {
+            "plan_version": plan_version,
+            "approved_by": approved_by,
+            "milestones": milestones,
+            "resource_sources": resource_sources,
+            "regulation_proposals": regulation_proposals,
+        }
+
+    def _require_plan(self) -> Plan:
+        if self.plan is None:
+            msg = f"practice {self.title!r} has no implementation plan"
+            raise FailedPreconditionError(msg)
+        return self.plan
+
+    def update_milestone(
+        self, number: int, status: str, due_date: str, roles: frozenset[str]
+    ) -> None:
+        require_roles(roles, MILESTONE_EDITORS, "updating a milestone")
+        plan = self._require_plan()
+        check_choice("milestone status", status, MILESTONE_STATUSES)
+        milestones = plan["milestones"]
+        if not 1 <= number <= len(milestones):
+            msg = f"the plan has milestones 1 to {len(milestones)}, not {number}"
+            raise invalid(msg)
+        if self.status not in MILESTONE_EDITABLE:
+            msg = f"practice {self.title!r} is {self.status}; its milestones can no longer change"
+            raise FailedPreconditionError(msg)
+        current = milestones[number - 1]
+        due = check_date("milestone due_date", due_date) if due_date else current["due_date"]
+        if (status, due) == (current["status"], current["due_date"]):
+            msg = f"milestone {number} is already {status}, due {due}"
+            raise FailedPreconditionError(msg)
+        self._milestone_updated(number=number, status=status, due_date=due)
+
+    @event("MilestoneUpdated")
+    def _milestone_updated(self, number: int, status: str, due_date: str) -> None:
+        if self.plan is None:  # pragma: no cover  # only recorded after a plan
+            return
+        milestones = [dict(m) for m in self.plan["milestones"]]
+        milestones[number - 1].update(status=status, due_date=due_date)
+        self.plan = {**self.plan, "milestones": milestones}
+
+    def file_progress_report(
+        self, month: str, values: Iterable[Mapping[str, Any]], note: str, roles: frozenset[str]
+    ) -> None:
+        require_roles(roles, REPORTERS, "filing a progress report")
+        month = check_month("month", month)
+        note = check_text("note", note, maximum=5000)
+        result = self.section("result")
+        checked = check_report_values(values, result["indicators"] if result else [])
+        if self.status not in REPORTABLE:
+            msg = (
+                f"practice {self.title!r} is {self.status}; progress reports are filed only "
+                f"while it is planned or implementing"
+            )
+            if self.status == "evaluated_stop":
+                msg = f"practice {self.title!r} is stopped; a stopped practice accepts no reports"
+            raise FailedPreconditionError(msg)
+        if month in self.reports:
+            msg = f"practice {self.title!r} already has a progress report for {month}"
+            raise AlreadyExistsError(msg)
+        self._progress_reported(month=month, indicators=checked, note=note)
+
+    @event("ProgressReported")
+    def _progress_reported(self, month: str, indicators: list[dict[str, str]], note: str) -> None:
+        self.reports = {**self.reports, month: {"indicators": indicators, "note": note}}
+
+    def decide(
+        self,
+        decision: str,
+        reason: str,
+        resource_sources: Iterable[Mapping[str, Any]],
+        decided_by: str,
+        roles: frozenset[str],
+    ) -> None:
+        require_roles(roles, DECIDERS, "deciding on a practice")
+        check_choice("decision", decision, DECISIONS)
+        reason = check_text("reason", reason, maximum=2000)
+        if not reason:
+            msg = f"a decision to {decision.replace('_', ' ')} needs a reason"
+            raise invalid(msg)
+        given = list(resource_sources)
+        if decision == "change_resources":
+            sources = check_resource_sources(given)
+        elif given:
+            msg = f"only a change_resources decision carries resource sources, not {decision}"
+            raise invalid(msg)
+        else:
+            sources = []
+        if self.status not in DECIDABLE:
+            msg = (
+                f"practice {self.title!r} is {self.status}; a decision is taken only on an "
+                f"implementing practice"
+            )
+            raise FailedPreconditionError(msg)
+        self._decided(
+            decision=decision, reason=reason, resource_sources=sources, decided_by=decided_by
+        )
+        self._status_changed(status=f"evaluated_{decision}", reason=reason)
+
+    @event("Decided")
+    def _decided(
+        self,
+        decision: str,
+        reason: str,
+        resource_sources: list[dict[str, str]],
+        decided_by: str,
+    ) -> None:
+        self.decisions = [
+            *self.decisions,
+            {
+                "decision": decision,
+                "reason": reason,
+                "resource_sources": resource_sources,
+                "decided_by": decided_by,
+            },
+        ]
+        if resource_sources and self.plan is not None:
+            self.plan = {**self.plan, "resource_sources": resource_sources}

@@ -854,3 +854,139 @@ class CityDashboard(_message.Message):
     packaged_practices: int
     activity_gaps: _containers.RepeatedCompositeFieldContainer[ActivityGap]
     def __init__(self, city_id: _Optional[str] = ..., month: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[StatusCount, _Mapping]]] = ..., packaged_practices: _Optional[int] = ..., activity_gaps: _Optional[_Iterable[_Union[ActivityGap, _Mapping]]] = ...) -> None: ...
+
+class Milestone(_message.Message):
+    __slots__ = ("number", "title", "owner", "due_date", "status")
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    number: int
+    title: str
+    owner: Person
+    due_date: str
+    status: str
+    def __init__(self, number: _Optional[int] = ..., title: _Optional[str] = ..., owner: _Optional[_Union[Person, _Mapping]] = ..., due_date: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+
+class ResourceSource(_message.Message):
+    __slots__ = ("kind", "amount", "currency")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    amount: str
+    currency: str
+    def __init__(self, kind: _Optional[str] = ..., amount: _Optional[str] = ..., currency: _Optional[str] = ...) -> None: ...
+
+class IndicatorProgress(_message.Message):
+    __slots__ = ("indicator", "unit", "planned", "actual")
+    INDICATOR_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    PLANNED_FIELD_NUMBER: _ClassVar[int]
+    ACTUAL_FIELD_NUMBER: _ClassVar[int]
+    indicator: str
+    unit: str
+    planned: str
+    actual: str
+    def __init__(self, indicator: _Optional[str] = ..., unit: _Optional[str] = ..., planned: _Optional[str] = ..., actual: _Optional[str] = ...) -> None: ...
+
+class ProgressReport(_message.Message):
+    __slots__ = ("month", "indicators", "note")
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    INDICATORS_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    month: str
+    indicators: _containers.RepeatedCompositeFieldContainer[IndicatorProgress]
+    note: str
+    def __init__(self, month: _Optional[str] = ..., indicators: _Optional[_Iterable[_Union[IndicatorProgress, _Mapping]]] = ..., note: _Optional[str] = ...) -> None: ...
+
+class PracticeDecision(_message.Message):
+    __slots__ = ("decision", "reason", "resource_sources", "decided_by")
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_SOURCES_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    decision: str
+    reason: str
+    resource_sources: _containers.RepeatedCompositeFieldContainer[ResourceSource]
+    decided_by: str
+    def __init__(self, decision: _Optional[str] = ..., reason: _Optional[str] = ..., resource_sources: _Optional[_Iterable[_Union[ResourceSource, _Mapping]]] = ..., decided_by: _Optional[str] = ...) -> None: ...
+
+class ImplementationPlan(_message.Message):
+    __slots__ = ("practice_id", "city_id", "status", "plan_version", "approved_by", "milestones", "resource_sources", "regulation_proposals", "reports", "decisions")
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PLAN_VERSION_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_BY_FIELD_NUMBER: _ClassVar[int]
+    MILESTONES_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_SOURCES_FIELD_NUMBER: _ClassVar[int]
+    REGULATION_PROPOSALS_FIELD_NUMBER: _ClassVar[int]
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    practice_id: str
+    city_id: str
+    status: str
+    plan_version: int
+    approved_by: str
+    milestones: _containers.RepeatedCompositeFieldContainer[Milestone]
+    resource_sources: _containers.RepeatedCompositeFieldContainer[ResourceSource]
+    regulation_proposals: _containers.RepeatedScalarFieldContainer[str]
+    reports: _containers.RepeatedCompositeFieldContainer[ProgressReport]
+    decisions: _containers.RepeatedCompositeFieldContainer[PracticeDecision]
+    def __init__(self, practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., status: _Optional[str] = ..., plan_version: _Optional[int] = ..., approved_by: _Optional[str] = ..., milestones: _Optional[_Iterable[_Union[Milestone, _Mapping]]] = ..., resource_sources: _Optional[_Iterable[_Union[ResourceSource, _Mapping]]] = ..., regulation_proposals: _Optional[_Iterable[str]] = ..., reports: _Optional[_Iterable[_Union[ProgressReport, _Mapping]]] = ..., decisions: _Optional[_Iterable[_Union[PracticeDecision, _Mapping]]] = ...) -> None: ...
+
+class SetImplementationPlanRequest(_message.Message):
+    __slots__ = ("practice_id", "milestones", "resource_sources", "regulation_proposals")
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    MILESTONES_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_SOURCES_FIELD_NUMBER: _ClassVar[int]
+    REGULATION_PROPOSALS_FIELD_NUMBER: _ClassVar[int]
+    practice_id: str
+    milestones: _containers.RepeatedCompositeFieldContainer[Milestone]
+    resource_sources: _containers.RepeatedCompositeFieldContainer[ResourceSource]
+    regulation_proposals: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, practice_id: _Optional[str] = ..., milestones: _Optional[_Iterable[_Union[Milestone, _Mapping]]] = ..., resource_sources: _Optional[_Iterable[_Union[ResourceSource, _Mapping]]] = ..., regulation_proposals: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class UpdateMilestoneRequest(_message.Message):
+    __slots__ = ("practice_id", "number", "status", "due_date")
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    practice_id: str
+    number: int
+    status: str
+    due_date: str
+    def __init__(self, practice_id: _Optional[str] = ..., number: _Optional[int] = ..., status: _Optional[str] = ..., due_date: _Optional[str] = ...) -> None: ...
+
+class FileProgressReportRequest(_message.Message):
+    __slots__ = ("practice_id", "month", "indicators", "note")
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    INDICATORS_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    practice_id: str
+    month: str
+    indicators: _containers.RepeatedCompositeFieldContainer[IndicatorProgress]
+    note: str
+    def __init__(self, practice_id: _Optional[str] = ..., month: _Optional[str] = ..., indicators: _Optional[_Iterable[_Union[IndicatorProgress, _Mapping]]] = ..., note: _Optional[str] = ...) -> None: ...
+
+class DecideOnPracticeRequest(_message.Message):
+    __slots__ = ("practice_id", "decision", "reason", "resource_sources")
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_SOURCES_FIELD_NUMBER: _ClassVar[int]
+    practice_id: str
+    decision: str
+    reason: str
+    resource_sources: _containers.RepeatedCompositeFieldContainer[ResourceSource]
+    def __init__(self, practice_id: _Optional[str] = ..., decision: _Optional[str] = ..., reason: _Optional[str] = ..., resource_sources: _Optional[_Iterable[_Union[ResourceSource, _Mapping]]] = ...) -> None: ...
+
+class GetImplementationPlanRequest(_message.Message):
+    __slots__ = ("practice_id",)
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    practice_id: str
+    def __init__(self, practice_id: _Optional[str] = ...) -> None: ...

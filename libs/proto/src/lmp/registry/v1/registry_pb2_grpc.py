@@ -26,8 +26,7 @@ if _version_not_supported:
 
 
 class RegistryServiceStub:
-    """Problems, practices and the rest of the city programme.
-    """
+    """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
         """Constructor.
@@ -160,6 +159,31 @@ class RegistryServiceStub:
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetLineageRequest.SerializeToString,
                 response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetLineageResponse.FromString,
                 _registered_method=True)
+        self.SetImplementationPlan = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/SetImplementationPlan',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SetImplementationPlanRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+                _registered_method=True)
+        self.UpdateMilestone = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/UpdateMilestone',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.UpdateMilestoneRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+                _registered_method=True)
+        self.FileProgressReport = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/FileProgressReport',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.FileProgressReportRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+                _registered_method=True)
+        self.DecideOnPractice = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/DecideOnPractice',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.DecideOnPracticeRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+                _registered_method=True)
+        self.GetImplementationPlan = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/GetImplementationPlan',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetImplementationPlanRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+                _registered_method=True)
         self.RegisterActivity = channel.unary_unary(
                 '/lmp.registry.v1.RegistryService/RegisterActivity',
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterActivityRequest.SerializeToString,
@@ -228,8 +252,7 @@ class RegistryServiceStub:
 
 
 class RegistryServiceServicer:
-    """Problems, practices and the rest of the city programme.
-    """
+    """Missing associated documentation comment in .proto file."""
 
     def RegisterCity(self, request, context):
         """Missing associated documentation comment in .proto file."""
@@ -376,6 +399,36 @@ class RegistryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetLineage(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetImplementationPlan(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateMilestone(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FileProgressReport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideOnPractice(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetImplementationPlan(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -587,6 +640,31 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetLineageRequest.FromString,
                     response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetLineageResponse.SerializeToString,
             ),
+            'SetImplementationPlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetImplementationPlan,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SetImplementationPlanRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.SerializeToString,
+            ),
+            'UpdateMilestone': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateMilestone,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.UpdateMilestoneRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.SerializeToString,
+            ),
+            'FileProgressReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.FileProgressReport,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.FileProgressReportRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.SerializeToString,
+            ),
+            'DecideOnPractice': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideOnPractice,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.DecideOnPracticeRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.SerializeToString,
+            ),
+            'GetImplementationPlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetImplementationPlan,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetImplementationPlanRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.SerializeToString,
+            ),
             'RegisterActivity': grpc.unary_unary_rpc_method_handler(
                     servicer.RegisterActivity,
                     request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterActivityRequest.FromString,
@@ -661,8 +739,7 @@ def add_RegistryServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class RegistryService:
-    """Problems, practices and the rest of the city programme.
-    """
+    """Missing associated documentation comment in .proto file."""
 
     @staticmethod
     def RegisterCity(request,
@@ -1329,6 +1406,141 @@ class RegistryService:
             '/lmp.registry.v1.RegistryService/GetLineage',
             lmp_dot_registry_dot_v1_dot_registry__pb2.GetLineageRequest.SerializeToString,
             lmp_dot_registry_dot_v1_dot_registry__pb2.GetLineageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetImplementationPlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/SetImplementationPlan',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.SetImplementationPlanRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateMilestone(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/UpdateMilestone',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.UpdateMilestoneRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FileProgressReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/FileProgressReport',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.FileProgressReportRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideOnPractice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/DecideOnPractice',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.DecideOnPracticeRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetImplementationPlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/GetImplementationPlan',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.GetImplementationPlanRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,8 +27,6 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class RegistryServiceStub:
-    """Problems, practices and the rest of the city programme."""
-
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
@@ -58,6 +56,11 @@ class RegistryServiceStub:
     DiffSection: _grpc.UnaryUnaryMultiCallable[_registry_pb2.DiffSectionRequest, _registry_pb2.DiffSectionResponse]
     AdoptPractice: _grpc.UnaryUnaryMultiCallable[_registry_pb2.AdoptPracticeRequest, _registry_pb2.Practice]
     GetLineage: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetLineageRequest, _registry_pb2.GetLineageResponse]
+    SetImplementationPlan: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SetImplementationPlanRequest, _registry_pb2.ImplementationPlan]
+    UpdateMilestone: _grpc.UnaryUnaryMultiCallable[_registry_pb2.UpdateMilestoneRequest, _registry_pb2.ImplementationPlan]
+    FileProgressReport: _grpc.UnaryUnaryMultiCallable[_registry_pb2.FileProgressReportRequest, _registry_pb2.ImplementationPlan]
+    DecideOnPractice: _grpc.UnaryUnaryMultiCallable[_registry_pb2.DecideOnPracticeRequest, _registry_pb2.ImplementationPlan]
+    GetImplementationPlan: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetImplementationPlanRequest, _registry_pb2.ImplementationPlan]
     RegisterActivity: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RegisterActivityRequest, _registry_pb2.Activity]
     GetActivity: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetActivityRequest, _registry_pb2.Activity]
     PublishAnnouncement: _grpc.UnaryUnaryMultiCallable[_registry_pb2.PublishRequest, _registry_pb2.Activity]
@@ -74,8 +77,6 @@ class RegistryServiceStub:
 
 @_typing.type_check_only
 class RegistryServiceAsyncStub(RegistryServiceStub):
-    """Problems, practices and the rest of the city programme."""
-
     def __init__(self, channel: _aio.Channel) -> None: ...
     RegisterCity: _aio.UnaryUnaryMultiCallable[_registry_pb2.RegisterCityRequest, _registry_pb2.City]  # type: ignore[assignment]
     GetCity: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetCityRequest, _registry_pb2.City]  # type: ignore[assignment]
@@ -102,6 +103,11 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     DiffSection: _aio.UnaryUnaryMultiCallable[_registry_pb2.DiffSectionRequest, _registry_pb2.DiffSectionResponse]  # type: ignore[assignment]
     AdoptPractice: _aio.UnaryUnaryMultiCallable[_registry_pb2.AdoptPracticeRequest, _registry_pb2.Practice]  # type: ignore[assignment]
     GetLineage: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetLineageRequest, _registry_pb2.GetLineageResponse]  # type: ignore[assignment]
+    SetImplementationPlan: _aio.UnaryUnaryMultiCallable[_registry_pb2.SetImplementationPlanRequest, _registry_pb2.ImplementationPlan]  # type: ignore[assignment]
+    UpdateMilestone: _aio.UnaryUnaryMultiCallable[_registry_pb2.UpdateMilestoneRequest, _registry_pb2.ImplementationPlan]  # type: ignore[assignment]
+    FileProgressReport: _aio.UnaryUnaryMultiCallable[_registry_pb2.FileProgressReportRequest, _registry_pb2.ImplementationPlan]  # type: ignore[assignment]
+    DecideOnPractice: _aio.UnaryUnaryMultiCallable[_registry_pb2.DecideOnPracticeRequest, _registry_pb2.ImplementationPlan]  # type: ignore[assignment]
+    GetImplementationPlan: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetImplementationPlanRequest, _registry_pb2.ImplementationPlan]  # type: ignore[assignment]
     RegisterActivity: _aio.UnaryUnaryMultiCallable[_registry_pb2.RegisterActivityRequest, _registry_pb2.Activity]  # type: ignore[assignment]
     GetActivity: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetActivityRequest, _registry_pb2.Activity]  # type: ignore[assignment]
     PublishAnnouncement: _aio.UnaryUnaryMultiCallable[_registry_pb2.PublishRequest, _registry_pb2.Activity]  # type: ignore[assignment]
@@ -117,8 +123,6 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     GetCityDashboard: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetCityDashboardRequest, _registry_pb2.CityDashboard]  # type: ignore[assignment]
 
 class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Problems, practices and the rest of the city programme."""
-
     @_abc_1.abstractmethod
     def RegisterCity(
         self,
@@ -293,6 +297,41 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _registry_pb2.GetLineageRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_registry_pb2.GetLineageResponse, _abc.Awaitable[_registry_pb2.GetLineageResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SetImplementationPlan(
+        self,
+        request: _registry_pb2.SetImplementationPlanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ImplementationPlan, _abc.Awaitable[_registry_pb2.ImplementationPlan]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateMilestone(
+        self,
+        request: _registry_pb2.UpdateMilestoneRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ImplementationPlan, _abc.Awaitable[_registry_pb2.ImplementationPlan]]: ...
+
+    @_abc_1.abstractmethod
+    def FileProgressReport(
+        self,
+        request: _registry_pb2.FileProgressReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ImplementationPlan, _abc.Awaitable[_registry_pb2.ImplementationPlan]]: ...
+
+    @_abc_1.abstractmethod
+    def DecideOnPractice(
+        self,
+        request: _registry_pb2.DecideOnPracticeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ImplementationPlan, _abc.Awaitable[_registry_pb2.ImplementationPlan]]: ...
+
+    @_abc_1.abstractmethod
+    def GetImplementationPlan(
+        self,
+        request: _registry_pb2.GetImplementationPlanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ImplementationPlan, _abc.Awaitable[_registry_pb2.ImplementationPlan]]: ...
 
     @_abc_1.abstractmethod
     def RegisterActivity(
