@@ -211,12 +211,18 @@ async def test_registry_events_reach_inbox_stream_webhook_and_email_of_a_subscri
     )
     assert len({h["Idempotency-Key"] for h in posts}) == 2
     assert all(h["X-LMP-Signature"].startswith("sha256=") for h in posts)
-    text = await asyncio.to_thread(scrape, made.env["LMP_NOTIFICATIONS_METRICS_PORT"])
-    for channel in ("inbox", "email", "webhook"):
-        assert (
-            f'lmp_notification_deliveries_total{{channel="{channel}",outcome="delivered"}} 2.0'
-            in text
-        )
+    delivered = [
+        f'lmp_notification_deliveries_total{{channel="{channel}",outcome="delivered"}} 2.0'
+        for channel in ("inbox", "email", "webhook")
+    ]
+
+    async def metrics() -> str:
+        # A delivery is counted after the receiver answered: the count may trail the arrival.
+        return await asyncio.to_thread(scrape, made.env["LMP_NOTIFICATIONS_METRICS_PORT"])
+
+    text = await until(metrics, lambda seen: all(line in seen for line in delivered))
+    for line in delivered:
+        assert line in text
     assert "lmp_notification_oldest_pending_age_seconds" in text
 
 
