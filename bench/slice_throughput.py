@@ -72,6 +72,7 @@ MAX_PROCESS_DEPTH = 16
 class Options:
     events: int
     warmup: int
+    settle: float
     singles: int
     concurrency: int
     cities: int
@@ -106,6 +107,12 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         help="seconds the read model may take to count all N after the last command",
     )
     parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.0,
+        help="seconds to wait after the warm-up (e.g. 30: until kpi's consumer group settled)",
+    )
+    parser.add_argument(
         "--singles",
         type=int,
         default=5,
@@ -128,9 +135,12 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         parser.error("--events, --concurrency and --cities must be at least 1")
     if args.warmup is not None and args.warmup < 0:
         parser.error("--warmup must not be negative")
+    if args.settle < 0 or args.singles < 0:
+        parser.error("--settle and --singles must not be negative")
     return Options(
         events=args.events,
         warmup=args.cities if args.warmup is None else args.warmup,
+        settle=args.settle,
         singles=args.singles,
         concurrency=args.concurrency,
         cities=args.cities,
@@ -516,7 +526,7 @@ async def follow_read_model(
             seen = total - progress.baseline
             progress.read_model = seen
             accepted = progress.accepted_at
-            if seen < len(accepted):
+            if 0 <= seen < len(accepted):
                 progress.max_unseen_age_s = max(progress.max_unseen_age_s, now - accepted[seen])
             if progress.writes_done:
                 writes_done_at = writes_done_at or now
@@ -633,6 +643,7 @@ async def workload(stack: Stack, options: Options, extra: Mapping[str, int]) -> 
     if options.warmup:
         warmup_progress = Progress()
         warmup = await client.phase(options.warmup, warmup_progress)
+    await asyncio.sleep(options.settle)
     single = await client.single_delays(options.singles)
     progress = Progress(
         baseline=(warmup_progress.read_model if warmup_progress else 0) + len(single)
@@ -712,6 +723,7 @@ def figures(options: Options, startup: Startup, run: Run, env: Mapping[str, str]
         "startup_services_s": rounded(startup.services_s, 2),
         "postgres_start_s": rounded(startup.postgres_s, 2),
         "warmup": options.warmup,
+        "settle_s": options.settle,
         "warmup_first_through_s": rounded(first_through(run), 2),
         "singles": len(run.single_delays),
         "single_delays_s": [round(single.total_s, 3) for single in run.single_delays],
@@ -819,6 +831,7 @@ def summary_rows(r: Mapping[str, Any]) -> list[tuple[str, str]]:
             f"warm-up: {r['warmup']} problems through a cold slice",
             _show(r["warmup_first_through_s"], unit="s"),
         ),
+        ("then waited", _show(r["settle_s"], unit="s")),
         (
             f"one event on an idle slice, p50 / max of {r['singles']}",
             _show(r["single_delay_p50_s"], r["single_delay_max_s"], unit="s"),
