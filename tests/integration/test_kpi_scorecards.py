@@ -255,6 +255,50 @@ def test_the_curator_evaluates_signs_and_amends_a_month(stack):  # one workflow
     ]
 
 
+def test_the_office_closes_reporting_early_and_later_facts_count_next_month(stack):
+    stack.registry().RegisterCity(
+        reg.RegisterCityRequest(
+            city_id="sarov",
+            name="Sarov",
+            region="Region",
+            kind="zato",
+            population=90_000,
+            voter_target=100,
+        ),
+        metadata=stack.metadata("programme_office", cities=("*",)),
+        timeout=10,
+    )
+    recognized_fact(stack, "sarov", THIS_MONTH, "Faster permits")
+    wait_for(
+        lambda: scorecard(stack, "sarov", THIS_MONTH),
+        lambda c: indicator(c, "improvement").achieved == 1,
+    )
+    close = kpi_pb2.CloseReportingRequest(
+        city_id="sarov", month=THIS_MONTH, reason="Reporting ends before the holidays"
+    )
+    office = stack.metadata("programme_office", cities=("*",))
+    curator = stack.metadata("curator", cities=("sarov",))
+
+    not_office = refused(lambda: stack.kpi().CloseReporting(close, metadata=curator, timeout=10))
+    closed_early = stack.kpi().CloseReporting(close, metadata=office, timeout=30)
+    twice = refused(lambda: stack.kpi().CloseReporting(close, metadata=office, timeout=10))
+    evaluate(stack, THIS_MONTH)
+    signed = sign(stack, THIS_MONTH)
+    recognized_fact(stack, "sarov", THIS_MONTH, "Arrived after the signature")
+    next_month = (NOW.replace(day=1) + timedelta(days=32)).strftime("%Y-%m")
+    later = wait_for(
+        lambda: scorecard(stack, "sarov", next_month),
+        lambda c: indicator(c, "improvement").achieved == 1,
+    )
+
+    assert not_office == grpc.StatusCode.PERMISSION_DENIED
+    assert twice == grpc.StatusCode.FAILED_PRECONDITION
+    assert closed_early.status == "awaiting_curator"
+    assert (signed.status, indicator(signed, "improvement").achieved) == ("closed", 1)
+    assert indicator(later, "improvement").achieved == 1
+    assert indicator(scorecard(stack, "sarov", THIS_MONTH), "improvement").achieved == 1
+
+
 def test_history_exports_stream_and_gauges_follow_the_scorecards(stack):
     seed(stack)
     reader = stack.metadata("working_group")

@@ -215,3 +215,46 @@ def test_the_programme_office_introduces_a_policy_for_a_programme_year(app):
         app.introduce_policy(OFFICE, policy)
     with pytest.raises(PermissionDeniedError):
         app.introduce_policy(CURATOR, policy)
+
+
+def test_the_programme_office_closes_the_current_months_reporting_early(app):
+    early = app.close_reporting(OFFICE, "sarov", "2026-12", "Reporting ends before the holidays")
+
+    assert early.status(DECEMBER) == AWAITING_CURATOR
+    assert early.reporting_closed_by == "office"
+    assert evaluate(app, month="2026-12").evaluation["score"] == "0.8"
+    assert sign(app, month="2026-12").status(DECEMBER) == CLOSED
+    assert events_of(app) == [
+        "KpiPeriod.Opened",
+        "KpiPeriod.ReportingClosed",
+        "KpiPeriod.Evaluated",
+        "KpiPeriod.Signed",
+    ]
+    assert app.amend(OFFICE, "sarov", "2026-12", "Late fact").status(DECEMBER) == AWAITING_CURATOR
+
+
+@pytest.mark.parametrize(
+    ("actor", "month", "reason", "refusal"),
+    [
+        (CURATOR, "2026-12", "Holidays", (PermissionDeniedError, "programme_office")),
+        (OFFICE, "2026-12", " ", (InvalidArgumentError, "reason must be 1 to 2000")),
+        (OFFICE, "2027-01", "Holidays", (FailedPreconditionError, "has not begun")),
+        (OFFICE, "2026-11", "Holidays", (FailedPreconditionError, "already closed")),
+        (OFFICE, "2026-13", "Holidays", (InvalidArgumentError, "month")),
+    ],
+)
+def test_closing_reporting_early_is_refused_clearly_and_records_nothing(
+    app, actor, month, reason, refusal
+):
+    error, message = refusal
+    with pytest.raises(error, match=message):
+        app.close_reporting(actor, "sarov", month, reason)
+
+    assert events_of(app) == []
+
+
+def test_reporting_closes_early_once(app):
+    app.close_reporting(OFFICE, "sarov", "2026-12", "Holidays")
+
+    with pytest.raises(FailedPreconditionError, match="already closed \\(by office\\)"):
+        app.close_reporting(OFFICE, "sarov", "2026-12", "Again")

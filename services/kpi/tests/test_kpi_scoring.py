@@ -16,6 +16,8 @@ from kpi.domain.scoring import (
     Fact,
     Scorecard,
     effective_month,
+    next_month,
+    previous_month,
     score_month,
 )
 from lmp_kit.errors import InvalidArgumentError
@@ -353,3 +355,22 @@ def test_a_policy_with_bad_weights_is_refused(weights, problem):
 
     assert problem in raised.value.message
     assert raised.value.status == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_fact_arriving_after_an_early_signature_counts_in_the_next_month():
+    closures = {"2026-10": [Closure(signed_at=datetime(2026, 10, 25, tzinfo=UTC))]}
+    before = fact("before", "improvement", "f7", month="2026-10", at=IN_OCTOBER)
+    after = fact(
+        "after", "improvement", "f8", month="2026-10", at=datetime(2026, 10, 28, tzinfo=UTC)
+    )
+
+    assert effective_month(before, closures) == "2026-10"
+    assert effective_month(after, closures) == "2026-11"
+
+
+@pytest.mark.parametrize(
+    ("month", "after", "before"),
+    [("2026-01", "2026-02", "2025-12"), ("2026-12", "2027-01", "2026-11")],
+)
+def test_months_follow_each_other_across_years(month, after, before):
+    assert (next_month(month), previous_month(month)) == (after, before)

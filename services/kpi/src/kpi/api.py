@@ -105,6 +105,15 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         )
         return scorecard_message(self.period_card(period, card))
 
+    async def CloseReporting(  # noqa: N802  # gRPC method name
+        self, request: pb.CloseReportingRequest, context: Context
+    ) -> pb.Scorecard:
+        del context
+        period = await run(
+            self.app.close_reporting, principal(), request.city_id, request.month, request.reason
+        )
+        return scorecard_message(await self.live_card(period))
+
     async def AmendMonth(  # noqa: N802  # gRPC method name
         self, request: pb.AmendMonthRequest, context: Context
     ) -> pb.Scorecard:

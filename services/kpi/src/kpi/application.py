@@ -112,6 +112,14 @@ class KpiApplication(ServiceApplication):
         self.save(period)
         return period
 
+    def close_reporting(self, actor: Principal, city_id: str, month: str, reason: str) -> KpiPeriod:
+        authorize(actor, city_id, POLICY_MAKERS, "closing a month's reporting early")
+        check_month(month)
+        period = self.period(city_id, month) or KpiPeriod.open(city_id, month)
+        period.close_reporting(actor.subject, reason, self.clock())
+        self.save(period)
+        return period
+
     def amend(self, actor: Principal, city_id: str, month: str, reason: str) -> KpiPeriod:
         authorize(actor, city_id, AMENDERS, "amending a closed month")
         period = self.period(city_id, check_month(month))

@@ -186,6 +186,7 @@ class PeriodsProjection:
             "KpiPeriod.Evaluated",
             "KpiPeriod.Signed",
             "KpiPeriod.Amended",
+            "KpiPeriod.ReportingClosed",
             "PolicyCatalogue.PolicyIntroduced",
         }
     )
@@ -238,6 +239,12 @@ def _evolve(period: Document, envelope: Envelope) -> None:
         period["signed_by"] = payload["curator"]
         period["scorecard"] = payload["scorecard"]
         period["closures"].append({"signed_at": envelope.occurred_at, "reopened_at": None})
+    elif envelope.event_type == "KpiPeriod.ReportingClosed":
+        period["reporting_closed"] = {
+            "closed_by": payload["closed_by"],
+            "reason": payload["reason"],
+            "closed_at": envelope.occurred_at,
+        }
     elif envelope.event_type == "KpiPeriod.Amended":
         period["closed"] = False
         period["signed_by"] = ""

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -99,14 +99,25 @@ async def _find(db: Database, collection: str, query: Document) -> list[Fact]:
     return [_fact(doc) async for doc in db[collection].find(query)]
 
 
-async def month_facts(db: Database, city_id: str, month: str) -> list[Fact]:
-    """The facts that may count for the month: its own, late ones of earlier months, and
-    what they refer to (the city, practices, passports; activity parts; ballots of polls)."""
+def signed_early(month: str, closures: Mapping[str, Sequence[Closure]]) -> datetime | None:
+    """When the month before `month` was first signed before it ended, if it was."""
+    previous = scoring.previous_month(month)
+    ended = month_end(previous)
+    early = [c.signed_at for c in closures.get(previous, ()) if c.signed_at < ended]
+    return min(early, default=None)
+
+
+async def month_facts(
+    db: Database, city_id: str, month: str, *, late_since: datetime | None = None
+) -> list[Fact]:
+    """The facts that may count for the month: its own, late ones of earlier months (and of
+    the month before, from `late_since`, when it was signed before it ended), and what they
+    refer to (the city, practices, passports; activity parts; ballots of polls)."""
     registry, voting = REGISTRY_FACTS_COLLECTION, VOTING_FACTS_COLLECTION
-    this_month = {
-        "city_id": city_id,
-        "$or": [{"month": month}, {"occurred_month": month, "month": {"$lt": month}}],
-    }
+    late: list[Document] = [{"occurred_month": month, "month": {"$lt": month}}]
+    if late_since is not None:
+        late.append({"month": scoring.previous_month(month), "occurred_at": {"$gte": late_since}})
+    this_month = {"city_id": city_id, "$or": [{"month": month}, *late]}
     facts = await _find(
         db, registry, {"city_id": city_id, "kind": {"$in": list(scoring.CUMULATIVE_KINDS)}}
     )
@@ -158,11 +169,12 @@ async def compute_scorecard(  # noqa: PLR0913  # what a scorecard depends on, ea
     introduced: Sequence[ScoringPolicy],
     closures: dict[str, list[Closure]] | None = None,
 ) -> Scorecard:
+    closures = closures if closures is not None else await closures_of(db, city_id)
     return score_month(
         city_id,
         month,
-        facts=await month_facts(db, city_id, month),
-        closures=closures if closures is not None else await closures_of(db, city_id),
+        facts=await month_facts(db, city_id, month, late_since=signed_early(month, closures)),
+        closures=closures,
         evaluation=evaluation,
         policy=policy_for(month, list(introduced)),
     )
@@ -188,7 +200,8 @@ async def month_card(
             evaluation=evaluation_from(period),
             introduced=introduced if introduced is not None else await policies(db),
         )
-    status = status_of(month, closed=closed, now=now)
+    early = (period or {}).get("reporting_closed") or {}
+    status = status_of(month, closed=closed, now=now, reporting_closed=bool(early))
     given = (period or {}).get("evaluation") or {}
     return MonthCard(
         scorecard=card,
@@ -197,7 +210,9 @@ async def month_card(
         curator=given.get("curator", ""),
         signed_by=(period or {}).get("signed_by", ""),
         amendments=tuple((period or {}).get("amendments", [])),
-        awaiting_since=None if status in {CLOSED, "open"} else month_end(month),
+        awaiting_since=None
+        if status in {CLOSED, "open"}
+        else early.get("closed_at") or month_end(month),
     )
 
 

@@ -26,10 +26,15 @@ def month_end(month: str) -> datetime:
     return datetime(year, number + 1, 1, tzinfo=UTC)
 
 
-def status_of(month: str, *, closed: bool, now: datetime) -> str:
+def month_start(month: str) -> datetime:
+    return datetime(int(month[:4]), int(month[5:7]), 1, tzinfo=UTC)
+
+
+def status_of(month: str, *, closed: bool, now: datetime, reporting_closed: bool = False) -> str:
+    """Open until the month ends or the programme office closes its reporting early."""
     if closed:
         return CLOSED
-    return OPEN if now < month_end(month) else AWAITING_CURATOR
+    return OPEN if now < month_end(month) and not reporting_closed else AWAITING_CURATOR
 
 
 def check_score(score: str) -> Decimal:
@@ -71,16 +76,44 @@ class KpiPeriod(CityAggregate):
         self.scorecard: dict[str, Any] | None = None
         self.signed_by = ""
         self.amendments: list[dict[str, str]] = []
+        self.reporting_closed_by = ""
 
     def status(self, now: datetime) -> str:
-        return status_of(self.month, closed=self.closed, now=now)
+        return status_of(
+            self.month, closed=self.closed, now=now, reporting_closed=bool(self.reporting_closed_by)
+        )
+
+    def close_reporting(self, by: str, reason: str, now: datetime) -> None:
+        """The programme office ends the month's reporting before the month ends."""
+        checked_reason = check_text("reason", reason, REASON_MAX)
+        if now < month_start(self.month):
+            msg = f"{self.month} has not begun; only the current month's reporting closes early"
+            raise FailedPreconditionError(msg)
+        status = self.status(now)
+        if status == CLOSED:
+            msg = f"{self.city_id} {self.month} is already closed (signed by {self.signed_by})"
+            raise FailedPreconditionError(msg)
+        if status == AWAITING_CURATOR:
+            closed_by = self.reporting_closed_by or "the end of the month"
+            msg = (
+                f"the reporting of {self.city_id} {self.month} is already closed "
+                f"(by {closed_by}); the month awaits the curator"
+            )
+            raise FailedPreconditionError(msg)
+        self._reporting_closed(month=self.month, closed_by=by, reason=checked_reason)
+
+    @event("ReportingClosed")
+    def _reporting_closed(self, month: str, closed_by: str, reason: str) -> None:
+        del month, reason
+        self.reporting_closed_by = closed_by
 
     def check_awaiting_curator(self, now: datetime, action: str) -> None:
         status = self.status(now)
         if status == OPEN:
             msg = (
                 f"{self.city_id} {self.month} is still open; {action} is possible after the "
-                f"month ends ({month_end(self.month).isoformat()})"
+                f"month ends ({month_end(self.month).isoformat()}) or once the programme office "
+                "closes its reporting early (CloseReporting)"
             )
             raise FailedPreconditionError(msg)
         if status == CLOSED:

@@ -187,10 +187,21 @@ class Scorecard:
         )
 
 
+def next_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def previous_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year - (number == 1):04d}-{(number - 2) % 12 + 1:02d}"
+
+
 def effective_month(fact: Fact, closures: Mapping[str, Sequence[Closure]]) -> str:
-    """A fact for a month that was closed when it occurred counts in the month it occurred in."""
+    """A fact for a month that was closed when it occurred counts in the month it occurred in,
+    or in the next month when its own month was signed before it ended (closed early)."""
     if any(c.covers(fact.occurred_at) for c in closures.get(fact.month, ())):
-        return max(fact.month, month_of(fact.occurred_at))
+        return max(next_month(fact.month), month_of(fact.occurred_at))
     return fact.month
 
 

@@ -149,6 +149,16 @@ class SignMonthRequest(_message.Message):
     month: str
     def __init__(self, city_id: _Optional[str] = ..., month: _Optional[str] = ...) -> None: ...
 
+class CloseReportingRequest(_message.Message):
+    __slots__ = ("city_id", "month", "reason")
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    city_id: str
+    month: str
+    reason: str
+    def __init__(self, city_id: _Optional[str] = ..., month: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class AmendMonthRequest(_message.Message):
     __slots__ = ("city_id", "month", "reason")
     CITY_ID_FIELD_NUMBER: _ClassVar[int]

@@ -60,6 +60,11 @@ class KpiServiceStub:
                 request_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.SignMonthRequest.SerializeToString,
                 response_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.FromString,
                 _registered_method=True)
+        self.CloseReporting = channel.unary_unary(
+                '/lmp.kpi.v1.KpiService/CloseReporting',
+                request_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.CloseReportingRequest.SerializeToString,
+                response_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.FromString,
+                _registered_method=True)
         self.AmendMonth = channel.unary_unary(
                 '/lmp.kpi.v1.KpiService/AmendMonth',
                 request_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.AmendMonthRequest.SerializeToString,
@@ -126,6 +131,12 @@ class KpiServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SignMonth(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseReporting(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -200,6 +211,11 @@ def add_KpiServiceServicer_to_server(servicer, server):
             'SignMonth': grpc.unary_unary_rpc_method_handler(
                     servicer.SignMonth,
                     request_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.SignMonthRequest.FromString,
+                    response_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.SerializeToString,
+            ),
+            'CloseReporting': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseReporting,
+                    request_deserializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.CloseReportingRequest.FromString,
                     response_serializer=lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.SerializeToString,
             ),
             'AmendMonth': grpc.unary_unary_rpc_method_handler(
@@ -373,6 +389,33 @@ class KpiService:
             target,
             '/lmp.kpi.v1.KpiService/SignMonth',
             lmp_dot_kpi_dot_v1_dot_kpi__pb2.SignMonthRequest.SerializeToString,
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseReporting(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.kpi.v1.KpiService/CloseReporting',
+            lmp_dot_kpi_dot_v1_dot_kpi__pb2.CloseReportingRequest.SerializeToString,
             lmp_dot_kpi_dot_v1_dot_kpi__pb2.Scorecard.FromString,
             options,
             channel_credentials,

@@ -38,6 +38,7 @@ class KpiServiceStub:
     GetScorecard: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.GetScorecardRequest, _kpi_pb2.Scorecard]
     EvaluateMonth: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.EvaluateMonthRequest, _kpi_pb2.Scorecard]
     SignMonth: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.SignMonthRequest, _kpi_pb2.Scorecard]
+    CloseReporting: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.CloseReportingRequest, _kpi_pb2.Scorecard]
     AmendMonth: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.AmendMonthRequest, _kpi_pb2.Scorecard]
     GetLeaderboard: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.GetLeaderboardRequest, _kpi_pb2.GetLeaderboardResponse]
     GetIndicatorHistory: _grpc.UnaryUnaryMultiCallable[_kpi_pb2.GetIndicatorHistoryRequest, _kpi_pb2.GetIndicatorHistoryResponse]
@@ -57,6 +58,7 @@ class KpiServiceAsyncStub(KpiServiceStub):
     GetScorecard: _aio.UnaryUnaryMultiCallable[_kpi_pb2.GetScorecardRequest, _kpi_pb2.Scorecard]  # type: ignore[assignment]
     EvaluateMonth: _aio.UnaryUnaryMultiCallable[_kpi_pb2.EvaluateMonthRequest, _kpi_pb2.Scorecard]  # type: ignore[assignment]
     SignMonth: _aio.UnaryUnaryMultiCallable[_kpi_pb2.SignMonthRequest, _kpi_pb2.Scorecard]  # type: ignore[assignment]
+    CloseReporting: _aio.UnaryUnaryMultiCallable[_kpi_pb2.CloseReportingRequest, _kpi_pb2.Scorecard]  # type: ignore[assignment]
     AmendMonth: _aio.UnaryUnaryMultiCallable[_kpi_pb2.AmendMonthRequest, _kpi_pb2.Scorecard]  # type: ignore[assignment]
     GetLeaderboard: _aio.UnaryUnaryMultiCallable[_kpi_pb2.GetLeaderboardRequest, _kpi_pb2.GetLeaderboardResponse]  # type: ignore[assignment]
     GetIndicatorHistory: _aio.UnaryUnaryMultiCallable[_kpi_pb2.GetIndicatorHistoryRequest, _kpi_pb2.GetIndicatorHistoryResponse]  # type: ignore[assignment]
@@ -101,6 +103,13 @@ class KpiServiceServicer(metaclass=_abc_1.ABCMeta):
     def SignMonth(
         self,
         request: _kpi_pb2.SignMonthRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_kpi_pb2.Scorecard, _abc.Awaitable[_kpi_pb2.Scorecard]]: ...
+
+    @_abc_1.abstractmethod
+    def CloseReporting(
+        self,
+        request: _kpi_pb2.CloseReportingRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_kpi_pb2.Scorecard, _abc.Awaitable[_kpi_pb2.Scorecard]]: ...
 
