@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -40,6 +40,18 @@ READ_MODEL_TIMEOUT_S = 120.0
 COUNCIL = ("chair", "expert-ivanova", "expert-petrov", "expert-sidorova")
 PHOTO = reg.Photo(uri="https://photos.example/lmp-demo/1.jpg", sha256="0" * 64)
 CELL = reg.Cell(function="infrastructure", method="external_interaction")
+# The secondary review's scores per expert (stage 5): effectiveness, resource intensity, time to
+# implement, fit to city needs, 1-5, one row per expert.
+SECONDARY_SCORES = ((5, 4, 4, 5), (4, 3, 4, 4), (4, 4, 3, 4))
+CRITERION_WEIGHTS = exp.CriterionWeights(
+    effectiveness=40, resource_intensity=20, time_to_implement=20, fit_to_city_needs=20
+)
+# The curator's score of each city (in the order of cities.json): the expert indicator.
+CURATOR_SCORES = ("0.90", "0.85", "0.70")
+# What the head of administration decides on the second practice of each city (stage 7).
+SECOND_DECISIONS = ("continue", "change_resources", "stop")
+EVALUATION_CHOICES = ("Продолжить", "Изменить источники ресурсов", "Прекратить")
+RESULT_INDICATOR = "Жалобы жителей"
 PASSPORT_TEXT = {
     "what": "Что сделано: механизм, процедура, метод управленческого решения.",
     "why": "Зачем: решение актуальной городской проблемы жителей.",
@@ -212,11 +224,16 @@ def now_stamp() -> Timestamp:
 @dataclass
 class CityRun:
     city: CityData
+    position: int
     problems: list[str] = field(default_factory=list)
     own: list[str] = field(default_factory=list)
     for_vote: list[str] = field(default_factory=list)
     rating: vot.Poll | None = None
     problem_vote: vot.Poll | None = None
+    priorities: list[exp.Review] = field(default_factory=list)
+    plans: list[reg.ImplementationPlan] = field(default_factory=list)
+    evaluation_poll: vot.Poll | None = None
+    curator_score: str = ""
 
 
 @dataclass
@@ -357,7 +374,7 @@ def form_council(api: Portals) -> None:
     )
 
 
-def primary_review(api: Portals, run: CityRun, today: str) -> None:
+def primary_review(api: Portals, run: CityRun, today: str, scheduled_on: str) -> None:
     cid = run.city.city_id
     wg = api.working_group(cid)
     chair = api.expert()
@@ -385,7 +402,7 @@ def primary_review(api: Portals, run: CityRun, today: str) -> None:
         for p in practices
     ]
     session = api.expertise.ScheduleSession(
-        exp.ScheduleSessionRequest(city_id=cid, scheduled_on=today, agenda=practices),
+        exp.ScheduleSessionRequest(city_id=cid, scheduled_on=scheduled_on, agenda=practices),
         metadata=chair,
         timeout=TIMEOUT_S,
     )
@@ -538,9 +555,27 @@ def section_content(section: str, title: str) -> reg.SectionContent:
     return reg.SectionContent(text=f"{title}. {PASSPORT_TEXT[section]}")
 
 
+def practice_of(api: Portals, city: str, practice_id: str) -> reg.Practice:
+    return api.registry.GetPractice(
+        reg.GetPracticeRequest(practice_id=practice_id),
+        metadata=api.working_group(city),
+        timeout=TIMEOUT_S,
+    )
+
+
+def vote_order(run: CityRun) -> list[str]:
+    """The practices of the rating vote, best first."""
+    assert run.rating is not None  # noqa: S101  # the vote ran before
+    return [r.ref_id for r in sorted(run.rating.results, key=lambda r: (r.rank, r.option_id))]
+
+
 def passports(api: Portals, printer: Printer, runs: Sequence[CityRun]) -> None:
+    """Passports of the own practices (for the library) and of the vote's practices (to carry
+    out); the latter are approved once the registry has their rank from the vote."""
     sections = (*PASSPORT_TEXT, "cost", "result", "effects")
-    work = [(run.city.city_id, p, s) for run in runs for p in run.own for s in sections]
+    work = [
+        (run.city.city_id, p, s) for run in runs for p in run.own + run.for_vote for s in sections
+    ]
 
     def edit(item: tuple[str, str, str]) -> None:
         city, practice_id, section = item
@@ -561,7 +596,13 @@ def passports(api: Portals, printer: Printer, runs: Sequence[CityRun]) -> None:
 
     printer.progress("passport sections", by_practice, edit_all)
     for run in runs:
-        for practice_id in run.own:
+        for practice_id in run.for_vote:
+            eventually(
+                partial(practice_of, api, run.city.city_id, practice_id),
+                lambda found: found.status == "ranked",
+                f"the registry to rank {practice_id} from the vote",
+            )
+        for practice_id in run.own + run.for_vote:
             api.registry.ApprovePassport(
                 reg.ApprovePassportRequest(practice_id=practice_id),
                 metadata=api.expert(),
@@ -679,6 +720,215 @@ def publish_everything(api: Portals, city: str, activity_id: str, missing: Seque
         )
 
 
+def secondary_review(api: Portals, run: CityRun, today: str) -> None:
+    """Stage 5: the council scores the vote's practices on the four criteria, fixes their
+    priorities with expected results, deadlines, resources and regulation proposals."""
+    cid = run.city.city_id
+    wg = api.working_group(cid)
+    chair = api.expert()
+    ordered = vote_order(run)
+    reviews = [
+        api.expertise.OpenReview(
+            exp.OpenReviewRequest(practice_id=practice_id, round="secondary"),
+            metadata=wg,
+            timeout=TIMEOUT_S,
+        )
+        for practice_id in ordered
+    ]
+    for review in reviews:
+        for expert, scores in zip(COUNCIL[1:], SECONDARY_SCORES, strict=True):
+            effectiveness, resources, time_to_implement, fit = scores
+            api.expertise.ScorePractice(
+                exp.ScorePracticeRequest(
+                    review_id=review.review_id,
+                    scores=exp.CriterionScores(
+                        effectiveness=effectiveness,
+                        resource_intensity=resources,
+                        time_to_implement=time_to_implement,
+                        fit_to_city_needs=fit,
+                    ),
+                ),
+                metadata=api.expert(expert),
+                timeout=TIMEOUT_S,
+            )
+    # One session per city and day: the primary session was scheduled the day before.
+    session = api.expertise.ScheduleSession(
+        exp.ScheduleSessionRequest(city_id=cid, scheduled_on=today, agenda=ordered),
+        metadata=chair,
+        timeout=TIMEOUT_S,
+    )
+    api.expertise.HoldSession(
+        exp.HoldSessionRequest(
+            session_id=session.session_id,
+            held_on=today,
+            attendees=list(COUNCIL),
+            minutes="Вторичная экспертиза: приоритеты реализации и план",
+        ),
+        metadata=chair,
+        timeout=TIMEOUT_S,
+    )
+    for rank, review in enumerate(reviews, start=1):
+        run.priorities.append(
+            api.expertise.ConcludeReview(
+                exp.ConcludeReviewRequest(
+                    review_id=review.review_id,
+                    session_id=session.session_id,
+                    verdict="prioritized",
+                    rationale="Прошла голосование; оценка по четырём критериям",
+                    priority_rank=rank,
+                    expected_results="Жалоб жителей не больше 10 в месяц",
+                    deadlines="Запуск в течение квартала",
+                    resource_sources="Бюджет города и софинансирование",
+                    regulation_proposals="Изменить порядок благоустройства дворов",
+                ),
+                metadata=chair,
+                timeout=TIMEOUT_S,
+            )
+        )
+
+
+def implementation_plans(api: Portals, run: CityRun, today: str) -> None:
+    """Stage 5, the head of administration approves each prioritized practice's plan; stage 6,
+    the practice is implemented and its first milestone done."""
+    cid = run.city.city_id
+    wg, head = api.working_group(cid), api.administration(cid)
+    for review in run.priorities:
+        practice_id = review.practice_id
+        eventually(
+            partial(practice_of, api, cid, practice_id),
+            lambda found: found.status == "prioritized",
+            f"the registry to record the priority of {practice_id}",
+        )
+        owner = reg.Person(person_id=f"{cid}-lead", name="Руководитель")
+        launch = f"{int(today[:4]) + 1}-03-01"
+        api.registry.SetImplementationPlan(
+            reg.SetImplementationPlanRequest(
+                practice_id=practice_id,
+                milestones=[
+                    reg.Milestone(title="Рабочая группа проекта", owner=owner, due_date=today),
+                    reg.Milestone(title="Запуск", owner=owner, due_date=launch),
+                ],
+                resource_sources=[
+                    reg.ResourceSource(kind="own_budget", amount="1000000", currency="RUB"),
+                    reg.ResourceSource(
+                        kind="co_financing_programme", amount="500000", currency="RUB"
+                    ),
+                ],
+                regulation_proposals=["Изменить порядок благоустройства дворов"],
+            ),
+            metadata=head,
+            timeout=TIMEOUT_S,
+        )
+        api.registry.ChangeStatus(
+            reg.ChangeStatusRequest(practice_id=practice_id, status="implementing"),
+            metadata=wg,
+            timeout=TIMEOUT_S,
+        )
+        api.registry.UpdateMilestone(
+            reg.UpdateMilestoneRequest(practice_id=practice_id, number=1, status="done"),
+            metadata=wg,
+            timeout=TIMEOUT_S,
+        )
+
+
+def evaluation_ballot(number: int) -> list[vot.Choice]:
+    """Continue, change the resources, stop: half, a third and a sixth of the residents."""
+    return problem_ballot(number)
+
+
+def evaluate_practices(
+    api: Portals, printer: Printer, run: CityRun, month: str, residents: int
+) -> None:
+    """Stage 6-7: the monthly progress report (planned vs actual), the residents' proposals
+    (continue / change / stop) on the first practice, and the head's decision on each."""
+    cid = run.city.city_id
+    wg, head = api.working_group(cid), api.administration(cid)
+    first, *others = [review.practice_id for review in run.priorities]
+    for number, practice_id in enumerate([first, *others]):
+        api.registry.FileProgressReport(
+            reg.FileProgressReportRequest(
+                practice_id=practice_id,
+                month=month,
+                indicators=[
+                    reg.IndicatorProgress(
+                        indicator=RESULT_INDICATOR, planned="30", actual=str(28 + 4 * number)
+                    )
+                ],
+                note="Первый месяц реализации",
+            ),
+            metadata=wg,
+            timeout=TIMEOUT_S,
+        )
+    run.evaluation_poll = run_poll(
+        api,
+        printer,
+        cid,
+        vot.CreatePollRequest(
+            city_id=cid,
+            kind="practice_evaluation",
+            title=f"{run.city.name}: продолжать ли практику?",
+            method="single_choice",
+            options=[vot.OptionRef(ref_kind="choice", label=c) for c in EVALUATION_CHOICES],
+            electorate=run.city.population,
+            subject_practice_id=first,
+        ),
+        Ballots(residents, evaluation_ballot),
+    )
+    decisions = [("continue", "Жители и план: продолжать")]
+    decisions += [
+        (SECOND_DECISIONS[run.position % len(SECOND_DECISIONS)], "Итоги месяца: факт против плана")
+        for _ in others
+    ]
+    for practice_id, (decision, reason) in zip([first, *others], decisions, strict=True):
+        sources = (
+            [reg.ResourceSource(kind="donors", amount="300000", currency="RUB")]
+            if decision == "change_resources"
+            else []
+        )
+        run.plans.append(
+            api.registry.DecideOnPractice(
+                reg.DecideOnPracticeRequest(
+                    practice_id=practice_id,
+                    decision=decision,
+                    reason=reason,
+                    resource_sources=sources,
+                ),
+                metadata=head,
+                timeout=TIMEOUT_S,
+            )
+        )
+
+
+def close_month(api: Portals, run: CityRun, month: str) -> kpi_pb2.Scorecard:
+    """The programme office ends the month's reporting (the demo's month is the current one);
+    the city's curator evaluates (expert score, K6, K7, conclusion) and signs."""
+    cid = run.city.city_id
+    api.kpi.CloseReporting(
+        kpi_pb2.CloseReportingRequest(
+            city_id=cid, month=month, reason="Демонстрация: цикл программы за один запуск"
+        ),
+        metadata=api.office(),
+        timeout=TIMEOUT_S,
+    )
+    run.curator_score = CURATOR_SCORES[run.position % len(CURATOR_SCORES)]
+    curator = api.curator(cid)
+    api.kpi.EvaluateMonth(
+        kpi_pb2.EvaluateMonthRequest(
+            city_id=cid,
+            month=month,
+            score=run.curator_score,
+            branding_used=True,
+            methodology_followed=True,
+            conclusion=f"{run.city.name}: методология соблюдается, атрибутика ГСР использована.",
+        ),
+        metadata=curator,
+        timeout=TIMEOUT_S,
+    )
+    return api.kpi.SignMonth(
+        kpi_pb2.SignMonthRequest(city_id=cid, month=month), metadata=curator, timeout=TIMEOUT_S
+    )
+
+
 def settled(card: kpi_pb2.Scorecard, residents: int) -> bool:
     """Every fact the demo produced has reached the scorecard."""
     achieved = {i.name: i.achieved for i in card.indicators}
@@ -694,64 +944,123 @@ def settled(card: kpi_pb2.Scorecard, residents: int) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Dates:
+    today: str
+    yesterday: str
+    month: str
+
+    @classmethod
+    def now(cls) -> Dates:
+        now = datetime.now(UTC)
+        return cls(
+            today=now.strftime("%Y-%m-%d"),
+            yesterday=(now - timedelta(days=1)).strftime("%Y-%m-%d"),
+            month=now.strftime("%Y-%m"),
+        )
+
+
+def selection_and_passports(
+    api: Portals, printer: Printer, runs: Sequence[CityRun], residents: int, dates: Dates
+) -> str:
+    """Stages 1-4; returns the id of the practice Seversk adopts from Sarov."""
+    printer.stage("stage 1: cities, working groups, problems, practices, initiatives")
+    for run in runs:
+        stage_1(api, run, dates.today)
+        printer.line(
+            f"  {run.city.name:<14} population {run.city.population:>7,}  "
+            f"voter target {run.city.voter_target:>5,}  "
+            f"{len(run.problems)} problems, {len(run.own)} own practices, "
+            "1 external practice, 1 initiative"
+        )
+    printer.stage("stages 2-3: primary review by the Expert Council, approved lists")
+    form_council(api)
+    for run in runs:
+        primary_review(api, run, dates.today, dates.yesterday)
+        printer.line(
+            f"  {run.city.name:<14} {len(run.own)} approved for passport, "
+            f"{len(run.for_vote)} approved for the vote"
+        )
+    printer.stage(f"stages 2-3: rating vote and city-problem vote, {residents} residents each")
+    for run in runs:
+        votes(api, printer, run, residents)
+    printer.stage("stage 4: passports of the own practices and of the vote's practices")
+    passports(api, printer, runs)
+    adopted = adopt(api, runs[0], runs[1])
+    printer.line(f"  {runs[1].city.name} adopts a practice of {runs[0].city.name}: {adopted}")
+    return adopted
+
+
+def planning_and_implementation(
+    api: Portals, printer: Printer, runs: Sequence[CityRun], residents: int, dates: Dates
+) -> None:
+    """Stages 5-7."""
+    printer.stage("stage 5: secondary review on four criteria, priorities, approved plans")
+    for run in runs:
+        secondary_review(api, run, dates.today)
+        implementation_plans(api, run, dates.today)
+        for review in run.priorities:
+            printer.line(
+                f"  {run.city.name:<14} priority {review.decision.priority_rank}: "
+                f"{review.practice_title:<44} score {review.decision.aggregate_score}"
+            )
+    printer.stage("stages 6-7: activities, improvement facts, external resources")
+    for run in runs:
+        activities_and_facts(api, run, dates.today, dates.month)
+        printer.line(f"  {run.city.name:<14} activity with {run.city.speakers} speakers")
+    printer.stage("stages 6-7: progress reports, residents' evaluation, decisions")
+    for run in runs:
+        evaluate_practices(api, printer, run, dates.month, residents)
+        for plan in run.plans:
+            printer.line(f"  {run.city.name:<14} {plan.status:<28} {plan.decisions[-1].reason}")
+
+
+def close_the_month(
+    api: Portals, printer: Printer, runs: Sequence[CityRun], residents: int, month: str
+) -> tuple[dict[str, kpi_pb2.Scorecard], kpi_pb2.GetLeaderboardResponse]:
+    printer.stage("the KPI read models take in the month")
+
+    def scorecard(city_id: str) -> kpi_pb2.Scorecard:
+        return api.kpi.GetScorecard(
+            kpi_pb2.GetScorecardRequest(city_id=city_id, month=month),
+            metadata=api.working_group(city_id),
+            timeout=TIMEOUT_S,
+        )
+
+    for run in runs:
+        eventually(
+            partial(scorecard, run.city.city_id),
+            lambda card: settled(card, residents),
+            f"the scorecard of {run.city.city_id}",
+        )
+    printer.stage("the curators evaluate and close the month")
+    scorecards = {}
+    for run in runs:
+        scorecards[run.city.city_id] = close_month(api, run, month)
+        printer.line(f"  {run.city.name:<14} curator's score {run.curator_score}, signed")
+    board = eventually(
+        lambda: api.kpi.GetLeaderboard(
+            kpi_pb2.GetLeaderboardRequest(month=month), metadata=api.office(), timeout=TIMEOUT_S
+        ),
+        lambda found: all(e.scorecard.status == "closed" for e in found.entries),
+        "the leaderboard of the closed month",
+    )
+    return scorecards, board
+
+
 def scenario(
     env: Mapping[str, str], *, residents: int, printer: Printer, data_dir: Path | None = None
 ) -> DemoResult:
     federation = load_federation()
-    now = datetime.now(UTC)
-    today, month = now.strftime("%Y-%m-%d"), now.strftime("%Y-%m")
+    dates = Dates.now()
+    month = dates.month
     api = Portals(env)
     try:
-        runs = [CityRun(city) for city in federation.cities]
+        runs = [CityRun(city, n) for n, city in enumerate(federation.cities)]
         printer.line(f"month {month}; populations: {federation.source} ({federation.source_url})")
-        printer.stage("stage 1: cities, working groups, problems, practices, initiatives")
-        for run in runs:
-            stage_1(api, run, today)
-            printer.line(
-                f"  {run.city.name:<14} population {run.city.population:>7,}  "
-                f"voter target {run.city.voter_target:>5,}  "
-                f"{len(run.problems)} problems, {len(run.own)} own practices, "
-                "1 external practice, 1 initiative"
-            )
-        printer.stage("stages 2-3: primary review by the Expert Council, approved lists")
-        form_council(api)
-        for run in runs:
-            primary_review(api, run, today)
-            printer.line(
-                f"  {run.city.name:<14} {len(run.own)} approved for passport, "
-                f"{len(run.for_vote)} approved for the vote"
-            )
-        printer.stage(f"stages 2-3: rating vote and city-problem vote, {residents} residents each")
-        for run in runs:
-            votes(api, printer, run, residents)
-        printer.stage("stage 4: passports of the own practices")
-        passports(api, printer, runs)
-        adopted = adopt(api, runs[0], runs[1])
-        printer.line(f"  {runs[1].city.name} adopts a practice of {runs[0].city.name}: {adopted}")
-        printer.stage("stages 6-7: activities, improvement facts, external resources")
-        for run in runs:
-            activities_and_facts(api, run, today, month)
-            printer.line(f"  {run.city.name:<14} activity with {run.city.speakers} speakers")
-        printer.stage("scorecards (waiting for the KPI read models)")
-
-        def scorecard(city_id: str) -> kpi_pb2.Scorecard:
-            return api.kpi.GetScorecard(
-                kpi_pb2.GetScorecardRequest(city_id=city_id, month=month),
-                metadata=api.working_group(city_id),
-                timeout=TIMEOUT_S,
-            )
-
-        scorecards = {
-            run.city.city_id: eventually(
-                partial(scorecard, run.city.city_id),
-                lambda card: settled(card, residents),
-                f"the scorecard of {run.city.city_id}",
-            )
-            for run in runs
-        }
-        board = api.kpi.GetLeaderboard(
-            kpi_pb2.GetLeaderboardRequest(month=month), metadata=api.office(), timeout=TIMEOUT_S
-        )
+        adopted = selection_and_passports(api, printer, runs, residents, dates)
+        planning_and_implementation(api, printer, runs, residents, dates)
+        scorecards, board = close_the_month(api, printer, runs, residents, month)
         report = None
         if data_dir is not None:
             export = api.kpi.ExportMonth(
@@ -773,7 +1082,7 @@ def scenario(
 def print_results(printer: Printer, result: DemoResult, env: Mapping[str, str]) -> None:
     printer.stage("ranked vote results")
     for run in result.runs:
-        for poll in (run.rating, run.problem_vote):
+        for poll in (run.rating, run.problem_vote, run.evaluation_poll):
             if poll is None:
                 continue
             printer.line(f"  {poll.title} ({poll.ballots_counted} ballots, {poll.method})")
@@ -827,10 +1136,6 @@ def print_next_steps(printer: Printer, result: DemoResult, env: Mapping[str, str
     )
     if result.report is not None:
         printer.line(f"  printable report: {result.report}")
-    printer.line(
-        "  the curator evaluates and signs the month once it has ended "
-        "(KpiService/EvaluateMonth, SignMonth)"
-    )
 
 
 # -- the command --------------------------------------------------------------------------------

@@ -29,34 +29,37 @@ def summary(card):
     }
 
 
-def expected(city_id, voter_target, *, speakers_ok):
-    voting = (Decimal(20) * Decimal(RESIDENTS) / Decimal(voter_target)).quantize(Decimal("0.01"))
-    total = Decimal(60) + voting
-    knockouts = dict.fromkeys(("K1", "K2", "K3", "K4", "K5", "K8"), "passed")
-    knockouts |= {"K6": "pending", "K7": "pending"}
+def expected(city, curator_score):
+    voting = (Decimal(20) * Decimal(RESIDENTS) / Decimal(city.voter_target)).quantize(
+        Decimal("0.01")
+    )
+    expert = (Decimal(20) * Decimal(curator_score)).quantize(Decimal("0.01"))
+    total = Decimal(60) + voting + expert
+    speakers_ok = city.speakers >= 5  # K4's minimum
+    knockouts = dict.fromkeys(("K1", "K2", "K3", "K4", "K5", "K6", "K7", "K8"), "passed")
     if not speakers_ok:
         knockouts["K4"] = "failed"
     return {
-        "status": "open",
+        "status": "closed",
         "total": f"{total:.2f}",
-        "verdict": "pending" if speakers_ok else "failed",
+        "verdict": "passed" if speakers_ok else "failed",
         "failed": [] if speakers_ok else ["K4"],
         "points": {
             "packaged": "20.00",
             "voting": f"{voting:.2f}",
             "improvement": "30.00",
             "external_resources": "10.00",
-            "expert": "0.00",
+            "expert": f"{expert:.2f}",
         },
         "achieved": {
             "packaged": (3, 3),
-            "voting": (RESIDENTS, voter_target),
+            "voting": (RESIDENTS, city.voter_target),
             "improvement": (1, 1),
             "external_resources": (1, 1),
-            "expert": (0, 1),
+            "expert": (0, 1),  # the curator's score is the attainment itself
         },
         "knockouts": knockouts,
-        "city": city_id,
+        "city": city.city_id,
     }
 
 
@@ -69,10 +72,10 @@ def test_the_demo_drives_a_programme_cycle_and_prints_the_exact_scorecards(slice
     demo.print_results(printer, result, stack.env)
 
     cities = {c.city_id: c for c in demo.load_federation().cities}
-    for city_id, card in result.scorecards.items():
-        got = summary(card) | {"city": city_id}
-        city = cities[city_id]
-        assert got == expected(city_id, city.voter_target, speakers_ok=city.speakers >= 5)
+    for run in result.runs:
+        card = result.scorecards[run.city.city_id]
+        got = summary(card) | {"city": run.city.city_id}
+        assert got == expected(cities[run.city.city_id], run.curator_score)
     k4 = next(k for k in result.scorecards["zheleznogorsk"].knockouts if k.code == "K4")
     assert k4.reason
     assert k4.evidence
@@ -86,6 +89,25 @@ def test_the_demo_drives_a_programme_cycle_and_prints_the_exact_scorecards(slice
         assert run.problem_vote is not None
         assert run.rating.ballots_counted == RESIDENTS
         assert [(r.rank, r.votes) for r in run.problem_vote.results] == [(1, 6), (2, 4), (3, 2)]
+        assert run.evaluation_poll is not None
+        assert [(r.rank, r.label, r.votes) for r in run.evaluation_poll.results] == [
+            (1, "Продолжить", 6),
+            (2, "Изменить источники ресурсов", 4),
+            (3, "Прекратить", 2),
+        ]
+        assert [
+            (r.round, r.decision.verdict, r.decision.priority_rank) for r in run.priorities
+        ] == [
+            ("secondary", "prioritized", 1),
+            ("secondary", "prioritized", 2),
+        ]
+        assert all(r.aggregate.experts == 3 for r in run.priorities)  # three experts score
+        assert [r.practice_id for r in run.priorities] == [p.practice_id for p in run.plans]
+        second = ("continue", "change_resources", "stop")[run.position]
+        assert [(p.status, len(p.reports), p.milestones[0].status) for p in run.plans] == [
+            ("evaluated_continue", 1, "done"),
+            (f"evaluated_{second}", 1, "done"),
+        ]
     assert result.report is not None
     assert result.report.read_text(encoding="utf-8").count("<svg") == 3
     printed = out.getvalue()
