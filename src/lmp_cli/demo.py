@@ -1124,8 +1124,9 @@ def print_next_steps(printer: Printer, result: DemoResult, env: Mapping[str, str
         printer.line(f"  {service:<14} metrics http://127.0.0.1:{endpoint.metrics_port}/metrics")
     kpi = Settings.from_env("kpi", env).endpoint.grpc_target
     registry = Settings.from_env("registry", env).endpoint.grpc_target
-    printer.line("  TOKEN=$(lmp token --role programme_office --all-cities)")
-    printer.line(f"  grpcurl -plaintext {kpi} list")
+    printer.line("  with the stack up (./lmp demo --keep-running, or ./lmp up then ./lmp demo):")
+    printer.line("  TOKEN=$(./lmp token --role programme_office --all-cities)")
+    printer.line(f'  grpcurl -plaintext -H "authorization: Bearer $TOKEN" {kpi} list')
     printer.line(
         f'  grpcurl -plaintext -H "authorization: Bearer $TOKEN" '
         f'-d \'{{"month": "{result.month}"}}\' {kpi} lmp.kpi.v1.KpiService/GetLeaderboard'
