@@ -40,9 +40,12 @@ READ_MODEL_TIMEOUT_S = 120.0
 COUNCIL = ("chair", "expert-ivanova", "expert-petrov", "expert-sidorova")
 PHOTO = reg.Photo(uri="https://photos.example/lmp-demo/1.jpg", sha256="0" * 64)
 CELL = reg.Cell(function="infrastructure", method="external_interaction")
-# The secondary review's scores per expert (stage 5): effectiveness, resource intensity, time to
-# implement, fit to city needs, 1-5, one row per expert.
-SECONDARY_SCORES = ((5, 4, 4, 5), (4, 3, 4, 4), (4, 4, 3, 4))
+# The secondary review's scores (stage 5): effectiveness, resource intensity, time to implement,
+# fit to city needs, 1-5; one row per expert, one table per practice in the vote's order.
+SECONDARY_SCORES = (
+    ((5, 4, 4, 5), (4, 3, 4, 4), (4, 4, 3, 4)),
+    ((4, 3, 3, 4), (3, 3, 4, 3), (4, 3, 3, 3)),
+)
 CRITERION_WEIGHTS = exp.CriterionWeights(
     effectiveness=40, resource_intensity=20, time_to_implement=20, fit_to_city_needs=20
 )
@@ -108,27 +111,32 @@ class Printer:
         self.line(f"\n== {text}")
 
     def progress(self, label: str, items: Sequence[T], work: Callable[[T], Any]) -> list[Any]:
-        """Run `work` over the items on a few threads, drawing a text progress bar."""
+        """Run `work` over the items on a few threads, drawing a text progress bar (on a
+        terminal; elsewhere, as in a log file, one line when done)."""
         total = len(items)
         results: list[Any] = [None] * total
         done = 0
+        started = time.monotonic()
+        live = self.out.isatty()
         with ThreadPoolExecutor(max_workers=8) as pool:
             futures = {pool.submit(work, item): n for n, item in enumerate(items)}
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
                 done += 1
-                if done == total or done % max(1, total // 40) == 0:
-                    self._bar(label, done, total)
-        self.out.write("\n")
+                if live and (done == total or done % max(1, total // 40) == 0):
+                    self.out.write(f"\r{self._bar(label, done, total)}")
+                    self.out.flush()
+        took = f" in {time.monotonic() - started:.1f} s"
+        self.out.write(f"\r{self._bar(label, done, total)}{took}\n")
         self.out.flush()
         return results
 
-    def _bar(self, label: str, done: int, total: int) -> None:
+    @staticmethod
+    def _bar(label: str, done: int, total: int) -> str:
         width = 30
         filled = width * done // max(1, total)
         bar = "#" * filled + "." * (width - filled)
-        self.out.write(f"\r  {label:<38} [{bar}] {done}/{total}")
-        self.out.flush()
+        return f"  {label:<38} [{bar}] {done}/{total}"
 
 
 # -- the public APIs ----------------------------------------------------------------------------
@@ -371,6 +379,11 @@ def form_council(api: Portals) -> None:
         tolerate_existing(partial(admit, member))
     api.expertise.AppointChair(
         exp.AppointChairRequest(person_id="chair"), metadata=office, timeout=TIMEOUT_S
+    )
+    api.expertise.SetCriterionWeights(
+        exp.SetCriterionWeightsRequest(weights=CRITERION_WEIGHTS),
+        metadata=office,
+        timeout=TIMEOUT_S,
     )
 
 
@@ -735,8 +748,9 @@ def secondary_review(api: Portals, run: CityRun, today: str) -> None:
         )
         for practice_id in ordered
     ]
-    for review in reviews:
-        for expert, scores in zip(COUNCIL[1:], SECONDARY_SCORES, strict=True):
+    for number, review in enumerate(reviews):
+        table = SECONDARY_SCORES[min(number, len(SECONDARY_SCORES) - 1)]
+        for expert, scores in zip(COUNCIL[1:], table, strict=True):
             effectiveness, resources, time_to_implement, fit = scores
             api.expertise.ScorePractice(
                 exp.ScorePracticeRequest(
