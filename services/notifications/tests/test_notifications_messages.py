@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from notifications.domain.kinds import KINDS
 from notifications.domain.messages import Notice, backoff_delay, delivery_id, signature
+from notifications.projections import SCORECARD_ACTIONS
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 SAMPLES: dict[str, dict[str, Any]] = {
@@ -88,6 +89,23 @@ def test_a_signed_month_tells_who_signed_it():
         "Куратор: curator-sarov.\n"
         "Карточка показателей доступна в сервисе KPI."
     )
+
+
+def test_a_month_closed_early_tells_the_curator_why():
+    data = {
+        "month": "2026-12",
+        "action": SCORECARD_ACTIONS["KpiPeriod.ReportingClosed"],
+        "curator": "",
+        "reason": "Отчёт за декабрь до праздников",
+        "city_name": "Саров",
+    }
+
+    subject, body = Notice("e1", "sarov", "scorecard_changed", NOW, data).render()
+
+    assert subject == (
+        "Саров: показатели за 2026-12 — отчётный период закрыт досрочно, месяц ждёт оценки куратора"
+    )
+    assert "Причина: Отчёт за декабрь до праздников" in body
 
 
 def test_a_city_without_a_known_name_is_called_by_its_id():

@@ -340,6 +340,7 @@ SCORECARD_ACTIONS = {
     "KpiPeriod.Evaluated": "куратор выставил оценку",
     "KpiPeriod.Signed": "куратор подписал и закрыл месяц",
     "KpiPeriod.Amended": "месяц открыт для исправлений",
+    "KpiPeriod.ReportingClosed": "отчётный период закрыт досрочно, месяц ждёт оценки куратора",
 }
 
 

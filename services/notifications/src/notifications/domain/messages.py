@@ -66,7 +66,7 @@ TEMPLATES = {
         "По итогам экспертизы ({{ round }}) практика «{{ practice_title }}» {{ verdict }}."
         "{% if rationale %}\nОбоснование: {{ rationale }}{% endif %}"
     ),
-    "scorecard_changed.subject": "{{ city }}: {{ action }} оценки за {{ month }}",
+    "scorecard_changed.subject": "{{ city }}: показатели за {{ month }} — {{ action }}",
     "scorecard_changed.body": (
         "Показатели города за {{ month }}: {{ action }}."
         "{% if curator %}\nКуратор: {{ curator }}.{% endif %}"
