@@ -1,14 +1,22 @@
 """Ballots per second over gRPC, end to end to the live tally.
 
 Starts the embedded stack (Tansu, SecantusDB, registry and voting as `lmp serve` processes) in
-a temporary directory on free ports, registers a few problems, creates a city-problem poll,
-then for --duration seconds keeps --concurrency CastBallot calls in flight (each a new
-resident, through a portal token) while a sampler reads GetLiveResults. It prints ballots
-accepted per second, p50/p99 accept latency, and the projection lag: for every accepted ballot,
-the time from its acceptance until the live tally first counted it (sampled every
---sample-interval s, so the lag is over-estimated by up to that interval).
+a temporary directory (or --data-dir) on free ports and registers a few problems. Warm-up:
+--warmup ballots on a poll of their own, then it waits until that poll's live tally counts
+them all, voting's consumer has applied something from Kafka (it has its partitions) and a
+reconcile with the event log has passed them (`lmp_consumer_position`), so joining the group
+and the first catch-up are not in the measured window. Then it creates the measured poll and
+for --duration seconds keeps --concurrency CastBallot calls in flight (each a new resident,
+through a portal token) while a sampler reads GetLiveResults every --sample-interval s.
 
-    uv run python bench/voting_throughput.py [--duration S] [--concurrency C] [--method M]
+It prints ballots accepted per second, p50/p99/max accept latency (client side, with that many
+calls in flight), and the projection lag: the sampler sorts the accepted ballots by the time
+the client got their reply; when GetLiveResults reports n ballots, the first n of them count
+as counted, with the lag = end of that GetLiveResults call - acceptance. So the lag is
+over-estimated by up to one interval plus one call. --timeline also prints, every second,
+the ballots accepted and counted and voting's relay and consumer metrics.
+
+    uv run python bench/voting_throughput.py [--duration S] [--concurrency C] [--split] ...
 """
 
 from __future__ import annotations
@@ -23,7 +31,10 @@ import os
 import secrets
 import tempfile
 import time
+import urllib.request
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +45,7 @@ from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
 from lmp_kit.runtime import issuer_of
 from lmp_kit.servers import free_port, start_postgres
 from lmp_kit.settings import SERVICES, Settings
+from prometheus_client.parser import text_string_to_metric_families
 
 from lmp_cli.stack import ServiceProcess, Stack, embedded_stack
 
@@ -101,6 +113,25 @@ def percentile(values: list[float], p: int) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def scrape(port: int) -> dict[str, float]:
+    """The samples of a /metrics page, each summed over its labels but `path` (kept); none
+    while the process does not answer yet."""
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # a local http URL
+            text = response.read().decode("utf-8")
+    except OSError:
+        return {}
+    values: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            name = sample.name
+            if "path" in sample.labels:
+                name = f"{name}:{sample.labels['path']}"
+            values[name] = values.get(name, 0.0) + float(sample.value)
+    return values
+
+
 def bearer(env: dict[str, str], subject: str, role: str) -> tuple[tuple[str, str], ...]:
     issuer = issuer_of(Settings.from_env("voting", env))
     token = issuer.issue(subject, roles=[role], cities=[CITY], ttl_seconds=7200)
@@ -122,13 +153,12 @@ def stamp(moment: datetime) -> Timestamp:
     return message
 
 
-def prepare(env: dict[str, str], method: str) -> str:
-    settings = Settings.from_env("voting", env)
+def register_problems(env: dict[str, str]) -> list[str]:
     organizer = bearer(env, "bench", "working_group")
     registry = registry_pb2_grpc.RegistryServiceStub(
         grpc.insecure_channel(Settings.from_env("registry", env).endpoint.grpc_target)
     )
-    problems = [
+    return [
         registry.RegisterProblem(
             registry_pb2.RegisterProblemRequest(city_id=CITY, title=f"Bench problem {n}"),
             metadata=organizer,
@@ -136,13 +166,19 @@ def prepare(env: dict[str, str], method: str) -> str:
         ).problem.problem_id
         for n in range(OPTIONS)
     ]
+
+
+def create_poll(env: dict[str, str], method: str, problems: list[str], title: str) -> str:
+    """A poll open for a day, once voting's read model knows it (GetLiveResults answers)."""
+    settings = Settings.from_env("voting", env)
+    organizer = bearer(env, "bench", "working_group")
     stub = voting_pb2_grpc.VotingServiceStub(grpc.insecure_channel(settings.endpoint.grpc_target))
     now = datetime.now(UTC)
     poll = stub.CreatePoll(
         voting_pb2.CreatePollRequest(
             city_id=CITY,
             kind="city_problem",
-            title="Benchmark poll",
+            title=title,
             method=method,
             options=[voting_pb2.OptionRef(ref_kind="problem", ref_id=p) for p in problems],
             opens_at=stamp(now - timedelta(minutes=1)),
@@ -167,89 +203,216 @@ def prepare(env: dict[str, str], method: str) -> str:
             return poll.poll_id
 
 
-async def run(env: dict[str, str], poll_id: str, args: argparse.Namespace) -> dict[str, float]:
-    settings = Settings.from_env("voting", env)
-    portal = bearer(env, "portal", "portal")
-    reader = bearer(env, "bench", "working_group")
-    channels = [
-        grpc.aio.insecure_channel(settings.endpoint.grpc_target) for _ in range(args.channels)
-    ]
-    stubs = [voting_pb2_grpc.VotingServiceStub(c) for c in channels]
-    accepted_at: list[float] = []
-    latencies: list[float] = []
-    refused: dict[str, int] = {}
-    lags: list[float] = []
-    counter = iter(range(10**9))
-    started = time.monotonic()
-    deadline = started + args.duration
+@dataclass
+class Load:
+    """What the clients saw of one poll's ballots, and when its live tally counted them."""
 
-    async def client(index: int) -> None:
-        stub = stubs[index % len(stubs)]
-        while time.monotonic() < deadline:
-            number = next(counter)
-            sent = time.monotonic()
-            try:
-                await stub.CastBallot(
-                    voting_pb2.CastBallotRequest(
-                        poll_id=poll_id,
-                        voter_id=f"bench-resident-{number}",
-                        choices=choices_for(args.method, number),
-                    ),
-                    metadata=portal,
-                    timeout=30,
-                )
-            except grpc.aio.AioRpcError as error:
-                refused[error.code().name] = refused.get(error.code().name, 0) + 1
-                continue
-            done = time.monotonic()
-            latencies.append(done - sent)
-            accepted_at.append(done)
+    poll_id: str
+    accepted_at: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    refused: dict[str, int] = field(default_factory=dict)
+    lags: list[float] = field(default_factory=list)
+    counted: int = 0
+    sending: bool = True
 
-    async def sampler() -> None:
-        seen = 0
-        accepted_sorted: list[float] = []
+
+class Bench:
+    def __init__(self, env: dict[str, str], args: argparse.Namespace, metrics_port: int) -> None:
+        target = Settings.from_env("voting", env).endpoint.grpc_target
+        self.args = args
+        self.metrics_port = metrics_port
+        self.portal = bearer(env, "portal", "portal")
+        self.reader = bearer(env, "bench", "working_group")
+        self.channels = [grpc.aio.insecure_channel(target) for _ in range(args.channels)]
+        self.stubs = [voting_pb2_grpc.VotingServiceStub(c) for c in self.channels]
+        self.numbers = itertools.count()
+        self.started = time.monotonic()
+        self.timeline: list[tuple[float, ...]] = []
+        self.current: Load | None = None
+
+    async def close(self) -> None:
+        for channel in self.channels:
+            await channel.close(None)
+
+    async def cast(self, load: Load, more: Callable[[], bool]) -> None:
+        """Keep --concurrency CastBallot calls in flight (a new resident each) while `more()`."""
+
+        async def client(index: int) -> None:
+            stub = self.stubs[index % len(self.stubs)]
+            while more():
+                number = next(self.numbers)
+                sent = time.monotonic()
+                try:
+                    await stub.CastBallot(
+                        voting_pb2.CastBallotRequest(
+                            poll_id=load.poll_id,
+                            voter_id=f"bench-resident-{number}",
+                            choices=choices_for(self.args.method, number),
+                        ),
+                        metadata=self.portal,
+                        timeout=30,
+                    )
+                except grpc.aio.AioRpcError as error:
+                    load.refused[error.code().name] = load.refused.get(error.code().name, 0) + 1
+                    continue
+                done = time.monotonic()
+                load.latencies.append(done - sent)
+                load.accepted_at.append(done)
+
+        await asyncio.gather(*(client(i) for i in range(self.args.concurrency)))
+
+    async def follow(self, load: Load, until: float) -> None:
+        """Sample the poll's live tally every --sample-interval s until it counts every accepted
+        ballot (or `until`). A ballot's lag is the time from its acceptance (the client got the
+        reply) until the end of the first GetLiveResults whose count reached its rank in order of
+        acceptance: over-estimated by up to one interval plus one GetLiveResults call."""
         while True:
-            live = await stubs[0].GetLiveResults(
-                voting_pb2.GetLiveResultsRequest(poll_id=poll_id), metadata=reader, timeout=30
+            live = await self.stubs[0].GetLiveResults(
+                voting_pb2.GetLiveResultsRequest(poll_id=load.poll_id),
+                metadata=self.reader,
+                timeout=30,
             )
             now = time.monotonic()
-            accepted_sorted = sorted(accepted_at)
-            counted = min(live.ballots, len(accepted_sorted))
-            lags.extend(now - t for t in accepted_sorted[seen:counted])
-            seen = max(seen, counted)
-            if time.monotonic() >= deadline and seen >= len(accepted_at):
+            accepted = sorted(load.accepted_at)
+            counted = min(live.ballots, len(accepted))
+            load.lags.extend(now - t for t in accepted[load.counted : counted])
+            load.counted = max(load.counted, counted)
+            if not load.sending and load.counted >= len(load.accepted_at):
                 return
-            if time.monotonic() > deadline + args.drain_timeout:
+            if now > until:
                 return
-            await asyncio.sleep(args.sample_interval)
+            await asyncio.sleep(self.args.sample_interval)
 
-    sampling = asyncio.create_task(sampler())
-    await asyncio.gather(*(client(i) for i in range(args.concurrency)))
-    sending_s = time.monotonic() - started
-    await sampling
-    drained_s = time.monotonic() - started
-    for channel in channels:
-        await channel.close(None)
-    windows = [
-        bisect.bisect_left(sorted(accepted_at), started + s) for s in range(int(sending_s) + 1)
-    ]
-    per_second = [b - a for a, b in itertools.pairwise(windows)]
-    return {
-        "ballots_accepted": len(accepted_at),
-        "refused": sum(refused.values()),
-        "seconds_sending": round(sending_s, 2),
-        "ballots_per_s": round(len(accepted_at) / sending_s, 1),
-        "worst_second_ballots": min(per_second) if per_second else 0,
-        "accept_p50_ms": round(percentile(latencies, 50) * 1000, 1),
-        "accept_p99_ms": round(percentile(latencies, 99) * 1000, 1),
-        "lag_p50_s": round(percentile(lags, 50), 3),
-        "lag_p99_s": round(percentile(lags, 99), 3),
-        "counted_live": len(lags),
-        "seconds_until_all_counted": round(drained_s, 2),
-    }
+    async def metrics(self) -> dict[str, float]:
+        return await asyncio.to_thread(scrape, self.metrics_port)
+
+    async def watch(self) -> None:
+        """Every second: ballots accepted and counted (of the current poll), and voting's relay
+        and consumer metrics (all polls)."""
+        while True:
+            values = await self.metrics()
+            load = self.current
+            self.timeline.append(
+                (
+                    time.monotonic() - self.started,
+                    len(load.accepted_at) if load else 0,
+                    load.counted if load else 0,
+                    values.get("lmp_relay_published_total", 0.0),
+                    values.get("lmp_relay_lag_events", 0.0),
+                    values.get("lmp_consumer_applied_total:kafka", 0.0),
+                    values.get("lmp_consumer_applied_total:catch-up", 0.0),
+                    values.get("lmp_projection_staleness_seconds", 0.0),
+                )
+            )
+            await asyncio.sleep(1.0)
+
+    async def warm_up(self, load: Load) -> dict[str, float]:
+        """--warmup ballots on their own poll, then wait until the tally counts them all, the
+        consumer has its Kafka partitions (it applied something from Kafka), and a reconcile
+        with the event log has passed them (so start-up work is not in the measured window)."""
+        started = time.monotonic()
+        self.current = load
+        follower = asyncio.create_task(self.follow(load, started + self.args.drain_timeout))
+        await self.cast(load, lambda: len(load.accepted_at) < self.args.warmup)
+        load.sending = False
+        await follower
+        sent_s = time.monotonic() - started
+        head = (await self.metrics()).get("lmp_relay_position", 0.0)
+        while time.monotonic() < started + self.args.drain_timeout:
+            values = await self.metrics()
+            if (
+                values.get("lmp_consumer_applied_total:kafka", 0.0) > 0
+                and values.get("lmp_consumer_position", 0.0) >= head
+            ):
+                break
+            await asyncio.sleep(0.2)
+        return {
+            "warmup_ballots": len(load.accepted_at),
+            "warmup_seconds": round(time.monotonic() - started, 2),
+            "warmup_all_counted_s": round(sent_s, 2),
+        }
+
+    async def measure(self, load: Load) -> dict[str, float]:
+        self.current = load
+        started = time.monotonic()
+        deadline = started + self.args.duration
+        follower = asyncio.create_task(self.follow(load, deadline + self.args.drain_timeout))
+        await self.cast(load, lambda: time.monotonic() < deadline)
+        load.sending = False
+        sending_s = time.monotonic() - started
+        await follower
+        drained_s = time.monotonic() - started
+        accepted = sorted(load.accepted_at)
+        windows = [bisect.bisect_left(accepted, started + s) for s in range(int(sending_s) + 1)]
+        per_second = [b - a for a, b in itertools.pairwise(windows)]
+        return {
+            "ballots_accepted": len(accepted),
+            "refused": sum(load.refused.values()),
+            "seconds_sending": round(sending_s, 2),
+            "ballots_per_s": round(len(accepted) / sending_s, 1),
+            "worst_second_ballots": min(per_second) if per_second else 0,
+            "accept_p50_ms": round(percentile(load.latencies, 50) * 1000, 1),
+            "accept_p99_ms": round(percentile(load.latencies, 99) * 1000, 1),
+            "accept_max_ms": round(max(load.latencies, default=float("nan")) * 1000, 1),
+            "lag_p50_s": round(percentile(load.lags, 50), 3),
+            "lag_p99_s": round(percentile(load.lags, 99), 3),
+            "lag_max_s": round(max(load.lags, default=float("nan")), 3),
+            "counted_live": len(load.lags),
+            "seconds_until_all_counted": round(drained_s, 2),
+        }
+
+    def print_timeline(self) -> None:
+        print("      t  accepted   counted  published relay_lag kafka_applied catchup staleness")
+        for row in self.timeline:
+            print("{:7.1f} {:9.0f} {:9.0f} {:10.0f} {:9.0f} {:13.0f} {:7.0f} {:9.2f}".format(*row))
 
 
-def main() -> None:
+class CpuMeter:
+    """CPU time of the stack's processes and of this client, as % of one core."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.before: dict[str, float] = {}
+        self.started = 0.0
+
+    def begin(self) -> None:
+        self.before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.before["bench client"] = cpu_seconds(os.getpid(), children=False)
+        self.started = time.monotonic()
+
+    def end(self) -> dict[str, int]:
+        seconds = time.monotonic() - self.started
+        now = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        now["bench client"] = cpu_seconds(os.getpid(), children=False)
+        return {name: round((now[name] - self.before[name]) / seconds * 100) for name in now}
+
+
+async def workload(
+    env: dict[str, str], args: argparse.Namespace, metrics_port: int, cpu: CpuMeter
+) -> tuple[dict[str, float], dict[str, int]]:
+    problems = await asyncio.to_thread(register_problems, env)
+    bench = Bench(env, args, metrics_port)
+    watching = asyncio.create_task(bench.watch()) if args.timeline else None
+    try:
+        figures: dict[str, float] = {}
+        if args.warmup:
+            poll_id = await asyncio.to_thread(create_poll, env, args.method, problems, "Warm-up")
+            figures |= await bench.warm_up(Load(poll_id))
+        poll_id = await asyncio.to_thread(create_poll, env, args.method, problems, "Benchmark")
+        cpu.begin()
+        figures |= await bench.measure(Load(poll_id))
+        percent = cpu.end()
+    finally:
+        if watching is not None:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+            bench.print_timeline()
+        await bench.close()
+    return figures, percent
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of sending")
     parser.add_argument("--concurrency", type=int, default=64, help="CastBallot calls in flight")
@@ -257,8 +420,19 @@ def main() -> None:
         "--method", choices=("single_choice", "borda", "schulze"), default="single_choice"
     )
     parser.add_argument("--channels", type=int, default=1, help="gRPC channels of the client")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=5000,
+        help="ballots cast on a separate poll before the measured one (0: none)",
+    )
     parser.add_argument("--sample-interval", type=float, default=0.1)
     parser.add_argument("--drain-timeout", type=float, default=120.0)
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="print voting's relay and consumer metrics every second",
+    )
     parser.add_argument(
         "--store",
         choices=("sqlite", "postgres"),
@@ -270,10 +444,20 @@ def main() -> None:
         action="store_true",
         help="run voting's API and its relay+consumers as two processes",
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--data-dir", type=Path, help="keep the stack's data and logs here (default: a temp dir)"
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     services = ("registry",) if args.split else ("registry", "voting")
     with contextlib.ExitStack() as resources:
-        tmp = resources.enter_context(tempfile.TemporaryDirectory(prefix="lmp-voting-bench-"))
+        if args.data_dir is None:
+            tmp = resources.enter_context(tempfile.TemporaryDirectory(prefix="lmp-voting-bench-"))
+        else:
+            tmp = str(args.data_dir)
         dsn = None
         if args.store == "postgres":
             dsn = resources.enter_context(start_postgres(Path(tmp) / "postgres")).address
@@ -293,29 +477,24 @@ def main() -> None:
                     )
                     extra.append(process)
                     process.start()
-            poll_id = prepare(stack.env, args.method)
-            pids = processes_of(stack, extra)
-            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-            client_before = cpu_seconds(os.getpid(), children=False)
-            figures = asyncio.run(run(stack.env, poll_id, args))
-            seconds = figures["seconds_until_all_counted"]
-            cpu = {
-                name: round((cpu_seconds(pid) - before[name]) / seconds * 100)
-                for name, pid in pids.items()
-            }
-            client = cpu_seconds(os.getpid(), children=False) - client_before
-            cpu["bench client"] = round(client / seconds * 100)
+            # the relay's and consumers' /metrics: voting's, or the relay+consumers process's
+            follower = extra[-1].settings if extra else Settings.from_env("voting", stack.env)
+            meter = CpuMeter(processes_of(stack, extra))
+            figures, cpu = asyncio.run(
+                workload(stack.env, args, follower.endpoint.metrics_port, meter)
+            )
         finally:
             for process in extra:
                 process.stop()
     print(
         f"voting throughput ({args.method}, {args.concurrency} in flight, "
         f"{args.duration:.0f} s, {args.store}"
-        f"{', api split from relay+consumers' if args.split else ''})"
+        f"{', api split from relay+consumers' if args.split else ''}, "
+        f"warm-up {args.warmup} ballots)"
     )
     for name, value in figures.items():
         print(f"  {name:28} {value}")
-    print("  CPU % of one core while sending and draining, per process:")
+    print("  CPU % of one core while sending and draining (measured poll), per process:")
     for name, percent in sorted(cpu.items(), key=lambda item: -item[1]):
         print(f"    {name:26} {percent}")
     print(json.dumps(figures | {"cpu_percent": cpu}))

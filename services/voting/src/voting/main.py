@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -24,6 +25,18 @@ from voting.registry import GrpcRegistry
 log = logging.getLogger(__name__)
 
 SCHEDULE_INTERVAL_S = 1.0
+# Collect the youngest generation every 50,000 net allocations instead of 700: at a thousand
+# ballots a second, fewer in-flight requests survive into the older generations, so full
+# collections (each stops every request for tens of ms) run far less often.
+GC_THRESHOLDS = (50_000, 20, 10)
+
+
+def tune_gc() -> None:
+    """Move everything built at start (modules, stubs, the application) out of the collector's
+    sight and collect young objects less often: full collections get rare and short."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 async def close_due_polls(app: VotingApplication, db: AsyncDatabase[dict[str, Any]]) -> int:
@@ -62,6 +75,7 @@ def build(settings: Settings) -> ServiceRuntime:
     )
     mongo = mongo_client(settings)
     db = mongo[settings.mongodb_database]
+    tune_gc()
     return ServiceRuntime(
         settings=settings,
         app=app,
