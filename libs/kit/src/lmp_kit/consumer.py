@@ -31,6 +31,7 @@ from lmp_kit.metrics import (
     CONSUMER_DUPLICATES,
     CONSUMER_LAG,
     CONSUMER_POSITION,
+    CONSUMER_SKIPPED_PAGES,
     PROJECTION_STALENESS,
 )
 
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 TRACKING = "_tracking"
 POSITIONS = "_positions"
 READ_LIMIT = 500
+FETCH_MAX_WAIT_MS = 50
 
 Document = dict[str, Any]
 
@@ -195,12 +197,18 @@ class TrackedConsumer:
         return f"{self.upstream}:{envelope.notification_id}"
 
     async def catch_up(self) -> int:
-        """Apply everything in the upstream log after our position, then move the position."""
+        """Apply everything in the upstream log after our position, then move the position.
+
+        One round reconciles what the log held when the round began: a log growing faster
+        than the round reads it must not keep the round (and its duplicate work beside the
+        Kafka path) going forever; the next round takes the rest. Pages that Kafka already
+        applied in full are passed without reading them."""
         total = 0
+        target: int | None = None
         async with grpc.aio.insecure_channel(self.upstream_target) as channel:
             stub = events_pb2_grpc.EventLogStub(channel)
             while True:
-                after = await self.position()
+                after = await self._skip_tracked(await self.position(), target)
                 response = await stub.ReadEvents(
                     events_pb2.ReadEventsRequest(after=after, limit=READ_LIMIT),
                     metadata=(("authorization", f"Bearer {self.token()}"),),
@@ -210,12 +218,27 @@ class TrackedConsumer:
                 total += await self.apply_batch(envelopes, path="catch-up")
                 await self._advance(response.next_after)
                 self.head = max(self.head, response.max_notification_id)
-                if len(envelopes) < READ_LIMIT:
+                if target is None:
+                    target = response.max_notification_id
+                if len(envelopes) < READ_LIMIT or response.next_after >= target:
                     break
         position = await self.position()
         CONSUMER_POSITION.labels(upstream=self.upstream).set(position)
         CONSUMER_LAG.labels(upstream=self.upstream).set(max(0, self.head - position))
         return total
+
+    async def _skip_tracked(self, after: int, target: int | None) -> int:
+        """Move the position past whole pages whose every id is tracked (applied from Kafka):
+        each id of (after, after + READ_LIMIT] has its tracking record, so nothing in that
+        page can be missing. Ranges with gaps or unsubscribed event types are read as usual."""
+        while target is None or after < target:
+            page = {"upstream": self.upstream, "nid": {"$gt": after, "$lte": after + READ_LIMIT}}
+            if await self.db[TRACKING].count_documents(page) < READ_LIMIT:
+                break
+            after += READ_LIMIT
+            await self._advance(after)
+            CONSUMER_SKIPPED_PAGES.labels(upstream=self.upstream).inc()
+        return after
 
     async def _advance(self, position: int) -> None:
         await self.db[POSITIONS].update_one(
@@ -264,6 +287,9 @@ class TrackedConsumer:
             auto_offset_reset="earliest",
             batch=True,
             max_records=READ_LIMIT,
+            # At the end of its partitions the consumer waits this long for more before it
+            # hands over what it has (aiokafka's default, 500 ms, is all lag under load).
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=max(100, session_timeout_ms // 4),
             ack_policy=AckPolicy.NACK_ON_ERROR,

@@ -25,6 +25,11 @@ CONSUMER_APPLIED = Counter(
 CONSUMER_DUPLICATES = Counter(
     "lmp_consumer_duplicates_total", "Upstream events skipped as already applied", ["upstream"]
 )
+CONSUMER_SKIPPED_PAGES = Counter(
+    "lmp_consumer_catch_up_pages_skipped_total",
+    "Pages of the upstream log the catch-up passed unread: Kafka had applied all of them",
+    ["upstream"],
+)
 CONSUMER_POSITION = Gauge(
     "lmp_consumer_position",
     "Notification id up to which every upstream event is applied",
