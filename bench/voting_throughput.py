@@ -235,13 +235,23 @@ class Bench:
             await channel.close(None)
 
     async def cast(self, load: Load, more: Callable[[], bool]) -> None:
-        """Keep --concurrency CastBallot calls in flight (a new resident each) while `more()`."""
+        """Keep up to --concurrency CastBallot calls in flight (a new resident each) while
+        `more()`; with --rate R, the k-th ballot is due at start + k/R and its latency counts
+        from when it was due (no coordinated omission: a late send is part of the latency)."""
+        issued = itertools.count()
+        start = time.monotonic()
+        rate = self.args.rate
 
         async def client(index: int) -> None:
             stub = self.stubs[index % len(self.stubs)]
             while more():
                 number = next(self.numbers)
                 sent = time.monotonic()
+                if rate:
+                    due = start + next(issued) / rate
+                    if due > sent:
+                        await asyncio.sleep(due - sent)
+                    sent = due
                 try:
                     await stub.CastBallot(
                         voting_pb2.CastBallotRequest(
@@ -421,6 +431,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--channels", type=int, default=1, help="gRPC channels of the client")
     parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="ballots per second offered (0: as fast as --concurrency calls in flight allow)",
+    )
+    parser.add_argument(
         "--warmup",
         type=int,
         default=5000,
@@ -488,6 +504,7 @@ def main() -> None:
                 process.stop()
     print(
         f"voting throughput ({args.method}, {args.concurrency} in flight, "
+        f"{f'{args.rate:.0f} ballots/s offered, ' if args.rate else ''}"
         f"{args.duration:.0f} s, {args.store}"
         f"{', api split from relay+consumers' if args.split else ''}, "
         f"warm-up {args.warmup} ballots)"

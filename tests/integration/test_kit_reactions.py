@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from lmp.common.v1 import events_pb2
+from lmp.registry.v1 import registry_pb2
 from lmp_kit.envelope import Envelope
 from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.reactions import Reaction, Reactor
@@ -65,3 +67,40 @@ async def test_a_reaction_the_domain_refuses_is_passed_over_and_the_rest_go_on(s
     assert await reactor_for(stack, downstream).catch_up() == 4
     assert downstream.tracking.max_tracking_id("registry") == 5
     assert downstream.recorder.max_notification_id() == 4
+
+
+async def test_only_the_reacted_types_are_sent_and_the_position_moves_past_the_rest(stack):
+    downstream = RegistryApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    stack.register(3, prefix="Before")
+    stack.registry().RegisterCity(
+        registry_pb2.RegisterCityRequest(
+            city_id="mirror",
+            name="Mirror",
+            region="Region",
+            kind="zato",
+            population=1000,
+            voter_target=10,
+        ),
+        metadata=stack.metadata("programme_office", cities=("*",)),
+        timeout=10,
+    )
+    stack.register(4, prefix="After")
+    settings = Settings.from_env("kpi", stack.env)
+    token = service_token(settings)
+    only_cities = stack.event_log().ReadEvents(
+        events_pb2.ReadEventsRequest(after=0, limit=5, event_types=["City.Registered"]),
+        metadata=(("authorization", f"Bearer {token()}"),),
+        timeout=10,
+    )
+    reactor = Reactor(
+        reaction=Reaction("registry", {"City.Registered": lambda _e: []}),
+        app=downstream,
+        upstream_target=stack.target("registry"),
+        topic=settings.topic_of("registry"),
+        token=token,
+    )
+
+    assert [e.event_type for e in only_cities.events] == ["City.Registered"]
+    assert (only_cities.next_after, only_cities.max_notification_id) == (5, 8)
+    assert await reactor.catch_up() == 0
+    assert downstream.tracking.max_tracking_id("registry") == 8

@@ -210,7 +210,9 @@ class TrackedConsumer:
             while True:
                 after = await self._skip_tracked(await self.position(), target)
                 response = await stub.ReadEvents(
-                    events_pb2.ReadEventsRequest(after=after, limit=READ_LIMIT),
+                    events_pb2.ReadEventsRequest(
+                        after=after, limit=READ_LIMIT, event_types=sorted(self.event_types)
+                    ),
                     metadata=(("authorization", f"Bearer {self.token()}"),),
                     timeout=30,
                 )
@@ -220,7 +222,7 @@ class TrackedConsumer:
                 self.head = max(self.head, response.max_notification_id)
                 if target is None:
                     target = response.max_notification_id
-                if len(envelopes) < READ_LIMIT or response.next_after >= target:
+                if response.next_after <= after or response.next_after >= target:
                     break
         position = await self.position()
         CONSUMER_POSITION.labels(upstream=self.upstream).set(position)

@@ -10,6 +10,7 @@ from eventsourcing.application import Application
 from lmp.common.v1 import events_pb2, events_pb2_grpc
 
 from lmp_kit.auth import READ_EVENTS_SCOPE, principal
+from lmp_kit.domain import event_type_of
 from lmp_kit.envelope import Envelope, envelope_of
 from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.grpc_server import Registration
@@ -19,13 +20,21 @@ MAX_LIMIT = 1000
 
 
 def read_envelopes(
-    service: str, app: Application[UUID], after: int, limit: int
-) -> tuple[list[Envelope], int]:
+    service: str,
+    app: Application[UUID],
+    after: int,
+    limit: int,
+    event_types: frozenset[str] = frozenset(),
+) -> tuple[list[Envelope], int, int]:
+    """The events after `after` among the next `limit` notifications (only `event_types`, when
+    given), the last notification id examined, and the log's head."""
     notifications = app.recorder.select_notifications(
         start=after, limit=limit, inclusive_of_start=False
     )
     head = app.recorder.max_notification_id() or 0
-    return [envelope_of(service, app.mapper, n) for n in notifications], head
+    wanted = [n for n in notifications if not event_types or event_type_of(n.topic) in event_types]
+    examined = notifications[-1].id if notifications else after
+    return [envelope_of(service, app.mapper, n) for n in wanted], examined, head
 
 
 class EventLogServicer(events_pb2_grpc.EventLogServicer):
@@ -47,13 +56,16 @@ class EventLogServicer(events_pb2_grpc.EventLogServicer):
             msg = f"limit must be between 0 (server default) and {MAX_LIMIT}, not {request.limit}"
             raise InvalidArgumentError(msg)
         limit = min(request.limit or DEFAULT_LIMIT, MAX_LIMIT)
-        envelopes, head = await asyncio.to_thread(
-            read_envelopes, self.service, self.app, request.after, limit
+        envelopes, examined, head = await asyncio.to_thread(
+            read_envelopes,
+            self.service,
+            self.app,
+            request.after,
+            limit,
+            frozenset(request.event_types),
         )
         return events_pb2.ReadEventsResponse(
-            events=[e.to_proto() for e in envelopes],
-            next_after=envelopes[-1].notification_id if envelopes else request.after,
-            max_notification_id=head,
+            events=[e.to_proto() for e in envelopes], next_after=examined, max_notification_id=head
         )
 
 

@@ -87,24 +87,37 @@ class Reactor:
         return self.app.tracking.max_tracking_id(self.upstream) or 0
 
     async def catch_up(self) -> int:
+        """React to what the upstream log held when the round began (only the event types
+        reacted to are sent), then record the position past the rest."""
         reacted = 0
+        target: int | None = None
         async with grpc.aio.insecure_channel(self.upstream_target) as channel:
             stub = events_pb2_grpc.EventLogStub(channel)
             while True:
                 after = await asyncio.to_thread(self.position)
                 response = await stub.ReadEvents(
-                    events_pb2.ReadEventsRequest(after=after, limit=READ_LIMIT),
+                    events_pb2.ReadEventsRequest(
+                        after=after,
+                        limit=READ_LIMIT,
+                        event_types=sorted(self.reaction.event_types),
+                    ),
                     metadata=(("authorization", f"Bearer {self.token()}"),),
                     timeout=30,
                 )
                 envelopes = [Envelope.from_proto(e) for e in response.events]
-                reacted += await asyncio.to_thread(self.react_in_order, envelopes)
-                if len(envelopes) < READ_LIMIT:
+                reacted += await asyncio.to_thread(
+                    self.react_in_order, envelopes, response.next_after
+                )
+                if target is None:
+                    target = response.max_notification_id
+                if response.next_after <= after or response.next_after >= target:
                     break
         REACTION_POSITION.labels(upstream=self.upstream).set(await asyncio.to_thread(self.position))
         return reacted
 
-    def react_in_order(self, envelopes: Sequence[Envelope]) -> int:
+    def react_in_order(self, envelopes: Sequence[Envelope], examined: int = 0) -> int:
+        """React to each event in order; then the position moves past everything examined
+        that needed no reaction (other event types, or ids the server passed over)."""
         reacted = 0
         passed_over: int | None = None
         for envelope in envelopes:
@@ -116,7 +129,10 @@ class Reactor:
                 return reacted
             reacted += outcome
             passed_over = None
-        if passed_over is not None:
+        last = envelopes[-1].notification_id if envelopes else 0
+        if examined > last:
+            passed_over = examined
+        if passed_over is not None and passed_over > self.position():
             with contextlib.suppress(IntegrityError):
                 self.app.save_tracked(Tracking(self.upstream, passed_over))
         return reacted

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1almp/common/v1/events.proto\x12\rlmp.common.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x02\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x16\n\x0eschema_version\x18\x03 \x01(\x05\x12\x0f\n\x07service\x18\x04 \x01(\t\x12\x0f\n\x07\x63ity_id\x18\x05 \x01(\t\x12\x14\n\x0c\x61ggregate_id\x18\x06 \x01(\t\x12\x19\n\x11\x61ggregate_version\x18\x07 \x01(\x03\x12\x17\n\x0fnotification_id\x18\x08 \x01(\x03\x12/\n\x0boccurred_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0btraceparent\x18\n \x01(\t\x12\x14\n\x0cpayload_json\x18\x0b \x01(\t\"1\n\x11ReadEventsRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\x05\"s\n\x12ReadEventsResponse\x12,\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1c.lmp.common.v1.EventEnvelope\x12\x12\n\nnext_after\x18\x02 \x01(\x03\x12\x1b\n\x13max_notification_id\x18\x03 \x01(\x03\x32]\n\x08\x45ventLog\x12Q\n\nReadEvents\x12 .lmp.common.v1.ReadEventsRequest\x1a!.lmp.common.v1.ReadEventsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1almp/common/v1/events.proto\x12\rlmp.common.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x02\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x16\n\x0eschema_version\x18\x03 \x01(\x05\x12\x0f\n\x07service\x18\x04 \x01(\t\x12\x0f\n\x07\x63ity_id\x18\x05 \x01(\t\x12\x14\n\x0c\x61ggregate_id\x18\x06 \x01(\t\x12\x19\n\x11\x61ggregate_version\x18\x07 \x01(\x03\x12\x17\n\x0fnotification_id\x18\x08 \x01(\x03\x12/\n\x0boccurred_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0btraceparent\x18\n \x01(\t\x12\x14\n\x0cpayload_json\x18\x0b \x01(\t\"F\n\x11ReadEventsRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x13\n\x0b\x65vent_types\x18\x03 \x03(\t\"s\n\x12ReadEventsResponse\x12,\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1c.lmp.common.v1.EventEnvelope\x12\x12\n\nnext_after\x18\x02 \x01(\x03\x12\x1b\n\x13max_notification_id\x18\x03 \x01(\x03\x32]\n\x08\x45ventLog\x12Q\n\nReadEvents\x12 .lmp.common.v1.ReadEventsRequest\x1a!.lmp.common.v1.ReadEventsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,9 +35,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EVENTENVELOPE']._serialized_start=79
   _globals['_EVENTENVELOPE']._serialized_end=356
   _globals['_READEVENTSREQUEST']._serialized_start=358
-  _globals['_READEVENTSREQUEST']._serialized_end=407
-  _globals['_READEVENTSRESPONSE']._serialized_start=409
-  _globals['_READEVENTSRESPONSE']._serialized_end=524
-  _globals['_EVENTLOG']._serialized_start=526
-  _globals['_EVENTLOG']._serialized_end=619
+  _globals['_READEVENTSREQUEST']._serialized_end=428
+  _globals['_READEVENTSRESPONSE']._serialized_start=430
+  _globals['_READEVENTSRESPONSE']._serialized_end=545
+  _globals['_EVENTLOG']._serialized_start=547
+  _globals['_EVENTLOG']._serialized_end=640
 # @@protoc_insertion_point(module_scope)
