@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import grpc
@@ -225,3 +226,55 @@ def test_the_dashboard_lists_this_months_activities_missing_their_release_or_rep
         activity.activity_id,
         ["press_release", "report"],
     )
+
+
+def test_edits_racing_for_one_practice_all_land(registry):
+    """Commands on one aggregate at the same moment: the loser of each race for the next
+    version runs again on the new state instead of failing (nothing is lost, nothing INTERNAL)."""
+    stub = registry.registry()
+    wg = registry.metadata("working_group", cities=("sarov",))
+    stub.RegisterCity(
+        pb.RegisterCityRequest(
+            city_id="sarov",
+            name="Саров",
+            region="Нижегородская область",
+            kind="zato",
+            population=93_357,
+            voter_target=933,
+        ),
+        metadata=registry.metadata("programme_office", cities=("*",)),
+        timeout=10,
+    )
+    practice_id = stub.RegisterPractice(
+        pb.RegisterPracticeRequest(
+            city_id="sarov",
+            kind="own",
+            title="Lit courtyards",
+            authors=[pb.Person(person_id="p1", name="Ivanova A.")],
+        ),
+        metadata=wg,
+        timeout=10,
+    ).practice_id
+    texts = [section for section, content in PASSPORT.items() if content.text]
+    edits = [(section, round_) for round_ in range(3) for section in texts]
+
+    def edit(item):
+        section, round_ = item
+        content = pb.SectionContent(text=f"{PASSPORT[section].text} (draft {round_})")
+        return stub.EditPassportSection(
+            pb.EditPassportSectionRequest(
+                practice_id=practice_id, section=section, content=content
+            ),
+            metadata=wg,
+            timeout=30,
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(edit, edits))
+    passport = stub.GetPassport(
+        pb.GetPassportRequest(practice_id=practice_id), metadata=wg, timeout=10
+    )
+
+    assert len(results) == len(edits)
+    assert passport.passport_version == len(edits)
+    assert {s.section for s in passport.sections if s.content.text} == set(texts)

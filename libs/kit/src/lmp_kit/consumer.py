@@ -3,6 +3,12 @@
 Kafka is the fast path; the upstream's EventLog.ReadEvents is the truth. Every event is applied
 in a MongoDB transaction together with its tracking record (upstream, notification id), so a
 redelivered event has no second effect, whichever path brings it first.
+
+Tracking records are kept per block of READ_LIMIT notification ids: one document
+`{_id: "<upstream>:<block>", upstream, block, nids: [...]}` holds the ids applied in
+(block * READ_LIMIT, (block + 1) * READ_LIMIT]. A batch reads and extends a few documents
+instead of inserting one per event, a block whose every id is tracked is a page the catch-up
+passes unread, and moving the position drops whole blocks.
 """
 
 from __future__ import annotations
@@ -92,6 +98,11 @@ class _CatchUpOnAssignment(ConsumerRebalanceListener):
             self.reconcile_now.set()
 
 
+def block_of(notification_id: int) -> int:
+    """The tracking block of a notification id: ids 1..READ_LIMIT are block 0."""
+    return (notification_id - 1) // READ_LIMIT
+
+
 class TrackedConsumer:
     def __init__(  # noqa: PLR0913  # the consumer's collaborators, each named
         self,
@@ -117,7 +128,8 @@ class TrackedConsumer:
 
     async def prepare(self) -> None:
         """Create indexes before any transaction: an index build waits for open transactions."""
-        await self.db[TRACKING].create_index([("upstream", ASCENDING), ("nid", ASCENDING)])
+        await self.db[TRACKING].create_index([("upstream", ASCENDING), ("block", ASCENDING)])
+        await self._migrate_tracking()
         for projection in self.projections:
             if isinstance(projection, PreparedProjection):
                 await projection.prepare(self.db)
@@ -156,32 +168,35 @@ class TrackedConsumer:
     ) -> list[Envelope]:
         found = await self.db[POSITIONS].find_one({"_id": self.upstream}, session=session)
         watermark = int(found["position"]) if found else 0
-        ids = {self._tracking_id(e): e for e in envelopes if e.notification_id > watermark}
-        if not ids:
+        above = [e for e in envelopes if e.notification_id > watermark]
+        if not above:
             return []
-        seen = {
-            doc["_id"]
-            async for doc in self.db[TRACKING].find(
-                {"_id": {"$in": list(ids)}}, {"_id": 1}, session=session
-            )
-        }
+        blocks = {block_of(e.notification_id) for e in above}
+        seen: set[int] = set()
+        async for doc in self.db[TRACKING].find(
+            {"_id": {"$in": [self._block_id(b) for b in blocks]}}, {"nids": 1}, session=session
+        ):
+            seen.update(doc["nids"])
         fresh = sorted(
-            (e for key, e in ids.items() if key not in seen), key=lambda e: e.notification_id
+            (e for e in above if e.notification_id not in seen), key=lambda e: e.notification_id
         )
         if not fresh:
             return []
-        await self.db[TRACKING].insert_many(
-            [
+        by_block: dict[int, list[int]] = {}
+        for envelope in fresh:
+            by_block.setdefault(block_of(envelope.notification_id), []).append(
+                envelope.notification_id
+            )
+        for block, nids in sorted(by_block.items()):
+            await self.db[TRACKING].update_one(
+                {"_id": self._block_id(block)},
                 {
-                    "_id": self._tracking_id(e),
-                    "upstream": self.upstream,
-                    "nid": e.notification_id,
-                    "event_id": str(e.event_id),
-                }
-                for e in fresh
-            ],
-            session=session,
-        )
+                    "$push": {"nids": {"$each": nids}},
+                    "$setOnInsert": {"upstream": self.upstream, "block": block},
+                },
+                upsert=True,
+                session=session,
+            )
         for projection in self.projections:
             mine = [e for e in fresh if e.event_type in projection.event_types]
             if not mine:
@@ -193,8 +208,26 @@ class TrackedConsumer:
                     await projection.apply(envelope, self.db, session)
         return fresh
 
-    def _tracking_id(self, envelope: Envelope) -> str:
-        return f"{self.upstream}:{envelope.notification_id}"
+    def _block_id(self, block: int) -> str:
+        return f"{self.upstream}:{block}"
+
+    async def _migrate_tracking(self) -> None:
+        """Fold tracking records of the earlier one-per-event form into blocks."""
+        old = {"upstream": self.upstream, "nid": {"$exists": True}}
+        by_block: dict[int, list[int]] = {}
+        async for doc in self.db[TRACKING].find(old, {"nid": 1}):
+            by_block.setdefault(block_of(int(doc["nid"])), []).append(int(doc["nid"]))
+        for block, nids in sorted(by_block.items()):
+            await self.db[TRACKING].update_one(
+                {"_id": self._block_id(block)},
+                {
+                    "$addToSet": {"nids": {"$each": sorted(nids)}},
+                    "$setOnInsert": {"upstream": self.upstream, "block": block},
+                },
+                upsert=True,
+            )
+        if by_block:
+            await self.db[TRACKING].delete_many(old)
 
     async def catch_up(self) -> int:
         """Apply everything in the upstream log after our position, then move the position.
@@ -230,14 +263,17 @@ class TrackedConsumer:
         return total
 
     async def _skip_tracked(self, after: int, target: int | None) -> int:
-        """Move the position past whole pages whose every id is tracked (applied from Kafka):
-        each id of (after, after + READ_LIMIT] has its tracking record, so nothing in that
-        page can be missing. Ranges with gaps or unsubscribed event types are read as usual."""
+        """Move the position past blocks whose every id above it is tracked (applied from
+        Kafka): nothing there can be missing. Blocks with gaps in the ids, or with event
+        types this consumer does not take, are read as usual."""
         while target is None or after < target:
-            page = {"upstream": self.upstream, "nid": {"$gt": after, "$lte": after + READ_LIMIT}}
-            if await self.db[TRACKING].count_documents(page) < READ_LIMIT:
+            block = block_of(after + 1)
+            end = (block + 1) * READ_LIMIT
+            found = await self.db[TRACKING].find_one({"_id": self._block_id(block)}, {"nids": 1})
+            tracked = sum(1 for nid in (found or {}).get("nids", ()) if nid > after)
+            if tracked < end - after:
                 break
-            after += READ_LIMIT
+            after = end
             await self._advance(after)
             CONSUMER_SKIPPED_PAGES.labels(upstream=self.upstream).inc()
         return after
@@ -246,7 +282,9 @@ class TrackedConsumer:
         await self.db[POSITIONS].update_one(
             {"_id": self.upstream}, {"$max": {"position": position}}, upsert=True
         )
-        await self.db[TRACKING].delete_many({"upstream": self.upstream, "nid": {"$lte": position}})
+        await self.db[TRACKING].delete_many(
+            {"upstream": self.upstream, "block": {"$lt": block_of(position + 1)}}
+        )
 
     async def reconcile_forever(self, stopping: asyncio.Event, interval_s: float) -> None:
         """Catch up at start, then periodically: whatever Kafka lost is found here."""

@@ -35,3 +35,9 @@ class PermissionDeniedError(DomainError):
 
 class UnauthenticatedError(DomainError):
     status = grpc.StatusCode.UNAUTHENTICATED
+
+
+class ConcurrentChangeError(DomainError):
+    """The record changed under the command more often than it was retried."""
+
+    status = grpc.StatusCode.ABORTED

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import grpc
+from eventsourcing.persistence import IntegrityError
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
@@ -147,6 +148,12 @@ class ErrorInterceptor(_WrappingInterceptor):
                 await context.abort(error.status, error.message)
             if isinstance(error, ValidationError):
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, _validation_message(error))
+            if isinstance(error, IntegrityError):
+                await context.abort(
+                    grpc.StatusCode.ABORTED,
+                    "the record changed at the same moment (another command or a reaction); "
+                    "nothing was recorded: send the command again",
+                )
             if not isinstance(error, Exception) or context.code() not in (None, grpc.StatusCode.OK):
                 raise error
             log.error("unexpected error in %s", method, exc_info=error)

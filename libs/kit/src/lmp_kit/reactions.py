@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -30,7 +32,7 @@ from lmp_kit.errors import DomainError
 log = logging.getLogger(__name__)
 
 READ_LIMIT = 500
-CONFLICT_RETRIES = 3
+CONFLICT_RETRIES = 8
 
 REACTIONS_APPLIED = Counter(
     "lmp_reactions_applied_total", "Upstream events this service reacted to", ["upstream"]
@@ -38,6 +40,11 @@ REACTIONS_APPLIED = Counter(
 REACTIONS_REFUSED = Counter(
     "lmp_reactions_refused_total",
     "Upstream events whose reaction the domain refused (logged, then passed over)",
+    ["upstream"],
+)
+REACTIONS_POSTPONED = Counter(
+    "lmp_reactions_postponed_total",
+    "Reactions left for the next round: the aggregates they change kept changing under them",
     ["upstream"],
 )
 REACTION_POSITION = Gauge(
@@ -138,9 +145,11 @@ class Reactor:
         return reacted
 
     def _react_once(self, envelope: Envelope) -> int | None:
-        """1 if it changed something, 0 if not, None if another replica got there first."""
+        """1 if it changed something, 0 if not, None if another replica got there first or
+        the aggregates kept changing under it (then it is not tracked: the next round, from
+        the same position, reacts again; a conflict is never a reason to pass an event over)."""
         tracking = Tracking(self.upstream, envelope.notification_id)
-        for _attempt in range(CONFLICT_RETRIES):
+        for attempt in range(CONFLICT_RETRIES):
             try:
                 changed = self.reaction.react(envelope)
             except DomainError as error:
@@ -151,12 +160,21 @@ class Reactor:
             except IntegrityError:
                 if self.position() >= envelope.notification_id:
                     return None
-                continue  # an aggregate changed meanwhile: react again on its new state
+                # An aggregate changed meanwhile (a command on it): react again on its new
+                # state, after a short randomized pause so the command's burst can pass.
+                time.sleep(random.uniform(0, min(1.0, 0.02 * 2**attempt)))  # noqa: S311  # jitter
+                continue
             REACTIONS_APPLIED.labels(upstream=self.upstream).inc(1 if changed else 0)
             return 1 if changed else 0
-        self._refused(envelope, "it conflicts with the recorded state every time")
-        self.app.save_tracked(tracking)
-        return 0
+        log.warning(
+            "postponed the reaction to %s %s #%d: its aggregates changed under it %d times",
+            self.upstream,
+            envelope.event_type,
+            envelope.notification_id,
+            CONFLICT_RETRIES,
+        )
+        REACTIONS_POSTPONED.labels(upstream=self.upstream).inc()
+        return None
 
     def _refused(self, envelope: Envelope, reason: str) -> None:
         log.warning(

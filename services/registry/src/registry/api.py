@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
 import grpc
+from eventsourcing.persistence import IntegrityError
 from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from lmp_kit.auth import principal
@@ -38,7 +40,17 @@ Context = grpc.aio.ServicerContext[object, object]
 pb = registry_pb2
 
 
+COMMAND_ATTEMPTS = 5
+
+
 async def run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:  # noqa: ANN401  # use-case arguments
+    """Run a use case off the event loop; one that lost the race for an aggregate's next
+    version (a reaction or another command saved first) runs again on the new state."""
+    for attempt in range(1, COMMAND_ATTEMPTS):
+        try:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        except IntegrityError:
+            await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311  # jitter
     return await asyncio.to_thread(function, *args, **kwargs)
 
 
