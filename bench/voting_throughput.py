@@ -50,6 +50,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from lmp_cli.stack import ServiceProcess, Stack, embedded_stack
 
 CITY = "bench-city"
+Figures = dict[str, float | list[float]]
 OPTIONS = 4
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -216,6 +217,14 @@ class Load:
     sending: bool = True
 
 
+def by_minute(load: Load, started: float) -> list[float]:
+    """Accept p99 (ms) of the ballots accepted in each minute of sending: does it drift?"""
+    minutes: dict[int, list[float]] = {}
+    for accepted, latency in zip(load.accepted_at, load.latencies, strict=True):
+        minutes.setdefault(int((accepted - started) // 60), []).append(latency)
+    return [round(percentile(minutes[m], 99) * 1000, 1) for m in sorted(minutes)]
+
+
 class Bench:
     def __init__(self, env: dict[str, str], args: argparse.Namespace, metrics_port: int) -> None:
         target = Settings.from_env("voting", env).endpoint.grpc_target
@@ -316,7 +325,7 @@ class Bench:
             )
             await asyncio.sleep(1.0)
 
-    async def warm_up(self, load: Load) -> dict[str, float]:
+    async def warm_up(self, load: Load) -> Figures:
         """--warmup ballots on their own poll, then wait until the tally counts them all, the
         consumer has its Kafka partitions (it applied something from Kafka), and a reconcile
         with the event log has passed them (so start-up work is not in the measured window)."""
@@ -342,7 +351,7 @@ class Bench:
             "warmup_all_counted_s": round(sent_s, 2),
         }
 
-    async def measure(self, load: Load) -> dict[str, float]:
+    async def measure(self, load: Load) -> Figures:
         self.current = load
         started = time.monotonic()
         deadline = started + self.args.duration
@@ -364,6 +373,7 @@ class Bench:
             "accept_p50_ms": round(percentile(load.latencies, 50) * 1000, 1),
             "accept_p99_ms": round(percentile(load.latencies, 99) * 1000, 1),
             "accept_max_ms": round(max(load.latencies, default=float("nan")) * 1000, 1),
+            "accept_p99_ms_by_minute": by_minute(load, started),
             "lag_p50_s": round(percentile(load.lags, 50), 3),
             "lag_p99_s": round(percentile(load.lags, 99), 3),
             "lag_max_s": round(max(load.lags, default=float("nan")), 3),
@@ -399,12 +409,12 @@ class CpuMeter:
 
 async def workload(
     env: dict[str, str], args: argparse.Namespace, metrics_port: int, cpu: CpuMeter
-) -> tuple[dict[str, float], dict[str, int]]:
+) -> tuple[Figures, dict[str, int]]:
     problems = await asyncio.to_thread(register_problems, env)
     bench = Bench(env, args, metrics_port)
     watching = asyncio.create_task(bench.watch()) if args.timeline else None
     try:
-        figures: dict[str, float] = {}
+        figures: Figures = {}
         if args.warmup:
             poll_id = await asyncio.to_thread(create_poll, env, args.method, problems, "Warm-up")
             figures |= await bench.warm_up(Load(poll_id))
