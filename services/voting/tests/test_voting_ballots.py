@@ -13,7 +13,7 @@ from lmp_kit.errors import (
     InvalidArgumentError,
     PermissionDeniedError,
 )
-from voting.application import RegisteredItem, Voter, VotingApplication
+from voting.application import NotCountedError, RegisteredItem, Voter, VotingApplication
 from voting.domain import Ballot, OptionSpec, PollSpec
 from voting.domain.ballots import pseudonym_of
 from voting.domain.merkle import inclusion_proof, merkle_root, verify_inclusion
@@ -209,8 +209,8 @@ def test_when_revoting_is_allowed_the_last_ballot_counts(app, registry):
     assert first.receipt != second.receipt
     assert closed.ballots_counted == 2
     assert next((r["option_id"], r["votes"]) for r in closed.results) == ("o3", 2)
-    recast = events(app)[-3]
-    assert type(recast).__qualname__ == "Ballot.Recast"
+    recast = next(e for e in reversed(events(app)) if type(e).__qualname__ == "Ballot.Recast")
+    assert recast.originator_id == first.id
     assert recast.previous == {"o2": 1}
 
 
@@ -358,6 +358,60 @@ def test_a_ballot_queued_behind_the_close_of_its_poll_is_refused(app, registry):
     app.close_poll(poll.id, now=NOW)
 
     with pytest.raises(FailedPreconditionError, match="is closed"):
-        app.writer.submit(ballot, poll.id).result()
+        app.writer.submit(ballot, poll.id, poll.version).result()
 
     assert not [e for e in events(app) if type(e).__qualname__ == "Ballot.Cast"]
+
+
+@pytest.fixture
+def replicas(registry, tmp_path):
+    """Two API replicas on one event store (SQLite here; PostgreSQL in production)."""
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(tmp_path / "voting.events.sqlite"),
+        "SQLITE_LOCK_TIMEOUT": "10",
+    }
+    keys = PseudonymKeys(master=b"k" * 32)
+    made = [VotingApplication(env=env, keys=keys, registry=registry) for _ in range(2)]
+    yield made
+    for replica in made:
+        replica.close()
+
+
+def test_a_ballot_committed_after_another_replica_counted_is_refused_and_left_out(
+    replicas, registry
+):
+    first, second = replicas
+    poll = first.create_poll(spec(registry), now=NOW)
+    first.cast_ballot(poll.id, RESIDENT, {"o1": 1}, allow, now=NOW)
+    checked, late = second.prepare_ballot(
+        poll.id, Voter("resident-7", "resident"), {"o2": 1}, allow, now=NOW
+    )
+
+    closed = first.close_poll(poll.id, now=NOW)  # between the second replica's check and commit
+    saved = second.writer.submit(late, checked.id, checked.version).result()
+
+    assert saved.poll_changed
+    with pytest.raises(NotCountedError, match="was not counted"):
+        second.confirm_counted(saved)
+    assert closed.ballots_counted == 1
+    assert saved.notification_id > closed.counted_up_to
+    recount = second.recount(second.get_poll(poll.id))
+    assert (recount.ballots_counted, recount.digest) == (1, closed.digest)
+    assert [
+        type(e).__qualname__ for e in events(first) if type(e).__qualname__.startswith("Poll.")
+    ] == ["Poll.Created", "Poll.Opened", "Poll.Closing", "Poll.Closed"]
+
+
+def test_a_ballot_committed_before_the_fence_is_counted_by_another_replica(replicas, registry):
+    first, second = replicas
+    poll = first.create_poll(spec(registry), now=NOW)
+    checked, ballot = second.prepare_ballot(poll.id, RESIDENT, {"o2": 1}, allow, now=NOW)
+    saved = second.writer.submit(ballot, checked.id, checked.version).result()
+
+    closed = first.close_poll(poll.id, now=NOW)
+
+    assert not saved.poll_changed
+    assert second.confirm_counted(saved).receipt == ballot.receipt
+    assert closed.ballots_counted == 1
+    assert saved.notification_id <= closed.counted_up_to

@@ -21,13 +21,14 @@ from voting.domain.counting import check_choices, choices_of, rank, tally
 from voting.domain.merkle import merkle_root
 from voting.domain.polls import PollKind, RefKind
 from voting.keys import PseudonymKeys
-from voting.writer import BallotWriter
+from voting.writer import BallotWriter, Saved
 
 APPROVED_FOR_VOTE = "approved_for_vote"
 BALLOT_TOPICS = tuple(f"{get_topic(Ballot)}.{name}" for name in ("Cast", "Recast"))
 SCAN_PAGE = 1000
 CAST_ATTEMPTS = 3
 POLL_CACHE_S = 1.0
+CLOSE_WAIT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,18 @@ class Count:
     ballots_counted: int
     digest: str
     receipts: list[str]
+    # The last notification id the count read: a ballot with a larger id was not counted.
+    counted_up_to: int = 0
+
+
+class NotCountedError(FailedPreconditionError):
+    """The ballot committed while another replica was counting the poll, after its fence."""
+
+    def __init__(self, poll_id: UUID, receipt: str) -> None:
+        super().__init__(
+            f"poll {poll_id} was closed while this ballot was being recorded; it was not "
+            f"counted (receipt {receipt} is not in the published digest)"
+        )
 
 
 class BallotConflictError(FailedPreconditionError):
@@ -85,11 +98,15 @@ class VotingApplication(ServiceApplication):
         self.keys = keys or PseudonymKeys(master=secrets.token_bytes(32))
         self.registry = registry
         self._polls: dict[UUID, tuple[Poll, float]] = {}
-        self.writer = BallotWriter(self.save)
+        self.writer = BallotWriter(self.save, self.poll_changed)
 
     def close(self) -> None:
         self.writer.stop()
         super().close()
+
+    def poll_changed(self, poll_id: UUID, version: int) -> bool:
+        """Whether the poll has an event after `version` in the event store (a close began)."""
+        return bool(self.recorder.select_events(poll_id, gt=version, limit=1))
 
     def create_poll(self, spec: PollSpec, now: datetime | None = None) -> Poll:
         now = now or utc_now()
@@ -151,15 +168,19 @@ class VotingApplication(ServiceApplication):
         return closed
 
     def _close(self, poll_id: UUID, now: datetime | None) -> Poll:
+        """Closing: first the fence (`Poll.Closing`, committed), then the count, which reads
+        the event store after the fence, then `Poll.Closed` with the last id it read."""
         now = now or utc_now()
         poll = self.get_poll(poll_id)
-        poll.check_can_close(now)
+        poll.begin_closing(now)
+        self.save(poll)
         count = self.recount(poll)
         poll.close(
             now,
             results=count.results,
             ballots_counted=count.ballots_counted,
             digest=count.digest,
+            counted_up_to=count.counted_up_to,
         )
         self.save(poll)
         self._polls[poll.id] = (poll, time.monotonic())
@@ -176,11 +197,11 @@ class VotingApplication(ServiceApplication):
         for _ in range(CAST_ATTEMPTS):
             poll, ballot = self.prepare_ballot(poll_id, voter, choices, authorize_city, now)
             try:
-                saved: Ballot = self.writer.submit(ballot, poll.id).result()
+                saved = self.writer.submit(ballot, poll.id, poll.version).result()
             except IntegrityError:
                 self.check_revote(poll)
             else:
-                return saved
+                return self.confirm_counted(saved)
         raise BallotConflictError(poll_id)
 
     async def cast_ballot_async(
@@ -193,12 +214,42 @@ class VotingApplication(ServiceApplication):
         for _ in range(CAST_ATTEMPTS):
             poll, ballot = self.prepare_ballot(poll_id, voter, choices, authorize_city)
             try:
-                saved: Ballot = await asyncio.wrap_future(self.writer.submit(ballot, poll.id))
+                saved = await asyncio.wrap_future(self.writer.submit(ballot, poll.id, poll.version))
             except IntegrityError:
                 self.check_revote(poll)
             else:
-                return saved
+                if saved.poll_changed:
+                    return await asyncio.to_thread(self.confirm_counted, saved)
+                return self.confirm_counted(saved)
         raise BallotConflictError(poll_id)
+
+    def confirm_counted(self, saved: Saved) -> Ballot:
+        """A ballot whose poll did not change between its check and its commit is counted by
+        any later close. One whose poll began closing meanwhile (another replica) counts only
+        if the count read it: wait for `Poll.Closed` and compare the ids."""
+        ballot = saved.ballot
+        if not isinstance(ballot, Ballot):
+            msg = f"the writer saved {type(ballot).__name__}, not a ballot"
+            raise TypeError(msg)
+        if not saved.poll_changed:
+            return ballot
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        poll = self.get_poll(ballot.poll_id)
+        while poll.closing and poll.closed_at is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            poll = self.get_poll(ballot.poll_id)
+        if not poll.closing:
+            return ballot  # not a close: nothing else changes an open poll
+        self._polls[poll.id] = (poll, time.monotonic())
+        if poll.closed_at is None:
+            msg = (
+                f"poll {poll.id} is being closed; whether this ballot counts is decided by the "
+                f"count: check receipt {ballot.receipt} with VerifyReceipt once it is closed"
+            )
+            raise FailedPreconditionError(msg)
+        if poll.counted_up_to and saved.notification_id > poll.counted_up_to:
+            raise NotCountedError(poll.id, ballot.receipt)
+        return ballot
 
     def prepare_ballot(
         self,
@@ -258,13 +309,20 @@ class VotingApplication(ServiceApplication):
             now=now,
         )
 
-    def counted_ballots(self, poll_id: UUID) -> dict[UUID, tuple[int, dict[str, int], str]]:
-        """The last version of every ballot of the poll, from the event log."""
+    def counted_ballots(
+        self, poll_id: UUID, up_to: int | None = None
+    ) -> dict[UUID, tuple[int, dict[str, int], str]]:
+        """The last version of every ballot of the poll, from the event log (up to a
+        notification id, when given)."""
         latest: dict[UUID, tuple[int, dict[str, int], str]] = {}
         start = 0
         while True:
             page = self.recorder.select_notifications(
-                start=start, limit=SCAN_PAGE, topics=BALLOT_TOPICS, inclusive_of_start=False
+                start=start,
+                limit=SCAN_PAGE,
+                topics=BALLOT_TOPICS,
+                inclusive_of_start=False,
+                stop=up_to,
             )
             for notification in page:
                 ballot_event = self.mapper.to_domain_event(notification)
@@ -280,7 +338,14 @@ class VotingApplication(ServiceApplication):
             start = page[-1].id
 
     def recount(self, poll: Poll) -> Count:
-        latest = self.counted_ballots(poll.id)
+        """Count the poll from the event log. A new count reads up to the log's head as it is
+        after the fence (every ballot committed before `Poll.Closing` is below it); a closed
+        poll is recounted as far as its count read (all of it if closed before the fence)."""
+        if poll.closed_at is None:
+            up_to: int | None = self.recorder.max_notification_id() or 0
+        else:
+            up_to = poll.counted_up_to or None
+        latest = self.counted_ballots(poll.id, up_to)
         ordered = sorted(latest, key=str)
         counters = tally(poll.counting_method, poll.option_ids, (latest[b][1] for b in ordered))
         receipts = [latest[b][2] for b in ordered]
@@ -302,4 +367,5 @@ class VotingApplication(ServiceApplication):
             ballots_counted=len(ordered),
             digest=merkle_root(receipts),
             receipts=receipts,
+            counted_up_to=up_to or 0,
         )

@@ -30,7 +30,9 @@ def moment(value: str | None) -> datetime | None:
 
 
 class PollProjection:
-    event_types: frozenset[str] = frozenset({"Poll.Created", "Poll.Opened", "Poll.Closed"})
+    event_types: frozenset[str] = frozenset(
+        {"Poll.Created", "Poll.Opened", "Poll.Closing", "Poll.Closed"}
+    )
     collections: tuple[str, ...] = (POLLS,)
 
     async def apply(
@@ -50,6 +52,8 @@ class PollProjection:
             }
         elif envelope.event_type == "Poll.Opened":
             changes = {"opens_at": moment(payload["opens_at"])}
+        elif envelope.event_type == "Poll.Closing":
+            changes = {"closing": True}
         else:
             changes = {
                 "closed": True,
@@ -59,6 +63,7 @@ class PollProjection:
                 "turnout": payload["turnout"],
                 "digest": payload["digest"],
                 "quorum_met": payload.get("quorum_met", True),
+                "counted_up_to": int(payload.get("counted_up_to") or 0),
             }
         await db[POLLS].update_one(
             {"_id": str(envelope.aggregate_id)},
@@ -107,6 +112,7 @@ class TallyProjection:
             )
         }
         receipts: dict[str, tuple[int, str, str]] = {}
+        history: dict[str, dict[str, Document]] = {}
         increments: dict[str, dict[str, int]] = {}
         newest: dict[str, datetime] = {}
         for envelope in envelopes:
@@ -120,18 +126,37 @@ class TallyProjection:
             newest[poll_id] = max(newest.get(poll_id, envelope.occurred_at), envelope.occurred_at)
             ballot_id = str(envelope.aggregate_id)
             version = envelope.aggregate_version
+            history.setdefault(ballot_id, {})[f"versions.{version}"] = {
+                "nid": envelope.notification_id,
+                "receipt": payload["receipt"],
+            }
             known = max(versions.get(ballot_id, 0), receipts.get(ballot_id, (0, "", ""))[0])
             if version > known:
                 receipts[ballot_id] = (version, poll_id, payload["receipt"])
-        if receipts:
+        if history:
+            # Every version with its notification id (a count may have read an earlier one
+            # than the latest: docs/decisions/0003-voting.md); the latest also at the top.
             await db[BALLOTS].bulk_write(
                 [
                     UpdateOne(
                         {"_id": ballot_id},
-                        {"$set": {"poll_id": poll_id, "receipt": receipt, "version": version}},
+                        {
+                            "$set": {
+                                **versions,
+                                **(
+                                    {
+                                        "poll_id": receipts[ballot_id][1],
+                                        "receipt": receipts[ballot_id][2],
+                                        "version": receipts[ballot_id][0],
+                                    }
+                                    if ballot_id in receipts
+                                    else {}
+                                ),
+                            }
+                        },
                         upsert=True,
                     )
-                    for ballot_id, (version, poll_id, receipt) in receipts.items()
+                    for ballot_id, versions in history.items()
                 ],
                 ordered=False,
                 session=session,

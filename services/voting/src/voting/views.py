@@ -71,8 +71,9 @@ async def inclusion(db: AsyncDatabase[Document], poll_id: str, receipt: str) -> 
     if not poll.get("closed"):
         msg = f"poll {poll_id} is not closed: receipts are verified against its final digest"
         raise FailedPreconditionError(msg)
-    cursor = db[BALLOTS].find({"poll_id": poll_id}, {"receipt": 1}).sort("_id", ASCENDING)
-    receipts = [doc["receipt"] async for doc in cursor]
+    cursor = db[BALLOTS].find({"poll_id": poll_id}).sort("_id", ASCENDING)
+    counted_up_to = int(poll.get("counted_up_to") or 0)
+    receipts = [r async for doc in cursor if (r := counted_receipt(doc, counted_up_to))]
     if merkle_root(receipts) != poll["digest"]:
         msg = f"the ballots of poll {poll_id} are still being projected; try again shortly"
         raise FailedPreconditionError(msg)
@@ -86,6 +87,19 @@ async def inclusion(db: AsyncDatabase[Document], poll_id: str, receipt: str) -> 
         tree_size=len(receipts),
         proof=inclusion_proof(receipts, index),
     )
+
+
+def counted_receipt(ballot: Document, counted_up_to: int) -> str:
+    """The receipt of the ballot's version the count read: the latest one at or below the
+    count's last notification id ("" when the ballot came after the count)."""
+    if not counted_up_to or "versions" not in ballot:
+        return str(ballot["receipt"])
+    read = [
+        (int(version), str(seen["receipt"]))
+        for version, seen in ballot["versions"].items()
+        if int(seen["nid"]) <= counted_up_to
+    ]
+    return max(read)[1] if read else ""
 
 
 async def due_polls(db: AsyncDatabase[Document], now: datetime) -> list[str]:

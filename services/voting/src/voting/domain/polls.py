@@ -80,6 +80,8 @@ class Poll(CityAggregate):
     closes_at: datetime | None
     subject_practice_id: str
     closed_at: datetime | None
+    closing: bool
+    counted_up_to: int
     results: list[dict[str, Any]]
     ballots_counted: int
     turnout: str
@@ -161,6 +163,8 @@ class Poll(CityAggregate):
         self.closes_at = closes_at
         self.subject_practice_id = subject_practice_id
         self.closed_at = None
+        self.closing = False
+        self.counted_up_to = 0
         self.results = []
         self.ballots_counted = 0
         self.turnout = ""
@@ -182,6 +186,8 @@ class Poll(CityAggregate):
     def status(self, now: datetime) -> str:
         if self.closed_at is not None:
             return "closed"
+        if self.closing:
+            return "closing"
         if self.opens_at is None:
             return "draft"
         if now < self.opens_at:
@@ -197,7 +203,9 @@ class Poll(CityAggregate):
         reasons = {
             "draft": "has not been opened",
             "scheduled": f"opens at {self.opens_at:%Y-%m-%dT%H:%M:%SZ}" if self.opens_at else "",
-            "closing": f"closed at {self.closes_at:%Y-%m-%dT%H:%M:%SZ}" if self.closes_at else "",
+            "closing": f"closed at {self.closes_at:%Y-%m-%dT%H:%M:%SZ}"
+            if self.closes_at and not self.closing
+            else "is being closed",
             "closed": "is closed",
         }
         msg = f"poll {self.id} {reasons[status]}: ballots are accepted only while it is open"
@@ -235,15 +243,32 @@ class Poll(CityAggregate):
             msg = f"poll {self.id} has not opened yet; there is nothing to close"
             raise FailedPreconditionError(msg)
 
-    def close(
+    def begin_closing(self, now: datetime) -> None:
+        """The fence of the count: from this event on no ballot is accepted anywhere, and the
+        count, which reads the event store after it, sees every ballot committed before it
+        (docs/decisions/0003-voting.md, "Closing across replicas")."""
+        self.check_can_close(now)
+        if not self.closing:
+            self._begin_closing(closing_at=now)
+
+    @event("Closing")
+    def _begin_closing(self, closing_at: datetime) -> None:
+        del closing_at
+        self.closing = True
+
+    def close(  # the parts of the count, each named
         self,
         now: datetime,
         *,
         results: list[dict[str, Any]],
         ballots_counted: int,
         digest: str,
+        counted_up_to: int,
     ) -> None:
         self.check_can_close(now)
+        if not self.closing:
+            msg = f"poll {self.id} is counted only after its Closing event (the fence)"
+            raise FailedPreconditionError(msg)
         closed_at = now if self.closes_at is None else min(now, self.closes_at)
         self._close(
             kind=self.kind,
@@ -254,6 +279,7 @@ class Poll(CityAggregate):
             turnout=turnout_of(ballots_counted, self.electorate),
             digest=digest,
             quorum_met=ballots_counted >= self.quorum,
+            counted_up_to=counted_up_to,
         )
 
     @event("Closed")
@@ -268,8 +294,10 @@ class Poll(CityAggregate):
         turnout: str,
         digest: str,
         quorum_met: bool,  # an event attribute
+        counted_up_to: int = 0,  # absent from polls closed before the fence: all ballots
     ) -> None:
         del kind, distinct_voters
+        self.counted_up_to = counted_up_to
         self.closed_at = closed_at
         self.results = results
         self.ballots_counted = ballots_counted
