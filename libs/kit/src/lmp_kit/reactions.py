@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 import time
@@ -229,7 +230,22 @@ class Reactor:
         )
 
         async def handle(bodies: list[object]) -> None:
-            del bodies
-            self.wake.set()
+            if any(self.concerns(body) for body in bodies):
+                self.wake.set()
 
         subscriber(handle)
+
+    def concerns(self, body: object) -> bool:
+        """Whether a message may be an event this reactor reacts to (what cannot be read
+        wakes it too: the log decides). A voting topic full of ballots then wakes the
+        registry only for `Poll.Closed`."""
+        try:
+            if isinstance(body, bytes | str):
+                found = json.loads(body).get("event_type")
+            elif isinstance(body, Mapping):
+                found = body.get("event_type")
+            else:
+                return True
+        except (ValueError, AttributeError):
+            return True
+        return not isinstance(found, str) or found in self.reaction.event_types
