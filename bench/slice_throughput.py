@@ -19,7 +19,6 @@ import asyncio
 import json
 import math
 import os
-import secrets
 import sys
 import tempfile
 import threading
@@ -37,11 +36,11 @@ import grpc
 from lmp.kpi.v1 import kpi_pb2, kpi_pb2_grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from lmp_kit.runtime import issuer_of
-from lmp_kit.servers import free_port, start_postgres
+from lmp_kit.servers import start_postgres
 from lmp_kit.settings import SERVICES, Settings
 from prometheus_client.parser import text_string_to_metric_families
 
-from lmp_cli.stack import Stack, embedded_stack
+from lmp_cli.stack import Stack, embedded_stack, isolated_env
 
 REGISTER_METHOD = "/lmp.registry.v1.RegistryService/RegisterProblem"
 UPSTREAM = "registry"
@@ -156,33 +155,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
 
 def bench_env(data_dir: Path, postgres_dsn: str | None) -> dict[str, str]:
     """An isolated environment: free ports, own namespace, own secret, own event stores."""
-    tag = uuid.uuid4().hex[:10]
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if (not key.startswith("LMP_") or key in TUNING_VARIABLES) and key != "POSTGRES_DSN"
-    }
-    env |= {
-        "LMP_DATA_DIR": str(data_dir),
-        "LMP_JWT_SECRET": secrets.token_urlsafe(32),
-        # voting requires one with PostgreSQL; a fresh one keeps the run self-contained.
-        "LMP_VOTING_PSEUDONYM_KEY": secrets.token_urlsafe(32),
-        "LMP_KAFKA_NAMESPACE": f"bench{tag}",
-        "LMP_MONGODB_DB_PREFIX": f"bench{tag}_",
-        "LMP_EMBEDDED_KAFKA_PORT": str(free_port()),
-        "LMP_EMBEDDED_MONGODB_PORT": str(free_port()),
-        "LMP_EVENT_STORE": "sqlite",
-    }
-    if postgres_dsn is not None:
-        env |= {
-            "LMP_EVENT_STORE": "postgres",
-            "POSTGRES_DSN": postgres_dsn,
-            "LMP_POSTGRES_SCHEMA_PREFIX": f"bench{tag}_",
-        }
-    for name in SERVICES:
-        env[f"LMP_{name.upper()}_GRPC_PORT"] = str(free_port())
-        env[f"LMP_{name.upper()}_METRICS_PORT"] = str(free_port())
-    return env
+    return isolated_env(data_dir, prefix="bench", postgres_dsn=postgres_dsn, keep=TUNING_VARIABLES)
 
 
 def city_ids(count: int) -> list[str]:

@@ -28,11 +28,9 @@ import contextlib
 import itertools
 import json
 import os
-import secrets
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -44,10 +42,10 @@ from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
 from lmp_kit.runtime import issuer_of
 from lmp_kit.servers import free_port, start_postgres
-from lmp_kit.settings import SERVICES, Settings
+from lmp_kit.settings import Settings
 from prometheus_client.parser import text_string_to_metric_families
 
-from lmp_cli.stack import ServiceProcess, Stack, embedded_stack
+from lmp_cli.stack import ServiceProcess, Stack, embedded_stack, isolated_env
 
 CITY = "bench-city"
 Figures = dict[str, float | list[float]]
@@ -56,29 +54,9 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def bench_env(data_dir: Path, postgres_dsn: str | None) -> dict[str, str]:
-    tag = uuid.uuid4().hex[:10]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LMP_")}
-    env |= {
-        "LMP_DATA_DIR": str(data_dir),
-        "LMP_JWT_SECRET": secrets.token_urlsafe(32),
-        "LMP_VOTING_PSEUDONYM_KEY": secrets.token_urlsafe(32),
-        "LMP_KAFKA_NAMESPACE": f"bench{tag}",
-        "LMP_MONGODB_DB_PREFIX": f"bench{tag}_",
-        "LMP_EMBEDDED_KAFKA_PORT": str(free_port()),
-        "LMP_EMBEDDED_MONGODB_PORT": str(free_port()),
-        "LMP_EVENT_STORE": "sqlite",
-        "LMP_LOG_LEVEL": "WARNING",
-    }
-    if postgres_dsn is not None:
-        env |= {
-            "LMP_EVENT_STORE": "postgres",
-            "POSTGRES_DSN": postgres_dsn,
-            "LMP_POSTGRES_SCHEMA_PREFIX": f"bench{tag}_",
-        }
-    for name in SERVICES:
-        env[f"LMP_{name.upper()}_GRPC_PORT"] = str(free_port())
-        env[f"LMP_{name.upper()}_METRICS_PORT"] = str(free_port())
-    return env
+    return isolated_env(
+        data_dir, prefix="bench", postgres_dsn=postgres_dsn, settings={"LMP_LOG_LEVEL": "WARNING"}
+    )
 
 
 def cpu_seconds(pid: int, *, children: bool = True) -> float:

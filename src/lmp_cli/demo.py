@@ -387,6 +387,23 @@ def form_council(api: Portals) -> None:
     )
 
 
+def hold_session(
+    api: Portals, schedule: exp.ScheduleSessionRequest, held_on: str, minutes: str
+) -> exp.CouncilSession:
+    """The chair schedules a council session and holds it with the whole council."""
+    session = api.expertise.ScheduleSession(schedule, metadata=api.expert(), timeout=TIMEOUT_S)
+    return api.expertise.HoldSession(
+        exp.HoldSessionRequest(
+            session_id=session.session_id,
+            held_on=held_on,
+            attendees=list(COUNCIL),
+            minutes=minutes,
+        ),
+        metadata=api.expert(),
+        timeout=TIMEOUT_S,
+    )
+
+
 def primary_review(api: Portals, run: CityRun, today: str, scheduled_on: str) -> None:
     cid = run.city.city_id
     wg = api.working_group(cid)
@@ -405,29 +422,15 @@ def primary_review(api: Portals, run: CityRun, today: str, scheduled_on: str) ->
             exp.GetApprovedListRequest(city_id=cid, kind=kind), metadata=wg, timeout=TIMEOUT_S
         )
 
-    def practice(practice_id: str) -> reg.Practice:
-        return api.registry.GetPractice(
-            reg.GetPracticeRequest(practice_id=practice_id), metadata=wg, timeout=TIMEOUT_S
-        )
-
     reviews = [
         eventually(partial(open_review, p), bool, f"expertise to know practice {p}")
         for p in practices
     ]
-    session = api.expertise.ScheduleSession(
+    session = hold_session(
+        api,
         exp.ScheduleSessionRequest(city_id=cid, scheduled_on=scheduled_on, agenda=practices),
-        metadata=chair,
-        timeout=TIMEOUT_S,
-    )
-    api.expertise.HoldSession(
-        exp.HoldSessionRequest(
-            session_id=session.session_id,
-            held_on=today,
-            attendees=list(COUNCIL),
-            minutes="Первичная экспертиза: списки для голосования и паспортизации",
-        ),
-        metadata=chair,
-        timeout=TIMEOUT_S,
+        today,
+        "Первичная экспертиза: списки для голосования и паспортизации",
     )
     verdicts = ["approved_for_passport"] * len(run.own) + ["approved_for_vote"] * len(run.for_vote)
     for review, verdict in zip(reviews, verdicts, strict=True):
@@ -453,7 +456,7 @@ def primary_review(api: Portals, run: CityRun, today: str, scheduled_on: str) ->
         )
     for practice_id, verdict in zip(practices, verdicts, strict=True):
         eventually(
-            partial(practice, practice_id),
+            partial(practice_of, api, cid, practice_id),
             lambda found: found.status == verdict,  # noqa: B023  # used at once
             f"the registry to record {verdict} for {practice_id}",
         )
@@ -510,8 +513,9 @@ def rating_ballot(number: int) -> list[vot.Choice]:
     return [vot.Choice(option_id=first, value=1), vot.Choice(option_id=second, value=2)]
 
 
-def problem_ballot(number: int) -> list[vot.Choice]:
-    """Single choice over three problems: half, a third and a sixth of the residents."""
+def split_ballot(number: int) -> list[vot.Choice]:
+    """Single choice over three options (problems; continue / change / stop): half, a third
+    and a sixth of the residents."""
     option = ("o1", "o1", "o1", "o2", "o2", "o3")[number % 6]
     return [vot.Choice(option_id=option, value=1)]
 
@@ -544,7 +548,7 @@ def votes(api: Portals, printer: Printer, run: CityRun, residents: int) -> None:
             options=[vot.OptionRef(ref_kind="problem", ref_id=p) for p in run.problems],
             electorate=run.city.population,
         ),
-        Ballots(residents, problem_ballot),
+        Ballots(residents, split_ballot),
     )
 
 
@@ -766,20 +770,11 @@ def secondary_review(api: Portals, run: CityRun, today: str) -> None:
                 timeout=TIMEOUT_S,
             )
     # One session per city and day: the primary session was scheduled the day before.
-    session = api.expertise.ScheduleSession(
+    session = hold_session(
+        api,
         exp.ScheduleSessionRequest(city_id=cid, scheduled_on=today, agenda=ordered),
-        metadata=chair,
-        timeout=TIMEOUT_S,
-    )
-    api.expertise.HoldSession(
-        exp.HoldSessionRequest(
-            session_id=session.session_id,
-            held_on=today,
-            attendees=list(COUNCIL),
-            minutes="Вторичная экспертиза: приоритеты реализации и план",
-        ),
-        metadata=chair,
-        timeout=TIMEOUT_S,
+        today,
+        "Вторичная экспертиза: приоритеты реализации и план",
     )
     for rank, review in enumerate(reviews, start=1):
         run.priorities.append(
@@ -845,11 +840,6 @@ def implementation_plans(api: Portals, run: CityRun, today: str) -> None:
         )
 
 
-def evaluation_ballot(number: int) -> list[vot.Choice]:
-    """Continue, change the resources, stop: half, a third and a sixth of the residents."""
-    return problem_ballot(number)
-
-
 def evaluate_practices(
     api: Portals, printer: Printer, run: CityRun, month: str, residents: int
 ) -> None:
@@ -886,7 +876,7 @@ def evaluate_practices(
             electorate=run.city.population,
             subject_practice_id=first,
         ),
-        Ballots(residents, evaluation_ballot),
+        Ballots(residents, split_ballot),
     )
     decisions = [("continue", "Жители и план: продолжать")]
     decisions += [

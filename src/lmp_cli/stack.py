@@ -8,7 +8,8 @@ import secrets
 import signal
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+import uuid
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from lmp_kit.servers import (
     ManagedProcess,
     RunningServer,
+    free_port,
     port_is_open,
     start_secantus,
     start_tansu,
@@ -26,6 +28,51 @@ from lmp_kit.settings import SERVICES, Settings
 
 HEALTH_TIMEOUT_S = 60.0
 LOCALHOST = "127.0.0.1"
+
+
+SERVER_VARIABLES = ("POSTGRES_DSN", "KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI")
+
+
+def isolated_env(
+    data_dir: Path,
+    *,
+    prefix: str,
+    postgres_dsn: str | None = None,
+    keep: Collection[str] = (),
+    settings: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """This process's environment made into a stack of its own beside any other (benchmarks,
+    tests): without the caller's LMP_ settings (but those in `keep`) and server addresses;
+    free ports for every service and embedded server; a fresh JWT secret and pseudonym key;
+    its own Kafka namespace, MongoDB databases and (with `postgres_dsn`) PostgreSQL schemas.
+    `settings` come last and win."""
+    tag = f"{prefix}{uuid.uuid4().hex[:10]}"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if (not key.startswith("LMP_") or key in keep) and key not in SERVER_VARIABLES
+    }
+    env |= {
+        "LMP_DATA_DIR": str(data_dir),
+        "LMP_JWT_SECRET": secrets.token_urlsafe(32),
+        # voting requires one with PostgreSQL; a fresh one keeps the stack self-contained
+        "LMP_VOTING_PSEUDONYM_KEY": secrets.token_urlsafe(32),
+        "LMP_KAFKA_NAMESPACE": tag,
+        "LMP_MONGODB_DB_PREFIX": f"{tag}_",
+        "LMP_EMBEDDED_KAFKA_PORT": str(free_port()),
+        "LMP_EMBEDDED_MONGODB_PORT": str(free_port()),
+        "LMP_EVENT_STORE": "sqlite",
+    }
+    if postgres_dsn is not None:
+        env |= {
+            "LMP_EVENT_STORE": "postgres",
+            "POSTGRES_DSN": postgres_dsn,
+            "LMP_POSTGRES_SCHEMA_PREFIX": f"{tag}_",
+        }
+    for name in SERVICES:
+        env[f"LMP_{name.upper()}_GRPC_PORT"] = str(free_port())
+        env[f"LMP_{name.upper()}_METRICS_PORT"] = str(free_port())
+    return env | dict(settings or {})
 
 
 def jwt_secret_file(data_dir: Path) -> Path:

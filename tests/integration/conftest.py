@@ -7,9 +7,7 @@ one left unset is started here on a free port for the session and stopped at its
 from __future__ import annotations
 
 import os
-import secrets
 import time
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,9 +18,9 @@ from lmp.kpi.v1 import kpi_pb2, kpi_pb2_grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from lmp_kit.runtime import issuer_of, service_token
 from lmp_kit.servers import free_port, start_postgres, start_secantus, start_tansu
-from lmp_kit.settings import SERVICES, Settings
+from lmp_kit.settings import Settings
 
-from lmp_cli.stack import ServiceProcess
+from lmp_cli.stack import ServiceProcess, isolated_env
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -132,6 +130,22 @@ class Slice:
     ) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {self.token(*roles, cities=cities)}"),)
 
+    def register_city(
+        self, city_id: str = "sarov", *, population: int = 90_000, voter_target: int = 100
+    ) -> None:
+        self.registry().RegisterCity(
+            registry_pb2.RegisterCityRequest(
+                city_id=city_id,
+                name=city_id.title(),
+                region="Region",
+                kind="zato",
+                population=population,
+                voter_target=voter_target,
+            ),
+            metadata=self.metadata("programme_office", cities=("*",)),
+            timeout=10,
+        )
+
     def registry(self) -> registry_pb2_grpc.RegistryServiceStub:
         return registry_pb2_grpc.RegistryServiceStub(grpc.insecure_channel(self.target("registry")))
 
@@ -186,34 +200,17 @@ class Slice:
 def slice_env(
     tmp_path: Path, kafka_bootstrap: str, mongodb_uri: str, postgres_dsn: str | None = None
 ) -> dict[str, str]:
-    tag = uuid.uuid4().hex[:10]
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("LMP_")
-        and key not in ("POSTGRES_DSN", "KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI")
-    }
-    env |= {
-        "LMP_DATA_DIR": str(tmp_path / "data"),
-        "LMP_JWT_SECRET": secrets.token_urlsafe(32),
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "MONGODB_URI": mongodb_uri,
-        "LMP_KAFKA_NAMESPACE": f"t{tag}",
-        "LMP_MONGODB_DB_PREFIX": f"t{tag}_",
-        "LMP_KAFKA_SESSION_TIMEOUT_MS": "2000",
-        "LMP_RECONCILE_INTERVAL_S": "2",
-        "LMP_EVENT_STORE": "sqlite",
-    }
-    if postgres_dsn is not None:
-        env |= {
-            "LMP_EVENT_STORE": "postgres",
-            "POSTGRES_DSN": postgres_dsn,
-            "LMP_POSTGRES_SCHEMA_PREFIX": f"t{tag}_",
-        }
-    for name in SERVICES:
-        env[f"LMP_{name.upper()}_GRPC_PORT"] = str(free_port())
-        env[f"LMP_{name.upper()}_METRICS_PORT"] = str(free_port())
-    return env
+    return isolated_env(
+        tmp_path / "data",
+        prefix="t",
+        postgres_dsn=postgres_dsn,
+        settings={
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "MONGODB_URI": mongodb_uri,
+            "LMP_KAFKA_SESSION_TIMEOUT_MS": "2000",
+            "LMP_RECONCILE_INTERVAL_S": "2",
+        },
+    )
 
 
 @pytest.fixture

@@ -4,8 +4,10 @@ applied in full are passed without reading them; the rest is read and applied.""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from kpi.projections import PROBLEM_STATS, ProblemStatsProjection
 from lmp.common.v1 import events_pb2
 from lmp_kit.consumer import READ_LIMIT, TRACKING, TrackedConsumer
@@ -14,8 +16,10 @@ from lmp_kit.runtime import service_token
 from lmp_kit.settings import Settings
 from prometheus_client import REGISTRY
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 PROBLEMS = 2 * READ_LIMIT + 100
+Database = AsyncDatabase[dict[str, Any]]
 
 
 def skipped_pages() -> float:
@@ -25,83 +29,78 @@ def skipped_pages() -> float:
     return found or 0.0
 
 
-async def test_the_catch_up_passes_pages_kafka_applied_and_reads_the_rest(stack, mongodb_uri):
-    stack.register(PROBLEMS)
-    token = service_token(Settings.from_env("kpi", stack.env))
-    delivered = stack.event_log().ReadEvents(
-        events_pb2.ReadEventsRequest(after=0, limit=2 * READ_LIMIT),
-        metadata=(("authorization", f"Bearer {token()}"),),
-        timeout=30,
-    )
+@pytest.fixture
+async def database(mongodb_uri) -> AsyncIterator[Database]:
+    """A read-model database of its own, dropped afterwards."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
-    database = f"catch_up_{uuid.uuid4().hex[:8]}"
-    consumer = TrackedConsumer(
-        upstream="registry",
-        projections=[ProblemStatsProjection()],
-        client=client,
-        database=database,
-        upstream_target=stack.target("registry"),
-        topic="unused",
-        token=token,
-    )
+    name = f"catch_up_{uuid.uuid4().hex[:8]}"
     try:
-        await consumer.prepare()
-        kafka = [Envelope.from_proto(e) for e in delivered.events]
-        assert await consumer.apply_batch(kafka, path="kafka") == 2 * READ_LIMIT
-        before = skipped_pages()
-
-        caught_up = await consumer.catch_up()
-
-        assert stack.head() == PROBLEMS, "one event per problem, ids without gaps"
-        assert caught_up == PROBLEMS - 2 * READ_LIMIT
-        assert skipped_pages() - before == 2  # the two pages Kafka applied
-        assert await consumer.position() == PROBLEMS
-        (stats,) = await client[database][PROBLEM_STATS].find().to_list()
-        assert stats["problems_registered"] == PROBLEMS
-        assert await consumer.catch_up() == 0
+        yield client[name]
     finally:
-        await client.drop_database(database)
+        await client.drop_database(name)
         await client.close()
 
 
-async def test_tracking_records_of_the_earlier_form_are_folded_into_blocks(stack, mongodb_uri):
-    stack.register(READ_LIMIT + 10)
+def consumer_of(stack, db: Database) -> TrackedConsumer:
+    """kpi's registry consumer (problem stats) on its own database."""
+    return TrackedConsumer(
+        upstream="registry",
+        projections=[ProblemStatsProjection()],
+        client=db.client,
+        database=db.name,
+        upstream_target=stack.target("registry"),
+        topic="unused",
+        token=service_token(Settings.from_env("kpi", stack.env)),
+    )
+
+
+def delivered_by_kafka(stack, count: int) -> list[Envelope]:
+    """The first `count` events of the registry's log, as Kafka would bring them."""
     token = service_token(Settings.from_env("kpi", stack.env))
-    everything = stack.event_log().ReadEvents(
-        events_pb2.ReadEventsRequest(after=0, limit=2 * READ_LIMIT),
+    response = stack.event_log().ReadEvents(
+        events_pb2.ReadEventsRequest(after=0, limit=count),
         metadata=(("authorization", f"Bearer {token()}"),),
         timeout=30,
     )
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
-    database = f"migrate_{uuid.uuid4().hex[:8]}"
-    tracking = client[database][TRACKING]
+    return [Envelope.from_proto(e) for e in response.events]
+
+
+async def test_the_catch_up_passes_pages_kafka_applied_and_reads_the_rest(stack, database):
+    stack.register(PROBLEMS)
+    consumer = consumer_of(stack, database)
+    await consumer.prepare()
+    kafka = delivered_by_kafka(stack, 2 * READ_LIMIT)
+    assert await consumer.apply_batch(kafka, path="kafka") == 2 * READ_LIMIT
+    before = skipped_pages()
+
+    caught_up = await consumer.catch_up()
+
+    assert stack.head() == PROBLEMS, "one event per problem, ids without gaps"
+    assert caught_up == PROBLEMS - 2 * READ_LIMIT
+    assert skipped_pages() - before == 2  # the two pages Kafka applied
+    assert await consumer.position() == PROBLEMS
+    (stats,) = await database[PROBLEM_STATS].find().to_list()
+    assert stats["problems_registered"] == PROBLEMS
+    assert await consumer.catch_up() == 0
+
+
+async def test_tracking_records_of_the_earlier_form_are_folded_into_blocks(stack, database):
+    stack.register(READ_LIMIT + 10)
+    tracking = database[TRACKING]
     await tracking.insert_many(
         [
             {"_id": f"registry:{nid}", "upstream": "registry", "nid": nid, "event_id": "e"}
             for nid in range(1, 301)
         ]
     )
-    consumer = TrackedConsumer(
-        upstream="registry",
-        projections=[ProblemStatsProjection()],
-        client=client,
-        database=database,
-        upstream_target=stack.target("registry"),
-        topic="unused",
-        token=token,
-    )
-    try:
-        await consumer.prepare()
-        envelopes = [Envelope.from_proto(e) for e in everything.events]
+    consumer = consumer_of(stack, database)
+    await consumer.prepare()
 
-        applied = await consumer.apply_batch(envelopes, path="kafka")
+    applied = await consumer.apply_batch(delivered_by_kafka(stack, 2 * READ_LIMIT), path="kafka")
 
-        assert applied == READ_LIMIT + 10 - 300, "what the old records tracked is not applied again"
-        blocks = {doc["_id"]: sorted(doc["nids"]) async for doc in tracking.find()}
-        assert blocks == {
-            "registry:0": list(range(1, READ_LIMIT + 1)),
-            "registry:1": list(range(READ_LIMIT + 1, READ_LIMIT + 11)),
-        }
-    finally:
-        await client.drop_database(database)
-        await client.close()
+    assert applied == READ_LIMIT + 10 - 300, "what the old records tracked is not applied again"
+    blocks = {doc["_id"]: sorted(doc["nids"]) async for doc in tracking.find()}
+    assert blocks == {
+        "registry:0": list(range(1, READ_LIMIT + 1)),
+        "registry:1": list(range(READ_LIMIT + 1, READ_LIMIT + 11)),
+    }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from lmp.common.v1 import events_pb2
-from lmp.registry.v1 import registry_pb2
 from lmp_kit.envelope import Envelope
 from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.reactions import Reaction, Reactor
@@ -72,18 +71,7 @@ async def test_a_reaction_the_domain_refuses_is_passed_over_and_the_rest_go_on(s
 async def test_only_the_reacted_types_are_sent_and_the_position_moves_past_the_rest(stack):
     downstream = RegistryApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     stack.register(3, prefix="Before")
-    stack.registry().RegisterCity(
-        registry_pb2.RegisterCityRequest(
-            city_id="mirror",
-            name="Mirror",
-            region="Region",
-            kind="zato",
-            population=1000,
-            voter_target=10,
-        ),
-        metadata=stack.metadata("programme_office", cities=("*",)),
-        timeout=10,
-    )
+    stack.register_city("mirror")
     stack.register(4, prefix="After")
     settings = Settings.from_env("kpi", stack.env)
     token = service_token(settings)

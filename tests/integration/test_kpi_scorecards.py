@@ -256,18 +256,7 @@ def test_the_curator_evaluates_signs_and_amends_a_month(stack):  # one workflow
 
 
 def test_the_office_closes_reporting_early_and_later_facts_count_next_month(stack):
-    stack.registry().RegisterCity(
-        reg.RegisterCityRequest(
-            city_id="sarov",
-            name="Sarov",
-            region="Region",
-            kind="zato",
-            population=90_000,
-            voter_target=100,
-        ),
-        metadata=stack.metadata("programme_office", cities=("*",)),
-        timeout=10,
-    )
+    stack.register_city("sarov")
     recognized_fact(stack, "sarov", THIS_MONTH, "Faster permits")
     wait_for(
         lambda: scorecard(stack, "sarov", THIS_MONTH),

@@ -233,18 +233,7 @@ def test_edits_racing_for_one_practice_all_land(registry):
     version runs again on the new state instead of failing (nothing is lost, nothing INTERNAL)."""
     stub = registry.registry()
     wg = registry.metadata("working_group", cities=("sarov",))
-    stub.RegisterCity(
-        pb.RegisterCityRequest(
-            city_id="sarov",
-            name="Саров",
-            region="Нижегородская область",
-            kind="zato",
-            population=93_357,
-            voter_target=933,
-        ),
-        metadata=registry.metadata("programme_office", cities=("*",)),
-        timeout=10,
-    )
+    registry.register_city("sarov")
     practice_id = stub.RegisterPractice(
         pb.RegisterPracticeRequest(
             city_id="sarov",

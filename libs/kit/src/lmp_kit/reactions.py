@@ -114,7 +114,9 @@ class Reactor:
                 )
                 envelopes = [Envelope.from_proto(e) for e in response.events]
                 reacted += await asyncio.to_thread(
-                    self.react_in_order, envelopes, response.next_after
+                    self.react_in_order,
+                    envelopes,
+                    response.next_after if response.next_after > after else 0,
                 )
                 if target is None:
                     target = response.max_notification_id
@@ -140,7 +142,7 @@ class Reactor:
         last = envelopes[-1].notification_id if envelopes else 0
         if examined > last:
             passed_over = examined
-        if passed_over is not None and passed_over > self.position():
+        if passed_over is not None:
             with contextlib.suppress(IntegrityError):
                 self.app.save_tracked(Tracking(self.upstream, passed_over))
         return reacted
