@@ -53,10 +53,17 @@ OPTIONS = 4
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def bench_env(data_dir: Path, postgres_dsn: str | None) -> dict[str, str]:
-    return isolated_env(
-        data_dir, prefix="bench", postgres_dsn=postgres_dsn, settings={"LMP_LOG_LEVEL": "WARNING"}
-    )
+def bench_env(
+    data_dir: Path, postgres_dsn: str | None, settings: list[str] | None = None
+) -> dict[str, str]:
+    chosen = {"LMP_LOG_LEVEL": "WARNING"}
+    for setting in settings or ():
+        key, sep, value = setting.partition("=")
+        if not sep or not key.startswith("LMP_"):
+            msg = f"--set takes LMP_NAME=VALUE, not {setting!r}"
+            raise SystemExit(msg)
+        chosen[key] = value
+    return isolated_env(data_dir, prefix="bench", postgres_dsn=postgres_dsn, settings=chosen)
 
 
 def cpu_seconds(pid: int, *, children: bool = True) -> float:
@@ -451,6 +458,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--data-dir", type=Path, help="keep the stack's data and logs here (default: a temp dir)"
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="LMP_NAME=VALUE",
+        help="a setting for every process of the stack (README, Configuration); repeatable",
+    )
     return parser.parse_args()
 
 
@@ -465,9 +478,8 @@ def main() -> None:
         dsn = None
         if args.store == "postgres":
             dsn = resources.enter_context(start_postgres(Path(tmp) / "postgres")).address
-        stack = resources.enter_context(
-            embedded_stack(Path(tmp) / "stack", bench_env(Path(tmp) / "stack", dsn), services)
-        )
+        env = bench_env(Path(tmp) / "stack", dsn, args.set)
+        stack = resources.enter_context(embedded_stack(Path(tmp) / "stack", env, services))
         extra = []
         try:
             if args.split:

@@ -83,6 +83,42 @@ def test_an_expired_token_is_unauthenticated_and_says_to_get_a_new_one():
     assert raised.value.status == grpc.StatusCode.UNAUTHENTICATED
 
 
+def test_a_verified_token_is_taken_from_the_cache_until_it_expires(monkeypatch):
+    check = verifier()
+    token = issuer().issue("user:anna", roles=["resident"], ttl_seconds=60)
+    signatures_checked = []
+    verify_signature = TokenVerifier._verify  # noqa: SLF001
+
+    def counted(self, t):
+        signatures_checked.append(t)
+        return verify_signature(self, t)
+
+    monkeypatch.setattr(TokenVerifier, "_verify", counted)
+
+    first = check.verify(token)
+    assert check.verify(token) is first
+    assert len(signatures_checked) == 1
+
+    expiry = jwt.decode(token, options={"verify_signature": False})["exp"]
+    monkeypatch.setattr("lmp_kit.auth.time.time", lambda: expiry + 1)
+    assert check.verify(token) == first
+    assert len(signatures_checked) == 2
+
+
+def test_a_refused_token_is_not_cached_and_the_cache_stays_bounded(monkeypatch):
+    monkeypatch.setattr("lmp_kit.auth.VERIFIED_CACHE_SIZE", 3)
+    check = verifier()
+    forged = issuer(key=OTHER_KEY).issue("user:anna", roles=["resident"])
+    for _ in range(2):
+        with pytest.raises(UnauthenticatedError):
+            check.verify(forged)
+    tokens = [issuer().issue(f"user:{n}", roles=["resident"]) for n in range(5)]
+    for token in tokens:
+        check.verify(token)
+
+    assert list(check.verified) == tokens[2:]
+
+
 def test_a_token_signed_with_another_key_is_unauthenticated():
     token = issuer(key=OTHER_KEY).issue("user:anna", roles=["resident"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jwt
 
@@ -66,14 +66,37 @@ def principal() -> Principal:
     return found
 
 
+VERIFIED_CACHE_SIZE = 4096
+
+
 @dataclass(frozen=True)
 class TokenVerifier:
+    """Verifies a token's signature and claims once; until it expires the same token string
+    gives the same principal from a bounded cache (a portal sends one token with every call,
+    and checking its signature was a tenth of a ballot's CPU)."""
+
     key: str
     algorithm: str
     issuer: str
     audience: str
+    verified: dict[str, tuple[Principal, float]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def verify(self, token: str) -> Principal:
+        cached = self.verified.get(token)
+        if cached is not None:
+            found, expires = cached
+            if time.time() < expires:
+                return found
+            del self.verified[token]
+        found, expires = self._verify(token)
+        if len(self.verified) >= VERIFIED_CACHE_SIZE:
+            del self.verified[next(iter(self.verified))]
+        self.verified[token] = (found, expires)
+        return found
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -89,12 +112,13 @@ class TokenVerifier:
         except jwt.InvalidTokenError as error:
             msg = f"the token is not valid: {error}"
             raise UnauthenticatedError(msg) from None
-        return Principal(
+        found = Principal(
             subject=str(claims["sub"]),
             roles=_strings(claims, "roles"),
             cities=_strings(claims, "cities"),
             scopes=_strings(claims, "scopes"),
         )
+        return found, float(claims["exp"])
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,7 @@ class ServiceRuntime:
             topic=self.settings.topic,
             batch_size=self.settings.relay_batch_size,
             poll_interval_s=self.settings.relay_poll_interval_s,
+            min_batch_interval_s=self.settings.relay_min_batch_interval_s,
         )
 
     async def run(self, components: Collection[str] = COMPONENTS) -> None:

@@ -47,6 +47,7 @@ class Settings:
     jwt_signing_key: str
     relay_batch_size: int
     relay_poll_interval_s: float
+    relay_min_batch_interval_s: float
     reconcile_interval_s: float
     log_level: str
 
@@ -114,6 +115,7 @@ class Settings:
             jwt_signing_key=signing_key,
             relay_batch_size=reader.integer("LMP_RELAY_BATCH_SIZE", 500),
             relay_poll_interval_s=reader.number("LMP_RELAY_POLL_INTERVAL_S", 0.05),
+            relay_min_batch_interval_s=reader.number("LMP_RELAY_MIN_BATCH_INTERVAL_S", 0.05),
             reconcile_interval_s=reader.number("LMP_RECONCILE_INTERVAL_S", 10.0),
             log_level=reader.text("LMP_LOG_LEVEL", "INFO"),
         )
