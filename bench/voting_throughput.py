@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
+import uvloop
 from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
@@ -223,6 +224,7 @@ class Bench:
         self.started = time.monotonic()
         self.timeline: list[tuple[float, ...]] = []
         self.current: Load | None = None
+        self.loads: list[Load] = []
 
     async def close(self) -> None:
         for channel in self.channels:
@@ -277,7 +279,8 @@ class Bench:
                 timeout=30,
             )
             now = time.monotonic()
-            accepted = sorted(load.accepted_at)
+            # in order already: each is appended right after reading the clock, on one loop
+            accepted = load.accepted_at
             counted = min(live.ballots, len(accepted))
             load.lags.extend(now - t for t in accepted[load.counted : counted])
             load.counted = max(load.counted, counted)
@@ -310,12 +313,22 @@ class Bench:
             )
             await asyncio.sleep(1.0)
 
+    def second_p99(self, end: float) -> float:
+        """Accept p99 (ms) of the ballots accepted in the second before `end` (bench time)."""
+        latencies: list[float] = []
+        for load in self.loads:
+            first = bisect.bisect_left(load.accepted_at, self.started + end - 1)
+            last = bisect.bisect_left(load.accepted_at, self.started + end)
+            latencies += load.latencies[first:last]
+        return round(percentile(latencies, 99) * 1000, 1) if latencies else 0.0
+
     async def warm_up(self, load: Load) -> Figures:
         """--warmup ballots on their own poll, then wait until the tally counts them all, the
         consumer has its Kafka partitions (it applied something from Kafka), and a reconcile
         with the event log has passed them (so start-up work is not in the measured window)."""
         started = time.monotonic()
         self.current = load
+        self.loads.append(load)
         follower = asyncio.create_task(self.follow(load, started + self.args.drain_timeout))
         await self.cast(load, lambda: len(load.accepted_at) < self.args.warmup)
         load.sending = False
@@ -338,6 +351,7 @@ class Bench:
 
     async def measure(self, load: Load) -> Figures:
         self.current = load
+        self.loads.append(load)
         started = time.monotonic()
         deadline = started + self.args.duration
         follower = asyncio.create_task(self.follow(load, deadline + self.args.drain_timeout))
@@ -367,9 +381,15 @@ class Bench:
         }
 
     def print_timeline(self) -> None:
-        print("      t  accepted   counted  published relay_lag kafka_applied catchup staleness")
+        print(
+            "      t  accepted   counted  published relay_lag kafka_applied catchup staleness"
+            "  p99_ms"
+        )
         for row in self.timeline:
-            print("{:7.1f} {:9.0f} {:9.0f} {:10.0f} {:9.0f} {:13.0f} {:7.0f} {:9.2f}".format(*row))
+            print(
+                "{:7.1f} {:9.0f} {:9.0f} {:10.0f} {:9.0f} {:13.0f} {:7.0f} {:9.2f}".format(*row),
+                f"{self.second_p99(row[0]):7.1f}",
+            )
 
 
 class CpuMeter:
@@ -496,7 +516,8 @@ def main() -> None:
             # the relay's and consumers' /metrics: voting's, or the relay+consumers process's
             follower = extra[-1].settings if extra else Settings.from_env("voting", stack.env)
             meter = CpuMeter(processes_of(stack, extra))
-            figures, cpu = asyncio.run(
+            # the client on uvloop too, as the services: less of the machine's CPU for the load
+            figures, cpu = uvloop.run(
                 workload(stack.env, args, follower.endpoint.metrics_port, meter)
             )
         finally:

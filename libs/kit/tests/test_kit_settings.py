@@ -164,3 +164,16 @@ def test_key_pair_files_give_separate_verify_and_signing_keys(tmp_path):
     assert settings.jwt_algorithm == "EdDSA"
     assert settings.jwt_verify_key == "PUBLIC KEY"
     assert settings.jwt_signing_key == "PRIVATE KEY"
+
+
+def test_services_run_on_uvloop_unless_asyncio_is_chosen():
+    assert Settings.from_env("voting", BASE).event_loop == "uvloop"
+    chosen = Settings.from_env("voting", {**BASE, "LMP_EVENT_LOOP": "asyncio"})
+    assert chosen.event_loop == "asyncio"
+
+
+def test_an_unknown_event_loop_is_a_settings_error_listing_the_choices():
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env("voting", {**BASE, "LMP_EVENT_LOOP": "trio"})
+
+    assert str(raised.value) == "LMP_EVENT_LOOP must be uvloop or asyncio, not 'trio'"

@@ -124,6 +124,7 @@ class TrackedConsumer:
         self.token = token
         self.event_types = frozenset().union(*(p.event_types for p in projections))
         self.head = 0
+        self.seen_head = 0  # the upstream head the last catch-up round saw
         self.reconcile_now = asyncio.Event()
 
     async def prepare(self) -> None:
@@ -229,32 +230,35 @@ class TrackedConsumer:
         if by_block:
             await self.db[TRACKING].delete_many(old)
 
-    async def catch_up(self) -> int:
+    async def catch_up(self, settled: int | None = None) -> int:
         """Apply everything in the upstream log after our position, then move the position.
 
         One round reconciles what the log held when the round began: a log growing faster
         than the round reads it must not keep the round (and its duplicate work beside the
-        Kafka path) going forever; the next round takes the rest. Pages that Kafka already
-        applied in full are passed without reading them."""
+        Kafka path) going forever; the next round takes the rest. Blocks that Kafka already
+        applied in full are passed without reading them.
+
+        `settled`: only up to this notification id. A periodic round passes the head the
+        previous round saw, which Kafka has had a whole interval to deliver: reading the newest
+        events instead races the Kafka path for them (the same work twice, and conflicting
+        transactions) and costs the upstream a page of its log every round."""
         total = 0
-        target: int | None = None
         async with grpc.aio.insecure_channel(self.upstream_target) as channel:
-            stub = events_pb2_grpc.EventLogStub(channel)
+            stub: events_pb2_grpc.EventLogAsyncStub = events_pb2_grpc.EventLogStub(channel)
+            head = await self._read(stub, await self.position(), limit=1)
+            self.seen_head = head.max_notification_id
+            target = self.seen_head if settled is None else min(settled, self.seen_head)
             while True:
                 after = await self._skip_tracked(await self.position(), target)
-                response = await stub.ReadEvents(
-                    events_pb2.ReadEventsRequest(
-                        after=after, limit=READ_LIMIT, event_types=sorted(self.event_types)
-                    ),
-                    metadata=(("authorization", f"Bearer {self.token()}"),),
-                    timeout=30,
-                )
+                if after >= target:
+                    break
+                response = await self._read(stub, after, limit=READ_LIMIT)
                 envelopes = [Envelope.from_proto(e) for e in response.events]
-                total += await self.apply_batch(envelopes, path="catch-up")
-                await self._advance(response.next_after)
+                total += await self.apply_batch(
+                    [e for e in envelopes if e.notification_id <= target], path="catch-up"
+                )
+                await self._advance(min(response.next_after, target))
                 self.head = max(self.head, response.max_notification_id)
-                if target is None:
-                    target = response.max_notification_id
                 if response.next_after <= after or response.next_after >= target:
                     break
         position = await self.position()
@@ -262,15 +266,26 @@ class TrackedConsumer:
         CONSUMER_LAG.labels(upstream=self.upstream).set(max(0, self.head - position))
         return total
 
-    async def _skip_tracked(self, after: int, target: int | None) -> int:
-        """Move the position past blocks whose every id above it is tracked (applied from
-        Kafka): nothing there can be missing. Blocks with gaps in the ids, or with event
-        types this consumer does not take, are read as usual."""
-        while target is None or after < target:
+    async def _read(
+        self, stub: events_pb2_grpc.EventLogAsyncStub, after: int, *, limit: int
+    ) -> events_pb2.ReadEventsResponse:
+        return await stub.ReadEvents(
+            events_pb2.ReadEventsRequest(
+                after=after, limit=limit, event_types=sorted(self.event_types)
+            ),
+            metadata=(("authorization", f"Bearer {self.token()}"),),
+            timeout=30,
+        )
+
+    async def _skip_tracked(self, after: int, target: int) -> int:
+        """Move the position past blocks whose every id above it (up to `target`) is tracked
+        (applied from Kafka): nothing there can be missing. Blocks with gaps in the ids, or
+        with event types this consumer does not take, are read as usual."""
+        while after < target:
             block = block_of(after + 1)
-            end = (block + 1) * READ_LIMIT
+            end = min((block + 1) * READ_LIMIT, target)
             found = await self.db[TRACKING].find_one({"_id": self._block_id(block)}, {"nids": 1})
-            tracked = sum(1 for nid in (found or {}).get("nids", ()) if nid > after)
+            tracked = sum(1 for nid in (found or {}).get("nids", ()) if after < nid <= end)
             if tracked < end - after:
                 break
             after = end
@@ -288,11 +303,14 @@ class TrackedConsumer:
 
     async def reconcile_forever(self, stopping: asyncio.Event, interval_s: float) -> None:
         """Catch up at start, then periodically: whatever Kafka lost is found here."""
+        settled: int | None = None  # at start (and when Kafka partitions move): everything
         while not stopping.is_set():
             started = time.monotonic()
+            if self.reconcile_now.is_set():
+                settled = None
             self.reconcile_now.clear()
             try:
-                caught = await self.catch_up()
+                caught = await self.catch_up(settled)
             except grpc.aio.AioRpcError as error:
                 log.warning(
                     "cannot read %s's event log: %s %s",
@@ -303,6 +321,7 @@ class TrackedConsumer:
             except PyMongoError as error:
                 log.warning("cannot reconcile with %s: MongoDB: %s", self.upstream, error)
             else:
+                settled = self.seen_head
                 if caught:
                     log.info(
                         "applied %d %s events from its event log that Kafka had not delivered",

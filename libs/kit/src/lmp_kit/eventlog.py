@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from uuid import UUID
 
 import grpc
 from eventsourcing.application import Application
+from eventsourcing.domain import DomainEvent
+from eventsourcing.utils import get_topic
 from lmp.common.v1 import events_pb2, events_pb2_grpc
 
 from lmp_kit.auth import READ_EVENTS_SCOPE, principal
-from lmp_kit.domain import event_type_of
 from lmp_kit.envelope import Envelope, envelope_of
 from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.grpc_server import Registration
@@ -26,15 +28,42 @@ def read_envelopes(
     limit: int,
     event_types: frozenset[str] = frozenset(),
 ) -> tuple[list[Envelope], int, int]:
-    """The events after `after` among the next `limit` notifications (only `event_types`, when
-    given), the last notification id examined, and the log's head."""
-    notifications = app.recorder.select_notifications(
-        start=after, limit=limit, inclusive_of_start=False
-    )
+    """The events after `after` (only `event_types`, when given: filtered by the database, up
+    to the log's head in one pass), at most `limit`; the last notification id examined; and
+    the log's head."""
     head = app.recorder.max_notification_id() or 0
-    wanted = [n for n in notifications if not event_types or event_type_of(n.topic) in event_types]
-    examined = notifications[-1].id if notifications else after
-    return [envelope_of(service, app.mapper, n) for n in wanted], examined, head
+    if not event_types:
+        notifications = app.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False
+        )
+        examined = notifications[-1].id if notifications else after
+        return [envelope_of(service, app.mapper, n) for n in notifications], examined, head
+    topics = topics_of(event_types)
+    if not topics:  # no event class of these types: nothing in the log can be one
+        return [], max(after, head), head
+    notifications = app.recorder.select_notifications(
+        start=after, limit=limit, stop=head, topics=topics, inclusive_of_start=False
+    )
+    examined = notifications[-1].id if len(notifications) == limit else max(after, head)
+    return [envelope_of(service, app.mapper, n) for n in notifications], examined, head
+
+
+@functools.lru_cache(maxsize=64)
+def topics_of(event_types: frozenset[str]) -> list[str]:
+    """The topics (`voting.domain.polls:Poll.Closed`) of the loaded domain event classes whose
+    event type (`Poll.Closed`) is one of these."""
+    found: set[str] = set()
+    pending: list[type] = [DomainEvent]
+    seen: set[type] = set()
+    while pending:
+        cls = pending.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        pending.extend(cls.__subclasses__())
+        if cls.__qualname__ in event_types:
+            found.add(get_topic(cls))
+    return sorted(found)
 
 
 class EventLogServicer(events_pb2_grpc.EventLogServicer):
@@ -56,13 +85,17 @@ class EventLogServicer(events_pb2_grpc.EventLogServicer):
             msg = f"limit must be between 0 (server default) and {MAX_LIMIT}, not {request.limit}"
             raise InvalidArgumentError(msg)
         limit = min(request.limit or DEFAULT_LIMIT, MAX_LIMIT)
-        envelopes, examined, head = await asyncio.to_thread(
-            read_envelopes,
-            self.service,
-            self.app,
-            request.after,
-            limit,
-            frozenset(request.event_types),
+        return await asyncio.to_thread(
+            self._read, request.after, limit, frozenset(request.event_types)
+        )
+
+    def _read(
+        self, after: int, limit: int, event_types: frozenset[str]
+    ) -> events_pb2.ReadEventsResponse:
+        """In a worker thread, the response too: a page of 500 events is milliseconds of
+        work the event loop (and every call in flight) should not wait for."""
+        envelopes, examined, head = read_envelopes(
+            self.service, self.app, after, limit, event_types
         )
         return events_pb2.ReadEventsResponse(
             events=[e.to_proto() for e in envelopes], next_after=examined, max_notification_id=head

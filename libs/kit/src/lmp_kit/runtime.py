@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,6 +129,17 @@ class ServiceRuntime:
             poll_interval_s=self.settings.relay_poll_interval_s,
             min_batch_interval_s=self.settings.relay_min_batch_interval_s,
         )
+
+    def serve(self, components: Collection[str] = COMPONENTS) -> None:
+        """Run the service until it is stopped, on the event loop its settings choose: uvloop
+        by default (a third less CPU per gRPC call than asyncio's own loop under load;
+        bench/README.md, "Voting"), or asyncio's."""
+        if self.settings.event_loop == "uvloop" and sys.platform != "win32":
+            import uvloop  # noqa: PLC0415  # not on Windows
+
+            uvloop.run(self.run(components))
+        else:
+            asyncio.run(self.run(components))
 
     async def run(self, components: Collection[str] = COMPONENTS) -> None:
         settings = self.settings

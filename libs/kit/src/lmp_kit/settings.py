@@ -50,6 +50,7 @@ class Settings:
     relay_min_batch_interval_s: float
     reconcile_interval_s: float
     log_level: str
+    event_loop: Literal["uvloop", "asyncio"]
 
     @property
     def endpoint(self) -> Endpoint:
@@ -82,6 +83,10 @@ class Settings:
             raise SettingsError(msg)
         if event_store == "postgres" and not postgres_dsn:
             msg = "LMP_EVENT_STORE=postgres needs POSTGRES_DSN (postgresql://user@host:port/db)"
+            raise SettingsError(msg)
+        event_loop = reader.text("LMP_EVENT_LOOP", "uvloop")
+        if event_loop not in ("uvloop", "asyncio"):
+            msg = f"LMP_EVENT_LOOP must be uvloop or asyncio, not {event_loop!r}"
             raise SettingsError(msg)
         algorithm = reader.text("LMP_JWT_ALGORITHM", "HS256")
         secret = reader.secret("LMP_JWT_SECRET")
@@ -118,6 +123,7 @@ class Settings:
             relay_min_batch_interval_s=reader.number("LMP_RELAY_MIN_BATCH_INTERVAL_S", 0.05),
             reconcile_interval_s=reader.number("LMP_RECONCILE_INTERVAL_S", 10.0),
             log_level=reader.text("LMP_LOG_LEVEL", "INFO"),
+            event_loop=event_loop,  # type: ignore[arg-type]  # checked above
         )
 
 

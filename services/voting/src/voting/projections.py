@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from lmp_kit.envelope import Envelope
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -98,6 +98,24 @@ class TallyProjection:
     ) -> None:
         await self.apply_batch([envelope], db, session)
 
+    @staticmethod
+    def _write(
+        ballot_id: str,
+        versions: Document,
+        latest: tuple[int, str, str] | None,
+        *,
+        known: bool,
+    ) -> InsertOne[Document] | UpdateOne:
+        top = (
+            {}
+            if latest is None
+            else {"poll_id": latest[1], "receipt": latest[2], "version": latest[0]}
+        )
+        if not known and latest is not None:
+            nested = {key.removeprefix("versions."): value for key, value in versions.items()}
+            return InsertOne({"_id": ballot_id, "versions": nested, **top})
+        return UpdateOne({"_id": ballot_id}, {"$set": {**versions, **top}}, upsert=True)
+
     async def apply_batch(
         self,
         envelopes: Sequence[Envelope],
@@ -105,7 +123,7 @@ class TallyProjection:
         session: AsyncClientSession,
     ) -> None:
         ids = list({str(e.aggregate_id) for e in envelopes})
-        versions = {
+        versions_known = {
             doc["_id"]: doc["version"]
             async for doc in db[BALLOTS].find(
                 {"_id": {"$in": ids}}, {"version": 1}, session=session
@@ -130,31 +148,21 @@ class TallyProjection:
                 "nid": envelope.notification_id,
                 "receipt": payload["receipt"],
             }
-            known = max(versions.get(ballot_id, 0), receipts.get(ballot_id, (0, "", ""))[0])
+            known = max(versions_known.get(ballot_id, 0), receipts.get(ballot_id, (0, "", ""))[0])
             if version > known:
                 receipts[ballot_id] = (version, poll_id, payload["receipt"])
         if history:
             # Every version with its notification id (a count may have read an earlier one
-            # than the latest: docs/decisions/0003-voting.md); the latest also at the top.
+            # than the latest: docs/decisions/0003-voting.md); the latest also at the top. A
+            # ballot new to the read model is inserted (cheaper than an upsert, which looks
+            # for the document first); a known one is updated.
             await db[BALLOTS].bulk_write(
                 [
-                    UpdateOne(
-                        {"_id": ballot_id},
-                        {
-                            "$set": {
-                                **versions,
-                                **(
-                                    {
-                                        "poll_id": receipts[ballot_id][1],
-                                        "receipt": receipts[ballot_id][2],
-                                        "version": receipts[ballot_id][0],
-                                    }
-                                    if ballot_id in receipts
-                                    else {}
-                                ),
-                            }
-                        },
-                        upsert=True,
+                    self._write(
+                        ballot_id,
+                        versions,
+                        receipts.get(ballot_id),
+                        known=ballot_id in versions_known,
                     )
                     for ballot_id, versions in history.items()
                 ],
