@@ -218,7 +218,11 @@ class Bench:
         self.metrics_port = metrics_port
         self.portal = bearer(env, "portal", "portal")
         self.reader = bearer(env, "bench", "working_group")
-        self.channels = [grpc.aio.insecure_channel(target) for _ in range(args.channels)]
+        # each channel its own connection (gRPC would share one between equal channels)
+        self.channels = [
+            grpc.aio.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
+            for _ in range(args.channels)
+        ]
         self.stubs = [voting_pb2_grpc.VotingServiceStub(c) for c in self.channels]
         self.numbers = itertools.count()
         self.started = time.monotonic()
@@ -476,6 +480,13 @@ def parse_args() -> argparse.Namespace:
         help="run voting's API and its relay+consumers as two processes",
     )
     parser.add_argument(
+        "--api-processes",
+        type=int,
+        default=1,
+        help="with --split: voting API processes sharing the gRPC port (LMP_GRPC_REUSE_PORT; "
+        "the kernel spreads connections, so give --channels at least as many)",
+    )
+    parser.add_argument(
         "--data-dir", type=Path, help="keep the stack's data and logs here (default: a temp dir)"
     )
     parser.add_argument(
@@ -487,8 +498,32 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def start_split_voting(
+    stack_env: dict[str, str], logs: Path, args: argparse.Namespace, started: list[ServiceProcess]
+) -> None:
+    """Voting as --api-processes API processes (sharing the gRPC port when more than one) and
+    one relay+consumers process; the first API process keeps voting's metrics port."""
+    labels = ["voting-api"]
+    if args.api_processes > 1:
+        labels = [f"voting-api-{n + 1}" for n in range(args.api_processes)]
+    roles: list[tuple[tuple[str, ...], str]] = [(("api",), label) for label in labels]
+    roles.append((("relay", "consumers"), "voting-relay+consumers"))
+    for index, (components, label) in enumerate(roles):
+        env = dict(stack_env)
+        if index > 0:
+            env["LMP_VOTING_METRICS_PORT"] = str(free_port())
+        if args.api_processes > 1:
+            env["LMP_GRPC_REUSE_PORT"] = "true"
+        process = ServiceProcess("voting", env, logs, components, label)
+        started.append(process)
+        process.start()
+
+
 def main() -> None:
     args = parse_args()
+    if args.api_processes > 1 and not args.split:
+        msg = "--api-processes needs --split"
+        raise SystemExit(msg)
     services = ("registry",) if args.split else ("registry", "voting")
     with contextlib.ExitStack() as resources:
         if args.data_dir is None:
@@ -500,19 +535,10 @@ def main() -> None:
             dsn = resources.enter_context(start_postgres(Path(tmp) / "postgres")).address
         env = bench_env(Path(tmp) / "stack", dsn, args.set)
         stack = resources.enter_context(embedded_stack(Path(tmp) / "stack", env, services))
-        extra = []
+        extra: list[ServiceProcess] = []
         try:
             if args.split:
-                for components in (("api",), ("relay", "consumers")):
-                    label = f"voting-{'+'.join(components)}"
-                    env = dict(stack.env)
-                    if "api" not in components:
-                        env["LMP_VOTING_METRICS_PORT"] = str(free_port())
-                    process = ServiceProcess(
-                        "voting", env, Path(tmp) / "stack" / "logs", components, label
-                    )
-                    extra.append(process)
-                    process.start()
+                start_split_voting(stack.env, Path(tmp) / "stack" / "logs", args, extra)
             # the relay's and consumers' /metrics: voting's, or the relay+consumers process's
             follower = extra[-1].settings if extra else Settings.from_env("voting", stack.env)
             meter = CpuMeter(processes_of(stack, extra))
@@ -527,7 +553,9 @@ def main() -> None:
         f"voting throughput ({args.method}, {args.concurrency} in flight, "
         f"{f'{args.rate:.0f} ballots/s offered, ' if args.rate else ''}"
         f"{args.duration:.0f} s, {args.store}"
-        f"{', api split from relay+consumers' if args.split else ''}, "
+        f"{', api split from relay+consumers' if args.split else ''}"
+        f"{f', {args.api_processes} api processes' if args.api_processes > 1 else ''}"
+        f"{f', {args.channels} channels' if args.channels > 1 else ''}, "
         f"warm-up {args.warmup} ballots)"
     )
     for name, value in figures.items():

@@ -31,6 +31,7 @@ LOCALHOST = "127.0.0.1"
 
 
 SERVER_VARIABLES = ("POSTGRES_DSN", "KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI")
+EMBEDDED_RELAY_INTERVAL_S = "0.2"
 
 
 def isolated_env(
@@ -218,6 +219,9 @@ def embedded_stack(
                 start_tansu(data_dir / "kafka", int(base.get("LMP_EMBEDDED_KAFKA_PORT", "9092")))
             )
             base["KAFKA_BOOTSTRAP_SERVERS"] = kafka.address
+            # The embedded broker holds every batch in memory and each fetch costs more the
+            # more batches it holds: fewer, larger ones (bench/README.md, "Voting").
+            base.setdefault("LMP_RELAY_MIN_BATCH_INTERVAL_S", EMBEDDED_RELAY_INTERVAL_S)
             servers.append(kafka)
         if not base.get("MONGODB_URI"):
             mongo = stack.enter_context(

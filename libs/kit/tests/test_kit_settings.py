@@ -177,3 +177,10 @@ def test_an_unknown_event_loop_is_a_settings_error_listing_the_choices():
         Settings.from_env("voting", {**BASE, "LMP_EVENT_LOOP": "trio"})
 
     assert str(raised.value) == "LMP_EVENT_LOOP must be uvloop or asyncio, not 'trio'"
+
+
+def test_sharing_the_grpc_port_is_off_unless_asked_and_takes_only_true_or_false():
+    assert Settings.from_env("voting", BASE).grpc_reuse_port is False
+    assert Settings.from_env("voting", {**BASE, "LMP_GRPC_REUSE_PORT": "true"}).grpc_reuse_port
+    with pytest.raises(SettingsError, match="LMP_GRPC_REUSE_PORT must be true or false, not 'si'"):
+        Settings.from_env("voting", {**BASE, "LMP_GRPC_REUSE_PORT": "si"})

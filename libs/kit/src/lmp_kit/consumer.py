@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 TRACKING = "_tracking"
 POSITIONS = "_positions"
 READ_LIMIT = 500
-FETCH_MAX_WAIT_MS = 50
+FETCH_MAX_WAIT_MS = 100
 
 Document = dict[str, Any]
 

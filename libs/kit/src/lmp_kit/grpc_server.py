@@ -212,9 +212,16 @@ def _validation_message(error: ValidationError) -> str:
 
 
 async def start_grpc_server(
-    host: str, port: int, registrations: Sequence[Registration], verifier: TokenVerifier
+    host: str,
+    port: int,
+    registrations: Sequence[Registration],
+    verifier: TokenVerifier,
+    *,
+    reuse_port: bool = False,
 ) -> tuple[grpc.aio.Server, HealthServicer]:
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    """`reuse_port`: several processes of a service share the port on one host (SO_REUSEPORT:
+    the kernel spreads connections over them); otherwise a taken port fails at once."""
+    server = grpc.aio.server(options=[("grpc.so_reuseport", int(reuse_port))])
     guarded = cast("grpc.aio.Server", _GuardedServer(server, CallGuard(verifier)))
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, guarded)

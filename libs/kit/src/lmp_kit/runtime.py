@@ -158,6 +158,7 @@ class ServiceRuntime:
                 settings.endpoint.grpc_port,
                 [*self.registrations, event_log_registration(settings.service, self.app)],
                 verifier_of(settings),
+                reuse_port=settings.grpc_reuse_port,
             )
         if "relay" in components:
             tasks.append(asyncio.create_task(self.relay().run(stopping)))

@@ -343,6 +343,9 @@ def start_tansu(
     binary = tansu_binary()
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {key: value for key, value in os.environ.items() if key not in _TANSU_ENV_VARS}
+    # One worker thread: a development broker beside the services must not take every core
+    # in a burst (its fetches cost more the more batches it holds).
+    env.setdefault("TOKIO_WORKER_THREADS", "1")
 
     def launch_on(chosen: int) -> ManagedProcess:
         url = f"tcp://{LOCALHOST}:{chosen}"

@@ -30,6 +30,7 @@ class Endpoint:
 class Settings:
     service: str
     grpc_host: str
+    grpc_reuse_port: bool
     endpoints: Mapping[str, Endpoint]
     data_dir: Path
     event_store: EventStoreKind
@@ -101,6 +102,7 @@ class Settings:
         return cls(
             service=service,
             grpc_host=reader.text("LMP_GRPC_HOST", "127.0.0.1"),
+            grpc_reuse_port=reader.flag("LMP_GRPC_REUSE_PORT"),
             endpoints=endpoints,
             data_dir=Path(reader.text("LMP_DATA_DIR", ".lmp")),
             event_store=event_store,  # type: ignore[arg-type]  # checked above
@@ -143,6 +145,15 @@ class _Reader:
 
     def text(self, key: str, default: str) -> str:
         return self.env.get(key, "").strip() or default
+
+    def flag(self, key: str) -> bool:
+        raw = self.env.get(key, "").strip().lower()
+        if raw in ("", "0", "false", "no"):
+            return False
+        if raw in ("1", "true", "yes"):
+            return True
+        msg = f"{key} must be true or false, not {raw!r}"
+        raise SettingsError(msg)
 
     def integer(self, key: str, default: int) -> int:
         raw = self.env.get(key, "").strip()
