@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from uuid import UUID
+
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from lmp_kit.eventlog import read_envelopes, topics_of
@@ -18,7 +20,7 @@ class Lamp(Aggregate):
 
 
 def lamps_log(tmp_path):
-    app = Application(
+    app: Application[UUID] = Application(
         env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "e.db")}
     )
     lamp = Lamp()  # 1: Created
