@@ -104,3 +104,22 @@ async def test_tracking_records_of_the_earlier_form_are_folded_into_blocks(stack
         "registry:0": list(range(1, READ_LIMIT + 1)),
         "registry:1": list(range(READ_LIMIT + 1, READ_LIMIT + 11)),
     }
+
+
+async def test_a_periodic_round_reconciles_only_what_kafka_has_had_an_interval_to_deliver(
+    stack, database
+):
+    stack.register(30)
+    consumer = consumer_of(stack, database)
+    await consumer.prepare()
+    kafka = delivered_by_kafka(stack, 20)
+    assert await consumer.apply_batch(kafka[:10], path="kafka") == 10
+
+    # the previous round saw the log up to 25: the events after it are left to Kafka
+    assert await consumer.catch_up(settled=25) == 15
+    assert await consumer.position() == 25
+    assert consumer.seen_head == 30
+
+    # the next round, settled at what this one saw, takes the rest
+    assert await consumer.catch_up(settled=consumer.seen_head) == 5
+    assert await consumer.position() == 30

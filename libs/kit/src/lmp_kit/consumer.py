@@ -32,6 +32,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from lmp_kit.envelope import Envelope
+from lmp_kit.eventlog import read_events
 from lmp_kit.metrics import (
     CONSUMER_APPLIED,
     CONSUMER_DUPLICATES,
@@ -269,12 +270,8 @@ class TrackedConsumer:
     async def _read(
         self, stub: events_pb2_grpc.EventLogAsyncStub, after: int, *, limit: int
     ) -> events_pb2.ReadEventsResponse:
-        return await stub.ReadEvents(
-            events_pb2.ReadEventsRequest(
-                after=after, limit=limit, event_types=sorted(self.event_types)
-            ),
-            metadata=(("authorization", f"Bearer {self.token()}"),),
-            timeout=30,
+        return await read_events(
+            stub, after, limit=limit, event_types=self.event_types, token=self.token()
         )
 
     async def _skip_tracked(self, after: int, target: int) -> int:

@@ -66,6 +66,23 @@ def topics_of(event_types: frozenset[str]) -> list[str]:
     return sorted(found)
 
 
+async def read_events(
+    stub: events_pb2_grpc.EventLogAsyncStub,
+    after: int,
+    *,
+    limit: int,
+    event_types: frozenset[str],
+    token: str,
+) -> events_pb2.ReadEventsResponse:
+    """A page of an upstream service's event log (the client side of ReadEvents, for catch-up
+    and reactions), with a service token."""
+    return await stub.ReadEvents(
+        events_pb2.ReadEventsRequest(after=after, limit=limit, event_types=sorted(event_types)),
+        metadata=(("authorization", f"Bearer {token}"),),
+        timeout=30,
+    )
+
+
 class EventLogServicer(events_pb2_grpc.EventLogServicer):
     def __init__(self, service: str, app: Application[UUID]) -> None:
         self.service = service

@@ -23,12 +23,13 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from lmp.common.v1 import events_pb2, events_pb2_grpc
+from lmp.common.v1 import events_pb2_grpc
 from prometheus_client import Counter, Gauge
 
 from lmp_kit.domain import ServiceApplication
 from lmp_kit.envelope import Envelope
 from lmp_kit.errors import DomainError
+from lmp_kit.eventlog import read_events
 
 log = logging.getLogger(__name__)
 
@@ -100,17 +101,15 @@ class Reactor:
         reacted = 0
         target: int | None = None
         async with grpc.aio.insecure_channel(self.upstream_target) as channel:
-            stub = events_pb2_grpc.EventLogStub(channel)
+            stub: events_pb2_grpc.EventLogAsyncStub = events_pb2_grpc.EventLogStub(channel)
             while True:
                 after = await asyncio.to_thread(self.position)
-                response = await stub.ReadEvents(
-                    events_pb2.ReadEventsRequest(
-                        after=after,
-                        limit=READ_LIMIT,
-                        event_types=sorted(self.reaction.event_types),
-                    ),
-                    metadata=(("authorization", f"Bearer {self.token()}"),),
-                    timeout=30,
+                response = await read_events(
+                    stub,
+                    after,
+                    limit=READ_LIMIT,
+                    event_types=self.reaction.event_types,
+                    token=self.token(),
                 )
                 envelopes = [Envelope.from_proto(e) for e in response.events]
                 reacted += await asyncio.to_thread(
