@@ -45,6 +45,30 @@ PROJECTION_STALENESS = Gauge(
     "Age of the newest upstream event applied when the consumer last checked",
     ["upstream"],
 )
+WORKER_FAILURES = Counter(
+    "lmp_worker_failures_total",
+    "Jobs, messages or deliveries a shared worker could not handle; it went on with the next",
+    ["worker"],
+)
+WORKER_UP = Gauge(
+    "lmp_worker_up", "1 while a worker the service needs is running, 0 once it died", ["worker"]
+)
+DEPENDENCY_UP = Gauge(
+    "lmp_dependency_up",
+    "1 while a dependency (mongodb, kafka, an upstream service) answers, 0 while it is away",
+    ["dependency"],
+)
+GRPC_STREAMS_OPEN = Gauge("lmp_grpc_streams_open", "Server streams open now", ["method"])
+GRPC_STREAMS_REFUSED = Counter(
+    "lmp_grpc_streams_refused_total",
+    "Server streams refused with RESOURCE_EXHAUSTED (per caller or per service cap)",
+    ["method"],
+)
+KAFKA_CLIENT_RESTARTS = Counter(
+    "lmp_kafka_client_restarts_total",
+    "Kafka clients re-created after the consumer noticed a stalled fast path",
+    ["upstream"],
+)
 
 
 def serve_metrics(host: str, port: int) -> None:
