@@ -37,8 +37,7 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    build_runtime(args.service).serve(components)
-    return 0
+    return build_runtime(args.service).serve(components)
 
 
 def dev_env() -> dict[str, str]:

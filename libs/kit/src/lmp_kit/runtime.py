@@ -5,14 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiokafka.errors import KafkaError
+from eventsourcing.sqlite import SQLiteFactory
 from faststream.kafka import KafkaBroker
+from grpc_health.v1 import health_pb2
+from grpc_health.v1._async import HealthServicer
 from pymongo import AsyncMongoClient
 
 from lmp_kit.auth import ALL_CITIES, READ_EVENTS_SCOPE, TokenIssuer, TokenVerifier
@@ -21,7 +27,7 @@ from lmp_kit.domain import ServiceApplication
 from lmp_kit.eventlog import event_log_registration
 from lmp_kit.grpc_server import Registration, start_grpc_server, stop_grpc_server
 from lmp_kit.logs import configure_logging
-from lmp_kit.metrics import serve_metrics
+from lmp_kit.metrics import WORKER_UP, serve_metrics
 from lmp_kit.reactions import Reaction, Reactor
 from lmp_kit.relay import OutboxRelay
 from lmp_kit.settings import Settings
@@ -30,6 +36,24 @@ log = logging.getLogger(__name__)
 
 COMPONENTS = frozenset({"api", "relay", "consumers"})
 SHUTDOWN_GRACE_S = 5.0
+# After a worker died, health answers NOT_SERVING this long (probes and `lmp status` see why
+# it goes away, load balancers take it out) before the server stops; calls in flight then get
+# a short grace.
+DEATH_NOTICE_S = 1.0
+DEATH_GRACE_S = 1.0
+# Background tasks get this long to finish their round once told to stop, then are cancelled.
+TASK_DRAIN_S = 2.0
+# From the stop signal (or a death) to the end of the process, whatever hangs on the way out
+# (a thread that joins, a blocking call in the default executor): then it exits at once.
+STOP_BOUND_S = 10.0
+VITALS_INTERVAL_S = 1.0
+EXIT_WORKER_DIED = 1
+EXIT_STOP_HUNG = 1
+
+Work = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+# A check of something the service needs that is no task of its event loop (a thread, a file):
+# it returns False or raises when that part is gone for good.
+Vital = tuple[str, Callable[[], bool]]
 
 
 @dataclass(frozen=True)
@@ -86,9 +110,13 @@ class ServiceRuntime:
     subscriptions: Sequence[Subscription] = ()
     reactions: Sequence[Reaction] = ()
     # Background work beside the consumers (e.g. delivery workers), stopped before MongoDB is.
-    workers: Sequence[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = ()
+    workers: Sequence[Work] = ()
+    # Checked every second; one that fails ends the service as a dead worker does.
+    vitals: Sequence[Vital] = ()
     consumers: list[TrackedConsumer] = field(default_factory=list)
     reactors: list[Reactor] = field(default_factory=list)
+    _watched: dict[asyncio.Task[None], str] = field(default_factory=dict, init=False, repr=False)
+    _changed: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     def build_consumers(self, client: AsyncMongoClient[dict[str, Any]]) -> list[TrackedConsumer]:
         token = service_token(self.settings)
@@ -130,70 +158,161 @@ class ServiceRuntime:
             min_batch_interval_s=self.settings.relay_min_batch_interval_s,
         )
 
-    def serve(self, components: Collection[str] = COMPONENTS) -> None:
+    def serve(self, components: Collection[str] = COMPONENTS) -> int:
         """Run the service until it is stopped, on the event loop its settings choose: uvloop
         by default (a third less CPU per gRPC call than asyncio's own loop under load;
-        bench/README.md, "Voting"), or asyncio's."""
+        bench/README.md, "Voting"), or asyncio's. Returns the exit code: 0 after a stop
+        signal, non-zero when a worker died; a stop that hangs ends the process after
+        STOP_BOUND_S."""
         if self.settings.event_loop == "uvloop" and sys.platform != "win32":
             import uvloop  # noqa: PLC0415  # not on Windows
 
-            uvloop.run(self.run(components))
-        else:
-            asyncio.run(self.run(components))
+            return uvloop.run(self.run(components, stop_bound_s=STOP_BOUND_S))
+        return asyncio.run(self.run(components, stop_bound_s=STOP_BOUND_S))
 
-    async def run(self, components: Collection[str] = COMPONENTS) -> None:
+    async def run(
+        self, components: Collection[str] = COMPONENTS, *, stop_bound_s: float | None = None
+    ) -> int:
+        """Serve until a stop signal (exit code 0) or until a task or vital the service needs
+        dies (health NOT_SERVING at once, then exit code 1). With `stop_bound_s`, the process
+        ends that long after the stop began even if something hangs on the way out."""
         settings = self.settings
         configure_logging(settings.service, settings.log_level)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        signals = (signal.SIGTERM, signal.SIGINT)
+        for signum in signals:
             loop.add_signal_handler(signum, stopping.set)
+        try:
+            return await self._run(components, stopping, stop_bound_s)
+        finally:
+            for signum in signals:
+                loop.remove_signal_handler(signum)
+
+    async def _run(
+        self, components: Collection[str], stopping: asyncio.Event, stop_bound_s: float | None
+    ) -> int:
+        settings = self.settings
+        self._changed = asyncio.Event()
         if settings.endpoint.metrics_port:
             serve_metrics(settings.grpc_host, settings.endpoint.metrics_port)
-        tasks: list[asyncio.Task[None]] = []
         server = None
+        registrations = [*self.registrations, event_log_registration(settings.service, self.app)]
         if "api" in components:
             server = await start_grpc_server(
                 settings.grpc_host,
                 settings.endpoint.grpc_port,
-                [*self.registrations, event_log_registration(settings.service, self.app)],
+                registrations,
                 verifier_of(settings),
                 reuse_port=settings.grpc_reuse_port,
             )
-        if "relay" in components:
-            tasks.append(asyncio.create_task(self.relay().run(stopping)))
-        if "consumers" in components and (self.subscriptions or self.reactions or self.workers):
-            if self.subscriptions:
-                if self.mongo is None:
-                    msg = f"{settings.service} has subscriptions but no MongoDB client"
-                    raise RuntimeError(msg)
-                self.consumers = self.build_consumers(self.mongo)
-            self.reactors = self.build_reactors()
-            tasks.append(asyncio.create_task(self._consume(stopping)))
+        self._start_tasks(components, stopping)
+        vitals = [*self.vitals, *event_store_vitals(self.app)]
+        for name, _ in vitals:
+            WORKER_UP.labels(worker=name).set(1)
         log.info(
             "%s is running: %s",
             settings.service,
             ", ".join(sorted(set(components) & COMPONENTS)),
             extra={"grpc_port": settings.endpoint.grpc_port},
         )
-        await stopping.wait()
+        died = await self._supervise(stopping, vitals)
+        if stop_bound_s is not None:
+            exit_after(stop_bound_s, settings.service)
+        if died is not None:
+            worker, reason = died
+            WORKER_UP.labels(worker=worker).set(0)
+            log.error(
+                "%s: worker %s died (%s); the service is NOT_SERVING and exits",
+                settings.service,
+                worker,
+                reason,
+                extra={"worker": worker, "reason": reason},
+            )
+            if server is not None:
+                await not_serving(server[1], [r.service_name for r in registrations])
+                await asyncio.sleep(DEATH_NOTICE_S)
         log.info("%s is stopping", settings.service)
         if server is not None:
-            await stop_grpc_server(*server, grace=SHUTDOWN_GRACE_S)
-        await asyncio.gather(*tasks, return_exceptions=True)
+            grace = SHUTDOWN_GRACE_S if died is None else DEATH_GRACE_S
+            await stop_grpc_server(*server, grace=grace)
+        await drain(list(self._watched), TASK_DRAIN_S)
         if self.mongo is not None:
-            await self.mongo.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.mongo.close(), TASK_DRAIN_S)
         self.app.close()
+        code = 0 if died is None else EXIT_WORKER_DIED
+        log.info("%s stopped", settings.service, extra={"exit_code": code})
+        return code
+
+    def _start_tasks(self, components: Collection[str], stopping: asyncio.Event) -> None:
+        if "relay" in components:
+            self._watch("relay", self.relay().run(stopping))
+        if "consumers" in components and (self.subscriptions or self.reactions or self.workers):
+            if self.subscriptions:
+                if self.mongo is None:
+                    msg = f"{self.settings.service} has subscriptions but no MongoDB client"
+                    raise RuntimeError(msg)
+                self.consumers = self.build_consumers(self.mongo)
+            self.reactors = self.build_reactors()
+            self._watch("consumers", self._consume(stopping))
+
+    def _watch(self, name: str, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """A task the service needs: if it ends before the service stops, the service dies."""
+        task = asyncio.create_task(work, name=name)
+        self._watched[task] = name
+        WORKER_UP.labels(worker=name).set(1)
+        task.add_done_callback(lambda _: self._changed.set())
+        return task
+
+    async def _supervise(
+        self, stopping: asyncio.Event, vitals: Sequence[Vital]
+    ) -> tuple[str, str] | None:
+        """Wait for the stop signal, watching the tasks and vitals; the first that died (its
+        name and why) ends the wait."""
+        while not stopping.is_set():
+            died = self._first_dead(vitals)
+            if died is not None:
+                stopping.set()
+                return died
+            self._changed.clear()
+            waits = [
+                asyncio.ensure_future(stopping.wait()),
+                asyncio.ensure_future(self._changed.wait()),
+            ]
+            await asyncio.wait(
+                waits, timeout=VITALS_INTERVAL_S, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in waits:
+                waiter.cancel()
+        return None
+
+    def _first_dead(self, vitals: Sequence[Vital]) -> tuple[str, str] | None:
+        for task, name in list(self._watched.items()):
+            if task.done():
+                return name, ended_because(task)
+        for name, check in vitals:
+            try:
+                if not check():
+                    return name, "its check failed"
+            except Exception as error:  # noqa: BLE001  # a failing check is the news itself
+                return name, f"{type(error).__name__}: {error}"
+        return None
 
     async def _consume(self, stopping: asyncio.Event) -> None:
         settings = self.settings
         for consumer in self.consumers:
             await consumer.prepare()
         reconcilers = [
-            asyncio.create_task(c.reconcile_forever(stopping, settings.reconcile_interval_s))
+            self._watch(
+                f"consumer:{c.upstream}",
+                c.reconcile_forever(stopping, settings.reconcile_interval_s),
+            )
             for c in self.consumers
         ] + [
-            asyncio.create_task(r.run(stopping, settings.reconcile_interval_s))
+            self._watch(
+                f"reactor:{r.reaction.upstream}", r.run(stopping, settings.reconcile_interval_s)
+            )
             for r in self.reactors
         ]
         broker = KafkaBroker(
@@ -206,7 +325,7 @@ class ServiceRuntime:
             consumer.subscribe(broker, settings.consumer_group, settings.kafka_session_timeout_ms)
         for reactor in self.reactors:
             reactor.subscribe(broker, settings.consumer_group, settings.kafka_session_timeout_ms)
-        workers = [asyncio.create_task(work(stopping)) for work in self.workers]
+        workers = [self._watch(worker_name(work), work(stopping)) for work in self.workers]
         while not stopping.is_set():
             try:
                 await broker.start()
@@ -218,3 +337,80 @@ class ServiceRuntime:
         await stopping.wait()
         await broker.stop()
         await asyncio.gather(*reconcilers, *workers, return_exceptions=True)
+
+
+def worker_name(work: Work) -> str:
+    """`DeliveryWorker.run` for a bound method, the function's name otherwise."""
+    owner = getattr(work, "__self__", None)
+    name = getattr(work, "__name__", type(work).__name__)
+    return f"{type(owner).__name__}.{name}" if owner is not None else name
+
+
+def ended_because(task: asyncio.Task[None]) -> str:
+    if task.cancelled():
+        return "it was cancelled"
+    error = task.exception()
+    if error is None:
+        return "it returned"
+    return f"{type(error).__name__}: {error}"
+
+
+async def not_serving(health: HealthServicer, service_names: Sequence[str]) -> None:
+    for name in ["", *service_names]:
+        await health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+
+
+async def drain(tasks: Sequence[asyncio.Task[None]], seconds: float) -> None:
+    """Let the tasks finish for `seconds`, then cancel what is left (and wait as long again)."""
+    pending = {t for t in tasks if not t.done()}
+    if pending:
+        _, pending = await asyncio.wait(pending, timeout=seconds)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=seconds)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.warning("%s ended with %r", task.get_name(), task.exception())
+
+
+def exit_after(seconds: float, service: str) -> None:
+    """End the process `seconds` from now unless it ended by itself: a thread that joins or a
+    blocking call in the default executor can hold the interpreter's exit for good."""
+
+    def exit_now() -> None:
+        log.error("%s did not stop within %.0f s; exiting now", service, seconds)
+        for handler in logging.getLogger().handlers:
+            with contextlib.suppress(Exception):
+                handler.flush()
+        os._exit(EXIT_STOP_HUNG)
+
+    timer = threading.Timer(seconds, exit_now)
+    timer.daemon = True
+    timer.start()
+
+
+def event_store_vitals(app: ServiceApplication) -> list[Vital]:
+    """A SQLite event store whose file was removed or replaced while the service runs: what
+    the service records from then on goes to a file nobody will open again (lost at the next
+    start). The service dies instead, and its supervisor starts it on the file now there."""
+    if not isinstance(app.factory, SQLiteFactory):
+        return []
+    name = app.env.get("SQLITE_DBNAME") or ""
+    if not name or ":memory:" in name or "mode=memory" in name:
+        return []
+    path = Path(name)
+    opened = path.stat()
+
+    def event_store_file() -> bool:
+        try:
+            now = path.stat()
+        except FileNotFoundError:
+            msg = f"the event store {path} was removed"
+            raise RuntimeError(msg) from None
+        if (now.st_dev, now.st_ino) != (opened.st_dev, opened.st_ino):
+            msg = f"the event store {path} was replaced by another file"
+            raise RuntimeError(msg)
+        return True
+
+    return [("event-store", event_store_file)]

@@ -10,6 +10,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError
 from lmp_kit.errors import DomainError
 from lmp_kit.eventstore import event_store_env
+from lmp_kit.metrics import WORKER_FAILURES
 from lmp_kit.runtime import ServiceRuntime, mongo_client, service_token
 from lmp_kit.settings import Settings
 from pymongo.asynchronous.database import AsyncDatabase
@@ -25,6 +26,7 @@ from voting.registry import GrpcRegistry
 log = logging.getLogger(__name__)
 
 SCHEDULE_INTERVAL_S = 1.0
+SCHEDULE_FAILURES = WORKER_FAILURES.labels(worker="poll-schedule")
 # Collect the youngest generation every 50,000 net allocations instead of 700: at a thousand
 # ballots a second, fewer in-flight requests survive into the older generations, so full
 # collections (each stops every request for tens of ms) run far less often.
@@ -40,12 +42,17 @@ def tune_gc() -> None:
 
 
 async def close_due_polls(app: VotingApplication, db: AsyncDatabase[dict[str, Any]]) -> int:
+    """Close every poll past its `closes_at`; one that cannot be closed (for any reason) is
+    logged, counted and tried again next round, and the others are closed meanwhile."""
     closed = 0
     for poll_id in await views.due_polls(db, utc_now()):
         try:
             await asyncio.to_thread(app.close_poll, parse_id(poll_id))
         except (DomainError, IntegrityError) as error:
             log.info("poll %s was not closed on schedule: %s", poll_id, error)
+        except Exception:  # any other fault of one poll must not keep the others open
+            SCHEDULE_FAILURES.inc()
+            log.exception("poll %s could not be closed on schedule; trying again", poll_id)
         else:
             closed += 1
     return closed
@@ -61,7 +68,11 @@ def poll_schedule(
             try:
                 await close_due_polls(app, db)
             except PyMongoError as error:
+                SCHEDULE_FAILURES.inc()
                 log.warning("cannot look for polls due to close: %s", error)
+            except Exception:  # the schedule survives any one round and tries the next
+                SCHEDULE_FAILURES.inc()
+                log.exception("a round of the poll schedule failed; trying again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), interval_s)
 
@@ -83,4 +94,6 @@ def build(settings: Settings) -> ServiceRuntime:
         mongo=mongo,
         subscriptions=subscriptions(),
         workers=(poll_schedule(app, db),),
+        # The thread that commits every ballot: without it no city can vote.
+        vitals=(("ballot-writer", app.writer.thread.is_alive),),
     )
