@@ -1,31 +1,50 @@
-"""gRPC server bootstrap: health, reflection, and one guard per method: auth, error mapping,
-metrics."""
+"""gRPC server bootstrap: health, reflection, and one guard per method: auth, request checks,
+error mapping, stream limits, metrics."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import inspect
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import grpc
-from eventsourcing.persistence import IntegrityError
+import pymongo
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from grpc_reflection.v1alpha._async import ReflectionServicer
 from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from lmp_kit.auth import TokenVerifier, current_principal
-from lmp_kit.errors import DomainError, UnauthenticatedError
+from lmp_kit.errors import DomainError, InvalidArgumentError, UnauthenticatedError
 from lmp_kit.logs import current_city, current_traceparent
-from lmp_kit.metrics import GRPC_LATENCY, GRPC_REQUESTS
+from lmp_kit.metrics import (
+    GRPC_LATENCY,
+    GRPC_REQUESTS,
+    GRPC_STREAMS_OPEN,
+    GRPC_STREAMS_REFUSED,
+)
+from lmp_kit.requests import check_request
+from lmp_kit.settings import GrpcLimits
 
 log = logging.getLogger(__name__)
 
 UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/",)
+# The gRPC retry policy's server pushback (gRFC A6): how long a client should wait before
+# sending again a call that met a dependency away.
+RETRY_PUSHBACK_MS = 2_000
+# A deadline further away than this is no deadline for the read model's database.
+NO_DEADLINE_S = 3_600.0
 
 Behavior = Callable[..., Any]
 
@@ -45,30 +64,39 @@ class CallGuard:
     servicer sees the Principal; domain errors become their status code and a bug is INTERNAL
     with a trace id to look up; each call is counted and timed."""
 
-    def __init__(self, verifier: TokenVerifier) -> None:
+    def __init__(self, verifier: TokenVerifier, limits: GrpcLimits | None = None) -> None:
         self.verifier = verifier
+        self.streams = StreamLimiter(limits or GrpcLimits())
 
     def wrap(
         self, handler: grpc.RpcMethodHandler[Any, Any], method: str
     ) -> grpc.RpcMethodHandler[Any, Any]:
         kinds = (
-            ("unary_unary", grpc.unary_unary_rpc_method_handler, False),
-            ("unary_stream", grpc.unary_stream_rpc_method_handler, True),
-            ("stream_unary", grpc.stream_unary_rpc_method_handler, False),
-            ("stream_stream", grpc.stream_stream_rpc_method_handler, True),
+            ("unary_unary", grpc.unary_unary_rpc_method_handler, False, False),
+            ("unary_stream", grpc.unary_stream_rpc_method_handler, False, True),
+            ("stream_unary", grpc.stream_unary_rpc_method_handler, True, False),
+            ("stream_stream", grpc.stream_stream_rpc_method_handler, True, True),
         )
-        for attribute, make, streaming in kinds:
+        for attribute, make, client_streaming, streaming in kinds:
             behavior = getattr(handler, attribute)
             if behavior is not None:
                 return make(
-                    self._guarded(behavior, streaming=streaming, method=method),
-                    request_deserializer=handler.request_deserializer,
+                    self._guarded(
+                        behavior,
+                        client_streaming=client_streaming,
+                        streaming=streaming,
+                        method=method,
+                    ),
+                    request_deserializer=tolerant(handler.request_deserializer),
                     response_serializer=handler.response_serializer,
                 )
         return handler
 
-    def _guarded(self, behavior: Behavior, *, streaming: bool, method: str) -> Behavior:
+    def _guarded(
+        self, behavior: Behavior, *, client_streaming: bool, streaming: bool, method: str
+    ) -> Behavior:
         authenticate = self._authenticator(method)
+        check = _checked_requests if client_streaming else _checked_request
         on_error = _error_mapper(method)
         latency = GRPC_LATENCY.labels(method=method)
         requests: dict[str, Any] = {}
@@ -83,13 +111,24 @@ class CallGuard:
             latency.observe(time.perf_counter() - started)
 
         if streaming:
+            streams = self.streams
+            writes = not inspect.isasyncgenfunction(behavior)  # context.write(), e.g. Health
+            idle_s = None if writes else streams.limits.stream_idle_s
+            open_streams = GRPC_STREAMS_OPEN.labels(method=method)
 
             async def stream(request: Any, context: Any) -> AsyncIterator[Any]:  # noqa: ANN401  # any message type
                 started = time.perf_counter()
                 try:
                     authenticate(context)
-                    async for response in behavior(request, context):
-                        yield response
+                    request = check(request)
+                    with streams.admit(method, _caller_of(context)), _counted(open_streams):
+                        if writes:
+                            await behavior(request, context)
+                        else:
+                            # the client knows at once that its stream is open, not refused
+                            await context.send_initial_metadata(())
+                            async for response in _until_idle(behavior(request, context), idle_s):
+                                yield response
                 except BaseException as error:  # noqa: BLE001  # the mapper decides and re-raises
                     await on_error(error, context)
                 finally:
@@ -101,7 +140,9 @@ class CallGuard:
             started = time.perf_counter()
             try:
                 authenticate(context)
-                return await behavior(request, context)
+                request = check(request)
+                with pymongo.timeout(_database_budget(context)):
+                    return await behavior(request, context)
             except BaseException as error:  # noqa: BLE001  # the mapper decides and re-raises
                 await on_error(error, context)
             finally:
@@ -129,6 +170,150 @@ class CallGuard:
         return authenticate
 
 
+class _Undecodable:
+    """What the guard's deserializer gives for bytes that are not the method's message."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def tolerant(
+    deserializer: Callable[[bytes], Any] | None,
+) -> Callable[[bytes], Any] | None:
+    """A request deserializer that does not fail: grpc would answer a failing one with UNKNOWN
+    (or INTERNAL); the guard answers INVALID_ARGUMENT instead."""
+    if deserializer is None:
+        return None
+
+    def deserialize(data: bytes) -> Any:  # noqa: ANN401  # any message type
+        try:
+            return deserializer(data)
+        except Exception as error:  # noqa: BLE001  # whatever the parser raises: the body is bad
+            return _Undecodable(f"{type(error).__name__}: {error}")
+
+    return deserialize
+
+
+def _checked_request(request: Any) -> Any:  # noqa: ANN401  # any message type
+    if isinstance(request, _Undecodable):
+        msg = (
+            f"the request body is not a valid message of this method ({request.reason}); "
+            "send the method's request message encoded with protobuf"
+        )
+        raise InvalidArgumentError(msg)
+    if isinstance(request, Message):
+        check_request(request)
+    return request
+
+
+async def _checked_requests(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for request in requests:
+        yield _checked_request(request)
+
+
+def _database_budget(context: Any) -> float | None:  # noqa: ANN401  # grpc context
+    """The time left of the caller's deadline, for every MongoDB operation of the call: the
+    answer comes while the caller still waits, even when the database is away."""
+    remaining: float | None = context.time_remaining()
+    if remaining is None or remaining > NO_DEADLINE_S:
+        return None
+    # The driver looks for a server every 0.5 s and only then sees its time is up; the answer
+    # still has to travel back: a margin of half the time left, at most 0.75 s.
+    return max(remaining - min(0.75, remaining / 2), 0.001)
+
+
+def _caller_of(context: Any) -> str:  # noqa: ANN401  # grpc context
+    caller = current_principal.get(None)
+    if caller is not None:
+        return f"subject:{caller.subject}"
+    peer = str(context.peer() or "")
+    return "peer:" + peer.rpartition(":")[0]
+
+
+@contextlib.contextmanager
+def _counted(gauge: Any) -> Iterator[None]:  # noqa: ANN401  # a prometheus gauge child
+    gauge.inc()
+    try:
+        yield
+    finally:
+        gauge.dec()
+
+
+class StreamLimiter:
+    """Caps the server streams one process holds open: in all, and per caller."""
+
+    def __init__(self, limits: GrpcLimits) -> None:
+        self.limits = limits
+        self.total = 0
+        self.per_caller: Counter[str] = Counter()
+
+    @contextlib.contextmanager
+    def admit(self, method: str, caller: str) -> Iterator[None]:
+        limits = self.limits
+        if self.total >= limits.max_streams:
+            GRPC_STREAMS_REFUSED.labels(method=method).inc()
+            msg = (
+                f"this server holds its limit of {limits.max_streams} open streams; "
+                "retry later or read the paginated calls"
+            )
+            raise ResourceExhaustedError(msg)
+        if self.per_caller[caller] >= limits.max_streams_per_caller:
+            GRPC_STREAMS_REFUSED.labels(method=method).inc()
+            msg = (
+                f"you hold {limits.max_streams_per_caller} open streams already, the limit per "
+                "caller; close one before opening another"
+            )
+            raise ResourceExhaustedError(msg)
+        self.total += 1
+        self.per_caller[caller] += 1
+        try:
+            yield
+        finally:
+            self.total -= 1
+            self.per_caller[caller] -= 1
+            if not self.per_caller[caller]:
+                del self.per_caller[caller]
+
+
+class ResourceExhaustedError(DomainError):
+    status = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+async def _until_idle(responses: AsyncIterator[Any], idle_s: float | None) -> AsyncIterator[Any]:
+    """The stream's messages until it sends nothing for `idle_s`; then it ends (OK), and the
+    client resumes where it was, as after any broken connection."""
+    iterator = aiter(responses)
+    try:
+        while True:
+            try:
+                response = await asyncio.wait_for(anext(iterator), idle_s)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                log.info("a stream sent nothing for %s s and was ended", idle_s)
+                return
+            yield response
+    finally:
+        closing = getattr(iterator, "aclose", None)
+        if closing is not None:
+            with contextlib.suppress(Exception):
+                await closing()
+
+
+def dependency_status(error: BaseException) -> str | None:
+    """What an error says is away, if it is a dependency's absence rather than a bug."""
+    if isinstance(error, ConnectionFailure) or (isinstance(error, PyMongoError) and error.timeout):
+        return "the read-model database (MongoDB) does not answer now"
+    if isinstance(error, OperationalError | InterfaceError):
+        return "the event store does not answer now"
+    if isinstance(error, grpc.aio.AioRpcError) and error.code() in (
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+    ):
+        return "a service this call needs does not answer now"
+    return None
+
+
 def _error_mapper(method: str) -> Callable[[BaseException, Any], Awaitable[None]]:
     async def on_error(error: BaseException, context: Any) -> None:  # noqa: ANN401  # grpc context
         if isinstance(error, DomainError):
@@ -140,6 +325,15 @@ def _error_mapper(method: str) -> Callable[[BaseException, Any], Awaitable[None]
                 grpc.StatusCode.ABORTED,
                 "the record changed at the same moment (another command or a reaction); "
                 "nothing was recorded: send the command again",
+            )
+        away = dependency_status(error) if isinstance(error, Exception) else None
+        if away is not None and context.code() in (None, grpc.StatusCode.OK):
+            log.warning("%s answered UNAVAILABLE: %s (%s)", method, away, error)
+            context.set_trailing_metadata((("grpc-retry-pushback-ms", str(RETRY_PUSHBACK_MS)),))
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE,
+                f"{away}; nothing was recorded by this call: retry in "
+                f"{RETRY_PUSHBACK_MS // 1000} s",
             )
         if not isinstance(error, Exception) or context.code() not in (None, grpc.StatusCode.OK):
             raise error
@@ -211,18 +405,26 @@ def _validation_message(error: ValidationError) -> str:
     )
 
 
-async def start_grpc_server(
+async def start_grpc_server(  # noqa: PLR0913  # the server's parts and options, each named
     host: str,
     port: int,
     registrations: Sequence[Registration],
     verifier: TokenVerifier,
     *,
     reuse_port: bool = False,
+    limits: GrpcLimits | None = None,
 ) -> tuple[grpc.aio.Server, HealthServicer]:
     """`reuse_port`: several processes of a service share the port on one host (SO_REUSEPORT:
     the kernel spreads connections over them); otherwise a taken port fails at once."""
-    server = grpc.aio.server(options=[("grpc.so_reuseport", int(reuse_port))])
-    guarded = cast("grpc.aio.Server", _GuardedServer(server, CallGuard(verifier)))
+    limits = limits or GrpcLimits()
+    server = grpc.aio.server(
+        options=[
+            ("grpc.so_reuseport", int(reuse_port)),
+            ("grpc.max_receive_message_length", limits.max_message_bytes),
+            ("grpc.max_send_message_length", limits.max_message_bytes),
+        ]
+    )
+    guarded = cast("grpc.aio.Server", _GuardedServer(server, CallGuard(verifier, limits)))
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, guarded)
     for registration in registrations:

@@ -41,8 +41,9 @@ SHUTDOWN_GRACE_S = 5.0
 # a short grace.
 DEATH_NOTICE_S = 1.0
 DEATH_GRACE_S = 1.0
-# Background tasks get this long to finish their round once told to stop, then are cancelled.
-TASK_DRAIN_S = 2.0
+# Background tasks get this long to finish their round once told to stop (the consumers leave
+# their Kafka group), then are cancelled.
+TASK_DRAIN_S = 4.0
 # From the stop signal (or a death) to the end of the process, whatever hangs on the way out
 # (a thread that joins, a blocking call in the default executor): then it exits at once.
 STOP_BOUND_S = 10.0
@@ -205,6 +206,7 @@ class ServiceRuntime:
                 registrations,
                 verifier_of(settings),
                 reuse_port=settings.grpc_reuse_port,
+                limits=settings.grpc_limits,
             )
         self._start_tasks(components, stopping)
         vitals = [*self.vitals, *event_store_vitals(self.app)]
@@ -233,10 +235,12 @@ class ServiceRuntime:
                 await not_serving(server[1], [r.service_name for r in registrations])
                 await asyncio.sleep(DEATH_NOTICE_S)
         log.info("%s is stopping", settings.service)
-        if server is not None:
-            grace = SHUTDOWN_GRACE_S if died is None else DEATH_GRACE_S
-            await stop_grpc_server(*server, grace=grace)
-        await drain(list(self._watched), TASK_DRAIN_S)
+        grace = SHUTDOWN_GRACE_S if died is None else DEATH_GRACE_S
+        # The tasks saw `stopping` already: they finish while the server drains its calls.
+        await asyncio.gather(
+            stop_grpc_server(*server, grace=grace) if server is not None else asyncio.sleep(0),
+            drain(list(self._watched), TASK_DRAIN_S),
+        )
         if self.mongo is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.mongo.close(), TASK_DRAIN_S)
@@ -361,14 +365,14 @@ async def not_serving(health: HealthServicer, service_names: Sequence[str]) -> N
 
 
 async def drain(tasks: Sequence[asyncio.Task[None]], seconds: float) -> None:
-    """Let the tasks finish for `seconds`, then cancel what is left (and wait as long again)."""
+    """Let the tasks finish for `seconds`, then cancel what is left (and wait a second more)."""
     pending = {t for t in tasks if not t.done()}
     if pending:
         _, pending = await asyncio.wait(pending, timeout=seconds)
     for task in pending:
         task.cancel()
     if pending:
-        await asyncio.wait(pending, timeout=seconds)
+        await asyncio.wait(pending, timeout=1.0)
     for task in tasks:
         if task.done() and not task.cancelled() and task.exception() is not None:
             log.warning("%s ended with %r", task.get_name(), task.exception())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -24,6 +24,18 @@ class Endpoint:
     grpc_port: int
     metrics_port: int
     grpc_target: str
+
+
+@dataclass(frozen=True)
+class GrpcLimits:
+    """What one process of a service accepts (docs/decisions/0009-robustness.md): server
+    streams in all and per caller (a token's subject, or the peer's address for the health
+    service), how long a stream may go without sending anything, and the largest message."""
+
+    max_streams: int = 1_000
+    max_streams_per_caller: int = 32
+    stream_idle_s: float = 600.0
+    max_message_bytes: int = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,7 @@ class Settings:
     reconcile_interval_s: float
     log_level: str
     event_loop: Literal["uvloop", "asyncio"]
+    grpc_limits: GrpcLimits = field(default_factory=GrpcLimits)
 
     @property
     def endpoint(self) -> Endpoint:
@@ -126,6 +139,16 @@ class Settings:
             reconcile_interval_s=reader.number("LMP_RECONCILE_INTERVAL_S", 10.0),
             log_level=reader.text("LMP_LOG_LEVEL", "INFO"),
             event_loop=event_loop,  # type: ignore[arg-type]  # checked above
+            grpc_limits=GrpcLimits(
+                max_streams=reader.integer("LMP_GRPC_MAX_STREAMS", GrpcLimits.max_streams),
+                max_streams_per_caller=reader.integer(
+                    "LMP_GRPC_MAX_STREAMS_PER_CALLER", GrpcLimits.max_streams_per_caller
+                ),
+                stream_idle_s=reader.number("LMP_GRPC_STREAM_IDLE_S", GrpcLimits.stream_idle_s),
+                max_message_bytes=reader.integer(
+                    "LMP_GRPC_MAX_MESSAGE_BYTES", GrpcLimits.max_message_bytes
+                ),
+            ),
         )
 
 
