@@ -207,7 +207,6 @@ class ServiceRuntime:
                 verifier_of(settings),
                 reuse_port=settings.grpc_reuse_port,
                 limits=settings.grpc_limits,
-                limits=settings.grpc_limits,
             )
         self._start_tasks(components, stopping)
         vitals = [*self.vitals, *event_store_vitals(self.app)]
