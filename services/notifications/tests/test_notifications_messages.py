@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 from notifications.domain.kinds import KINDS
-from notifications.domain.messages import Notice, backoff_delay, delivery_id, signature
+from notifications.domain.messages import (
+    Notice,
+    backoff_delay,
+    delivery_id,
+    signature,
+    single_line,
+)
 from notifications.projections import SCORECARD_ACTIONS
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -138,3 +144,17 @@ def test_backoff_is_full_jitter_below_a_doubling_ceiling_and_the_cap():
         assert all(0 <= d <= ceiling for d in delays)
         assert max(delays) > ceiling * 0.8
         assert min(delays) < ceiling * 0.2
+
+
+@pytest.mark.parametrize(
+    ("text", "safe"),
+    [
+        ("Стратсессия\r\nBcc: all@example.org", "Стратсессия Bcc: all@example.org"),
+        ("a\x00b\x1b[31mc", "a b [31mc"),
+        ("абв\u202eгде\u2066ж\u2069", "абв где ж "),
+        ("line\u2028sep\x85next\x7f", "line sep next "),
+        ("Совет жителей «Двор» — 2026", "Совет жителей «Двор» — 2026"),
+    ],
+)
+def test_a_header_text_has_each_run_of_control_characters_replaced_by_one_space(text, safe):
+    assert single_line(text) == safe

@@ -90,6 +90,10 @@ def test_channels_must_be_known_and_named_once(channels, reason):
         "https://portal.example.org:99999/hook",
         "https://portal.example.org/a hook",
         "http://[::1/hook",
+        "https://portal.example.org/hook\x00",
+        "https://portal.example.org/\x1b[31mhook",
+        "https://portal.example.org/\u202ekooh",
+        "https://portal.example.org/hook\r\nX-Injected: 1",
     ],
 )
 def test_an_invalid_webhook_url_is_an_invalid_argument(url):
@@ -97,6 +101,17 @@ def test_an_invalid_webhook_url_is_an_invalid_argument(url):
 
     assert status == grpc.StatusCode.INVALID_ARGUMENT
     assert "webhook_url" in message or "'webhook' channel" in message
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["an\x00na@example.org", "anna@example.org\r\nBcc: all@example.org", "an\u202ena@example.org"],
+)
+def test_an_address_with_control_characters_is_an_invalid_argument_naming_the_field(address):
+    status, message = refused(caller(), request(channels=("email",), email=address))
+
+    assert status == grpc.StatusCode.INVALID_ARGUMENT
+    assert message.startswith("email: ")
 
 
 def test_an_email_channel_needs_an_address_and_an_address_needs_the_channel():

@@ -4,6 +4,11 @@ A worker claims a due delivery by pushing its next attempt one lease ahead, send
 records the outcome. A worker that dies between sending and recording leaves the delivery to be
 claimed again after the lease: the receiver sees the same Idempotency-Key (webhooks) or
 Message-ID (email) and can drop the repeat.
+
+No delivery stops a worker: whatever one delivery raises is recorded on it (and counted in
+`lmp_worker_failures_total`), and the loop goes on with the next. A delivery that can never be
+sent (its address cannot be carried by a header or a URL) is a dead letter at once; anything
+else is retried with backoff until the attempts run out.
 """
 
 from __future__ import annotations
@@ -21,14 +26,21 @@ from typing import Any, Protocol
 
 import aiohttp
 import aiosmtplib
+from lmp_kit.logs import current_traceparent
+from lmp_kit.metrics import WORKER_FAILURES
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from notifications import metrics
 from notifications.config import DeliverySettings
-from notifications.domain.messages import backoff_delay, signature
-from notifications.domain.subscriptions import Subscription
+from notifications.domain.messages import (
+    backoff_delay,
+    has_control_characters,
+    signature,
+    single_line,
+)
+from notifications.domain.subscriptions import Subscription, webhook_url_problem
 from notifications.projections import DELIVERIES, SUBSCRIPTIONS
 
 log = logging.getLogger(__name__)
@@ -39,7 +51,24 @@ ERROR_MAX = 500
 
 
 class DeliveryFailedError(Exception):
-    pass
+    """This attempt failed; a later one may succeed (the receiver was down, slow, or odd)."""
+
+
+class UndeliverableError(Exception):
+    """No attempt can ever succeed: the channel cannot carry what the delivery names."""
+
+
+def worker_name(channel: str) -> str:
+    return f"delivery-{channel}"
+
+
+def traceparent_of(delivery: Document) -> str:
+    """The trace of the event that made the delivery; one derived from its id for older ones."""
+    stored = str(delivery.get("traceparent") or "")
+    if stored:
+        return stored
+    digest = str(delivery.get("_id", "")).ljust(32, "0")[:32]
+    return f"00-{digest}-{digest[:16]}-01"
 
 
 class Sender(Protocol):
@@ -68,6 +97,10 @@ class WebhookSender:
         self.session: aiohttp.ClientSession | None = None
 
     async def send(self, delivery: Document, subscription: Subscription) -> None:
+        problem = webhook_url_problem(delivery["target"])
+        if problem:
+            msg = f"webhook_url {delivery['target']!r} cannot be posted to: {problem}"
+            raise UndeliverableError(msg)
         if self.session is None:
             self.session = aiohttp.ClientSession(timeout=self.timeout)
         body = webhook_body(delivery)
@@ -77,7 +110,7 @@ class WebhookSender:
             "User-Agent": "lmp-notifications/1",
             "X-LMP-Timestamp": timestamp,
             "X-LMP-Signature": signature(subscription.webhook_secret, timestamp, body),
-            "X-LMP-Event-Kind": delivery["kind"],
+            "X-LMP-Event-Kind": single_line(delivery["kind"]),
             "Idempotency-Key": delivery["_id"],
         }
         try:
@@ -91,9 +124,15 @@ class WebhookSender:
         except TimeoutError:
             msg = f"no answer within {self.timeout_s:g} s"
             raise DeliveryFailedError(msg) from None
+        except aiohttp.InvalidURL as error:
+            msg = f"webhook_url {delivery['target']!r} cannot be posted to: {error}"
+            raise UndeliverableError(msg) from None
         except aiohttp.ClientError as error:
             msg = f"{type(error).__name__}: {error}"
             raise DeliveryFailedError(msg) from None
+        except ValueError as error:  # aiohttp refuses a header or URL it cannot send
+            msg = f"the request cannot be sent: {error}"
+            raise UndeliverableError(msg) from None
 
     async def close(self) -> None:
         if self.session is not None:
@@ -106,13 +145,11 @@ class EmailSender:
 
     async def send(self, delivery: Document, subscription: Subscription) -> None:
         del subscription
-        message = EmailMessage()
-        message["From"] = self.settings.smtp_sender
-        message["To"] = delivery["target"]
-        message["Subject"] = delivery["subject"]
-        message["Message-ID"] = f"<{delivery['_id']}@notifications.lmp>"
-        message["X-LMP-Event-Kind"] = delivery["kind"]
-        message.set_content(delivery["body"], charset="utf-8")
+        try:
+            message = self.message(delivery)
+        except ValueError as error:
+            msg = f"email to {delivery['target']!r} cannot be written: {error}"
+            raise UndeliverableError(msg) from None
         try:
             await aiosmtplib.send(
                 message,
@@ -123,6 +160,21 @@ class EmailSender:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             msg = f"SMTP {self.settings.smtp_host}:{self.settings.smtp_port}: {error}"
             raise DeliveryFailedError(msg) from None
+
+    def message(self, delivery: Document) -> EmailMessage:
+        """The mail; texts of one line are made safe for a header, addresses are not altered
+        (a changed address would reach somebody else), so one a header cannot carry fails."""
+        message = EmailMessage()
+        message["From"] = self.settings.smtp_sender
+        if has_control_characters(delivery["target"]):
+            msg = f"the address contains control characters: {delivery['target']!r}"
+            raise ValueError(msg)
+        message["To"] = delivery["target"]
+        message["Subject"] = single_line(delivery["subject"])
+        message["Message-ID"] = f"<{delivery['_id']}@notifications.lmp>"
+        message["X-LMP-Event-Kind"] = single_line(delivery["kind"])
+        message.set_content(delivery["body"], charset="utf-8")
+        return message
 
 
 def utc_now() -> datetime:
@@ -144,6 +196,7 @@ class DeliveryWorker:
         self.clock = clock
         self.rng = rng or random.SystemRandom()
         self.wake = asyncio.Event()
+        self.loops: list[asyncio.Task[None]] = []
 
     async def claim(self) -> Document | None:
         now = self.clock()
@@ -163,17 +216,43 @@ class DeliveryWorker:
         delivery = await self.claim()
         if delivery is None:
             return False
+        trace = current_traceparent.set(traceparent_of(delivery))
+        try:
+            await self._attempt(delivery)
+        finally:
+            current_traceparent.reset(trace)
+        return True
+
+    async def _attempt(self, delivery: Document) -> None:
         found = await self.db[SUBSCRIPTIONS].find_one({"_id": delivery["subscription_id"]})
         if found is None:
             await self._finish(delivery, "cancelled", "the subscription was deleted")
-            return True
+            return
         try:
             await self.senders[delivery["channel"]].send(delivery, Subscription.of(found))
         except DeliveryFailedError as error:
             await self._failed(delivery, str(error))
+        except UndeliverableError as error:
+            self._record_failure(delivery, error)
+            await self._finish(delivery, "dead", f"undeliverable: {error}"[:ERROR_MAX])
+        except PyMongoError:
+            raise
+        except Exception as error:  # noqa: BLE001  # whatever one delivery raises is its own
+            self._record_failure(delivery, error)
+            await self._failed(delivery, f"{type(error).__name__}: {error}")
         else:
             await self._finish(delivery, "delivered", "")
-        return True
+
+    def _record_failure(self, delivery: Document, error: Exception) -> None:
+        WORKER_FAILURES.labels(worker=worker_name(delivery["channel"])).inc()
+        log.warning(
+            "%s delivery %s failed: %s",
+            delivery["channel"],
+            delivery["_id"],
+            error,
+            exc_info=not isinstance(error, UndeliverableError),
+            extra={"city": delivery.get("city_id", "")},
+        )
 
     async def _finish(self, delivery: Document, status: str, error: str) -> None:
         await self.db[DELIVERIES].update_one(
@@ -186,7 +265,7 @@ class DeliveryWorker:
         metrics.DELIVERIES.labels(channel=delivery["channel"], outcome=status).inc()
 
     async def _failed(self, delivery: Document, error: str) -> None:
-        attempts = int(delivery["attempts"]) + 1
+        attempts = int(delivery.get("attempts", 0)) + 1
         error = error[:ERROR_MAX]
         if attempts >= self.settings.max_attempts:
             log.warning(
@@ -195,7 +274,7 @@ class DeliveryWorker:
                 delivery["_id"],
                 attempts,
                 error,
-                extra={"city": delivery["city_id"]},
+                extra={"city": delivery.get("city_id", "")},
             )
             await self._finish(delivery, "dead", error)
             return
@@ -221,16 +300,22 @@ class DeliveryWorker:
             count += 1
         return count
 
+    def is_alive(self) -> bool:
+        """True while every delivery loop runs; False before `run` and once any loop ended."""
+        return bool(self.loops) and not any(loop.done() for loop in self.loops)
+
     async def run(self, stopping: asyncio.Event) -> None:
         await self.db[DELIVERIES].create_index([("status", 1), ("next_attempt_at", 1)])
-        loops = [
+        self.loops = [
             asyncio.create_task(self._loop(stopping)) for _ in range(self.settings.concurrency)
         ]
-        await asyncio.gather(*loops)
-        for sender in self.senders.values():
-            close = getattr(sender, "close", None)
-            if close is not None:
-                await close()
+        try:
+            await asyncio.gather(*self.loops)
+        finally:
+            for sender in self.senders.values():
+                close = getattr(sender, "close", None)
+                if close is not None:
+                    await close()
 
     async def _loop(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
@@ -238,6 +323,10 @@ class DeliveryWorker:
                 busy = await self.deliver_one()
             except PyMongoError as error:
                 log.warning("cannot reach the deliveries in MongoDB: %s", error)
+                busy = False
+            except Exception:  # a fault in recording one delivery stops no loop
+                WORKER_FAILURES.labels(worker="delivery").inc()
+                log.exception("a delivery could not be recorded; its lease hands it on later")
                 busy = False
             if not busy:
                 with contextlib.suppress(TimeoutError):
@@ -252,5 +341,8 @@ async def refresh_metrics_forever(
             await metrics.refresh(db, DELIVERIES, utc_now())
         except PyMongoError as error:
             log.warning("cannot refresh delivery metrics: %s", error)
+        except Exception:  # one bad document stops no gauge for good
+            WORKER_FAILURES.labels(worker="delivery-metrics").inc()
+            log.exception("cannot refresh delivery metrics")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), interval_s)

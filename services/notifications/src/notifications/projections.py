@@ -91,6 +91,7 @@ async def _deliver(  # noqa: PLR0913  # one delivery's parts, each named
         "attempts": 0,
         "next_attempt_at": now,
         "last_error": "",
+        "traceparent": notice.traceparent,
     }
     result = await db[DELIVERIES].update_one(
         {"_id": did}, {"$setOnInsert": document}, upsert=True, session=session
@@ -156,6 +157,7 @@ def notice(
         occurred_at=envelope.occurred_at,
         data=data,
         addressees=addressees,
+        traceparent=envelope.traceparent,
     )
 
 

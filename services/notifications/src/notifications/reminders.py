@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
+from lmp_kit.metrics import WORKER_FAILURES
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
@@ -25,6 +26,7 @@ from notifications.projections import ACTIVITIES, CITIES, POLLS, PRACTICES, fan_
 log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
+WORKER = "reminders"
 SPEAKERS_REQUIRED = 5
 PASSPORTS_REQUIRED = 3
 
@@ -154,10 +156,18 @@ async def city_facts(client: AsyncMongoClient[Document], database: str) -> list[
 async def send_reminders(
     client: AsyncMongoClient[Document], database: str, now: datetime, settings: DeliverySettings
 ) -> int:
+    """Queue the reminders due now; a city whose facts cannot be read is recorded and passed
+    over, and the others get theirs."""
     created = 0
     db = client[database]
     for city in await city_facts(client, database):
-        for notice in due_reminders(city, now, settings):
+        try:
+            due = due_reminders(city, now, settings)
+        except Exception:  # one city's odd facts stop no other city's reminders
+            WORKER_FAILURES.labels(worker=WORKER).inc()
+            log.exception("cannot compute the reminders of %s", city.city_id)
+            continue
+        for notice in due:
             async with client.start_session() as session:
                 created += len(
                     await session.with_transaction(
@@ -179,6 +189,9 @@ async def remind_forever(
             created = await send_reminders(client, database, clock(), settings)
         except PyMongoError as error:
             log.warning("cannot compute reminders: %s", error)
+        except Exception:  # the schedule runs again next round whatever failed
+            WORKER_FAILURES.labels(worker=WORKER).inc()
+            log.exception("cannot compute reminders")
         else:
             if created:
                 log.info("queued %d reminder deliveries", created)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -117,12 +118,27 @@ class Notice:
     occurred_at: datetime
     data: dict[str, Any]
     addressees: tuple[str, ...] = field(default=())
+    traceparent: str = ""
 
     def render(self) -> tuple[str, str]:
         values = {**self.data, "city": self.data.get("city_name") or self.city_id}
         subject = _templates.get_template(f"{self.kind}.subject").render(values)
         body = _templates.get_template(f"{self.kind}.body").render(values)
         return subject, body
+
+
+# C0 and C1 controls, DEL, line and paragraph separators, and the bidirectional embeddings,
+# overrides and isolates: what could end a header line or disguise the text around it.
+UNSAFE_IN_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+
+
+def single_line(text: str) -> str:
+    """The text with every run of control characters replaced by one space."""
+    return UNSAFE_IN_ONE_LINE.sub(" ", text)
+
+
+def has_control_characters(text: str) -> bool:
+    return UNSAFE_IN_ONE_LINE.search(text) is not None
 
 
 def delivery_id(event_id: str, subscription_id: str, channel: str) -> str:

@@ -13,6 +13,7 @@ from lmp_kit.domain import check_city_id
 from lmp_kit.errors import InvalidArgumentError, PermissionDeniedError
 
 from notifications.domain.kinds import CHANNELS, KINDS, EventKind
+from notifications.domain.messages import has_control_characters
 
 ACTING_FOR_OTHERS = ("portal", "programme_office")
 EMAIL = re.compile(
@@ -162,8 +163,8 @@ def check_email(email: str, *, required: bool) -> str:
             msg = "an email address is given but the 'email' channel is not chosen"
             raise InvalidArgumentError(msg)
         return ""
-    if not EMAIL.fullmatch(email):
-        msg = f"the 'email' channel needs a valid address (name@example.org), not {email!r}"
+    if has_control_characters(email) or not EMAIL.fullmatch(email):
+        msg = f"email: the 'email' channel needs a valid address (name@example.org), not {email!r}"
         raise InvalidArgumentError(msg)
     return email
 
@@ -175,16 +176,19 @@ def check_webhook_url(url: str, *, required: bool) -> str:
             msg = "a webhook_url is given but the 'webhook' channel is not chosen"
             raise InvalidArgumentError(msg)
         return ""
-    problem = _url_problem(url)
+    problem = webhook_url_problem(url)
     if problem:
         msg = f"webhook_url {url!r} is not valid: {problem}"
         raise InvalidArgumentError(msg)
     return url
 
 
-def _url_problem(url: str) -> str:  # noqa: PLR0911  # one answer per way a URL goes wrong
+def webhook_url_problem(url: str) -> str:  # noqa: PLR0911  # one answer per way a URL goes wrong
+    """Why a webhook URL cannot be posted to, or "" when it can (also for URLs stored before)."""
     if not url:
         return "the 'webhook' channel needs an http(s) URL"
+    if has_control_characters(url):
+        return "it contains control characters"
     if len(url) > URL_MAX or any(c.isspace() for c in url):
         return f"use an http(s) URL of at most {URL_MAX} characters, without spaces"
     try:
