@@ -218,8 +218,8 @@ def _database_budget(context: Any) -> float | None:  # noqa: ANN401  # grpc cont
     if remaining is None or remaining > NO_DEADLINE_S:
         return None
     # The driver looks for a server every 0.5 s and only then sees its time is up; the answer
-    # still has to travel back: a margin of half the time left, at most 0.75 s.
-    return max(remaining - min(0.75, remaining / 2), 0.001)
+    # still has to travel back: a margin of half the time left, at most 1 s.
+    return max(remaining - min(1.0, remaining / 2), 0.001)
 
 
 def _caller_of(context: Any) -> str:  # noqa: ANN401  # grpc context

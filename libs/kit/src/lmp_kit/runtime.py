@@ -23,6 +23,7 @@ from pymongo import AsyncMongoClient
 
 from lmp_kit.auth import ALL_CITIES, READ_EVENTS_SCOPE, TokenIssuer, TokenVerifier
 from lmp_kit.consumer import Projection, TrackedConsumer
+from lmp_kit.dependencies import mongodb, watch_dependencies
 from lmp_kit.domain import ServiceApplication
 from lmp_kit.eventlog import event_log_registration
 from lmp_kit.grpc_server import Registration, start_grpc_server, stop_grpc_server
@@ -209,6 +210,8 @@ class ServiceRuntime:
                 limits=settings.grpc_limits,
             )
         self._start_tasks(components, stopping)
+        if server is not None and self.mongo is not None:
+            self._watch_dependencies(server[1], [r.service_name for r in registrations], stopping)
         vitals = [*self.vitals, *event_store_vitals(self.app)]
         for name, _ in vitals:
             WORKER_UP.labels(worker=name).set(1)
@@ -260,6 +263,25 @@ class ServiceRuntime:
                 self.consumers = self.build_consumers(self.mongo)
             self.reactors = self.build_reactors()
             self._watch("consumers", self._consume(stopping))
+
+    def _watch_dependencies(
+        self, health: HealthServicer, service_names: Sequence[str], stopping: asyncio.Event
+    ) -> None:
+        """Health follows the required dependencies: NOT_SERVING while MongoDB is away."""
+        assert self.mongo is not None  # noqa: S101  # the caller checked
+
+        async def on_change(all_up: bool) -> None:  # noqa: FBT001  # the watcher's callback
+            if stopping.is_set():
+                return
+            status = (
+                health_pb2.HealthCheckResponse.SERVING
+                if all_up
+                else health_pb2.HealthCheckResponse.NOT_SERVING
+            )
+            for name in ["", *service_names]:
+                await health.set(name, status)
+
+        self._watch("dependencies", watch_dependencies([mongodb(self.mongo)], on_change, stopping))
 
     def _watch(self, name: str, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """A task the service needs: if it ends before the service stops, the service dies."""
