@@ -332,18 +332,22 @@ def test_merkle_proofs_verify_for_every_leaf_and_fail_for_a_forged_receipt():
 def test_concurrent_ballots_share_commits_and_only_the_second_ballot_of_a_voter_fails(
     app, registry
 ):
-    poll = app.create_poll(spec(registry), now=NOW)
+    poll = app.create_poll(spec(registry, method="score"), now=NOW)
     voters = [Voter(f"r{i}", "resident") for i in range(40)] + [RESIDENT] * 8
+    # The resident's eight ballots differ from each other: each is a second ballot, no retry.
+    choices = [{"o1": 1, "o2": 2, "o3": 3}] * 40 + [
+        {"o1": i % 6, "o2": i // 6, "o3": 5} for i in range(8)
+    ]
 
-    def attempt(voter):
+    def attempt(voter, chosen):
         try:
-            app.cast_ballot(poll.id, voter, {"o1": 1}, allow, now=NOW)
+            app.cast_ballot(poll.id, voter, chosen, allow, now=NOW)
         except AlreadyExistsError:
             return "again"
         return "accepted"
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        outcomes = list(pool.map(attempt, voters))
+        outcomes = list(pool.map(attempt, voters, choices))
 
     assert outcomes.count("accepted") == 41
     assert outcomes.count("again") == 7

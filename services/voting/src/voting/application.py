@@ -196,10 +196,14 @@ class VotingApplication(ServiceApplication):
     ) -> Ballot:
         for _ in range(CAST_ATTEMPTS):
             poll, ballot = self.prepare_ballot(poll_id, voter, choices, authorize_city, now)
+            if not ballot.pending_events:
+                return self.confirm_recorded(poll, ballot)
             try:
                 saved = self.writer.submit(ballot, poll.id, poll.version).result()
             except IntegrityError:
-                self.check_revote(poll)
+                recorded = self.recorded_again(poll, ballot)
+                if recorded is not None:
+                    return recorded
             else:
                 return self.confirm_counted(saved)
         raise BallotConflictError(poll_id)
@@ -213,15 +217,50 @@ class VotingApplication(ServiceApplication):
     ) -> Ballot:
         for _ in range(CAST_ATTEMPTS):
             poll, ballot = self.prepare_ballot(poll_id, voter, choices, authorize_city)
+            if not ballot.pending_events:
+                return await asyncio.to_thread(self.confirm_recorded, poll, ballot)
+            # A caller that goes away while its ballot is queued cancels the job (the writer
+            # drops it); once the writer has claimed it, it commits or fails regardless.
             try:
                 saved = await asyncio.wrap_future(self.writer.submit(ballot, poll.id, poll.version))
             except IntegrityError:
-                self.check_revote(poll)
+                recorded = await asyncio.to_thread(self.recorded_again, poll, ballot)
+                if recorded is not None:
+                    return recorded
             else:
                 if saved.poll_changed:
                     return await asyncio.to_thread(self.confirm_counted, saved)
                 return self.confirm_counted(saved)
         raise BallotConflictError(poll_id)
+
+    def recorded_again(self, poll: Poll, ballot: Ballot) -> Ballot | None:
+        """The store refused the ballot: this voter's ballot is recorded already. With the same
+        choices this is a retry whose first attempt committed (its caller may have given up):
+        the recorded ballot and its receipt. Other choices are a second ballot, refused unless
+        the poll allows voting again; then it was a concurrent re-vote, to try again (None)."""
+        recorded = self.recorded_ballot(ballot.id)
+        if recorded is not None and recorded.choices == ballot.choices:
+            return self.confirm_recorded(poll, recorded)
+        self.check_revote(poll)
+        return None
+
+    def recorded_ballot(self, ballot_id: UUID) -> Ballot | None:
+        try:
+            recorded: object = self.repository.get(ballot_id)
+        except AggregateNotFoundError:
+            return None
+        return recorded if isinstance(recorded, Ballot) else None
+
+    def confirm_recorded(self, poll: Poll, ballot: Ballot) -> Ballot:
+        """A ballot recorded before this call is counted by any later close if its poll has
+        not begun closing since this call checked it."""
+        if not self.poll_changed(poll.id, poll.version):
+            return ballot
+        msg = (
+            f"poll {poll.id} is being closed; this voter's ballot was recorded earlier: check "
+            f"receipt {ballot.receipt} with VerifyReceipt once the poll is closed"
+        )
+        raise FailedPreconditionError(msg)
 
     def confirm_counted(self, saved: Saved) -> Ballot:
         """A ballot whose poll did not change between its check and its commit is counted by
@@ -291,6 +330,8 @@ class VotingApplication(ServiceApplication):
     def _ballot_for(
         self, poll: Poll, pseudonym: str, choices: dict[str, int], now: datetime
     ) -> Ballot:
+        """A new ballot, or the voter's re-vote; a re-vote with the choices already recorded
+        records nothing (a retry): the ballot as it is."""
         nonce = secrets.token_hex(16)
         if poll.revote_allowed:
             try:
@@ -298,7 +339,8 @@ class VotingApplication(ServiceApplication):
             except AggregateNotFoundError:
                 pass
             else:
-                ballot.recast(choices, nonce, now)
+                if ballot.choices != choices:
+                    ballot.recast(choices, nonce, now)
                 return ballot
         return Ballot.cast(
             city_id=poll.city_id,

@@ -9,26 +9,70 @@ than the version its ballots were checked against; if so, the ballot's caller wa
 count and learns whether it was counted (docs/decisions/0003-voting.md).
 When a batch conflicts (the event store refuses a second ballot of the same voter), every ballot
 of it is saved alone, so only the conflicting ones fail.
+
+The writer is shared by every caller of every city, so no caller can stop it. A job is claimed
+when its batch starts: one whose caller went away before (a cancelled or timed-out call) is
+dropped unsaved; one claimed is committed or rolled back whatever its caller does meanwhile
+(the caller's retry then finds the ballot: see `VotingApplication.recorded_ballot`). Anything
+one job or batch raises is handed to its callers, logged with their trace ids and counted in
+`lmp_worker_failures_total{worker="ballot-writer"}`; the writer goes on with the next batch.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+import grpc
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Recording
-from lmp_kit.errors import FailedPreconditionError
+from eventsourcing.persistence import IntegrityError, PersistenceError, Recording
+from lmp_kit.errors import DomainError, FailedPreconditionError
+from lmp_kit.logs import current_traceparent, trace_id_of
+from lmp_kit.metrics import WORKER_FAILURES, WORKER_UP
 
 log = logging.getLogger(__name__)
 
+WORKER = "ballot-writer"
 MAX_BATCH = 500
+LOGGED_TRACE_IDS = 20
+# What a job may end with that is an answer to its caller, not a fault of the writer.
+ANSWERS = (DomainError, IntegrityError)
+
+
+class WriterStoppedError(DomainError):
+    status = grpc.StatusCode.UNAVAILABLE
+
+    def __init__(self) -> None:
+        super().__init__("the ballot writer has stopped (the service is shutting down); try again")
+
+
+@dataclass
+class _Job:
+    traceparent: str = field(default_factory=current_traceparent.get, kw_only=True)
+    context: contextvars.Context = field(default_factory=contextvars.copy_context, kw_only=True)
+    future: Future[Any] = field(default_factory=Future, kw_only=True)
+
+    def claim(self) -> bool:
+        """Whether the caller still waits; from here on it can no longer cancel the job."""
+        return self.future.set_running_or_notify_cancel()
+
+    # A job is answered once; a fault after its answer (or a caller that cancelled it) keeps
+    # the first outcome instead of raising in the writer.
+    def answer(self, result: object) -> None:
+        with contextlib.suppress(InvalidStateError):
+            self.future.set_result(result)
+
+    def refuse(self, error: BaseException) -> None:
+        with contextlib.suppress(InvalidStateError):
+            self.future.set_exception(error)
 
 
 @dataclass(frozen=True)
@@ -42,19 +86,17 @@ class Saved:
 
 
 @dataclass
-class _SaveJob:
+class _SaveJob(_Job):
     aggregate: Aggregate
     events: list[Any]
     poll_id: UUID
     poll_version: int
-    future: Future[Any] = field(default_factory=Future)
 
 
 @dataclass
-class _CloseJob:
+class _CloseJob(_Job):
     poll_id: UUID
     close: Callable[[], Any]
-    future: Future[Any] = field(default_factory=Future)
 
 
 _STOP = object()
@@ -70,33 +112,67 @@ class BallotWriter:
         self.poll_changed = poll_changed
         self.jobs: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.closed_polls: set[UUID] = set()
-        self.thread = threading.Thread(target=self._run, name="ballot-writer", daemon=True)
+        self._accepting = threading.Lock()
+        self._stopped = False
+        self.thread = threading.Thread(target=self._run, name=WORKER, daemon=True)
         self.thread.start()
 
+    def is_alive(self) -> bool:
+        return self.thread.is_alive() and not self._stopped
+
     def submit(self, aggregate: Aggregate, poll_id: UUID, poll_version: int) -> Future[Saved]:
-        job = _SaveJob(aggregate, list(aggregate.collect_events()), poll_id, poll_version)
-        self.jobs.put(job)
-        return job.future
+        job = _SaveJob(
+            aggregate=aggregate,
+            events=list(aggregate.collect_events()),
+            poll_id=poll_id,
+            poll_version=poll_version,
+        )
+        return self._queue(job)
 
     def close_poll(self, poll_id: UUID, close: Callable[[], Any]) -> Future[Any]:
-        job = _CloseJob(poll_id, close)
-        self.jobs.put(job)
-        return job.future
+        return self._queue(_CloseJob(poll_id=poll_id, close=close))
 
     def stop(self) -> None:
-        self.jobs.put(_STOP)
+        with self._accepting:
+            if not self._stopped:
+                self._stopped = True
+                self.jobs.put(_STOP)
         self.thread.join(timeout=10)
 
+    def _queue(self, job: _Job) -> Future[Any]:
+        with self._accepting:
+            if self._stopped:
+                job.refuse(WriterStoppedError())
+            else:
+                self.jobs.put(job)
+        return job.future
+
     def _run(self) -> None:
-        while True:
-            batch = [self.jobs.get()]
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(self.jobs.get_nowait())
-                except queue.Empty:
-                    break
+        WORKER_UP.labels(worker=WORKER).set(1)
+        try:
+            while self._serve(self._next_batch()):
+                pass
+        finally:
+            with self._accepting:
+                self._stopped = True
+            WORKER_UP.labels(worker=WORKER).set(0)
+            self._refuse_queued()
+
+    def _next_batch(self) -> list[object]:
+        batch = [self.jobs.get()]
+        while len(batch) < MAX_BATCH:
+            try:
+                batch.append(self.jobs.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _serve(self, batch: list[object]) -> bool:
+        """Save and close what the batch holds, in order; False once it asks the writer to stop."""
+        jobs = [job for job in batch if isinstance(job, _Job)]
+        try:
             pending: list[_SaveJob] = []
-            for job in batch:
+            for job in jobs:
                 if isinstance(job, _SaveJob):
                     pending.append(job)
                     continue
@@ -104,24 +180,42 @@ class BallotWriter:
                 pending = []
                 if isinstance(job, _CloseJob):
                     self._close(job)
-                else:
-                    return
             self._save(pending)
+        except BaseException as error:  # noqa: BLE001  # no batch may stop the writer
+            unanswered = [job for job in jobs if not job.future.done()]
+            self._record_failure(unanswered or jobs, error)
+            for job in unanswered:
+                job.refuse(error)
+        return not any(job is _STOP for job in batch)
+
+    def _refuse_queued(self) -> None:
+        while True:
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(job, _Job):
+                job.refuse(WriterStoppedError())
 
     def _close(self, job: _CloseJob) -> None:
+        if not job.claim():
+            return
         try:
-            job.future.set_result(job.close())
+            closed = job.context.run(job.close)
         except BaseException as error:  # noqa: BLE001  # handed to the caller
-            job.future.set_exception(error)
+            self._fail([job], error)
         else:
             self.closed_polls.add(job.poll_id)
+            job.answer(closed)
 
     def _save(self, jobs: list[_SaveJob]) -> None:
         accepted = []
         for job in jobs:
+            if not job.claim():
+                continue
             if job.poll_id in self.closed_polls:
                 msg = f"poll {job.poll_id} is closed: ballots are accepted only while it is open"
-                job.future.set_exception(FailedPreconditionError(msg))
+                job.refuse(FailedPreconditionError(msg))
             else:
                 accepted.append(job)
         if not accepted:
@@ -129,22 +223,23 @@ class BallotWriter:
         try:
             recordings = self.save(*(e for j in accepted for e in j.events))
         except IntegrityError:
-            for job in accepted:
-                self._save_alone(job)
-        except BaseException as error:  # noqa: BLE001  # handed to every caller of the batch
-            log.warning("a batch of %d ballots was not saved: %s", len(accepted), error)
-            for job in accepted:
-                job.future.set_exception(error)
+            self._save_each(accepted)
+        except PersistenceError as error:
+            # The store itself failed (unreachable, locked, full): saving alone would not help.
+            self._fail(accepted, error)
+        except BaseException:  # noqa: BLE001  # one poisoned ballot: save each, only it fails
+            self._save_each(accepted)
         else:
             self._settle(accepted, recordings)
 
-    def _save_alone(self, job: _SaveJob) -> None:
-        try:
-            recordings = self.save(*job.events)
-        except BaseException as error:  # noqa: BLE001  # handed to the caller
-            job.future.set_exception(error)
-        else:
-            self._settle([job], recordings)
+    def _save_each(self, jobs: list[_SaveJob]) -> None:
+        for job in jobs:
+            try:
+                recordings = self.save(*job.events)
+            except BaseException as error:  # noqa: BLE001  # handed to the caller
+                self._fail([job], error)
+            else:
+                self._settle([job], recordings)
 
     def _settle(self, jobs: list[_SaveJob], recordings: Sequence[Recording[UUID]]) -> None:
         """After the commit: one look per poll (and version checked against) at the event
@@ -160,6 +255,23 @@ class BallotWriter:
                 if key not in changed:
                     changed[key] = self.poll_changed(*key)
             except BaseException as error:  # noqa: BLE001  # handed to the caller
-                job.future.set_exception(error)
+                self._fail([job], error)
                 continue
-            job.future.set_result(Saved(job.aggregate, ids.get(job.aggregate.id, 0), changed[key]))
+            job.answer(Saved(job.aggregate, ids.get(job.aggregate.id, 0), changed[key]))
+
+    def _fail(self, jobs: Sequence[_Job], error: BaseException) -> None:
+        if not isinstance(error, ANSWERS):
+            self._record_failure(jobs, error)
+        for job in jobs:
+            job.refuse(error)
+
+    @staticmethod
+    def _record_failure(jobs: Sequence[_Job], error: BaseException) -> None:
+        WORKER_FAILURES.labels(worker=WORKER).inc(max(len(jobs), 1))
+        trace_ids = [t for job in jobs if (t := trace_id_of(job.traceparent))]
+        message = "%d job(s) of the ballot writer failed (%s: %s); it goes on with the next"
+        arguments = (len(jobs), type(error).__name__, error)
+        extra = {"jobs": len(jobs), "trace_ids": trace_ids[:LOGGED_TRACE_IDS]}
+        # In the first job's context, so the line carries its trace id (and city, if known).
+        first = jobs[0].context if jobs else contextvars.copy_context()
+        first.run(log.error, message, *arguments, exc_info=error, extra=extra)
