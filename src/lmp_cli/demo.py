@@ -31,7 +31,13 @@ from lmp_kit.auth import ALL_CITIES
 from lmp_kit.runtime import issuer_of
 from lmp_kit.settings import SERVICES, Settings
 
-from lmp_cli.stack import embedded_stack, is_serving, jwt_secret_file
+from lmp_cli.stack import (
+    Restarts,
+    StopSignals,
+    embedded_stack,
+    is_serving,
+    jwt_secret_file,
+)
 
 T = TypeVar("T")
 Metadata = tuple[tuple[str, str], ...]
@@ -1160,9 +1166,10 @@ def stack_running(env: Mapping[str, str]) -> bool:
 
 @contextmanager
 def stack_for(
-    env: dict[str, str], data_dir: Path, printer: Printer, *, keep: bool
+    env: dict[str, str], data_dir: Path, printer: Printer, *, keep: StopSignals | None
 ) -> Iterator[dict[str, str]]:
-    """A running stack when all five services answer, else the embedded one."""
+    """A running stack when all five services answer, else the embedded one; with `keep`,
+    the embedded one stays up (restarting a service that exits) until a stop signal."""
     if stack_running(env):
         printer.line("using the running stack")
         yield env
@@ -1175,20 +1182,22 @@ def stack_for(
             f"all {len(running.services)} services healthy in {time.monotonic() - started:.1f} s"
         )
         yield running.env
-        if keep:
+        if keep is not None:
             printer.line("--keep-running: the stack stays up; press Ctrl-C to stop it")
-            try:
-                while True:
-                    time.sleep(1)
-            except KeyboardInterrupt:
-                pass
+            keep.wait(Restarts(running.services, say=printer.line))
+            printer.line("stopping ...")
 
 
 def run(residents: int, data_dir: Path, *, keep_running: bool, out: TextIO | None = None) -> int:
+    with StopSignals() as signals:
+        return _run(residents, data_dir, keep=signals if keep_running else None, out=out)
+
+
+def _run(residents: int, data_dir: Path, *, keep: StopSignals | None, out: TextIO | None) -> int:
     printer = Printer(out or sys.stdout)
     started = time.monotonic()
     env = demo_env(data_dir)
-    with stack_for(env, data_dir, printer, keep=keep_running) as live_env:
+    with stack_for(env, data_dir, printer, keep=keep) as live_env:
         try:
             result = scenario(live_env, residents=residents, printer=printer, data_dir=data_dir)
         except grpc.RpcError as error:

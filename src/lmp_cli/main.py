@@ -6,7 +6,6 @@ import argparse
 import importlib
 import json
 import os
-import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -19,7 +18,13 @@ from lmp_kit.envelope import Envelope
 from lmp_kit.runtime import COMPONENTS, ServiceRuntime, issuer_of
 from lmp_kit.settings import SERVICES, Settings, SettingsError
 
-from lmp_cli.stack import PortsTakenError, embedded_stack, jwt_secret_file
+from lmp_cli.stack import (
+    PortsTakenError,
+    Restarts,
+    StopSignals,
+    embedded_stack,
+    jwt_secret_file,
+)
 
 
 def build_runtime(service: str) -> ServiceRuntime:
@@ -89,35 +94,25 @@ def events(args: argparse.Namespace) -> int:
 
 def up(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    received: list[int] = []
-
-    def on_signal(signum: int, _frame: object) -> None:
-        received.append(signum)
-        if not stack_ready:
-            raise KeyboardInterrupt
-
-    stack_ready = False
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    print("starting the embedded stack ...", flush=True)
-    with embedded_stack(Path(args.data_dir)) as stack:
-        elapsed = time.monotonic() - started
-        print(f"all {len(stack.services)} services healthy in {elapsed:.1f} s", flush=True)
-        print(f"  Kafka    {stack.env['KAFKA_BOOTSTRAP_SERVERS']}")
-        print(f"  MongoDB  {stack.env['MONGODB_URI']}")
-        for process in stack.services:
-            endpoint = process.settings.endpoint
-            print(
-                f"  {process.service:<14} gRPC {endpoint.grpc_target:<18} "
-                f"metrics http://127.0.0.1:{endpoint.metrics_port}/metrics"
-            )
-        print("a token for grpcurl:  lmp token --role programme_office --all-cities")
-        print("press Ctrl-C to stop", flush=True)
-        stack_ready = True
-        while not received:
-            time.sleep(0.2)
-        print("stopping ...", flush=True)
-    print("stopped", flush=True)
+    with StopSignals() as signals:
+        print("starting the embedded stack ...", flush=True)
+        with embedded_stack(Path(args.data_dir)) as stack:
+            elapsed = time.monotonic() - started
+            print(f"all {len(stack.services)} services healthy in {elapsed:.1f} s", flush=True)
+            print(f"  Kafka    {stack.env['KAFKA_BOOTSTRAP_SERVERS']}")
+            print(f"  MongoDB  {stack.env['MONGODB_URI']}")
+            for process in stack.services:
+                endpoint = process.settings.endpoint
+                print(
+                    f"  {process.service:<14} gRPC {endpoint.grpc_target:<18} "
+                    f"metrics http://127.0.0.1:{endpoint.metrics_port}/metrics"
+                )
+            print("a token for grpcurl:  lmp token --role programme_office --all-cities")
+            print("a service that exits is restarted; press Ctrl-C to stop", flush=True)
+            signals.wait(Restarts(stack.services, say=lambda line: print(line, flush=True)))
+            print("stopping ...", flush=True)
+            stopping = time.monotonic()
+        print(f"stopped in {time.monotonic() - stopping:.1f} s", flush=True)
     return 0
 
 

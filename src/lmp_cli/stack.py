@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
+import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Self
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -28,6 +33,17 @@ from lmp_kit.settings import SERVICES, Settings
 
 HEALTH_TIMEOUT_S = 60.0
 LOCALHOST = "127.0.0.1"
+# Stopping the stack: the services first (each bounds its own stop at 10 s, the runtime's
+# STOP_BOUND_S), then the servers they use (SecantusDB takes 2-4 s to close its WiredTiger
+# store); whatever still runs then is killed (SIGKILL).
+SERVICES_STOP_S = 11.0
+SERVERS_STOP_S = 6.0
+# A crashed service is started again after 1 s, then 2, 4, ... up to 30 s while it keeps
+# crashing; one that stayed up a minute starts again at 1 s (as Kubernetes does, faster).
+RESTART_DELAY_S = 1.0
+RESTART_DELAY_MAX_S = 30.0
+RESTART_RESET_AFTER_S = 60.0
+SUPERVISION_INTERVAL_S = 0.2
 
 
 SERVER_VARIABLES = ("POSTGRES_DSN", "KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI")
@@ -156,14 +172,148 @@ class ServiceProcess:
             self.process.kill()
 
 
-def stop_together(processes: Sequence[ServiceProcess]) -> None:
-    """Ask every service to stop first, then wait for each: they shut down in parallel."""
+def stop_processes(processes: Sequence[ManagedProcess], timeout: float) -> None:
+    """Ask all to stop at once (each its own stop signal), wait up to `timeout` for all of
+    them together, then SIGKILL the process group of each: nothing of theirs is left."""
     for process in processes:
-        if process.process is not None and process.process.alive:
+        if process.alive:
             with contextlib.suppress(ProcessLookupError):
-                process.process.popen.send_signal(signal.SIGTERM)
-    for process in reversed(processes):
-        process.stop()
+                process.popen.send_signal(process.stop_signal)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.popen.wait(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        process.kill()
+
+
+def stop_together(processes: Sequence[ServiceProcess], timeout: float = SERVICES_STOP_S) -> None:
+    """Stop every service in parallel, bounded by `timeout`."""
+    stop_processes([p.process for p in processes if p.process is not None], timeout)
+
+
+def stop_servers(servers: Sequence[RunningServer], timeout: float = SERVERS_STOP_S) -> None:
+    stop_processes([s.process for s in servers], timeout)
+    for server in servers:
+        server.stop(timeout=0)  # reaped already; removes the directories it owns
+
+
+class StopSignals:
+    """SIGTERM and SIGINT as a request to stop everything this program started.
+
+    Until `wait` is called, the first signal raises KeyboardInterrupt where the program is
+    (while it starts the stack or runs the demo): leaving the stack's context stops what was
+    started. Later signals are only counted, so they never interrupt the stop itself."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.waiting = False
+        self._previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
+
+    def __enter__(self) -> Self:
+        for signum in self.SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._on_signal)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self.received.append(signum)
+        if not self.waiting and len(self.received) == 1:
+            raise KeyboardInterrupt
+
+    def wait(self, restarts: Restarts | None = None) -> None:
+        """Until a stop signal arrives; meanwhile `restarts` brings crashed services back."""
+        self.waiting = True
+        while not self.received:
+            if restarts is not None:
+                restarts.check()
+            time.sleep(SUPERVISION_INTERVAL_S)
+
+
+@dataclass
+class _Supervised:
+    started: float
+    delay: float = RESTART_DELAY_S
+    restarts: int = 0
+    exited: float | None = None
+    due: float | None = None
+    coming_back: bool = False
+
+
+@dataclass
+class Restarts:
+    """Restarts a service whose process exited, with back-off, as Kubernetes restarts a
+    crashed container; says so on `say` (the console) and in the service's own log."""
+
+    services: Sequence[ServiceProcess]
+    say: Callable[[str], None]
+    _state: dict[str, _Supervised] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        now = time.monotonic()
+        self._state = {s.service: _Supervised(started=now) for s in self.services}
+
+    def check(self) -> None:
+        now = time.monotonic()
+        for service in self.services:
+            state = self._state[service.service]
+            process = service.process
+            if state.due is None and process is not None and not process.alive:
+                self._exited(service, process, state, now)
+            elif state.due is not None and now >= state.due:
+                state.due = None
+                state.restarts += 1
+                state.started = now
+                state.coming_back = True
+                self._announce(service, f"{service.service} restarting (restart {state.restarts})")
+                service.start(wait=False)
+            elif state.coming_back and process is not None and is_serving(service.target, 0.5):
+                state.coming_back = False
+                back = now - (state.exited or now)
+                self._announce(
+                    service, f"{service.service} is serving again, {back:.1f} s after it exited"
+                )
+
+    def _exited(
+        self, service: ServiceProcess, process: ManagedProcess, state: _Supervised, now: float
+    ) -> None:
+        code = process.returncode
+        process.kill()  # reaps it and ends anything left in its process group
+        up_for = now - state.started
+        if up_for >= RESTART_RESET_AFTER_S:
+            state.delay = RESTART_DELAY_S
+        state.exited = now
+        state.due = now + state.delay
+        state.coming_back = False
+        self._announce(
+            service,
+            f"{service.service} exited with code {code} after {up_for:.1f} s; "
+            f"restarting it in {state.delay:.0f} s (its log: {process.log_path})",
+        )
+        state.delay = min(state.delay * 2, RESTART_DELAY_MAX_S)
+
+    def _announce(self, service: ServiceProcess, message: str) -> None:
+        self.say(message)
+        entry = {
+            "time": datetime.now(UTC).isoformat(),
+            "level": "warning",
+            "service": service.service,
+            "logger": "lmp.up",
+            "message": message,
+        }
+        path = service.log_dir / f"{service.label or service.service}.log"
+        with contextlib.suppress(OSError), path.open("a", encoding="utf-8") as log:
+            log.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
 
 @dataclass
@@ -214,23 +364,22 @@ def embedded_stack(
     check_ports_free(base, services)
     with ExitStack() as stack:
         servers: list[RunningServer] = []
+        stack.callback(stop_servers, servers)  # after the services: exits run in reverse
         if not base.get("KAFKA_BOOTSTRAP_SERVERS"):
-            kafka = stack.enter_context(
-                start_tansu(data_dir / "kafka", int(base.get("LMP_EMBEDDED_KAFKA_PORT", "9092")))
+            kafka = start_tansu(
+                data_dir / "kafka", int(base.get("LMP_EMBEDDED_KAFKA_PORT", "9092"))
             )
+            servers.append(kafka)
             base["KAFKA_BOOTSTRAP_SERVERS"] = kafka.address
             # The embedded broker holds every batch in memory and each fetch costs more the
             # more batches it holds: fewer, larger ones (bench/README.md, "Voting").
             base.setdefault("LMP_RELAY_MIN_BATCH_INTERVAL_S", EMBEDDED_RELAY_INTERVAL_S)
-            servers.append(kafka)
         if not base.get("MONGODB_URI"):
-            mongo = stack.enter_context(
-                start_secantus(
-                    data_dir / "mongodb", int(base.get("LMP_EMBEDDED_MONGODB_PORT", "27017"))
-                )
+            mongo = start_secantus(
+                data_dir / "mongodb", int(base.get("LMP_EMBEDDED_MONGODB_PORT", "27017"))
             )
-            base["MONGODB_URI"] = mongo.address
             servers.append(mongo)
+            base["MONGODB_URI"] = mongo.address
         processes = [ServiceProcess(s, base, data_dir / "logs") for s in services]
         stack.callback(stop_together, processes)
         for process in processes:

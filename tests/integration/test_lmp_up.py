@@ -1,21 +1,32 @@
-"""`lmp up`: the embedded stack starts, serves, and stops without leaving a process behind."""
+"""`lmp up` and `lmp demo --keep-running`: the embedded stack starts, serves, brings a
+crashed service back, and stops on SIGTERM within its bound without leaving a process behind."""
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from lmp_kit.servers import free_port
 from lmp_kit.settings import SERVICES
 
+from lmp_cli.stack import SERVERS_STOP_S, SERVICES_STOP_S
+
 STARTUP_TIMEOUT_S = 120
+# What README.md promises for a stop: services, then servers, then SIGKILL; plus the
+# interpreter's own exit.
+STOP_BOUND_S = SERVICES_STOP_S + SERVERS_STOP_S + 3
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 def up_env(tmp_path: Path) -> dict[str, str]:
@@ -66,32 +77,100 @@ def running(pid: int) -> bool:
     return state != "Z"
 
 
-def wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float) -> list[str]:
-    lines: list[str] = []
-    deadline = time.monotonic() + timeout
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line.rstrip())
-        if needle in line:
-            return lines
-    message = f"`lmp up` did not print {needle!r}; it printed: {lines}"
-    raise AssertionError(message)
+class Output:
+    """The lines a command prints, read by a thread: a wait never blocks past its timeout."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        assert process.stdout is not None
+        stdout = process.stdout
+
+        def read() -> None:
+            for line in stdout:
+                self._queue.put(line.rstrip())
+            self._queue.put(None)
+
+        threading.Thread(target=read, daemon=True).start()
+
+    def wait_for(self, needle: str, timeout: float) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._queue.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+            if needle in line:
+                return self.lines
+        message = f"did not print {needle!r} in {timeout:.0f} s; it printed: {self.lines}"
+        raise AssertionError(message)
 
 
-def test_lmp_up_serves_every_service_and_stops_leaving_nothing_behind(tmp_path):
-    env = up_env(tmp_path)
-    up = subprocess.Popen(
-        [sys.executable, "-m", "lmp_cli.main", "up"],
+def start(env: dict[str, str], *args: str) -> tuple[subprocess.Popen[str], Output]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lmp_cli.main", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    return process, Output(process)
+
+
+def health(port: str) -> int | None:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        try:
+            response = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=1
+            )
+        except grpc.RpcError:
+            return None
+    return int(response.status)
+
+
+def wait_until(condition, timeout: float, what: str) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(0.02)
+    message = f"{what}: not within {timeout} s"
+    raise AssertionError(message)
+
+
+def service_pid(parent: int, service: str) -> int:
+    for pid in children_of(parent):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if [b"serve", service.encode()] == command[3:5] and running(pid):
+            return pid
+    message = f"no running `lmp serve {service}` under {parent}"
+    raise AssertionError(message)
+
+
+def stop_and_check_nothing_is_left(process: subprocess.Popen[str]) -> float:
+    """SIGTERM, then the seconds it took; every child is gone by then."""
+    children = children_of(process.pid)
+    signalled = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    code = process.wait(timeout=STOP_BOUND_S + 10)
+    took = time.monotonic() - signalled
+    assert [pid for pid in children if running(pid)] == []
+    assert code == 0
+    assert took < STOP_BOUND_S
+    return took
+
+
+def test_lmp_up_serves_every_service_and_stops_leaving_nothing_behind(tmp_path):
+    env = up_env(tmp_path)
+    up, output = start(env, "up")
     try:
-        printed = wait_for_line(up, "press Ctrl-C to stop", STARTUP_TIMEOUT_S)
+        printed = output.wait_for("press Ctrl-C to stop", STARTUP_TIMEOUT_S)
         assert any("all 5 services healthy" in line for line in printed)
         for name in SERVICES:
             assert any(line.strip().startswith(name) for line in printed), name
@@ -112,11 +191,67 @@ def test_lmp_up_serves_every_service_and_stops_leaving_nothing_behind(tmp_path):
             ("Problem.Registered", "zheleznogorsk", 1)
         ]
         assert events[0]["payload"] == {"title": "Ice on steps", "description": ""}
+        stop_and_check_nothing_is_left(up)
     finally:
-        up.send_signal(signal.SIGTERM)
-        code = up.wait(timeout=60)
-    assert code == 0
-    assert [pid for pid in children if running(pid)] == []
+        if up.poll() is None:
+            up.kill()
+        up.wait()
+
+
+def test_a_service_whose_event_store_vanishes_dies_and_lmp_up_brings_it_back(tmp_path):
+    """The fault is real: kpi's SQLite event store is deleted under it, as a careless
+    clean-up would. The process could go on writing to the unlinked file and lose every
+    later event at its next start; its vital check notices, it turns NOT_SERVING and exits
+    non-zero, and `lmp up` starts it again on a fresh store."""
+    env = up_env(tmp_path)
+    up, output = start(env, "up")
+    try:
+        output.wait_for("press Ctrl-C to stop", STARTUP_TIMEOUT_S)
+        port = env["LMP_KPI_GRPC_PORT"]
+        kpi = service_pid(up.pid, "kpi")
+        assert health(port) == SERVING
+
+        for path in Path(env["LMP_DATA_DIR"]).glob("kpi.events.sqlite*"):
+            path.unlink()
+        gone = time.monotonic()
+
+        wait_until(lambda: health(port) == NOT_SERVING, 10, "kpi NOT_SERVING")
+        not_serving_after = time.monotonic() - gone
+        wait_until(lambda: not running(kpi), 15, "the dead kpi process ended")
+        printed = output.wait_for("kpi is serving again", 60)
+        back_after = time.monotonic() - gone
+
+        exit_line = next(line for line in printed if line.startswith("kpi exited"))
+        assert "exited with code 1" in exit_line
+        assert "restarting it in 1 s" in exit_line
+        assert any(line.startswith("kpi restarting (restart 1)") for line in printed)
+        assert health(port) == SERVING
+        assert service_pid(up.pid, "kpi") != kpi
+        log = (Path(env["LMP_DATA_DIR"]) / "logs" / "kpi.log").read_text(encoding="utf-8")
+        assert "worker event-store died (RuntimeError: the event store" in log
+        assert "kpi restarting (restart 1)" in log  # `lmp up` says so in the service's log too
+        assert not_serving_after < 5  # seconds
+        print(  # noqa: T201  # the figures for the issue's closing note, with -s
+            f"NOT_SERVING after {not_serving_after:.1f} s, serving again after {back_after:.1f} s"
+        )
+        print(f"stopped in {stop_and_check_nothing_is_left(up):.1f} s")  # noqa: T201  # a figure
+    finally:
+        if up.poll() is None:
+            up.kill()
+        up.wait()
+
+
+def test_lmp_demo_keep_running_stops_every_process_on_sigterm(tmp_path):
+    env = up_env(tmp_path)
+    demo, output = start(env, "demo", "--residents", "3", "--keep-running")
+    try:
+        output.wait_for("--keep-running: the stack stays up", STARTUP_TIMEOUT_S + 120)
+        assert len(children_of(demo.pid)) == 7  # the broker, the document store, five services
+        print(f"stopped in {stop_and_check_nothing_is_left(demo):.1f} s")  # noqa: T201  # a figure
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+        demo.wait()
 
 
 def test_lmp_up_refuses_to_start_when_its_ports_are_taken(tmp_path):
