@@ -391,6 +391,12 @@ async def drain(tasks: Sequence[asyncio.Task[None]], seconds: float) -> None:
     pending = {t for t in tasks if not t.done()}
     if pending:
         _, pending = await asyncio.wait(pending, timeout=seconds)
+    if pending:
+        log.warning(
+            "cancelled after %.0f s of stopping: %s",
+            seconds,
+            ", ".join(sorted(t.get_name() for t in pending)),
+        )
     for task in pending:
         task.cancel()
     if pending:

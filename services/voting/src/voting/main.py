@@ -95,5 +95,5 @@ def build(settings: Settings) -> ServiceRuntime:
         subscriptions=subscriptions(),
         workers=(poll_schedule(app, db),),
         # The thread that commits every ballot: without it no city can vote.
-        vitals=(("ballot-writer", app.writer.thread.is_alive),),
+        vitals=(("ballot-writer", app.writer.is_alive),),
     )
