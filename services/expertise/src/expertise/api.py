@@ -181,7 +181,7 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
             caller.require_role(EXPERT, OFFICE)
         else:
             require_office()
-        page = views.page_of(request.page_size, request.page_token)
+        page = views.page_of(views.PENDING_REVIEW_PAGES, request.page_size, request.page_token)
         council = await asyncio.to_thread(self.app.get_council)
         member = council.members.get(person_id)
         if member is None:
@@ -234,7 +234,7 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
     ) -> expertise_pb2.ListSessionsResponse:
         del context
         principal().require_city(check_city_id(request.city_id))
-        page = views.page_of(request.page_size, request.page_token)
+        page = views.page_of(views.SESSION_PAGES, request.page_size, request.page_token)
         docs = await views.sessions_of(self.db, request.city_id, page)
         return expertise_pb2.ListSessionsResponse(
             sessions=[session_document_message(d) for d in docs],

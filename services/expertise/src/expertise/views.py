@@ -3,33 +3,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lmp_kit.errors import InvalidArgumentError
+from lmp_kit.pages import Pages
 from pymongo import ASCENDING
 
 from expertise.domain import FEDERATION, PracticeFacts
 from expertise.projections import PRACTICES, REVIEWS, SESSIONS, Database
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
+PENDING_REVIEW_PAGES = Pages("expertise.ListPendingReviews")
+SESSION_PAGES = Pages("expertise.ListSessions")
 
 
 @dataclass(frozen=True)
 class Page:
+    pages: Pages
     offset: int
     size: int
 
     def next_token(self, returned: int) -> str:
-        return str(self.offset + self.size) if returned == self.size else ""
+        return self.pages.token(self.offset + self.size) if returned == self.size else ""
 
 
-def page_of(page_size: int, page_token: str) -> Page:
-    if not 0 <= page_size <= MAX_PAGE_SIZE:
-        msg = f"page_size must be 0 (the default, {DEFAULT_PAGE_SIZE}) to {MAX_PAGE_SIZE}"
-        raise InvalidArgumentError(msg)
-    if page_token and not page_token.isdigit():
-        msg = f"page_token {page_token!r} is not one this service gave out"
-        raise InvalidArgumentError(msg)
-    return Page(offset=int(page_token or 0), size=page_size or DEFAULT_PAGE_SIZE)
+def page_of(pages: Pages, page_size: int, page_token: str) -> Page:
+    return Page(pages, offset=pages.offset(page_token), size=pages.size(page_size))
 
 
 async def practice_facts(db: Database, practice_id: str) -> PracticeFacts | None:

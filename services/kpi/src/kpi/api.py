@@ -13,6 +13,7 @@ from lmp_kit.auth import principal
 from lmp_kit.domain import check_city_id
 from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.grpc_server import Registration
+from lmp_kit.pages import Pages
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kpi import reports, views
@@ -25,7 +26,7 @@ from kpi.domain.scoring import Scorecard
 Context = grpc.aio.ServicerContext[object, object]
 T = TypeVar("T")
 pb = kpi_pb2
-MAX_PAGE = 500
+LEADERBOARD_PAGES = Pages("kpi.GetLeaderboard", default_size=500, max_size=500)
 WATCH_INTERVAL_S = 1.0
 EXPORTS = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8"}
 
@@ -149,16 +150,17 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
     ) -> pb.GetLeaderboardResponse:
         del context
         principal()
-        size = check_page_size(request.page_size)
-        start = check_page_token(request.page_token)
+        size = LEADERBOARD_PAGES.size(request.page_size)
+        start = LEADERBOARD_PAGES.offset(request.page_token)
         rows = await views.leaderboard(self.db, check_month(request.month), self.clock())
         page = rows[start : start + size]
+        more = start + size < len(rows)
         return pb.GetLeaderboardResponse(
             month=request.month,
             entries=[
                 pb.LeaderboardEntry(rank=r.rank, scorecard=scorecard_message(r.card)) for r in page
             ],
-            next_page_token=str(start + size) if start + size < len(rows) else "",
+            next_page_token=LEADERBOARD_PAGES.token(start + size) if more else "",
         )
 
     async def GetIndicatorHistory(  # noqa: N802  # gRPC method name
@@ -232,22 +234,6 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
             filename=f"kpi-{request.month}.{request.format}",
             content=render(request.month, rows),
         )
-
-
-def check_page_size(size: int) -> int:
-    if size < 0:
-        msg = f"page_size must not be negative, not {size}"
-        raise InvalidArgumentError(msg)
-    return min(size or MAX_PAGE, MAX_PAGE)
-
-
-def check_page_token(token: str) -> int:
-    if not token:
-        return 0
-    if not token.isdigit():
-        msg = f"page_token {token!r} is not one this service gave out"
-        raise InvalidArgumentError(msg)
-    return int(token)
 
 
 def policy_of(request: pb.ScoringPolicy) -> ScoringPolicy:

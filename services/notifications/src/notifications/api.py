@@ -74,7 +74,7 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
             self.db,
             caller,
             request.city_id,
-            views.page_size(request.page_size),
+            views.SUBSCRIPTION_PAGES.size(request.page_size),
             request.page_token,
         )
         return pb.ListSubscriptionsResponse(
@@ -99,7 +99,7 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
             caller,
             recipient,
             unread_only=request.unread_only,
-            size=views.page_size(request.page_size),
+            size=views.INBOX_PAGES.size(request.page_size),
             token=request.page_token,
         )
         return pb.ListInboxResponse(
@@ -152,7 +152,10 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
         caller.require_city(check_city_id(request.city_id))
         check_may_manage_deliveries(caller)
         page = await views.dead_letters(
-            self.db, request.city_id, views.page_size(request.page_size), request.page_token
+            self.db,
+            request.city_id,
+            views.DEAD_LETTER_PAGES.size(request.page_size),
+            request.page_token,
         )
         return pb.ListDeadLettersResponse(
             deliveries=[delivery_message(d) for d in page.items],

@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmp_kit.auth import ALL_CITIES, Principal
-from lmp_kit.errors import InvalidArgumentError, PermissionDeniedError
+from lmp_kit.errors import PermissionDeniedError
+from lmp_kit.pages import Pages
 from pymongo.asynchronous.database import AsyncDatabase
 
 from notifications.domain.subscriptions import ACTING_FOR_OTHERS, Subscription
@@ -12,21 +13,15 @@ from notifications.projections import DELIVERIES, INBOX, SUBSCRIPTIONS
 
 Document = dict[str, Any]
 Db = AsyncDatabase[Document]
-PAGE_DEFAULT = 50
-PAGE_MAX = 500
+SUBSCRIPTION_PAGES = Pages("notifications.ListSubscriptions")
+INBOX_PAGES = Pages("notifications.ListInbox")
+DEAD_LETTER_PAGES = Pages("notifications.ListDeadLetters")
 
 
 @dataclass(frozen=True)
 class Page:
     items: list[Document]
     next_page_token: str
-
-
-def page_size(requested: int) -> int:
-    if requested < 0 or requested > PAGE_MAX:
-        msg = f"page_size must be 0 (default {PAGE_DEFAULT}) to {PAGE_MAX}, not {requested}"
-        raise InvalidArgumentError(msg)
-    return requested or PAGE_DEFAULT
 
 
 def recipient_of(caller: Principal, person_id: str) -> str:
@@ -50,25 +45,16 @@ async def subscriptions(
     query: dict[str, Any] = {"city_id": city_id}
     if not caller.roles.intersection(("programme_office", "administration")):
         query["$or"] = [{"created_by": caller.subject}, {"recipient": caller.subject}]
-    if token:
-        query["_id"] = {"$gt": token}
+    after = SUBSCRIPTION_PAGES.key(token)
+    if after is not None:
+        query["_id"] = {"$gt": after}
     found = [
         Subscription.of(doc)
         async for doc in db[SUBSCRIPTIONS].find(query).sort("_id", 1).limit(size + 1)
     ]
     more = len(found) > size
     found = found[:size]
-    return found, found[-1].subscription_id if more else ""
-
-
-def _position_token(token: str) -> int | None:
-    if not token:
-        return None
-    try:
-        return int(token)
-    except ValueError:
-        msg = f"page_token {token!r} is not one this service gave"
-        raise InvalidArgumentError(msg) from None
+    return found, SUBSCRIPTION_PAGES.token(found[-1].subscription_id) if more else ""
 
 
 async def inbox(  # noqa: PLR0913  # a page of one inbox, each filter named
@@ -77,13 +63,13 @@ async def inbox(  # noqa: PLR0913  # a page of one inbox, each filter named
     query: dict[str, Any] = {"recipient": recipient, **city_filter(caller)}
     if unread_only:
         query["read"] = False
-    before = _position_token(token)
+    before = INBOX_PAGES.number(token)
     if before is not None:
         query["position"] = {"$lt": before}
     found = [doc async for doc in db[INBOX].find(query).sort("position", -1).limit(size + 1)]
     more = len(found) > size
     found = found[:size]
-    return Page(found, str(found[-1]["position"]) if more else "")
+    return Page(found, INBOX_PAGES.token(int(found[-1]["position"])) if more else "")
 
 
 async def unread_count(db: Db, caller: Principal, recipient: str) -> int:
@@ -101,9 +87,10 @@ async def feed_after(
 
 async def dead_letters(db: Db, city_id: str, size: int, token: str) -> Page:
     query: dict[str, Any] = {"city_id": city_id, "status": "dead"}
-    if token:
-        query["_id"] = {"$gt": token}
+    after = DEAD_LETTER_PAGES.key(token)
+    if after is not None:
+        query["_id"] = {"$gt": after}
     found = [doc async for doc in db[DELIVERIES].find(query).sort("_id", 1).limit(size + 1)]
     more = len(found) > size
     found = found[:size]
-    return Page(found, str(found[-1]["_id"]) if more else "")
+    return Page(found, DEAD_LETTER_PAGES.token(str(found[-1]["_id"])) if more else "")

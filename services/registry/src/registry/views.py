@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from lmp_kit.auth import Principal
 from lmp_kit.domain import check_city_id
 from lmp_kit.errors import InvalidArgumentError
+from lmp_kit.pages import Pages
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -14,8 +15,7 @@ from registry.domain.classifier import Function, Method, cell_key
 from registry.domain.practices import KINDS, STATUSES
 from registry.projections import ACTIVITIES, PRACTICES, Document, keywords
 
-DEFAULT_PAGE = 50
-MAX_PAGE = 200
+LIBRARY_PAGES = Pages("registry.SearchLibrary", max_size=200)
 
 
 @dataclass(frozen=True)
@@ -50,15 +50,6 @@ class Dashboard:
     statuses: dict[str, int]
     packaged: int
     gaps: list[tuple[Document, list[str]]] = field(default_factory=list)
-
-
-def page_size_of(requested: int) -> int:
-    if requested < 0 or requested > MAX_PAGE:
-        msg = (
-            f"page_size must be between 1 and {MAX_PAGE} (0 means {DEFAULT_PAGE}), not {requested}"
-        )
-        raise InvalidArgumentError(msg)
-    return requested or DEFAULT_PAGE
 
 
 def library_filter(query: LibraryQuery, reader: Principal) -> Document:
@@ -99,15 +90,16 @@ async def search_library(
     page_size: int,
     page_token: str,
 ) -> Page:
-    size = page_size_of(page_size)
+    size = LIBRARY_PAGES.size(page_size)
+    after = LIBRARY_PAGES.key(page_token)
     selector = library_filter(query, reader)
-    if page_token:
-        selector = {"$and": [selector, {"_id": {"$gt": page_token}}]}
+    if after is not None:
+        selector = {"$and": [selector, {"_id": {"$gt": after}}]}
     cursor = db[PRACTICES].find(selector).sort("_id", ASCENDING).limit(size + 1)
     found = [doc async for doc in cursor]
     more = len(found) > size
     documents = found[:size]
-    return Page(documents, str(documents[-1]["_id"]) if more else "")
+    return Page(documents, LIBRARY_PAGES.token(str(documents[-1]["_id"])) if more else "")
 
 
 async def classifier_matrix(db: AsyncDatabase[Document], city_id: str) -> Matrix:
