@@ -1,7 +1,7 @@
 """A service of the tests' own making, run by the kit's runtime as `lmp serve` runs a real one:
 an in-memory event store, the gRPC API on a given port, and one background worker.
 
-    python runtime_service.py <port> <trigger file> <worker: dies | hangs | steady> [vital]
+    python runtime_service.py <port> <metrics port> <trigger file> <dies | hangs | steady> [vital]
 
 `dies`: the worker raises on SIGUSR1. `hangs`: the worker is stuck in a
 blocking call of the default executor that no stop signal ends. `steady`: it does its
@@ -40,13 +40,13 @@ def worker(kind: str) -> Work:
     return {"steady": steady, "dies": dies, "hangs": hangs}[kind]
 
 
-def main(port: str, trigger_file: str, kind: str, *checks: str) -> int:
+def main(port: str, metrics_port: str, trigger_file: str, kind: str, *checks: str) -> int:
     trigger = Path(trigger_file)
     settings = Settings.from_env(
         "registry",
         {
             "LMP_REGISTRY_GRPC_PORT": port,
-            "LMP_REGISTRY_METRICS_PORT": "0",
+            "LMP_REGISTRY_METRICS_PORT": metrics_port,
             "LMP_EVENT_STORE": "memory",
             "LMP_JWT_SECRET": "a secret for the runtime tests only",
             # nothing listens there: the consumers' broker connection keeps retrying

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import grpc
@@ -25,10 +26,19 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 class Service:
     def __init__(self, tmp_path: Path, worker: str, *checks: str) -> None:
         self.port = free_port()
+        self.metrics_port = free_port()
         self.trigger = tmp_path / "trigger"
         self.log = (tmp_path / "service.log").open("w+")
         self.process = subprocess.Popen(  # the test's own service
-            [sys.executable, str(SERVICE), str(self.port), str(self.trigger), worker, *checks],
+            [
+                sys.executable,
+                str(SERVICE),
+                str(self.port),
+                str(self.metrics_port),
+                str(self.trigger),
+                worker,
+                *checks,
+            ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
@@ -53,6 +63,12 @@ class Service:
             time.sleep(0.02)
         msg = f"health never became {status} in {timeout} s; log:\n{self.output()}"
         raise AssertionError(msg)
+
+    def metric(self, sample: str) -> str:
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=2) as response:  # our own metrics endpoint
+            text = response.read().decode()
+        return next(line for line in text.splitlines() if line.startswith(sample))
 
     def wait_for_exit(self, timeout: float) -> int:
         try:
@@ -93,6 +109,7 @@ def test_a_worker_that_dies_turns_health_not_serving_and_ends_the_process_non_ze
     service.process.send_signal(signal.SIGUSR1)
     assert service.wait_for_health(NOT_SERVING, 5.0) < 3.0  # seconds
     assert service.health("lmp.common.v1.EventLog") == NOT_SERVING
+    assert service.metric('lmp_worker_up{worker="dies"}').endswith(" 0.0")
     assert service.wait_for_exit(10.0) == 1
     log = service.output()
     assert "worker dies died (RuntimeError: the test's worker lost what it needs)" in log
@@ -100,6 +117,7 @@ def test_a_worker_that_dies_turns_health_not_serving_and_ends_the_process_non_ze
 
 def test_a_failing_vital_check_ends_the_service_as_a_dead_worker_does(start):
     service = start("steady", "vital")
+    assert service.metric('lmp_worker_up{worker="trigger-absent"}').endswith(" 1.0")
     service.trigger.touch()
     service.wait_for_health(NOT_SERVING, 5.0)
     assert service.wait_for_exit(10.0) == 1
