@@ -67,7 +67,7 @@ class Service:
     def metric(self, sample: str) -> str:
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
         with urllib.request.urlopen(url, timeout=2) as response:  # our own metrics endpoint
-            text = response.read().decode()
+            text = str(response.read().decode())
         return next(line for line in text.splitlines() if line.startswith(sample))
 
     def wait_for_exit(self, timeout: float) -> int:
