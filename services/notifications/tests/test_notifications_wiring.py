@@ -14,7 +14,7 @@ def test_notifications_builds_from_settings_with_an_empty_event_store():
 
     assert isinstance(runtime.app, NotificationsApplication)
     assert runtime.settings.service == "notifications"
-    assert len(runtime.workers) == 3  # deliveries, reminders, gauges
+    assert len(runtime.workers) == 4  # deliveries, reminders, gauges, end of the streams
     assert not runtime.app.recorder.max_notification_id()
     runtime.app.close()
 

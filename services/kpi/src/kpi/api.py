@@ -10,6 +10,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.kpi.v1 import kpi_pb2, kpi_pb2_grpc
 from lmp_kit.auth import principal
+from lmp_kit.changes import HUB, ChangeHub
 from lmp_kit.domain import check_city_id
 from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.grpc_server import Registration
@@ -28,6 +29,7 @@ T = TypeVar("T")
 pb = kpi_pb2
 LEADERBOARD_PAGES = Pages("kpi.GetLeaderboard", default_size=500, max_size=500)
 WATCH_INTERVAL_S = 1.0
+WATCH_RECHECK_S = 60.0
 EXPORTS = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8"}
 
 
@@ -41,10 +43,12 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         db: AsyncDatabase[dict[str, Any]],
         app: KpiApplication,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        hub: ChangeHub = HUB,
     ) -> None:
         self.db = db
         self.app = app
         self.clock = clock
+        self.hub = hub
 
     async def GetProblemStats(  # noqa: N802  # gRPC method name
         self, request: pb.GetProblemStatsRequest, context: Context
@@ -196,13 +200,18 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         principal().require_city(check_city_id(request.city_id))
         check_month(request.month)
         last: pb.Scorecard | None = None
-        while not context.done():
-            card = await views.month_card(self.db, request.city_id, request.month, self.clock())
-            message = scorecard_message(card)
-            if message != last:
-                last = message
-                yield message
-            await asyncio.sleep(WATCH_INTERVAL_S)
+        watched = [self.db[c] for c in views.SCORECARD_SOURCES]
+        async with self.hub.watch(watched, key=request.city_id, key_field="city_id") as watch:
+            while not watch.closed and not context.done():
+                watch.arm()
+                card = await views.month_card(self.db, request.city_id, request.month, self.clock())
+                message = scorecard_message(card)
+                if message != last:
+                    last = message
+                    yield message
+                # A month's status also changes with time alone: read again now and then.
+                await watch.wait(WATCH_RECHECK_S)
+                await watch.pause(WATCH_INTERVAL_S)  # a burst of facts costs one read
 
     async def IntroducePolicy(  # noqa: N802  # gRPC method name
         self, request: pb.ScoringPolicy, context: Context

@@ -27,6 +27,8 @@ __all__ = ["check_month"]
 Document = dict[str, Any]
 Database = AsyncDatabase[Document]
 MAX_HISTORY_MONTHS = 120
+# What a month's scorecard is read from (month_card): a change in one may change the card.
+SCORECARD_SOURCES = (PERIODS, REGISTRY_FACTS_COLLECTION, VOTING_FACTS_COLLECTION, POLICIES)
 
 
 @dataclass(frozen=True)

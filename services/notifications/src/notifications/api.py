@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -11,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.notifications.v1 import notifications_pb2 as pb
 from lmp.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from lmp_kit.auth import principal
+from lmp_kit.changes import HUB, ChangeHub
 from lmp_kit.domain import check_city_id
 from lmp_kit.grpc_server import Registration
 from pymongo.asynchronous.database import AsyncDatabase
@@ -19,6 +19,7 @@ from notifications import views
 from notifications.application import Notifications, check_may_manage_deliveries
 from notifications.domain.kinds import KINDS
 from notifications.domain.subscriptions import Subscription, SubscriptionRequest
+from notifications.projections import INBOX
 
 Context = grpc.aio.ServicerContext[object, object]
 Document = dict[str, Any]
@@ -26,10 +27,10 @@ STREAM_BATCH = 100
 
 
 class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
-    def __init__(self, db: AsyncDatabase[Document], stream_poll_s: float = 0.25) -> None:
+    def __init__(self, db: AsyncDatabase[Document], hub: ChangeHub = HUB) -> None:
         self.db = db
         self.commands = Notifications(db)
-        self.stream_poll_s = stream_poll_s
+        self.hub = hub
 
     async def ListEventKinds(  # noqa: N802  # gRPC method name
         self, request: pb.ListEventKindsRequest, context: Context
@@ -136,13 +137,16 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
         caller = principal()
         recipient = views.recipient_of(caller, request.person_id)
         after = max(0, request.after)
-        while True:
-            batch = await views.feed_after(self.db, caller, recipient, after, STREAM_BATCH)
-            for doc in batch:
-                after = int(doc["position"])
-                yield notification_message(doc)
-            if len(batch) < STREAM_BATCH:
-                await asyncio.sleep(self.stream_poll_s)
+        inbox = self.db[INBOX]
+        async with self.hub.watch([inbox], key=recipient, key_field="recipient") as watch:
+            while not watch.closed:
+                watch.arm()
+                batch = await views.feed_after(self.db, caller, recipient, after, STREAM_BATCH)
+                for doc in batch:
+                    after = int(doc["position"])
+                    yield notification_message(doc)
+                if len(batch) < STREAM_BATCH:
+                    await watch.wait()
 
     async def ListDeadLetters(  # noqa: N802  # gRPC method name
         self, request: pb.ListDeadLettersRequest, context: Context

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from lmp_kit.changes import HUB
 from lmp_kit.eventstore import event_store_env
 from lmp_kit.runtime import ServiceRuntime, mongo_client
 from lmp_kit.settings import Settings
@@ -24,7 +25,7 @@ from notifications.reminders import remind_forever
 def background_work(
     mongo: AsyncMongoClient[dict[str, Any]], database: str, delivery: DeliverySettings
 ) -> tuple[Any, ...]:
-    """The delivery worker, the reminders and the gauges, beside the consumers."""
+    """The delivery worker, the reminders, the gauges and the end of the live streams."""
     db = mongo[database]
     worker = DeliveryWorker(
         db,
@@ -38,7 +39,12 @@ def background_work(
     async def refresh(stopping: asyncio.Event) -> None:
         await refresh_metrics_forever(db, stopping, delivery.metrics_interval_s)
 
-    return (worker.run, remind, refresh)
+    async def end_streams(stopping: asyncio.Event) -> None:
+        # Live streams end with OK while the server's grace runs, instead of being cancelled.
+        await stopping.wait()
+        HUB.close()
+
+    return (worker.run, remind, refresh, end_streams)
 
 
 def build(settings: Settings, delivery: DeliverySettings | None = None) -> ServiceRuntime:
