@@ -20,6 +20,8 @@ from voting.domain import OptionSpec, Poll, PollSpec
 
 ORGANIZERS = ("working_group", "administration", "programme_office")
 PORTAL = "portal"
+RECEIPT_LENGTH = 64
+HEX_DIGITS = "0123456789abcdef"
 
 Context = grpc.aio.ServicerContext[object, object]
 
@@ -28,6 +30,7 @@ class VotingServicer(voting_pb2_grpc.VotingServiceServicer):
     def __init__(self, app: VotingApplication, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.app = app
         self.db = db
+        self.proofs = views.ReceiptProofs(db)
 
     async def CreatePoll(  # noqa: N802  # gRPC method name
         self, request: voting_pb2.CreatePollRequest, context: Context
@@ -118,8 +121,8 @@ class VotingServicer(voting_pb2_grpc.VotingServiceServicer):
     ) -> voting_pb2.VerifyReceiptResponse:
         del context
         principal()
-        found = await views.inclusion(
-            self.db, str(parse_id(request.poll_id)), request.receipt.strip().lower()
+        found = await self.proofs.inclusion(
+            str(parse_id(request.poll_id)), receipt_of(request.receipt)
         )
         return voting_pb2.VerifyReceiptResponse(
             digest=found.digest,
@@ -143,6 +146,14 @@ def voter_of(caller: Principal, request: voting_pb2.CastBallotRequest) -> Voter:
         msg = f"the caller does not hold the role {role!r} it votes as"
         raise PermissionDeniedError(msg)
     return Voter(caller.subject, role)
+
+
+def receipt_of(value: str) -> str:
+    receipt = value.strip().lower()
+    if len(receipt) != RECEIPT_LENGTH or not set(receipt) <= set(HEX_DIGITS):
+        msg = "receipt must be the 64 hexadecimal characters CastBallot returned"
+        raise InvalidArgumentError(msg)
+    return receipt
 
 
 def parse_id(value: str) -> UUID:

@@ -21,6 +21,9 @@ from voting.domain.counting import Method, combine, delta, difference
 POLLS = "polls"
 BALLOTS = "ballots"
 TALLIES = "tallies"
+# Merkle trees of closed polls, built on their first VerifyReceipt (views.ReceiptProofs); the
+# poll projection owns them, so a rebuild from scratch drops them with the polls.
+TREES = "receipt_trees"
 
 Document = dict[str, Any]
 
@@ -33,7 +36,7 @@ class PollProjection:
     event_types: frozenset[str] = frozenset(
         {"Poll.Created", "Poll.Opened", "Poll.Closing", "Poll.Closed"}
     )
-    collections: tuple[str, ...] = (POLLS,)
+    collections: tuple[str, ...] = (POLLS, TREES)
 
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -7,12 +8,18 @@ from typing import Any
 from lmp_kit.errors import FailedPreconditionError, NotFoundError
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from voting.domain.counting import Method, Placement, lot_of, rank
-from voting.domain.merkle import inclusion_proof, merkle_root
-from voting.projections import BALLOTS, POLLS, TALLIES
+from voting.domain.merkle import fold, merkle_root, proof_subtrees, root_subtrees, tree_levels
+from voting.projections import BALLOTS, POLLS, TALLIES, TREES
 
 Document = dict[str, Any]
+
+# Subtree hashes per stored chunk: a proof reads a few chunks of 8 KiB.
+CHUNK = 256
+HASH_SIZE = 32
+DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True)
@@ -66,27 +73,109 @@ async def live_results(db: AsyncDatabase[Document], poll_id: str) -> LiveResults
     )
 
 
-async def inclusion(db: AsyncDatabase[Document], poll_id: str, receipt: str) -> Inclusion:
-    poll = await poll_document(db, poll_id)
-    if not poll.get("closed"):
-        msg = f"poll {poll_id} is not closed: receipts are verified against its final digest"
-        raise FailedPreconditionError(msg)
-    cursor = db[BALLOTS].find({"poll_id": poll_id}).sort("_id", ASCENDING)
-    counted_up_to = int(poll.get("counted_up_to") or 0)
-    receipts = [r async for doc in cursor if (r := counted_receipt(doc, counted_up_to))]
-    if merkle_root(receipts) != poll["digest"]:
-        msg = f"the ballots of poll {poll_id} are still being projected; try again shortly"
-        raise FailedPreconditionError(msg)
-    if receipt not in receipts:
-        msg = f"receipt {receipt} is not among the counted ballots of poll {poll_id}"
-        raise NotFoundError(msg)
-    index = receipts.index(receipt)
-    return Inclusion(
-        digest=poll["digest"],
-        leaf_index=index,
-        tree_size=len(receipts),
-        proof=inclusion_proof(receipts, index),
-    )
+class ReceiptProofs:
+    """Inclusion proofs of a closed poll's receipts, answered from its stored Merkle tree.
+
+    The first verification of a poll builds the tree once from the ballots read model (the
+    receipt each ballot had at the count, in ballot-id order), checks it reproduces the digest
+    published in `Poll.Closed`, and stores it in `receipt_trees`: one document per receipt
+    (its leaf index) and the hashes of the tree's aligned perfect subtrees in chunks, then the
+    poll's document last. Every later verification is a lookup of the receipt and of the
+    O(log n) subtrees its proof folds. A tree is a function of the published digest's ballots,
+    so a second builder (another replica, or a retry of a build cut short) writes the same
+    documents. In one process a poll's tree is built once, whoever waits for it.
+    """
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+        self.trees = db[TREES]
+        self.building: dict[str, asyncio.Task[Document]] = {}
+
+    async def inclusion(self, poll_id: str, receipt: str) -> Inclusion:
+        tree = await self.trees.find_one({"_id": poll_id}) or await self._built(poll_id)
+        leaf = await self.trees.find_one({"_id": f"{poll_id}:{receipt}"})
+        if leaf is None:
+            msg = f"receipt {receipt} is not among the counted ballots of poll {poll_id}"
+            raise NotFoundError(msg)
+        index, size = int(leaf["i"]), int(tree["tree_size"])
+        path = proof_subtrees(index, size)
+        wanted = sorted({chunk_id(poll_id, level, p // CHUNK) for g in path for level, p in g})
+        chunks = {
+            doc["_id"]: bytes(doc["h"]) async for doc in self.trees.find({"_id": {"$in": wanted}})
+        }
+
+        def subtree(level: int, position: int) -> bytes:
+            offset = position % CHUNK * HASH_SIZE
+            return chunks[chunk_id(poll_id, level, position // CHUNK)][offset : offset + HASH_SIZE]
+
+        return Inclusion(
+            digest=tree["digest"],
+            leaf_index=index,
+            tree_size=size,
+            proof=[fold([subtree(*s) for s in group]).hex() for group in path],
+        )
+
+    async def _built(self, poll_id: str) -> Document:
+        task = self.building.get(poll_id)
+        if task is None:
+            task = asyncio.ensure_future(self._build(poll_id))
+            self.building[poll_id] = task
+            task.add_done_callback(self._forget)
+        # A caller that gives up does not stop the build: the next one finds the tree.
+        return await asyncio.shield(task)
+
+    def _forget(self, task: asyncio.Task[Document]) -> None:
+        """A finished build is forgotten: its tree is stored, or the next call tries again."""
+        self.building = {k: t for k, t in self.building.items() if t is not task}
+        if not task.cancelled():
+            task.exception()  # retrieved here too, in case every caller gave up
+
+    async def _build(self, poll_id: str) -> Document:
+        poll = await poll_document(self.db, poll_id)
+        if not poll.get("closed"):
+            msg = f"poll {poll_id} is not closed: receipts are verified against its final digest"
+            raise FailedPreconditionError(msg)
+        cursor = self.db[BALLOTS].find({"poll_id": poll_id}).sort("_id", ASCENDING)
+        counted_up_to = int(poll.get("counted_up_to") or 0)
+        receipts = [r async for doc in cursor if (r := counted_receipt(doc, counted_up_to))]
+        levels = await asyncio.to_thread(tree_levels, receipts)
+        if tree_root(levels, len(receipts)) != poll["digest"]:
+            msg = f"the ballots of poll {poll_id} are still being projected; try again shortly"
+            raise FailedPreconditionError(msg)
+        await self._insert(
+            [{"_id": f"{poll_id}:{r}", "i": i} for i, r in enumerate(receipts)]
+            + [
+                {
+                    "_id": chunk_id(poll_id, level, c),
+                    "h": b"".join(hashes[c * CHUNK : (c + 1) * CHUNK]),
+                }
+                for level, hashes in enumerate(levels)
+                for c in range((len(hashes) + CHUNK - 1) // CHUNK)
+            ]
+        )
+        tree = {"_id": poll_id, "digest": poll["digest"], "tree_size": len(receipts)}
+        await self._insert([tree])
+        return tree
+
+    async def _insert(self, documents: list[Document]) -> None:
+        if not documents:
+            return
+        try:
+            await self.trees.insert_many(documents, ordered=False)
+        except BulkWriteError as error:
+            # Documents another builder wrote first are the same documents.
+            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+                raise
+
+
+def chunk_id(poll_id: str, level: int, chunk: int) -> str:
+    return f"{poll_id}:{level}:{chunk}"
+
+
+def tree_root(levels: list[list[bytes]], size: int) -> str:
+    if not size:
+        return merkle_root([])
+    return fold([levels[level][position] for level, position in root_subtrees(size)]).hex()
 
 
 def counted_receipt(ballot: Document, counted_up_to: int) -> str:

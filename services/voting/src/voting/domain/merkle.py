@@ -70,3 +70,55 @@ def verify_inclusion(receipt: str, index: int, size: int, proof: Sequence[str], 
         fn >>= 1
         sn >>= 1
     return sn == 0 and r.hex() == root
+
+
+# A stored tree: the hashes of its aligned perfect subtrees, level by level (level 0 the leaf
+# hashes; entry p of level k covers leaves p * 2^k to (p + 1) * 2^k - 1). Any node of the RFC 9162
+# tree is the right fold of at most log2(size) of them, so a proof is O(log size) lookups.
+Subtree = tuple[int, int]  # (level, position)
+
+
+def tree_levels(receipts: Sequence[str]) -> list[list[bytes]]:
+    levels = [[leaf_hash(r) for r in receipts]]
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        levels.append([_node(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
+    return levels
+
+
+def subtrees(start: int, end: int) -> list[Subtree]:
+    """The leaves start..end-1 as aligned perfect subtrees, largest first; the tree hash of the
+    range is their right fold (`fold`). For the ranges of a proof, start is always aligned."""
+    blocks = []
+    while start < end:
+        level = (end - start).bit_length() - 1
+        blocks.append((level, start >> level))
+        start += 1 << level
+    return blocks
+
+
+def fold(hashes: Sequence[bytes]) -> bytes:
+    folded = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        folded = _node(left, folded)
+    return folded
+
+
+def root_subtrees(size: int) -> list[Subtree]:
+    return subtrees(0, size)
+
+
+def proof_subtrees(index: int, size: int) -> list[list[Subtree]]:
+    """The inclusion proof of leaf `index` (the path of `inclusion_proof`, deepest first), each
+    element as the subtrees whose fold it is."""
+    ranges = []
+    low, high = 0, size
+    while high - low > 1:
+        half = _split(high - low)
+        if index < low + half:
+            ranges.append((low + half, high))
+            high = low + half
+        else:
+            ranges.append((low, low + half))
+            low += half
+    return [subtrees(start, end) for start, end in reversed(ranges)]

@@ -1,0 +1,137 @@
+"""VerifyReceipt answers from the poll's stored Merkle tree, not from a scan of its ballots."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from lmp.registry.v1 import registry_pb2
+from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
+from lmp_kit.settings import Settings
+from pymongo import MongoClient
+from voting.domain.merkle import verify_inclusion
+
+BALLOTS = 37  # not a power of two: the tree has a ragged right edge
+NOT_YET = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION)
+
+
+@pytest.fixture
+def voting_stack(slice_factory):
+    made = slice_factory()
+    made.env["LMP_VOTING_PSEUDONYM_KEY"] = "an-integration-test-pseudonym-master-key"
+    made.start("registry")
+    made.start("voting")
+    return made
+
+
+def stamp(moment: datetime) -> Timestamp:
+    message = Timestamp()
+    message.FromDatetime(moment)
+    return message
+
+
+def voting(stack) -> voting_pb2_grpc.VotingServiceStub:
+    return voting_pb2_grpc.VotingServiceStub(grpc.insecure_channel(stack.target("voting")))
+
+
+def closed_poll_with_ballots(stack) -> tuple[voting_pb2.Poll, list[str]]:
+    problems = [
+        stack.registry()
+        .RegisterProblem(
+            registry_pb2.RegisterProblemRequest(city_id="sarov", title=f"Problem {n}"),
+            metadata=stack.metadata(),
+            timeout=10,
+        )
+        .problem.problem_id
+        for n in range(3)
+    ]
+    now = datetime.now(UTC)
+    poll = voting(stack).CreatePoll(
+        voting_pb2.CreatePollRequest(
+            city_id="sarov",
+            kind="city_problem",
+            title="Which problem first?",
+            method="single_choice",
+            options=[voting_pb2.OptionRef(ref_kind="problem", ref_id=p) for p in problems],
+            opens_at=stamp(now - timedelta(minutes=1)),
+            closes_at=stamp(now + timedelta(days=1)),
+        ),
+        metadata=stack.metadata(),
+        timeout=10,
+    )
+    receipts = [
+        voting(stack)
+        .CastBallot(
+            voting_pb2.CastBallotRequest(
+                poll_id=poll.poll_id,
+                voter_id=f"resident-{n}",
+                choices=[voting_pb2.Choice(option_id=f"o{n % 3 + 1}", value=1)],
+            ),
+            metadata=stack.metadata("portal", cities=("sarov",)),
+            timeout=10,
+        )
+        .receipt
+        for n in range(BALLOTS)
+    ]
+    closed = voting(stack).ClosePoll(
+        voting_pb2.ClosePollRequest(poll_id=poll.poll_id), metadata=stack.metadata(), timeout=30
+    )
+    return closed, receipts
+
+
+def verify(
+    stack, poll_id: str, receipt: str, timeout: float = 30.0
+) -> voting_pb2.VerifyReceiptResponse:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return voting(stack).VerifyReceipt(
+                voting_pb2.VerifyReceiptRequest(poll_id=poll_id, receipt=receipt),
+                metadata=stack.metadata("resident", cities=("seversk",)),
+                timeout=10,
+            )
+        except grpc.RpcError as error:
+            if error.code() not in NOT_YET or time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)
+
+
+def test_receipts_verify_from_the_stored_tree_even_without_the_ballots_read_model(
+    voting_stack, mongodb_uri
+):
+    stack = voting_stack
+    closed, receipts = closed_poll_with_ballots(stack)
+    first = verify(stack, closed.poll_id, receipts[0])
+    assert first.digest == closed.digest
+    client: MongoClient[dict[str, Any]] = MongoClient(mongodb_uri)
+    database = client[Settings.from_env("voting", stack.env).mongodb_database]
+
+    # Without its ballots in the read model a scan could no longer reproduce the digest.
+    removed = database["ballots"].delete_many({"poll_id": closed.poll_id}).deleted_count
+    proofs = [verify(stack, closed.poll_id, r, timeout=0) for r in receipts]
+    client.close()
+
+    assert removed == BALLOTS
+    assert sorted(p.leaf_index for p in proofs) == list(range(BALLOTS))
+    for receipt, proof in zip(receipts, proofs, strict=True):
+        assert (proof.digest, proof.tree_size) == (closed.digest, BALLOTS)
+        assert verify_inclusion(
+            receipt, proof.leaf_index, BALLOTS, list(proof.proof), closed.digest
+        )
+
+
+def test_a_receipt_that_is_not_one_is_invalid_and_one_not_counted_is_not_found(voting_stack):
+    stack = voting_stack
+    closed, receipts = closed_poll_with_ballots(stack)
+    verify(stack, closed.poll_id, receipts[0])
+
+    cases = {"x" * 5000: grpc.StatusCode.INVALID_ARGUMENT, "0" * 64: grpc.StatusCode.NOT_FOUND}
+    for receipt, code in cases.items():
+        with pytest.raises(grpc.RpcError) as refused:
+            verify(stack, closed.poll_id, receipt, timeout=0)
+        assert refused.value.code() == code
+    assert verify(stack, closed.poll_id, receipts[5].upper()).leaf_index >= 0
