@@ -295,3 +295,33 @@ def test_a_stopped_writer_refuses_at_once_and_says_it_is_not_alive(app, registry
     with pytest.raises(WriterStoppedError) as refused:
         queue(app, poll, "resident-1").result(WAIT_S)
     assert refused.value.status.name == "UNAVAILABLE"
+
+
+def test_a_fence_check_that_fails_fails_its_ballots_with_one_line_per_batch(app, registry, gated):
+    poll = open_poll(app, registry)
+    output = io.StringIO()
+    handler = logging.StreamHandler(output)
+    handler.setFormatter(JsonFormatter("voting"))
+    logging.getLogger("voting.writer").addHandler(handler)
+    before = writer_failures()
+
+    def unreachable(*_key):
+        msg = "could not connect to server"
+        raise OperationalError(msg)
+
+    gated.hold()
+    futures = [queue(app, poll, "resident-0")]
+    assert gated.entered.wait(WAIT_S)
+    app.writer.poll_changed = unreachable
+    futures += [queue(app, poll, f"resident-{n}") for n in range(1, 40)]
+    gated.gate.set()
+    try:
+        for future in futures:
+            with pytest.raises(OperationalError):
+                future.result(WAIT_S)
+    finally:
+        logging.getLogger("voting.writer").removeHandler(handler)
+
+    assert writer_failures() == before + 40
+    assert len(output.getvalue().splitlines()) == 2  # the first ballot's batch, then the rest
+    assert app.writer.is_alive()

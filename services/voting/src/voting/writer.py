@@ -233,13 +233,16 @@ class BallotWriter:
             self._settle(accepted, recordings)
 
     def _save_each(self, jobs: list[_SaveJob]) -> None:
+        failed: dict[type[BaseException], tuple[BaseException, list[_SaveJob]]] = {}
         for job in jobs:
             try:
                 recordings = self.save(*job.events)
             except BaseException as error:  # noqa: BLE001  # handed to the caller
-                self._fail([job], error)
+                failed.setdefault(type(error), (error, []))[1].append(job)
             else:
                 self._settle([job], recordings)
+        for first, group in failed.values():  # one log line per kind of fault, not per ballot
+            self._fail(group, first)
 
     def _settle(self, jobs: list[_SaveJob], recordings: Sequence[Recording[UUID]]) -> None:
         """After the commit: one look per poll (and version checked against) at the event
@@ -248,16 +251,24 @@ class BallotWriter:
         for recording in recordings:
             ballot_id = recording.domain_event.originator_id
             ids[ballot_id] = max(ids.get(ballot_id, 0), recording.notification.id)
-        changed: dict[tuple[UUID, int], bool] = {}
+        changed: dict[tuple[UUID, int], bool | BaseException] = {}
+        unsure: dict[tuple[UUID, int], list[_SaveJob]] = {}
         for job in jobs:
             key = (job.poll_id, job.poll_version)
-            try:
-                if key not in changed:
+            if key not in changed:
+                try:
                     changed[key] = self.poll_changed(*key)
-            except BaseException as error:  # noqa: BLE001  # handed to the caller
-                self._fail([job], error)
-                continue
-            job.answer(Saved(job.aggregate, ids.get(job.aggregate.id, 0), changed[key]))
+                except BaseException as error:  # noqa: BLE001  # handed to the callers
+                    changed[key] = error
+            outcome = changed[key]
+            if isinstance(outcome, BaseException):
+                unsure.setdefault(key, []).append(job)
+            else:
+                job.answer(Saved(job.aggregate, ids.get(job.aggregate.id, 0), outcome))
+        for key, group in unsure.items():
+            fault = changed[key]
+            if isinstance(fault, BaseException):
+                self._fail(group, fault)
 
     def _fail(self, jobs: Sequence[_Job], error: BaseException) -> None:
         if not isinstance(error, ANSWERS):
