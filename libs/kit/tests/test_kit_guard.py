@@ -262,3 +262,14 @@ async def test_an_idle_stream_ends_after_the_idle_time(server):
     assert messages == []
     assert await call.code() == grpc.StatusCode.OK
     assert 0.4 < took < 5  # the idle time is 0.5 s
+
+
+async def test_a_refused_map_entry_is_named_by_a_short_key():
+    request = kpi_pb2.ScoringPolicy()
+    request.weights["k" * 1_000_000] = 1
+
+    with pytest.raises(InvalidArgumentError) as refused:
+        check_request(request)
+
+    assert len(refused.value.message) < 300  # fits a status header
+    assert "kkkk…" in refused.value.message

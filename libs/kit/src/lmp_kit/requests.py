@@ -47,6 +47,8 @@ SINGLE_LINE_MAX_CHARS = 2_000
 MULTI_LINE_MAX_CHARS = 50_000
 BYTES_MAX = 1_000_000
 REPEATED_MAX_ITEMS = 10_000
+# A refusal names a map entry by its key, cut to this much: the message travels in a header.
+KEY_SHOWN_CHARS = 40
 
 # C0 and C1 controls, DEL, and the bidirectional embeddings, overrides and isolates
 # (U+202A-U+202E, U+2066-U+2069: "Trojan Source" text that reads differently than it runs).
@@ -129,7 +131,12 @@ def _map_check(field: FieldDescriptor) -> Check:
     def entries(mapping: Any, path: str) -> None:  # noqa: ANN401  # a map container
         _too_many(mapping, path)
         for key in mapping:
-            where = f"{path}[{key!r}]"
+            shown = (
+                key
+                if not isinstance(key, str) or len(key) <= KEY_SHOWN_CHARS
+                else key[:KEY_SHOWN_CHARS] + "…"
+            )
+            where = f"{path}[{shown!r}]"
             if check_key is not None:
                 check_key(key, where)
             if check_value is not None:
