@@ -5,7 +5,14 @@ import json
 import logging
 
 import pytest
-from lmp_kit.logs import JsonFormatter, current_city, current_traceparent, trace_id_of
+from lmp_kit.logs import (
+    JsonFormatter,
+    RepeatFilter,
+    adopt_library_loggers,
+    current_city,
+    current_traceparent,
+    trace_id_of,
+)
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 TRACEPARENT = f"00-{TRACE_ID}-b7ad6b7169203331-01"
@@ -98,3 +105,51 @@ def test_extra_fields_and_errors_are_included(logged):
 @pytest.mark.parametrize("traceparent", ["", "garbage", "00-abc-def"])
 def test_a_malformed_traceparent_has_no_trace_id(traceparent):
     assert trace_id_of(traceparent) == ""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_repeated_failure_logs_once_a_window_and_says_how_often_it_repeated(logged):
+    logger, stream = logged
+    clock = Clock()
+    repeats = RepeatFilter(window_s=10.0, clock=clock)
+    logger.addFilter(repeats)
+    try:
+        for offset in range(500):
+            clock.now = offset * 0.01
+            logger.error("OffsetCommit failed on partition %s: %s", offset % 4, "Unknown")
+        logger.error("another kind of failure")
+        clock.now = 10.5
+        logger.error("OffsetCommit failed on partition %s: %s", 1, "Unknown")
+        logger.info("info is never held back")
+        logger.info("info is never held back")
+    finally:
+        logger.removeFilter(repeats)
+
+    first, other, summary, info, again = entries(stream)
+    assert first["message"] == "OffsetCommit failed on partition 0: Unknown"
+    assert "repeated" not in first
+    assert other["message"] == "another kind of failure"
+    assert summary["repeated"] == 499  # the 500 failures but the first
+    assert summary["repeated_over_s"] == 10.5  # since the first passed
+    assert info["message"] == again["message"] == "info is never held back"
+
+
+def test_library_loggers_with_their_own_handlers_go_through_the_root_handler():
+    library = logging.getLogger("lmp.test.library_with_its_own_handler")
+    own = logging.StreamHandler(io.StringIO())
+    library.addHandler(own)
+    library.propagate = False
+    try:
+        adopt_library_loggers()
+
+        assert own not in library.handlers
+        assert library.propagate
+    finally:
+        library.removeHandler(own)

@@ -33,6 +33,7 @@ from pymongo.errors import PyMongoError
 
 from lmp_kit.envelope import Envelope
 from lmp_kit.eventlog import read_events
+from lmp_kit.kafka import FastPathWatch
 from lmp_kit.metrics import (
     CONSUMER_APPLIED,
     CONSUMER_DUPLICATES,
@@ -127,6 +128,7 @@ class TrackedConsumer:
         self.head = 0
         self.seen_head = 0  # the upstream head the last catch-up round saw
         self.reconcile_now = asyncio.Event()
+        self.watch = FastPathWatch()
 
     async def prepare(self) -> None:
         """Create indexes before any transaction: an index build waits for open transactions."""
@@ -141,6 +143,9 @@ class TrackedConsumer:
         return int(found["position"]) if found else 0
 
     async def apply_batch(self, envelopes: Sequence[Envelope], path: str) -> int:
+        return len(await self._apply(envelopes, path))
+
+    async def _apply(self, envelopes: Sequence[Envelope], path: str) -> list[Envelope]:
         relevant = {
             e.notification_id: e
             for e in envelopes
@@ -149,7 +154,7 @@ class TrackedConsumer:
         if envelopes:
             self.head = max(self.head, *(e.notification_id for e in envelopes))
         if not relevant:
-            return 0
+            return []
         async with self.client.start_session() as session:
             applied = await session.with_transaction(
                 lambda s: self._apply_in_transaction(list(relevant.values()), s)
@@ -163,7 +168,7 @@ class TrackedConsumer:
             PROJECTION_STALENESS.labels(upstream=self.upstream).set(
                 max(0.0, (datetime.now(UTC) - newest).total_seconds())
             )
-        return len(applied)
+        return applied
 
     async def _apply_in_transaction(
         self, envelopes: list[Envelope], session: AsyncClientSession
@@ -242,12 +247,14 @@ class TrackedConsumer:
         `settled`: only up to this notification id. A periodic round passes the head the
         previous round saw, which Kafka has had a whole interval to deliver: reading the newest
         events instead races the Kafka path for them (the same work twice, and conflicting
-        transactions) and costs the upstream a page of its log every round."""
-        total = 0
+        transactions) and costs the upstream a page of its log every round. Whatever such a
+        round still applies is what Kafka failed to deliver: its watch hears of it."""
+        from_log: list[Envelope] = []
         async with grpc.aio.insecure_channel(self.upstream_target) as channel:
             stub: events_pb2_grpc.EventLogAsyncStub = events_pb2_grpc.EventLogStub(channel)
             head = await self._read(stub, await self.position(), limit=1)
             self.seen_head = head.max_notification_id
+            self.watch.observed(self.seen_head)
             target = self.seen_head if settled is None else min(settled, self.seen_head)
             while True:
                 after = await self._skip_tracked(await self.position(), target)
@@ -255,7 +262,7 @@ class TrackedConsumer:
                     break
                 response = await self._read(stub, after, limit=READ_LIMIT)
                 envelopes = [Envelope.from_proto(e) for e in response.events]
-                total += await self.apply_batch(
+                from_log += await self._apply(
                     [e for e in envelopes if e.notification_id <= target], path="catch-up"
                 )
                 await self._advance(min(response.next_after, target))
@@ -265,7 +272,9 @@ class TrackedConsumer:
         position = await self.position()
         CONSUMER_POSITION.labels(upstream=self.upstream).set(position)
         CONSUMER_LAG.labels(upstream=self.upstream).set(max(0, self.head - position))
-        return total
+        if settled is not None:
+            self.watch.missed([e.notification_id for e in from_log])
+        return len(from_log)
 
     async def _read(
         self, stub: events_pb2_grpc.EventLogAsyncStub, after: int, *, limit: int

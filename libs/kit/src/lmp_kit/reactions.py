@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import grpc
 from eventsourcing.domain import Aggregate
@@ -30,11 +31,15 @@ from lmp_kit.domain import ServiceApplication
 from lmp_kit.envelope import Envelope
 from lmp_kit.errors import DomainError
 from lmp_kit.eventlog import read_events
+from lmp_kit.kafka import FastPathWatch
 
 log = logging.getLogger(__name__)
 
 READ_LIMIT = 500
 CONFLICT_RETRIES = 8
+# Kafka wakes a reactor within a fraction of a second of an event (the relay's batch interval
+# and a fetch); an event a round found that is older than this, without a wake, was missed.
+FAST_PATH_LATENCY_S = 1.0
 
 REACTIONS_APPLIED = Counter(
     "lmp_reactions_applied_total", "Upstream events this service reacted to", ["upstream"]
@@ -91,14 +96,19 @@ class Reactor:
         self.topic = topic
         self.token = token
         self.wake = asyncio.Event()
+        self.watch = FastPathWatch()
 
     def position(self) -> int:
         return self.app.tracking.max_tracking_id(self.upstream) or 0
 
-    async def catch_up(self) -> int:
+    async def catch_up(self, *, woken: bool = True) -> int:
         """React to what the upstream log held when the round began (only the event types
-        reacted to are sent), then record the position past the rest."""
+        reacted to are sent), then record the position past the rest.
+
+        A round that Kafka did not wake (`woken=False`) and that still finds events to react
+        to, older than the fast path takes, tells the watch: Kafka missed them."""
         reacted = 0
+        late: list[int] = []
         target: int | None = None
         async with grpc.aio.insecure_channel(self.upstream_target) as channel:
             stub: events_pb2_grpc.EventLogAsyncStub = events_pb2_grpc.EventLogStub(channel)
@@ -112,6 +122,7 @@ class Reactor:
                     token=self.token(),
                 )
                 envelopes = [Envelope.from_proto(e) for e in response.events]
+                late += self._late(envelopes)
                 reacted += await asyncio.to_thread(
                     self.react_in_order,
                     envelopes,
@@ -119,10 +130,22 @@ class Reactor:
                 )
                 if target is None:
                     target = response.max_notification_id
+                    self.watch.observed(target)
                 if response.next_after <= after or response.next_after >= target:
                     break
         REACTION_POSITION.labels(upstream=self.upstream).set(await asyncio.to_thread(self.position))
+        if not woken:
+            self.watch.missed(late)
         return reacted
+
+    def _late(self, envelopes: Sequence[Envelope]) -> list[int]:
+        now = datetime.now(UTC)
+        return [
+            e.notification_id
+            for e in envelopes
+            if e.event_type in self.reaction.event_types
+            and (now - e.occurred_at).total_seconds() > FAST_PATH_LATENCY_S
+        ]
 
     def react_in_order(self, envelopes: Sequence[Envelope], examined: int = 0) -> int:
         """React to each event in order; then the position moves past everything examined
@@ -190,9 +213,10 @@ class Reactor:
 
     async def run(self, stopping: asyncio.Event, interval_s: float) -> None:
         while not stopping.is_set():
+            woken = self.wake.is_set()
             self.wake.clear()
             try:
-                reacted = await self.catch_up()
+                reacted = await self.catch_up(woken=woken)
             except grpc.aio.AioRpcError as error:
                 log.warning(
                     "cannot read %s's event log: %s %s",

@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiokafka.errors import KafkaError
 from eventsourcing.sqlite import SQLiteFactory
-from faststream.kafka import KafkaBroker
 from grpc_health.v1 import health_pb2
 from grpc_health.v1._async import HealthServicer
 from pymongo import AsyncMongoClient
@@ -27,6 +25,7 @@ from lmp_kit.dependencies import mongodb, watch_dependencies
 from lmp_kit.domain import ServiceApplication
 from lmp_kit.eventlog import event_log_registration
 from lmp_kit.grpc_server import Registration, start_grpc_server, stop_grpc_server
+from lmp_kit.kafka import KafkaClient
 from lmp_kit.logs import configure_logging
 from lmp_kit.metrics import WORKER_UP, serve_metrics
 from lmp_kit.reactions import Reaction, Reactor
@@ -341,27 +340,16 @@ class ServiceRuntime:
             )
             for r in self.reactors
         ]
-        broker = KafkaBroker(
-            settings.kafka_bootstrap_servers,
+        kafka = KafkaClient(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
             client_id=f"lmp-{settings.service}",
-            logger=logging.getLogger("faststream"),
-            graceful_timeout=SHUTDOWN_GRACE_S,
+            group_id=settings.consumer_group,
+            session_timeout_ms=settings.kafka_session_timeout_ms,
+            subscribers=[*self.consumers, *self.reactors],
+            graceful_timeout_s=SHUTDOWN_GRACE_S,
         )
-        for consumer in self.consumers:
-            consumer.subscribe(broker, settings.consumer_group, settings.kafka_session_timeout_ms)
-        for reactor in self.reactors:
-            reactor.subscribe(broker, settings.consumer_group, settings.kafka_session_timeout_ms)
         workers = [self._watch(worker_name(work), work(stopping)) for work in self.workers]
-        while not stopping.is_set():
-            try:
-                await broker.start()
-                break
-            except (KafkaError, OSError) as error:
-                log.warning("cannot reach Kafka yet (%s); retrying", error)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), 2.0)
-        await stopping.wait()
-        await broker.stop()
+        await kafka.run(stopping)
         await asyncio.gather(*reconcilers, *workers, return_exceptions=True)
 
 
