@@ -20,6 +20,7 @@ from grpc_health.v1._async import HealthServicer
 from pymongo import AsyncMongoClient
 
 from lmp_kit.auth import ALL_CITIES, READ_EVENTS_SCOPE, TokenIssuer, TokenVerifier
+from lmp_kit.changes import HUB
 from lmp_kit.consumer import Projection, TrackedConsumer
 from lmp_kit.dependencies import mongodb, watch_dependencies
 from lmp_kit.domain import ServiceApplication
@@ -237,6 +238,8 @@ class ServiceRuntime:
                 await not_serving(server[1], [r.service_name for r in registrations])
                 await asyncio.sleep(DEATH_NOTICE_S)
         log.info("%s is stopping", settings.service)
+        # Live streams end with OK while the server's grace runs, instead of being cancelled.
+        HUB.close()
         grace = SHUTDOWN_GRACE_S if died is None else DEATH_GRACE_S
         # The tasks saw `stopping` already: they finish while the server drains its calls.
         await asyncio.gather(
