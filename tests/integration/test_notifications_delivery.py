@@ -46,6 +46,7 @@ FAST = DeliverySettings(
     backoff_base_s=0.05,
     backoff_cap_s=0.2,
     poll_interval_s=0.05,
+    webhook_allow_private=True,  # the receivers listen on loopback
 )
 ANNA = Principal("anna", frozenset({"resident"}), frozenset({"sarov"}), frozenset())
 PORTAL = Principal("portal-1", frozenset({"portal"}), frozenset({"sarov"}), frozenset())
@@ -103,7 +104,7 @@ def activity(nid, title="Стратегическая сессия", speakers=()
 
 async def subscribe(db, caller=ANNA, **values):
     request = {"city_id": "sarov", "kind": "activity_registered", "person_id": caller.subject}
-    return await Notifications(db).create_subscription(
+    return await Notifications(db, targets=FAST.webhook_targets).create_subscription(
         caller, SubscriptionRequest(**(request | values))
     )
 
@@ -277,7 +278,9 @@ async def test_a_webhook_is_signed_and_retried_after_a_500_and_a_timeout(mongo):
         subscription = await subscribe(db, channels=("webhook",), webhook_url=receiver.url)
         consumer = consumer_of(client, name)
         await consumer.apply_batch([activity(1)], "kafka")
-        worker = DeliveryWorker(db, {"webhook": WebhookSender(FAST.webhook_timeout_s)}, FAST)
+        worker = DeliveryWorker(
+            db, {"webhook": WebhookSender(FAST.webhook_timeout_s, FAST.webhook_targets)}, FAST
+        )
         retried = counted("webhook", "retried")
 
         [pending] = await db[DELIVERIES].find().to_list()
@@ -305,7 +308,9 @@ async def test_a_webhook_to_a_receiver_that_is_down_becomes_a_dead_letter_and_is
     url = f"http://127.0.0.1:{port}/hooks/lmp"
     await subscribe(db, PORTAL, person_id="anna", channels=("webhook",), webhook_url=url)
     await consumer_of(client, name).apply_batch([activity(1)], "kafka")
-    worker = DeliveryWorker(db, {"webhook": WebhookSender(FAST.webhook_timeout_s)}, FAST)
+    worker = DeliveryWorker(
+        db, {"webhook": WebhookSender(FAST.webhook_timeout_s, FAST.webhook_targets)}, FAST
+    )
     [pending] = await db[DELIVERIES].find().to_list()
 
     dead = await settle(worker, db, pending["_id"])
@@ -337,6 +342,50 @@ async def test_a_webhook_to_a_receiver_that_is_down_becomes_a_dead_letter_and_is
     assert not_dead.value.status == grpc.StatusCode.FAILED_PRECONDITION
 
 
+async def test_a_webhook_whose_host_now_points_inside_is_a_dead_letter_and_never_posted(mongo):
+    """Checked again at delivery: a name that resolves to loopback now (DNS changed after the
+    subscription) and an address stored before targets were checked are refused at once."""
+    client, name = mongo
+    db = client[name]
+    async with Receiver([]) as receiver:
+        by_name = f"http://localhost:{receiver.port}/hooks/lmp"
+        await subscribe(db, channels=("webhook",), webhook_url=by_name)
+        stored = await subscribe(
+            db, PORTAL, person_id="boris", channels=("webhook",), webhook_url=by_name
+        )
+        await db["subscriptions"].update_one(
+            {"_id": stored.subscription_id}, {"$set": {"webhook_url": f"{receiver.url}?old=1"}}
+        )
+        await consumer_of(client, name).apply_batch([activity(1)], "kafka")
+        sender = WebhookSender(FAST.webhook_timeout_s)  # the production default
+        worker = DeliveryWorker(db, {"webhook": sender}, FAST)
+        pending = await db[DELIVERIES].find().to_list()
+        dead = [await settle(worker, db, d["_id"]) for d in pending]
+        await sender.close()
+
+    assert receiver.received == []
+    assert {(d["status"], d["attempts"]) for d in dead} == {("dead", 1)}
+    errors = sorted(d["last_error"] for d in dead)
+    assert errors[0].startswith("undeliverable: 127.0.0.1 is a loopback address")
+    assert errors[1].startswith("undeliverable: localhost resolves to")
+    assert all("LMP_WEBHOOK_ALLOW_PRIVATE" in e for e in errors)
+
+
+async def test_a_receivers_reply_is_not_shown_to_the_subscriber_beyond_its_status(mongo):
+    client, name = mongo
+    db = client[name]
+    async with Receiver([500, 500, 500]) as receiver:
+        await subscribe(db, channels=("webhook",), webhook_url=receiver.url)
+        await consumer_of(client, name).apply_batch([activity(1)], "kafka")
+        worker = DeliveryWorker(db, {"webhook": WebhookSender(0.5, FAST.webhook_targets)}, FAST)
+        [pending] = await db[DELIVERIES].find().to_list()
+        dead = await settle(worker, db, pending["_id"])
+        await worker.senders["webhook"].close()  # type: ignore[attr-defined]
+
+    assert (dead["status"], dead["last_error"]) == ("dead", "HTTP 500")
+    assert len(receiver.received) == FAST.max_attempts
+
+
 async def test_a_crash_between_sending_and_recording_resends_with_the_same_idempotency_key(mongo):
     client, name = mongo
     db = client[name]
@@ -344,7 +393,7 @@ async def test_a_crash_between_sending_and_recording_resends_with_the_same_idemp
         await subscribe(db, channels=("webhook",), webhook_url=receiver.url)
         await consumer_of(client, name).apply_batch([activity(1)], "kafka")
         now = [datetime.now(UTC)]
-        sender = WebhookSender(FAST.webhook_timeout_s)
+        sender = WebhookSender(FAST.webhook_timeout_s, FAST.webhook_targets)
         crashed = DeliveryWorker(db, {"webhook": sender}, FAST, clock=lambda: now[0])
 
         claimed = await crashed.claim()

@@ -29,6 +29,7 @@ from notifications.delivery import DeliveryWorker, EmailSender, WebhookSender
 from notifications.domain.subscriptions import SubscriptionRequest
 from notifications.projections import ACTIVITIES, CITIES, DELIVERIES, INBOX, REGISTRY
 from notifications.reminders import remind_forever
+from notifications.targets import WebhookTargets
 from prometheus_client import REGISTRY as PROMETHEUS
 from pymongo import AsyncMongoClient
 
@@ -37,6 +38,7 @@ OFFICE = Principal(
     "office-1", frozenset({"programme_office"}), frozenset({"sarov", "seversk"}), frozenset()
 )
 T = TypeVar("T")
+ON_PREMISE = WebhookTargets(allow_private=True)  # the receivers listen on loopback
 POISONED_TITLE = "Стратегическая сессия\r\nBcc: everyone@example.org\x1b[31m\u202e"
 
 
@@ -152,7 +154,7 @@ def consumer(client: AsyncMongoClient[Any], database: str) -> TrackedConsumer:
 
 
 async def subscribe(db: Any, person: str, **channels: Any) -> str:  # a test database
-    subscription = await Notifications(db).create_subscription(
+    subscription = await Notifications(db, targets=ON_PREMISE).create_subscription(
         PORTAL,
         SubscriptionRequest(
             city_id="sarov", kind="activity_registered", person_id=person, **channels
@@ -192,6 +194,7 @@ async def test_poisoned_deliveries_are_dead_letters_and_the_next_ones_still_arri
         backoff_cap_s=0.1,
         poll_interval_s=0.05,
         concurrency=2,
+        webhook_allow_private=True,  # the receivers listen on loopback
     )
     await subscribe(db, "anna", channels=("email",), email="anna@example.org")
     broken_mail = await subscribe(db, "boris", channels=("email",), email="boris@example.org")
@@ -228,7 +231,10 @@ async def test_poisoned_deliveries_are_dead_letters_and_the_next_ones_still_arri
 
     worker = DeliveryWorker(
         db,
-        {"email": EmailSender(settings), "webhook": WebhookSender(settings.webhook_timeout_s)},
+        {
+            "email": EmailSender(settings),
+            "webhook": WebhookSender(settings.webhook_timeout_s, settings.webhook_targets),
+        },
         settings,
     )
     stopping = asyncio.Event()

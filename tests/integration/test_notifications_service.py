@@ -130,7 +130,11 @@ async def hook():
 @pytest.fixture
 async def service(slice_factory, mailbox):
     made = slice_factory()
-    made.env |= {"LMP_SMTP_PORT": str(mailbox[1]), "LMP_DELIVERY_POLL_INTERVAL_S": "0.1"}
+    made.env |= {
+        "LMP_SMTP_PORT": str(mailbox[1]),
+        "LMP_DELIVERY_POLL_INTERVAL_S": "0.1",
+        "LMP_WEBHOOK_ALLOW_PRIVATE": "true",  # the portal's receiver listens on loopback
+    }
     made.start("registry")
     made.start("notifications")
     channel = grpc.aio.insecure_channel(made.target("notifications"))

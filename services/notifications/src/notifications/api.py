@@ -20,6 +20,7 @@ from notifications.application import Notifications, check_may_manage_deliveries
 from notifications.domain.kinds import KINDS
 from notifications.domain.subscriptions import Subscription, SubscriptionRequest
 from notifications.projections import INBOX
+from notifications.targets import WebhookTargets
 
 Context = grpc.aio.ServicerContext[object, object]
 Document = dict[str, Any]
@@ -27,9 +28,14 @@ STREAM_BATCH = 100
 
 
 class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
-    def __init__(self, db: AsyncDatabase[Document], hub: ChangeHub = HUB) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        hub: ChangeHub = HUB,
+        targets: WebhookTargets | None = None,
+    ) -> None:
         self.db = db
-        self.commands = Notifications(db)
+        self.commands = Notifications(db, targets=targets)
         self.hub = hub
 
     async def ListEventKinds(  # noqa: N802  # gRPC method name
@@ -229,11 +235,13 @@ def delivery_message(doc: Document) -> pb.Delivery:
     )
 
 
-def registrations(db: AsyncDatabase[Document]) -> list[Registration]:
+def registrations(
+    db: AsyncDatabase[Document], targets: WebhookTargets | None = None
+) -> list[Registration]:
     return [
         Registration(
             add=pb_grpc.add_NotificationsServiceServicer_to_server,
-            servicer=NotificationsServicer(db),
+            servicer=NotificationsServicer(db, targets=targets),
             service_name=pb.DESCRIPTOR.services_by_name["NotificationsService"].full_name,
         )
     ]

@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError
 
 from notifications.domain.subscriptions import Subscription, SubscriptionRequest, subscribe
 from notifications.projections import DELIVERIES, INBOX, SUBSCRIPTIONS
+from notifications.targets import ForbiddenTargetError, WebhookTargets
 
 Document = dict[str, Any]
 MANAGERS = ("administration", "programme_office")
@@ -37,15 +38,25 @@ def utc_now() -> datetime:
 
 class Notifications:
     def __init__(
-        self, db: AsyncDatabase[Document], clock: Callable[[], datetime] = utc_now
+        self,
+        db: AsyncDatabase[Document],
+        clock: Callable[[], datetime] = utc_now,
+        targets: WebhookTargets | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
+        self.targets = targets or WebhookTargets()
 
     async def create_subscription(
         self, caller: Principal, request: SubscriptionRequest
     ) -> Subscription:
         subscription = subscribe(caller, request, self.clock())
+        if subscription.webhook_url:
+            try:
+                await self.targets.check_url(subscription.webhook_url)
+            except ForbiddenTargetError as error:
+                msg = f"webhook_url {subscription.webhook_url!r} is refused: {error}"
+                raise InvalidArgumentError(msg) from None
         try:
             await self.db[SUBSCRIPTIONS].insert_one(subscription.document())
         except DuplicateKeyError:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from lmp_kit.settings import SettingsError
 
+from notifications.targets import WebhookTargets
+
 
 @dataclass(frozen=True)
 class DeliverySettings:
@@ -16,6 +18,7 @@ class DeliverySettings:
     smtp_sender: str = "LMP <notifications@lmp.local>"
     smtp_timeout_s: float = 10.0
     webhook_timeout_s: float = 5.0
+    webhook_allow_private: bool = False
     max_attempts: int = 8
     backoff_base_s: float = 2.0
     backoff_cap_s: float = 600.0
@@ -31,6 +34,10 @@ class DeliverySettings:
         """How long a claimed delivery is hidden from other workers: longer than one attempt."""
         return 2 * max(self.webhook_timeout_s, self.smtp_timeout_s) + 5
 
+    @property
+    def webhook_targets(self) -> WebhookTargets:
+        return WebhookTargets(self.webhook_allow_private, self.webhook_timeout_s)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DeliverySettings:
         env = os.environ if env is None else env
@@ -41,6 +48,9 @@ class DeliverySettings:
             if not raw:
                 continue
             kind = type(getattr(default, name))
+            if kind is bool:
+                values[name] = flag(variable, raw)
+                continue
             try:
                 values[name] = kind(raw)
             except ValueError:
@@ -58,12 +68,22 @@ class DeliverySettings:
         return settings
 
 
+def flag(variable: str, raw: str) -> bool:
+    if raw.lower() in ("0", "false", "no"):
+        return False
+    if raw.lower() in ("1", "true", "yes"):
+        return True
+    msg = f"{variable} must be true or false, not {raw!r}"
+    raise SettingsError(msg)
+
+
 VARIABLES = {
     "smtp_host": "LMP_SMTP_HOST",
     "smtp_port": "LMP_SMTP_PORT",
     "smtp_sender": "LMP_SMTP_FROM",
     "smtp_timeout_s": "LMP_SMTP_TIMEOUT_S",
     "webhook_timeout_s": "LMP_WEBHOOK_TIMEOUT_S",
+    "webhook_allow_private": "LMP_WEBHOOK_ALLOW_PRIVATE",
     "max_attempts": "LMP_DELIVERY_MAX_ATTEMPTS",
     "backoff_base_s": "LMP_DELIVERY_BACKOFF_BASE_S",
     "backoff_cap_s": "LMP_DELIVERY_BACKOFF_CAP_S",

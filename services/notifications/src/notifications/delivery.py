@@ -7,8 +7,9 @@ Message-ID (email) and can drop the repeat.
 
 No delivery stops a worker: whatever one delivery raises is recorded on it (and counted in
 `lmp_worker_failures_total`), and the loop goes on with the next. A delivery that can never be
-sent (its address cannot be carried by a header or a URL) is a dead letter at once; anything
-else is retried with backoff until the attempts run out.
+sent (its address cannot be carried by a header or a URL, or its webhook host is an address
+webhooks may not reach: see targets.py) is a dead letter at once; anything else is retried
+with backoff until the attempts run out.
 """
 
 from __future__ import annotations
@@ -42,12 +43,14 @@ from notifications.domain.messages import (
 )
 from notifications.domain.subscriptions import Subscription, webhook_url_problem
 from notifications.projections import DELIVERIES, SUBSCRIPTIONS
+from notifications.targets import ForbiddenTargetError, WebhookTargets
 
 log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 Clock = Callable[[], datetime]
 ERROR_MAX = 500
+REPLY_LOGGED = 200
 
 
 class DeliveryFailedError(Exception):
@@ -91,18 +94,22 @@ def webhook_body(delivery: Document) -> bytes:
 
 
 class WebhookSender:
-    def __init__(self, timeout_s: float) -> None:
+    """Posts a delivery to its webhook, through a resolver that refuses forbidden addresses.
+
+    The subscriber sees only the status of a reply; what the receiver wrote goes to the log.
+    """
+
+    def __init__(self, timeout_s: float, targets: WebhookTargets | None = None) -> None:
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.timeout_s = timeout_s
+        self.targets = targets or WebhookTargets(resolve_timeout_s=timeout_s)
         self.session: aiohttp.ClientSession | None = None
 
     async def send(self, delivery: Document, subscription: Subscription) -> None:
-        problem = webhook_url_problem(delivery["target"])
-        if problem:
-            msg = f"webhook_url {delivery['target']!r} cannot be posted to: {problem}"
-            raise UndeliverableError(msg)
+        self.check_target(delivery["target"])
         if self.session is None:
-            self.session = aiohttp.ClientSession(timeout=self.timeout)
+            connector = aiohttp.TCPConnector(resolver=self.targets.resolver(), use_dns_cache=False)
+            self.session = aiohttp.ClientSession(timeout=self.timeout, connector=connector)
         body = webhook_body(delivery)
         timestamp = str(int(time.time()))
         headers = {
@@ -117,26 +124,58 @@ class WebhookSender:
             async with self.session.post(
                 delivery["target"], data=body, headers=headers, allow_redirects=False
             ) as response:
-                if not 200 <= response.status < 300:  # noqa: PLR2004  # the 2xx family
-                    text = (await response.text(errors="replace"))[:200]
-                    msg = f"HTTP {response.status} {response.reason or ''}: {text}".strip()
-                    raise DeliveryFailedError(msg)
+                await check_reply(delivery, response)
+        except ForbiddenTargetError as error:
+            raise UndeliverableError(str(error)) from None
         except TimeoutError:
             msg = f"no answer within {self.timeout_s:g} s"
             raise DeliveryFailedError(msg) from None
         except aiohttp.InvalidURL as error:
             msg = f"webhook_url {delivery['target']!r} cannot be posted to: {error}"
             raise UndeliverableError(msg) from None
-        except aiohttp.ClientError as error:
+        except aiohttp.ClientConnectorError as error:
             msg = f"{type(error).__name__}: {error}"
+            raise DeliveryFailedError(msg) from None
+        except aiohttp.ClientError as error:
+            log.info("webhook delivery %s: %r", delivery["_id"], error)
+            msg = f"{type(error).__name__}: the receiver's reply could not be read as HTTP"
             raise DeliveryFailedError(msg) from None
         except ValueError as error:  # aiohttp refuses a header or URL it cannot send
             msg = f"the request cannot be sent: {error}"
             raise UndeliverableError(msg) from None
 
+    def check_target(self, url: str) -> None:
+        """Refuse what can never be posted; an address written in the URL is checked here, as
+        the HTTP client connects to it without asking the resolver."""
+        problem = webhook_url_problem(url)
+        if problem:
+            msg = f"webhook_url {url!r} cannot be posted to: {problem}"
+            raise UndeliverableError(msg)
+        try:
+            self.targets.check_literal(url)
+        except ForbiddenTargetError as error:
+            raise UndeliverableError(str(error)) from None
+
     async def close(self) -> None:
         if self.session is not None:
             await self.session.close()
+
+
+async def check_reply(delivery: Document, response: aiohttp.ClientResponse) -> None:
+    """A reply outside 2xx fails the attempt; the subscriber learns its status, the operator's
+    log a bounded excerpt of what the receiver wrote (which may be anybody's data)."""
+    if 200 <= response.status < 300:  # noqa: PLR2004  # the 2xx family
+        return
+    excerpt = (await response.content.read(REPLY_LOGGED)).decode(errors="replace")
+    log.info(
+        "webhook delivery %s: HTTP %d, the receiver wrote %r",
+        delivery["_id"],
+        response.status,
+        excerpt,
+        extra={"city": delivery.get("city_id", "")},
+    )
+    msg = f"HTTP {response.status}"
+    raise DeliveryFailedError(msg)
 
 
 class EmailSender:

@@ -29,7 +29,10 @@ def background_work(
     db = mongo[database]
     worker = DeliveryWorker(
         db,
-        {"email": EmailSender(delivery), "webhook": WebhookSender(delivery.webhook_timeout_s)},
+        {
+            "email": EmailSender(delivery),
+            "webhook": WebhookSender(delivery.webhook_timeout_s, delivery.webhook_targets),
+        },
         delivery,
     )
 
@@ -49,13 +52,12 @@ def background_work(
 
 def build(settings: Settings, delivery: DeliverySettings | None = None) -> ServiceRuntime:
     mongo = mongo_client(settings)
+    delivery = delivery or DeliverySettings.from_env()
     return ServiceRuntime(
         settings=settings,
         app=NotificationsApplication(env=event_store_env(settings)),
-        registrations=registrations(mongo[settings.mongodb_database]),
+        registrations=registrations(mongo[settings.mongodb_database], delivery.webhook_targets),
         mongo=mongo,
         subscriptions=SUBSCRIPTIONS,
-        workers=background_work(
-            mongo, settings.mongodb_database, delivery or DeliverySettings.from_env()
-        ),
+        workers=background_work(mongo, settings.mongodb_database, delivery),
     )
