@@ -13,7 +13,7 @@ from pathlib import Path
 
 import grpc
 from lmp.common.v1 import events_pb2, events_pb2_grpc
-from lmp_kit.auth import ALL_CITIES, READ_EVENTS_SCOPE, ROLES
+from lmp_kit.auth import ALL_CITIES, READ_ALL_EVENTS_SCOPE, ROLES
 from lmp_kit.envelope import Envelope
 from lmp_kit.runtime import COMPONENTS, ServiceRuntime, issuer_of
 from lmp_kit.settings import SERVICES, Settings, SettingsError
@@ -53,16 +53,25 @@ def dev_env() -> dict[str, str]:
     return env
 
 
+DEFAULT_TOKEN_TTL_S = 3600
+EVENTS_TOKEN_TTL_S = 300
+
+
 def token(args: argparse.Namespace) -> int:
     settings = Settings.from_env("registry", dev_env())
     cities = [ALL_CITIES] if args.all_cities else args.city
+    longest = int(settings.jwt_max_ttl_s)
+    ttl = min(DEFAULT_TOKEN_TTL_S, longest) if args.ttl is None else args.ttl
+    if not 0 < ttl <= longest:
+        print(
+            f"--ttl must be between 1 and {longest} seconds (LMP_JWT_MAX_TTL_S), not {ttl}: "
+            "services refuse a token that lives longer",
+            file=sys.stderr,
+        )
+        return 2
     print(
         issuer_of(settings).issue(
-            args.subject,
-            roles=args.role,
-            cities=cities,
-            scopes=args.scope,
-            ttl_seconds=args.ttl,
+            args.subject, roles=args.role, cities=cities, scopes=args.scope, ttl_seconds=ttl
         )
     )
     return 0
@@ -70,13 +79,19 @@ def token(args: argparse.Namespace) -> int:
 
 def events(args: argparse.Namespace) -> int:
     settings = Settings.from_env(args.service, dev_env())
-    bearer = issuer_of(settings).issue(
-        "cli:events", roles=["programme_office"], cities=[ALL_CITIES], scopes=[READ_EVENTS_SCOPE]
-    )
+    issuer = issuer_of(settings)
     after = args.after
     with grpc.insecure_channel(settings.endpoint.grpc_target) as channel:
         stub = events_pb2_grpc.EventLogStub(channel)
         while True:
+            # An operator's token, fresh for every page: --follow outlives any one token.
+            bearer = issuer.issue(
+                "cli:events",
+                roles=["programme_office"],
+                cities=[ALL_CITIES],
+                scopes=[READ_ALL_EVENTS_SCOPE],
+                ttl_seconds=EVENTS_TOKEN_TTL_S,
+            )
             response = stub.ReadEvents(
                 events_pb2.ReadEventsRequest(after=after, limit=500),
                 metadata=(("authorization", f"Bearer {bearer}"),),
@@ -143,7 +158,9 @@ def parser() -> argparse.ArgumentParser:
     token_cmd.add_argument("--city", action="append", default=[])
     token_cmd.add_argument("--all-cities", action="store_true")
     token_cmd.add_argument("--scope", action="append", default=[])
-    token_cmd.add_argument("--ttl", type=int, default=3600)
+    token_cmd.add_argument(
+        "--ttl", type=int, default=None, help="seconds (default 3600, at most LMP_JWT_MAX_TTL_S)"
+    )
     token_cmd.set_defaults(run=token)
 
     events_cmd = commands.add_parser("events", help="print a service's events as JSON lines")

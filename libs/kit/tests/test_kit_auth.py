@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import grpc
 import jwt
 import pytest
@@ -7,6 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from lmp_kit.auth import (
     ALL_CITIES,
+    DEFAULT_MAX_TTL_S,
     READ_EVENTS_SCOPE,
     Principal,
     TokenIssuer,
@@ -219,4 +222,75 @@ def test_a_token_without_an_expiry_is_unauthenticated():
     token = jwt.encode(claims, KEY, algorithm="HS256")
 
     with pytest.raises(UnauthenticatedError, match=r"the token is not valid: .*exp"):
+        verifier().verify(token)
+
+
+def signed(**claims):
+    base = {"sub": "user:anna", "iss": "lmp", "aud": "lmp", "roles": ["resident"]}
+    return jwt.encode({**base, **claims}, KEY, algorithm="HS256")
+
+
+def test_a_token_that_lives_longer_than_the_maximum_is_unauthenticated_and_says_so():
+    token = issuer().issue("user:anna", roles=["resident"], ttl_seconds=DEFAULT_MAX_TTL_S + 60)
+
+    with pytest.raises(UnauthenticatedError) as raised:
+        verifier().verify(token)
+
+    assert raised.value.message == (
+        "the token lives 86460 s, longer than the 86400 s allowed (LMP_JWT_MAX_TTL_S); "
+        "ask for a shorter-lived one"
+    )
+    assert raised.value.status == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_a_token_of_exactly_the_maximum_lifetime_verifies():
+    token = issuer().issue("user:anna", roles=["resident"], ttl_seconds=DEFAULT_MAX_TTL_S)
+
+    assert verifier().verify(token).subject == "user:anna"
+
+
+def test_the_maximum_lifetime_is_the_verifiers_setting():
+    token = issuer().issue("service:kpi", roles=["service"], ttl_seconds=301)
+    short = TokenVerifier(key=KEY, algorithm="HS256", issuer="lmp", audience="lmp", max_ttl_s=300)
+
+    with pytest.raises(UnauthenticatedError, match="longer than the 300 s allowed"):
+        short.verify(token)
+
+
+def test_without_iat_the_lifetime_counts_from_now():
+    far = signed(exp=int(time.time()) + DEFAULT_MAX_TTL_S + 3600)
+    near = signed(exp=int(time.time()) + 3600)
+
+    with pytest.raises(UnauthenticatedError, match="longer than the 86400 s allowed"):
+        verifier().verify(far)
+    assert verifier().verify(near).subject == "user:anna"
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("exp", "4102444800"),
+        ("exp", True),
+        ("iat", "1700000000"),
+        ("iat", True),
+        ("nbf", "1700000000"),
+        ("nbf", [1]),
+    ],
+)
+def test_exp_nbf_and_iat_must_be_numbers(claim, value):
+    now = int(time.time())
+    token = signed(**{"exp": now + 60, "iat": now, claim: value})
+
+    with pytest.raises(UnauthenticatedError) as raised:
+        verifier().verify(token)
+
+    assert claim in raised.value.message
+    assert raised.value.status == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_a_token_not_yet_valid_is_unauthenticated():
+    now = int(time.time())
+    token = signed(exp=now + 3600, iat=now, nbf=now + 600)
+
+    with pytest.raises(UnauthenticatedError, match=r"not yet valid \(nbf\)"):
         verifier().verify(token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -27,6 +28,11 @@ ROLES = frozenset(
 )
 ALL_CITIES = "*"
 READ_EVENTS_SCOPE = "events:read"
+# Every city's events, for an operator (docs/decisions/0010-event-log-access.md).
+READ_ALL_EVENTS_SCOPE = "events:read:all"
+# The longest a token may live (LMP_JWT_MAX_TTL_S); service tokens are minted for 300 s.
+DEFAULT_MAX_TTL_S = 24 * 3600
+NUMERIC_DATES = ("exp", "nbf", "iat")
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,7 @@ class TokenVerifier:
     algorithm: str
     issuer: str
     audience: str
+    max_ttl_s: float = DEFAULT_MAX_TTL_S
     verified: dict[str, tuple[Principal, float]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -104,7 +111,12 @@ class TokenVerifier:
                 algorithms=[self.algorithm],
                 issuer=self.issuer,
                 audience=self.audience,
-                options={"require": ["sub", "exp", "iss", "aud"]},
+                options={
+                    "require": ["sub", "exp", "iss", "aud"],
+                    "verify_exp": True,
+                    "verify_nbf": True,
+                    "verify_iat": True,
+                },
             )
         except jwt.ExpiredSignatureError:
             msg = "the token has expired; ask for a new one"
@@ -112,13 +124,23 @@ class TokenVerifier:
         except jwt.InvalidTokenError as error:
             msg = f"the token is not valid: {error}"
             raise UnauthenticatedError(msg) from None
+        for name in NUMERIC_DATES:
+            _require_numeric_date(claims, name)
         found = Principal(
             subject=str(claims["sub"]),
             roles=_strings(claims, "roles"),
             cities=_strings(claims, "cities"),
             scopes=_strings(claims, "scopes"),
         )
-        return found, float(claims["exp"])
+        expires = float(claims["exp"])
+        lifetime = expires - float(claims.get("iat", time.time()))
+        if lifetime > self.max_ttl_s:
+            msg = (
+                f"the token lives {lifetime:.0f} s, longer than the {self.max_ttl_s:.0f} s "
+                "allowed (LMP_JWT_MAX_TTL_S); ask for a shorter-lived one"
+            )
+            raise UnauthenticatedError(msg)
+        return found, expires
 
 
 @dataclass(frozen=True)
@@ -154,6 +176,17 @@ class TokenIssuer:
             "scopes": sorted(set(scopes)),
         }
         return jwt.encode(claims, self.key, algorithm=self.algorithm)
+
+
+def _require_numeric_date(claims: dict[str, object], name: str) -> None:
+    """RFC 7519 NumericDate is a JSON number; PyJWT also takes "1700000000" and true."""
+    if name not in claims:
+        return
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        shown = str(value)[:40]
+        msg = f"the token's {name!r} claim must be a number of seconds since 1970, not {shown!r}"
+        raise UnauthenticatedError(msg)
 
 
 def _strings(claims: dict[str, object], name: str) -> frozenset[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
 from uuid import UUID
 
 import grpc
@@ -12,40 +14,112 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.utils import get_topic
 from lmp.common.v1 import events_pb2, events_pb2_grpc
 
-from lmp_kit.auth import READ_EVENTS_SCOPE, principal
+from lmp_kit.auth import ALL_CITIES, READ_ALL_EVENTS_SCOPE, READ_EVENTS_SCOPE, Principal, principal
 from lmp_kit.envelope import Envelope, envelope_of
-from lmp_kit.errors import InvalidArgumentError
+from lmp_kit.errors import InvalidArgumentError, PermissionDeniedError
 from lmp_kit.grpc_server import Registration
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 1000
+# How many notifications one call examines for a caller of some cities before it answers
+# with what it found and where to go on (a city's events may be sparse in a long log).
+MAX_EXAMINED = 10 * MAX_LIMIT
+# Roles that read their own cities' events with the scope events:read.
+CITY_EVENT_READERS = frozenset({"portal", "programme_office", "curator"})
+# Payload fields only a service token sees (docs/decisions/0010-event-log-access.md): with the
+# choices beside them, a receipt or a nonce would let a voter prove a choice to a third party.
+SERVICE_ONLY_FIELDS: Mapping[str, frozenset[str]] = {
+    "Ballot.Cast": frozenset({"nonce", "receipt"}),
+    "Ballot.Recast": frozenset({"nonce", "receipt"}),
+}
 
 
-def read_envelopes(
+@dataclass(frozen=True)
+class LogAccess:
+    """What of the log a caller reads: every city's events (`cities` None) or these cities',
+    and whether with the service-only fields."""
+
+    cities: frozenset[str] | None
+    service_fields: bool
+
+    def shows(self, envelope: Envelope) -> bool:
+        return self.cities is None or envelope.city_id in self.cities
+
+    def served(self, envelope: Envelope) -> Envelope:
+        hidden = () if self.service_fields else SERVICE_ONLY_FIELDS.get(envelope.event_type, ())
+        if not hidden or not hidden & envelope.payload.keys():
+            return envelope
+        payload = {k: v for k, v in envelope.payload.items() if k not in hidden}
+        return envelope.model_copy(update={"payload": payload})
+
+
+SERVICE_ACCESS = LogAccess(cities=None, service_fields=True)
+
+
+def log_access(caller: Principal) -> LogAccess:
+    """The whole log for a service token or an operator's events:read:all with cities '*';
+    its cities' events for a portal, the programme office or a curator with events:read."""
+    everywhere = ALL_CITIES in caller.cities
+    if everywhere and "service" in caller.roles and READ_EVENTS_SCOPE in caller.scopes:
+        return SERVICE_ACCESS
+    if everywhere and READ_ALL_EVENTS_SCOPE in caller.scopes:
+        return LogAccess(cities=None, service_fields=False)
+    caller.require_scope(READ_EVENTS_SCOPE)
+    caller.require_role(*CITY_EVENT_READERS)
+    if everywhere:
+        msg = (
+            f"{caller.subject} asks for every city's events: that needs the scope "
+            f"{READ_ALL_EVENTS_SCOPE!r} with cities '*' (or name the cities in the token)"
+        )
+        raise PermissionDeniedError(msg)
+    if not caller.cities:
+        msg = f"{caller.subject} names no city; a token with events:read reads its cities' events"
+        raise PermissionDeniedError(msg)
+    return LogAccess(cities=caller.cities, service_fields=False)
+
+
+def read_envelopes(  # noqa: PLR0913  # the position, the page and the two filters, each named
     service: str,
     app: Application[UUID],
     after: int,
     limit: int,
     event_types: frozenset[str] = frozenset(),
+    *,
+    access: LogAccess = SERVICE_ACCESS,
 ) -> tuple[list[Envelope], int, int]:
     """The events after `after` (only `event_types`, when given: filtered by the database, up
-    to the log's head in one pass), at most `limit`; the last notification id examined; and
-    the log's head."""
+    to the log's head in one pass; only those `access` shows), at most `limit`, as `access`
+    serves them; the last notification id examined (a caller continues after it without
+    seeing what it may not); and the log's head."""
     head = app.recorder.max_notification_id() or 0
-    if not event_types:
-        notifications = app.recorder.select_notifications(
-            start=after, limit=limit, inclusive_of_start=False
-        )
-        examined = notifications[-1].id if notifications else after
-        return [envelope_of(service, app.mapper, n) for n in notifications], examined, head
-    topics = topics_of(event_types)
-    if not topics:  # no event class of these types: nothing in the log can be one
+    topics = topics_of(event_types) if event_types else []
+    if event_types and not topics:  # no event class of these types: nothing can be one
         return [], max(after, head), head
-    notifications = app.recorder.select_notifications(
-        start=after, limit=limit, stop=head, topics=topics, inclusive_of_start=False
-    )
-    examined = notifications[-1].id if len(notifications) == limit else max(after, head)
-    return [envelope_of(service, app.mapper, n) for n in notifications], examined, head
+    found: list[Envelope] = []
+    examined = after
+    budget = MAX_EXAMINED
+    while True:
+        notifications = app.recorder.select_notifications(
+            start=examined,
+            limit=limit,
+            stop=head if topics else None,
+            topics=topics,
+            inclusive_of_start=False,
+        )
+        for notification in notifications:
+            envelope = envelope_of(service, app.mapper, notification)
+            examined = notification.id
+            if access.shows(envelope):
+                found.append(access.served(envelope))
+                if len(found) == limit:
+                    return found, examined, head
+        budget -= len(notifications)
+        if len(notifications) < limit:
+            if topics:
+                examined = max(examined, head)
+            return found, examined, head
+        if budget <= 0:
+            return found, examined, head
 
 
 @functools.lru_cache(maxsize=64)
@@ -94,7 +168,7 @@ class EventLogServicer(events_pb2_grpc.EventLogServicer):
         context: grpc.aio.ServicerContext[object, object],
     ) -> events_pb2.ReadEventsResponse:
         del context
-        principal().require_scope(READ_EVENTS_SCOPE)
+        access = log_access(principal())
         if request.after < 0:
             msg = f"after must be 0 or a notification id, not {request.after}"
             raise InvalidArgumentError(msg)
@@ -103,16 +177,16 @@ class EventLogServicer(events_pb2_grpc.EventLogServicer):
             raise InvalidArgumentError(msg)
         limit = min(request.limit or DEFAULT_LIMIT, MAX_LIMIT)
         return await asyncio.to_thread(
-            self._read, request.after, limit, frozenset(request.event_types)
+            self._read, request.after, limit, frozenset(request.event_types), access
         )
 
     def _read(
-        self, after: int, limit: int, event_types: frozenset[str]
+        self, after: int, limit: int, event_types: frozenset[str], access: LogAccess
     ) -> events_pb2.ReadEventsResponse:
         """In a worker thread, the response too: a page of 500 events is milliseconds of
         work the event loop (and every call in flight) should not wait for."""
         envelopes, examined, head = read_envelopes(
-            self.service, self.app, after, limit, event_types
+            self.service, self.app, after, limit, event_types, access=access
         )
         return events_pb2.ReadEventsResponse(
             events=[e.to_proto() for e in envelopes], next_after=examined, max_notification_id=head

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from lmp_kit.auth import DEFAULT_MAX_TTL_S
+
 SERVICES = ("registry", "voting", "expertise", "kpi", "notifications")
 DEFAULT_GRPC_PORTS = dict(zip(SERVICES, range(50051, 50056), strict=True))
 DEFAULT_METRICS_PORTS = dict(zip(SERVICES, range(9101, 9106), strict=True))
@@ -58,6 +60,7 @@ class Settings:
     jwt_algorithm: str
     jwt_verify_key: str
     jwt_signing_key: str
+    jwt_max_ttl_s: float
     relay_batch_size: int
     relay_poll_interval_s: float
     relay_min_batch_interval_s: float
@@ -112,6 +115,10 @@ class Settings:
                 "or LMP_JWT_PUBLIC_KEY_FILE and LMP_JWT_PRIVATE_KEY_FILE with LMP_JWT_ALGORITHM"
             )
             raise SettingsError(msg)
+        jwt_max_ttl_s = reader.number("LMP_JWT_MAX_TTL_S", DEFAULT_MAX_TTL_S)
+        if jwt_max_ttl_s <= 0:
+            msg = f"LMP_JWT_MAX_TTL_S must be a positive number of seconds, not {jwt_max_ttl_s}"
+            raise SettingsError(msg)
         return cls(
             service=service,
             grpc_host=reader.text("LMP_GRPC_HOST", "127.0.0.1"),
@@ -133,6 +140,7 @@ class Settings:
             jwt_algorithm=algorithm,
             jwt_verify_key=verify_key,
             jwt_signing_key=signing_key,
+            jwt_max_ttl_s=jwt_max_ttl_s,
             relay_batch_size=reader.integer("LMP_RELAY_BATCH_SIZE", 500),
             relay_poll_interval_s=reader.number("LMP_RELAY_POLL_INTERVAL_S", 0.05),
             relay_min_batch_interval_s=reader.number("LMP_RELAY_MIN_BATCH_INTERVAL_S", 0.05),
