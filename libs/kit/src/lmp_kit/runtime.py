@@ -76,6 +76,7 @@ def verifier_of(settings: Settings) -> TokenVerifier:
         algorithm=settings.jwt_algorithm,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
+        max_ttl_s=settings.jwt_max_ttl_s,
     )
 
 
