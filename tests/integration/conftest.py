@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.common.v1 import events_pb2, events_pb2_grpc
 from lmp.kpi.v1 import kpi_pb2, kpi_pb2_grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
+from lmp.voting.v1 import voting_pb2_grpc
 from lmp_kit.runtime import issuer_of, service_token
 from lmp_kit.servers import free_port, start_postgres, start_secantus, start_tansu
 from lmp_kit.settings import Settings
@@ -24,6 +26,7 @@ from lmp_cli.stack import ServiceProcess, isolated_env
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from datetime import datetime
 
     from lmp_kit.servers import RunningServer
 
@@ -149,6 +152,9 @@ class Slice:
     def registry(self) -> registry_pb2_grpc.RegistryServiceStub:
         return registry_pb2_grpc.RegistryServiceStub(grpc.insecure_channel(self.target("registry")))
 
+    def voting(self) -> voting_pb2_grpc.VotingServiceStub:
+        return voting_pb2_grpc.VotingServiceStub(grpc.insecure_channel(self.target("voting")))
+
     def kpi(self) -> kpi_pb2_grpc.KpiServiceStub:
         return kpi_pb2_grpc.KpiServiceStub(grpc.insecure_channel(self.target("kpi")))
 
@@ -236,3 +242,19 @@ def stack(slice_factory: Callable[..., Slice]) -> Slice:
     made.start("registry")
     made.start("kpi")
     return made
+
+
+@pytest.fixture
+def voting_stack(slice_factory: Callable[..., Slice]) -> Slice:
+    """Registry and voting running, with a pseudonym key for the residents' ballots."""
+    made = slice_factory()
+    made.env["LMP_VOTING_PSEUDONYM_KEY"] = "an-integration-test-pseudonym-master-key"
+    made.start("registry")
+    made.start("voting")
+    return made
+
+
+def stamp(moment: datetime) -> Timestamp:
+    message = Timestamp()
+    message.FromDatetime(moment)
+    return message

@@ -10,14 +10,15 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import jwt
 import pytest
-from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.common.v1 import events_pb2
 from lmp.registry.v1 import registry_pb2
-from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
+from lmp.voting.v1 import voting_pb2
 from lmp_kit.auth import ALL_CITIES, READ_ALL_EVENTS_SCOPE, READ_EVENTS_SCOPE
 from lmp_kit.envelope import Envelope
 from lmp_kit.runtime import service_token
 from lmp_kit.settings import Settings
+
+from .conftest import stamp
 
 CITY_A, CITY_B = "sarov", "seversk"
 BALLOTS = 3
@@ -33,12 +34,6 @@ def two_cities(slice_factory):
     return made, receipts
 
 
-def stamp(moment: datetime) -> Timestamp:
-    message = Timestamp()
-    message.FromDatetime(moment)
-    return message
-
-
 def cast_ballots(stack, city: str) -> list[str]:
     problems = [
         stack.registry()
@@ -50,7 +45,7 @@ def cast_ballots(stack, city: str) -> list[str]:
         .problem.problem_id
         for n in range(2)
     ]
-    voting = voting_pb2_grpc.VotingServiceStub(grpc.insecure_channel(stack.target("voting")))
+    voting = stack.voting()
     now = datetime.now(UTC)
     poll = voting.CreatePoll(
         voting_pb2.CreatePollRequest(

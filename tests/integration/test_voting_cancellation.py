@@ -17,13 +17,14 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
-from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.common.v1 import events_pb2
 from lmp.registry.v1 import registry_pb2
-from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
+from lmp.voting.v1 import voting_pb2
 from lmp_kit.runtime import service_token
 from lmp_kit.settings import Settings
 from voting.domain.merkle import verify_inclusion
+
+from .conftest import Slice, stamp
 
 CALLS = 1000
 WAVE = 50
@@ -35,22 +36,7 @@ NOT_YET = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION)
 GAVE_UP = (grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 
-@pytest.fixture
-def voting_stack(slice_factory):
-    made = slice_factory()
-    made.env["LMP_VOTING_PSEUDONYM_KEY"] = "an-integration-test-pseudonym-master-key"
-    made.start("registry")
-    made.start("voting")
-    return made
-
-
-def stamp(moment: datetime) -> Timestamp:
-    message = Timestamp()
-    message.FromDatetime(moment)
-    return message
-
-
-def open_poll(stack, city: str) -> voting_pb2.Poll:
+def open_poll(stack: Slice, city: str) -> voting_pb2.Poll:
     registry = stack.registry()
     problems = [
         registry.RegisterProblem(
@@ -61,7 +47,7 @@ def open_poll(stack, city: str) -> voting_pb2.Poll:
         for n in range(3)
     ]
     now = datetime.now(UTC)
-    stub = voting_pb2_grpc.VotingServiceStub(grpc.insecure_channel(stack.target("voting")))
+    stub = stack.voting()
     return stub.CreatePoll(
         voting_pb2.CreatePollRequest(
             city_id=city,
@@ -176,7 +162,7 @@ async def storm_then_other_city(stack, victim: str, other: str) -> Storm:
 
 def verified(stack, poll_id: str, receipt: str, timeout: float = 30.0) -> bool:
     """Whether VerifyReceipt proves the receipt counted (waiting, bounded, for the projection)."""
-    stub = voting_pb2_grpc.VotingServiceStub(grpc.insecure_channel(stack.target("voting")))
+    stub = stack.voting()
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -215,7 +201,7 @@ def test_cancelled_ballots_hurt_only_their_callers_and_are_counted_exactly_once(
     after_storm = dict(ballots_in_log(stack, victim))
     committed_anyway = len(after_storm) - len(acknowledged)
 
-    stub = voting_pb2_grpc.VotingServiceStub(grpc.insecure_channel(stack.target("voting")))
+    stub = stack.voting()
     metadata = stack.metadata("portal", cities=("sarov",))
     by_voter = {r.voter_id: r for r in storm.requests}
     gave_up = [voter for voter, code, _ in outcomes if code != grpc.StatusCode.OK][:RETRIED]

@@ -8,26 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
-from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.common.v1 import events_pb2
 from lmp.registry.v1 import registry_pb2
-from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
+from lmp.voting.v1 import voting_pb2
 from lmp_kit.runtime import service_token
 from lmp_kit.settings import Settings
 from voting.domain.merkle import verify_inclusion
 
-
-@pytest.fixture
-def voting_stack(slice_factory):
-    made = slice_factory()
-    made.env["LMP_VOTING_PSEUDONYM_KEY"] = "an-integration-test-pseudonym-master-key"
-    made.start("registry")
-    made.start("voting")
-    return made
-
-
-def voting(stack) -> voting_pb2_grpc.VotingServiceStub:
-    return voting_pb2_grpc.VotingServiceStub(grpc.insecure_channel(stack.target("voting")))
+from .conftest import Slice, stamp
 
 
 def voting_events(stack) -> list[events_pb2.EventEnvelope]:
@@ -52,13 +40,7 @@ def register_problems(stack, count: int, city: str = "sarov") -> list[str]:
     return ids
 
 
-def stamp(moment: datetime) -> Timestamp:
-    message = Timestamp()
-    message.FromDatetime(moment)
-    return message
-
-
-def create_poll(stack, problem_ids, method="single_choice", **fields) -> voting_pb2.Poll:
+def create_poll(stack: Slice, problem_ids, method="single_choice", **fields) -> voting_pb2.Poll:
     now = datetime.now(UTC)
     request = voting_pb2.CreatePollRequest(
         city_id="sarov",
@@ -70,11 +52,11 @@ def create_poll(stack, problem_ids, method="single_choice", **fields) -> voting_
         closes_at=stamp(now + timedelta(days=1)),
         **fields,
     )
-    return voting(stack).CreatePoll(request, metadata=stack.metadata(), timeout=10)
+    return stack.voting().CreatePoll(request, metadata=stack.metadata(), timeout=10)
 
 
 def cast(stack, poll_id, voter, choices, role="resident"):
-    return voting(stack).CastBallot(
+    return stack.voting().CastBallot(
         voting_pb2.CastBallotRequest(
             poll_id=poll_id,
             voter_id=voter,
@@ -86,12 +68,12 @@ def cast(stack, poll_id, voter, choices, role="resident"):
     )
 
 
-def wait_live(stack, poll_id, ballots, timeout=60.0) -> voting_pb2.LiveResults:
+def wait_live(stack: Slice, poll_id, ballots, timeout=60.0) -> voting_pb2.LiveResults:
     deadline = time.monotonic() + timeout
     live = None
     while time.monotonic() < deadline:
         try:
-            live = voting(stack).GetLiveResults(
+            live = stack.voting().GetLiveResults(
                 voting_pb2.GetLiveResultsRequest(poll_id=poll_id),
                 metadata=stack.metadata(),
                 timeout=10,
@@ -106,11 +88,11 @@ def wait_live(stack, poll_id, ballots, timeout=60.0) -> voting_pb2.LiveResults:
     pytest.fail(f"live results did not reach {ballots} ballots: {live}")
 
 
-def wait_receipt(stack, poll_id, receipt, timeout=30.0) -> voting_pb2.VerifyReceiptResponse:
+def wait_receipt(stack: Slice, poll_id, receipt, timeout=30.0) -> voting_pb2.VerifyReceiptResponse:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return voting(stack).VerifyReceipt(
+            return stack.voting().VerifyReceipt(
                 voting_pb2.VerifyReceiptRequest(poll_id=poll_id, receipt=receipt),
                 metadata=stack.metadata("resident", cities=("seversk",)),
                 timeout=10,
@@ -146,7 +128,7 @@ def test_a_city_problem_poll_is_voted_counted_live_closed_and_receipts_verify(vo
     while [(r.option_id, r.votes) for r in live.results] != [("o2", 3), ("o3", 2), ("o1", 0)]:
         assert time.monotonic() < deadline, live
         live = wait_live(stack, poll.poll_id, 5)
-    closed = voting(stack).ClosePoll(
+    closed = stack.voting().ClosePoll(
         voting_pb2.ClosePollRequest(poll_id=poll.poll_id), metadata=stack.metadata(), timeout=30
     )
 
@@ -242,7 +224,7 @@ def test_a_ballot_after_the_scheduled_close_is_refused_and_the_poll_closes_itsel
     stack = voting_stack
     problems = register_problems(stack, 2)
     now = datetime.now(UTC)
-    poll = voting(stack).CreatePoll(
+    poll = stack.voting().CreatePoll(
         voting_pb2.CreatePollRequest(
             city_id="sarov",
             kind="city_problem",
@@ -265,7 +247,7 @@ def test_a_ballot_after_the_scheduled_close_is_refused_and_the_poll_closes_itsel
     assert "ballots are accepted only while it is open" in str(late.details())
     deadline = time.monotonic() + 30
     while True:
-        found = voting(stack).GetPoll(
+        found = stack.voting().GetPoll(
             voting_pb2.GetPollRequest(poll_id=poll.poll_id), metadata=stack.metadata(), timeout=10
         )
         if found.status == "closed":
@@ -294,7 +276,7 @@ def test_a_practice_rating_on_a_practice_not_approved_for_vote_is_refused(voting
         practices.append(practice.practice_id)
 
     error = refused(
-        voting(stack).CreatePoll,
+        stack.voting().CreatePoll,
         voting_pb2.CreatePollRequest(
             city_id="sarov",
             kind="practice_rating",
@@ -327,7 +309,7 @@ def test_the_live_schulze_tally_with_revotes_equals_the_recount_at_close(voting_
             stack, poll.poll_id, f"resident-{number % 25}", {o: r + 1 for r, o in enumerate(order)}
         )
 
-    closed = voting(stack).ClosePoll(
+    closed = stack.voting().ClosePoll(
         voting_pb2.ClosePollRequest(poll_id=poll.poll_id), metadata=stack.metadata(), timeout=30
     )
     final = [(r.option_id, r.rank, r.score, r.votes, r.tied) for r in closed.results]

@@ -8,34 +8,16 @@ from typing import Any
 
 import grpc
 import pytest
-from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.registry.v1 import registry_pb2
-from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
+from lmp.voting.v1 import voting_pb2
 from lmp_kit.settings import Settings
 from pymongo import MongoClient
 from voting.domain.merkle import verify_inclusion
 
+from .conftest import Slice, stamp
+
 BALLOTS = 37  # not a power of two: the tree has a ragged right edge
 NOT_YET = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION)
-
-
-@pytest.fixture
-def voting_stack(slice_factory):
-    made = slice_factory()
-    made.env["LMP_VOTING_PSEUDONYM_KEY"] = "an-integration-test-pseudonym-master-key"
-    made.start("registry")
-    made.start("voting")
-    return made
-
-
-def stamp(moment: datetime) -> Timestamp:
-    message = Timestamp()
-    message.FromDatetime(moment)
-    return message
-
-
-def voting(stack) -> voting_pb2_grpc.VotingServiceStub:
-    return voting_pb2_grpc.VotingServiceStub(grpc.insecure_channel(stack.target("voting")))
 
 
 def closed_poll_with_ballots(stack) -> tuple[voting_pb2.Poll, list[str]]:
@@ -50,7 +32,7 @@ def closed_poll_with_ballots(stack) -> tuple[voting_pb2.Poll, list[str]]:
         for n in range(3)
     ]
     now = datetime.now(UTC)
-    poll = voting(stack).CreatePoll(
+    poll = stack.voting().CreatePoll(
         voting_pb2.CreatePollRequest(
             city_id="sarov",
             kind="city_problem",
@@ -64,7 +46,7 @@ def closed_poll_with_ballots(stack) -> tuple[voting_pb2.Poll, list[str]]:
         timeout=10,
     )
     receipts = [
-        voting(stack)
+        stack.voting()
         .CastBallot(
             voting_pb2.CastBallotRequest(
                 poll_id=poll.poll_id,
@@ -77,19 +59,19 @@ def closed_poll_with_ballots(stack) -> tuple[voting_pb2.Poll, list[str]]:
         .receipt
         for n in range(BALLOTS)
     ]
-    closed = voting(stack).ClosePoll(
+    closed = stack.voting().ClosePoll(
         voting_pb2.ClosePollRequest(poll_id=poll.poll_id), metadata=stack.metadata(), timeout=30
     )
     return closed, receipts
 
 
 def verify(
-    stack, poll_id: str, receipt: str, timeout: float = 30.0
+    stack: Slice, poll_id: str, receipt: str, timeout: float = 30.0
 ) -> voting_pb2.VerifyReceiptResponse:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return voting(stack).VerifyReceipt(
+            return stack.voting().VerifyReceipt(
                 voting_pb2.VerifyReceiptRequest(poll_id=poll_id, receipt=receipt),
                 metadata=stack.metadata("resident", cities=("seversk",)),
                 timeout=10,
