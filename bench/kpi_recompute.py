@@ -87,7 +87,13 @@ class Generator:
             practice = self.new_id()
             self.emit("Practice.Registered", city, practice, self.moment(month), {"kind": "own"})
             if self.random.random() < 0.6:  # noqa: PLR2004  # share of practices packaged
-                self.emit("Practice.PassportApproved", city, practice, self.moment(month), {})
+                self.emit(
+                    "Practice.PassportApproved",
+                    city,
+                    practice,
+                    self.moment(month),
+                    {"version": 9, "review_id": f"review-{practice}", "approved_by": "wg"},
+                )
             for _ in range(ACTIVITIES_PER_MONTH):
                 self.activity(city, month)
             for _ in range(self.random.randint(0, 3)):

@@ -625,10 +625,11 @@ def passports(api: Portals, printer: Printer, runs: Sequence[CityRun]) -> None:
                 lambda found: found.status == "ranked",
                 f"the registry to rank {practice_id} from the vote",
             )
+        # Stage 4: the working group approves the passports the Council approved it to write.
         for practice_id in run.own + run.for_vote:
             api.registry.ApprovePassport(
                 reg.ApprovePassportRequest(practice_id=practice_id),
-                metadata=api.expert(),
+                metadata=api.working_group(run.city.city_id),
                 timeout=TIMEOUT_S,
             )
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import grpc
 import pytest
+from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc
 from lmp.registry.v1 import registry_pb2 as pb
 
 PASSPORT = {
@@ -84,10 +85,15 @@ def test_a_practice_goes_from_registration_to_the_federation_library(registry):
         pb.ChangeStatusRequest(practice_id=practice.practice_id, status="primary_review"),
         metadata=wg,
     )
-    stub.ChangeStatus(
+    bypass = refused(
+        stub.ChangeStatus,
         pb.ChangeStatusRequest(practice_id=practice.practice_id, status="approved_for_passport"),
-        metadata=expert,
+        expert,
     )
+    assert bypass.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "Expert Council's conclusion" in (bypass.details() or "")
+    registry.start("expertise")
+    council_concludes(registry, practice.practice_id, "approved_for_passport")
     for section, content in PASSPORT.items():
         stub.EditPassportSection(
             pb.EditPassportSectionRequest(
@@ -95,8 +101,12 @@ def test_a_practice_goes_from_registration_to_the_federation_library(registry):
             ),
             metadata=wg,
         )
+    by_expert = refused(
+        stub.ApprovePassport, pb.ApprovePassportRequest(practice_id=practice.practice_id), expert
+    )
+    assert by_expert.code() == grpc.StatusCode.PERMISSION_DENIED
     passport = stub.ApprovePassport(
-        pb.ApprovePassportRequest(practice_id=practice.practice_id), metadata=expert
+        pb.ApprovePassportRequest(practice_id=practice.practice_id), metadata=wg
     )
     assert passport.approved_passport_version == 9
 
@@ -267,3 +277,92 @@ def test_edits_racing_for_one_practice_all_land(registry):
     assert len(results) == len(edits)
     assert passport.passport_version == len(edits)
     assert {s.section for s in passport.sections if s.content.text} == set(texts)
+
+
+def council_concludes(stack, practice_id: str, verdict: str, **more) -> None:
+    """The Expert Council concludes a review of the practice at a held session (expertise),
+    and the registry records the verdict from it: the only way to the council's statuses."""
+    expertise = expertise_pb2_grpc.ExpertiseServiceStub(
+        grpc.insecure_channel(stack.target("expertise"))
+    )
+    office = stack.metadata("programme_office", cities=("*",))
+    chair = stack.metadata("expert", cities=("*",))
+    wg = stack.metadata("working_group", cities=("sarov",))
+    secondary = verdict == "prioritized"
+    if not secondary:
+        expertise.FormCouncil(expertise_pb2.FormCouncilRequest(), metadata=office, timeout=10)
+        expertise.AdmitMember(
+            expertise_pb2.AdmitMemberRequest(
+                member=expertise_pb2.Member(person_id="tester", name="Chair", cities=["*"])
+            ),
+            metadata=office,
+            timeout=10,
+        )
+        expertise.AppointChair(
+            expertise_pb2.AppointChairRequest(person_id="tester"), metadata=office, timeout=10
+        )
+    round_ = "secondary" if secondary else "primary"
+    review = eventually(
+        lambda: expertise.OpenReview(
+            expertise_pb2.OpenReviewRequest(practice_id=practice_id, round=round_),
+            metadata=wg,
+            timeout=10,
+        )
+    )
+    if secondary:
+        expertise.ScorePractice(
+            expertise_pb2.ScorePracticeRequest(
+                review_id=review.review_id,
+                scores=expertise_pb2.CriterionScores(
+                    effectiveness=5, resource_intensity=4, time_to_implement=4, fit_to_city_needs=5
+                ),
+            ),
+            metadata=chair,
+            timeout=10,
+        )
+    day = "2026-12-02" if secondary else "2026-12-01"
+    session = expertise.ScheduleSession(
+        expertise_pb2.ScheduleSessionRequest(
+            city_id="sarov", scheduled_on=day, agenda=[practice_id]
+        ),
+        metadata=chair,
+        timeout=10,
+    )
+    expertise.HoldSession(
+        expertise_pb2.HoldSessionRequest(
+            session_id=session.session_id, held_on=day, attendees=["tester"], minutes="Decided"
+        ),
+        metadata=chair,
+        timeout=10,
+    )
+    expertise.ConcludeReview(
+        expertise_pb2.ConcludeReviewRequest(
+            review_id=review.review_id,
+            session_id=session.session_id,
+            verdict=verdict,
+            rationale="Decided at the session",
+            **more,
+        ),
+        metadata=chair,
+        timeout=10,
+    )
+    registry = stack.registry()
+
+    def recorded() -> None:
+        found = registry.GetPractice(
+            pb.GetPracticeRequest(practice_id=practice_id), metadata=wg, timeout=10
+        )
+        assert found.status == verdict
+
+    eventually(recorded)
+
+
+def eventually(call, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except (grpc.RpcError, AssertionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)

@@ -94,3 +94,13 @@ def test_a_closed_poll_keeps_its_kind():
         str(given.aggregate_id),
         "city_problem",
     )
+
+
+def test_a_passport_keeps_the_council_review_it_follows():
+    _, found = fact(
+        "Practice.PassportApproved", {"version": 9, "review_id": "review-1", "approved_by": "wg"}
+    )
+    _, old = fact("Practice.PassportApproved", {"version": 9})
+
+    assert found["data"] == {"review_id": "review-1", "approved_by": "wg"}
+    assert old["data"] == {"review_id": "", "approved_by": ""}

@@ -47,7 +47,7 @@ def perfect_month():
     for n in range(3):
         facts += [
             fact(f"practice-{n}", "practice", f"p{n}", month="2026-01", kind="own"),
-            fact(f"passport-{n}", "passport", f"p{n}", month="2026-09"),
+            fact(f"passport-{n}", "passport", f"p{n}", month="2026-09", review_id=f"review-{n}"),
         ]
     facts += [
         fact("poll-closed", "poll_closed", "poll-1", kind="city_problem"),
@@ -125,10 +125,37 @@ def test_an_external_practice_with_a_passport_is_not_packaged():
 def test_a_passport_approved_after_the_month_does_not_count_in_it():
     facts = [
         *without(perfect_month(), "passport-2"),
-        fact("passport-2", "passport", "p2", month="2026-11"),
+        fact("passport-2", "passport", "p2", month="2026-11", review_id="review-2"),
     ]
 
     assert score(facts).indicator("packaged").achieved == 2
+
+
+def test_a_passport_approved_without_the_councils_conclusion_is_not_packaged():
+    facts = [
+        *without(perfect_month(), "passport-2"),
+        fact("passport-2", "passport", "p2", month="2026-09"),
+    ]
+
+    card = score(facts, curator=evaluation())
+
+    assert card.indicator("packaged").achieved == 2
+    assert card.indicator("packaged").evidence == ("passport-0", "passport-1")
+    assert card.knockout("K1").outcome == "failed"
+    assert card.knockout("K1").evidence == ("passport-0", "passport-1")
+
+
+def test_a_later_council_approved_passport_of_the_same_practice_counts():
+    facts = [
+        *without(perfect_month(), "passport-2"),
+        fact("passport-2", "passport", "p2", month="2026-08"),
+        fact("passport-2-confirmed", "passport", "p2", month="2026-10", review_id="review-7"),
+    ]
+
+    packaged = score(facts).indicator("packaged")
+
+    assert packaged.achieved == 3
+    assert packaged.evidence == ("passport-0", "passport-1", "passport-2-confirmed")
 
 
 def test_voting_scores_distinct_voters_of_closed_city_problem_polls_against_the_target():

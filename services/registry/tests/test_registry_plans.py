@@ -74,11 +74,11 @@ def count(app):
 def prioritized(app, title="Lit courtyards"):
     practice = app.register_practice(WG, "sarov", "own", title, authors=[OWNER])
     app.change_status(WG, practice.id, "primary_review", "")
-    app.change_status(EXPERT, practice.id, "approved_for_passport", "")
+    app.apply_review_verdict(practice.id, "approved_for_passport", None, f"primary-{title}")
     for section, content in PASSPORT.items():
         app.edit_passport(WG, practice.id, section, content)
-    app.approve_passport(EXPERT, practice.id)
-    app.change_status(EXPERT, practice.id, "prioritized", "")
+    app.approve_passport(WG, practice.id)
+    app.apply_review_verdict(practice.id, "prioritized", 1, f"secondary-{title}")
     return practice
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -12,6 +13,7 @@ from lmp_kit.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from lmp_kit.eventlog import topics_of
 from registry.application import RegistryApplication
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -68,7 +70,7 @@ def register(app, title="Lit courtyards", kind="own", city="sarov", actor=WG, **
 def approved_for_passport(app, **more):
     practice = register(app, **more)
     app.change_status(WG, practice.id, "primary_review", "")
-    app.change_status(EXPERT, practice.id, "approved_for_passport", "")
+    app.apply_review_verdict(practice.id, "approved_for_passport", None, "review-1")
     return practice
 
 
@@ -212,50 +214,71 @@ def test_status_moves_only_in_programme_order(app):
     practice = register(app)
 
     with pytest.raises(FailedPreconditionError) as skipped:
-        app.change_status(EXPERT, practice.id, "approved_for_vote", "")
+        app.change_status(WG, practice.id, "implementing", "")
 
     assert skipped.value.message == (
-        "practice 'Lit courtyards' is submitted; it cannot become approved_for_vote "
+        "practice 'Lit courtyards' is submitted; it cannot become implementing "
         "(allowed next: primary_review)"
     )
 
 
 def test_each_status_transition_needs_its_role(app):
     practice = register(app)
-    app.change_status(WG, practice.id, "primary_review", "")
 
     with pytest.raises(PermissionDeniedError) as refused:
-        app.change_status(WG, practice.id, "approved_for_vote", "")
+        app.change_status(ADMIN, practice.id, "primary_review", "")
 
     assert refused.value.message == (
-        "moving a practice from primary_review to approved_for_vote needs one of the roles expert"
+        "moving a practice from submitted to primary_review needs one of the roles working_group"
     )
-    assert app.get_practice(practice.id).status == "primary_review"
+    assert app.get_practice(practice.id).status == "submitted"
 
 
-def test_rejection_and_revision_need_a_reason_and_revision_goes_back_to_submitted(app):
+@pytest.mark.parametrize(
+    "status",
+    ["approved_for_vote", "approved_for_passport", "needs_revision", "rejected", "prioritized"],
+)
+@pytest.mark.parametrize("actor", [EXPERT, WG, ADMIN, OFFICE], ids=lambda a: a.subject)
+def test_only_the_councils_conclusion_gives_a_council_decision(app, status, actor):
     practice = register(app)
     app.change_status(WG, practice.id, "primary_review", "")
+    head = app.recorder.max_notification_id()
 
-    with pytest.raises(InvalidArgumentError) as silent:
-        app.change_status(EXPERT, practice.id, "needs_revision", "")
-    app.change_status(EXPERT, practice.id, "needs_revision", "no measurable result")
+    with pytest.raises(PermissionDeniedError) as refused:
+        app.change_status(actor, practice.id, status, "decided alone")
+
+    assert refused.value.message == (
+        f"a practice becomes {status} only from the Expert Council's conclusion on its review "
+        "(ConcludeReview in the expertise service at a held session), never by ChangeStatus"
+    )
+    assert app.get_practice(practice.id).status == "primary_review"
+    assert app.recorder.max_notification_id() == head
+
+
+def test_revision_comes_from_the_council_and_goes_back_to_submitted_with_a_reason(app):
+    practice = register(app)
+    app.change_status(WG, practice.id, "primary_review", "")
+    app.apply_review_verdict(practice.id, "needs_revision", None, "review-1")
+
     resubmitted = app.change_status(WG, practice.id, "submitted", "result added")
 
-    assert silent.value.message == "a practice becomes needs_revision only with a reason"
     assert resubmitted.status == "submitted"
-    statuses = [(e.status, e.reason) for t, e in events_of(app) if t == "Practice.StatusChanged"]
+    statuses = [
+        (e.status, e.reason, e.review_id)
+        for t, e in events_of(app)
+        if t == "Practice.StatusChanged"
+    ]
     assert statuses[-2:] == [
-        ("needs_revision", "no measurable result"),
-        ("submitted", "result added"),
+        ("needs_revision", "review review-1", "review-1"),
+        ("submitted", "result added", ""),
     ]
 
 
 def test_the_full_programme_path_of_an_own_practice(app):
     practice = approved_for_passport(app)
     with_full_passport(app, practice)
-    app.approve_passport(EXPERT, practice.id)
-    app.change_status(EXPERT, practice.id, "prioritized", "")
+    app.approve_passport(WG, practice.id)
+    app.apply_review_verdict(practice.id, "prioritized", 1, "review-2")
     app.set_implementation_plan(
         ADMIN,
         practice.id,
@@ -346,7 +369,7 @@ def test_approval_is_refused_while_sections_are_empty_naming_them(app):
     app.edit_passport(WG, practice.id, "effects", {"social": "", "economic": "", "political": ""})
 
     with pytest.raises(FailedPreconditionError) as refused:
-        app.approve_passport(EXPERT, practice.id)
+        app.approve_passport(WG, practice.id)
 
     assert refused.value.message == (
         "the passport cannot be approved while sections are empty: why, how, with_what, cost, "
@@ -360,10 +383,11 @@ def test_an_approved_passport_is_published_frozen_and_readable_by_every_city(app
     with pytest.raises(PermissionDeniedError):
         app.readable_practice(SEVERSK_WG, practice.id)
 
-    approved = app.approve_passport(EXPERT, practice.id)
+    approved = app.approve_passport(WG, practice.id)
 
     (event_type, event), (_, status) = events_of(app)[-2:]
     assert (event_type, event.version) == ("Practice.PassportApproved", 9)
+    assert (event.review_id, event.approved_by) == ("review-1", "working_group")
     assert status.status == "passport_approved"
     assert approved.status == "passport_approved"
     assert app.readable_practice(SEVERSK_WG, practice.id).title == "Lit courtyards"
@@ -371,18 +395,60 @@ def test_an_approved_passport_is_published_frozen_and_readable_by_every_city(app
         app.edit_passport(WG, practice.id, "what", {"text": "Something else"})
 
 
-def test_only_an_expert_approves_a_passport(app):
+@pytest.mark.parametrize("actor", [EXPERT, OFFICE, person("initiative_group")])
+def test_a_single_expert_or_another_role_does_not_approve_a_passport(app, actor):
     practice = approved_for_passport(app)
     with_full_passport(app, practice)
 
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError) as refused:
+        app.approve_passport(actor, practice.id)
+
+    assert refused.value.message == (
+        "approving a passport needs one of the roles administration, working_group"
+    )
+    assert app.get_practice(practice.id).status == "approved_for_passport"
+
+
+@pytest.mark.parametrize("person_id", ["p1", "p2"])
+def test_the_practices_own_authors_and_participants_do_not_approve_its_passport(app, person_id):
+    practice = approved_for_passport(app, participants=[{"person_id": "p2", "name": "Petrov B."}])
+    with_full_passport(app, practice)
+    own = Principal(person_id, frozenset({"working_group"}), frozenset({"sarov"}), frozenset())
+
+    with pytest.raises(PermissionDeniedError) as refused:
+        app.approve_passport(own, practice.id)
+
+    assert refused.value.message == (
+        f"{person_id} is an author or participant of practice 'Lit courtyards'; a practice's "
+        "own people do not approve its passport"
+    )
+    assert app.approve_passport(ADMIN, practice.id).status == "passport_approved"
+
+
+def test_a_practice_approved_under_the_old_rule_needs_the_councils_conclusion(app):
+    practice = register(app)
+    app.change_status(WG, practice.id, "primary_review", "")
+    recorded_by_hand = app.get_practice(practice.id)
+    recorded_by_hand._status_changed(  # noqa: SLF001  # an event as the old direct ChangeStatus recorded it
+        status="approved_for_passport", reason="", review_id=""
+    )
+    app.save(recorded_by_hand)
+    with_full_passport(app, practice)
+
+    with pytest.raises(FailedPreconditionError) as refused:
         app.approve_passport(WG, practice.id)
+    confirmed = app.apply_review_verdict(practice.id, "approved_for_passport", None, "review-7")
+    approved = app.approve_passport(WG, practice.id)
+
+    assert "without a conclusion of the Expert Council" in refused.value.message
+    assert confirmed.recorded
+    assert approved.council_review_id == "review-7"
 
 
 def test_a_city_adopts_a_published_practice_and_the_lineage_is_a_tree(app):
     source = approved_for_passport(app)
     with_full_passport(app, source)
-    app.approve_passport(EXPERT, source.id)
+    app.approve_passport(WG, source.id)
     seversk = app.adopt_practice(SEVERSK_WG, source.id, "seversk")
     app.change_status(SEVERSK_WG, seversk.id, "primary_review", "")
     kazan = app.adopt_practice(person("working_group", "kazan"), source.id, "kazan")
@@ -422,3 +488,32 @@ def test_a_practice_can_be_read_as_of_a_past_moment(app):
 def test_an_unknown_practice_is_not_found(app):
     with pytest.raises(NotFoundError):
         app.get_practice(uuid4())
+
+
+def test_status_and_passport_events_recorded_before_the_council_rule_read_without_a_review(app):
+    practice = approved_for_passport(app)
+    with_full_passport(app, practice)
+    app.approve_passport(WG, practice.id)
+    transcoder = app.mapper.transcoder
+    read_as_v1 = []
+    for n in app.recorder.select_notifications(start=None, limit=1000):
+        state = transcoder.decode(n.state)
+        if "review_id" not in state:
+            continue
+        for name in ("review_id", "approved_by", "class_version"):
+            state.pop(name, None)
+        read_as_v1.append(app.mapper.to_domain_event(replace(n, state=transcoder.encode(state))))
+
+    assert [type(e).__name__ for e in read_as_v1][-2:] == ["PassportApproved", "StatusChanged"]
+    assert {e.review_id for e in read_as_v1} == {""}
+    assert read_as_v1[-2].approved_by == ""
+
+
+def test_each_recorded_event_type_names_one_class_so_the_event_log_can_filter_by_it(app):
+    practice = approved_for_passport(app)
+    with_full_passport(app, practice)
+    app.approve_passport(WG, practice.id)
+    recorded = {n.topic for n in app.recorder.select_notifications(start=None, limit=1000)}
+    types = frozenset(topic.rpartition(":")[2] for topic in recorded)
+
+    assert set(topics_of(types)) == recorded

@@ -78,7 +78,12 @@ def _practice(e: Envelope) -> Document:
 
 
 def _passport(e: Envelope) -> Document:
-    return fact_document(e, scoring.PASSPORT)
+    return fact_document(
+        e,
+        scoring.PASSPORT,
+        review_id=str(e.payload.get("review_id") or ""),
+        approved_by=str(e.payload.get("approved_by") or ""),
+    )
 
 
 def _improvement(e: Envelope) -> Document:

@@ -350,7 +350,7 @@ class RegistryApplication(ServiceApplication):
 
     def approve_passport(self, actor: Principal, practice_id: UUID) -> Practice:
         practice = self._practice_for(actor, practice_id)
-        practice.approve_passport(actor.roles)
+        practice.approve_passport(actor.roles, actor.subject)
         self.save(practice)
         return practice
 

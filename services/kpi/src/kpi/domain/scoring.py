@@ -305,9 +305,15 @@ def score_month(  # noqa: PLR0913  # what a scorecard depends on, each named
     )
 
 
+def is_council_passport(fact: Fact) -> bool:
+    """A passport packages a practice only after the Expert Council's conclusion: one approved
+    before that rule (no review on the event) is not counted (docs/decisions/0002-registry.md)."""
+    return fact.kind == PASSPORT and bool(fact.data.get("review_id"))
+
+
 def packaged_indicator(facts: MonthFacts, policy: ScoringPolicy) -> Indicator:
     own = {f.ref for f in facts.everything if f.kind == PRACTICE and f.data.get("kind") == "own"}
-    passports = [f for f in facts.up_to_month if f.kind == PASSPORT and f.ref in own]
+    passports = [f for f in facts.up_to_month if is_council_passport(f) and f.ref in own]
     practices = {f.ref for f in passports}
     return indicator(
         "packaged",

@@ -65,24 +65,23 @@ STATUSES = (
 )
 VERDICTS = ("approved_for_vote", "approved_for_passport", "needs_revision", "rejected")
 EVALUATIONS = ("evaluated_continue", "evaluated_change_resources", "evaluated_stop")
+# Statuses only the Expert Council's conclusion gives (docs/decisions/0002-registry.md).
+COUNCIL_DECISIONS = frozenset({*VERDICTS, "prioritized"})
+COUNCIL_APPROVALS = frozenset({"approved_for_vote", "approved_for_passport"})
 WORKING_GROUP = frozenset({"working_group"})
-EXPERTS = frozenset({"expert"})
 ADMINISTRATION = frozenset({"administration"})
 # Who may move a practice from one programme status to the next (docs/decisions/0002-registry.md).
 TRANSITIONS: Mapping[tuple[str, str], frozenset[str]] = {
     ("submitted", "primary_review"): WORKING_GROUP,
-    **{("primary_review", verdict): EXPERTS for verdict in VERDICTS},
     ("needs_revision", "submitted"): frozenset({"working_group", "initiative_group"}),
-    ("passport_approved", "prioritized"): EXPERTS,
     ("prioritized", "planned"): ADMINISTRATION,
     ("planned", "implementing"): frozenset({"administration", "working_group"}),
     **{("implementing", evaluation): ADMINISTRATION for evaluation in EVALUATIONS},
     ("evaluated_continue", "implementing"): frozenset({"administration", "working_group"}),
     ("evaluated_change_resources", "implementing"): frozenset({"administration", "working_group"}),
 }
-REASON_REQUIRED = frozenset({"needs_revision", "rejected", *EVALUATIONS})
 PASSPORT_EDITORS = frozenset({"working_group", "administration"})
-PASSPORT_APPROVERS = EXPERTS
+PASSPORT_APPROVERS = frozenset({"working_group", "administration"})
 PASSPORT_APPROVABLE = frozenset({"approved_for_passport", "ranked"})
 PASSPORT_FROZEN = frozenset({"rejected", *STATUSES[STATUSES.index("passport_approved") :]})
 RANKABLE = frozenset({"approved_for_vote", "approved_for_passport"})
@@ -107,6 +106,41 @@ def require_roles(roles: frozenset[str], allowed: frozenset[str], action: str) -
 
 
 class Practice(CityAggregate):
+    # Declared once, each the one class of its name, so that a topic names exactly one class
+    # (an `@event(Class)` method would derive a second class of the same name).
+    class Event(CityAggregate.Event):
+        pass
+
+    class StatusChanged(Event):
+        status: str
+        reason: str
+        review_id: str
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["review_id"] = ""
+
+        def apply(self, aggregate: Any) -> None:  # noqa: ANN401  # library signature
+            aggregate.status = self.status
+            aggregate.reason = self.reason
+            if self.review_id and self.status in COUNCIL_APPROVALS:
+                aggregate.council_review_id = self.review_id
+
+    class PassportApproved(Event):
+        version: int
+        review_id: str
+        approved_by: str
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["review_id"] = ""
+            state["approved_by"] = ""
+
+        def apply(self, aggregate: Any) -> None:  # noqa: ANN401  # library signature
+            aggregate.approved_passport_version = self.version
+
     @staticmethod
     def create_id(city_id: str, title: str) -> UUID:
         return natural_id("practice", city_id, normalized(title))
@@ -185,6 +219,7 @@ class Practice(CityAggregate):
         self.source_city_id = source_city_id
         self.status = "submitted"
         self.reason = ""
+        self.council_review_id = ""
         self.passport: dict[str, list[Content]] = {}
         self.passport_version = 0
         self.approved_passport_version = 0
@@ -284,6 +319,13 @@ class Practice(CityAggregate):
         if status in EVALUATIONS:
             msg = f"a practice becomes {status} by a decision (DecideOnPractice)"
             raise FailedPreconditionError(msg)
+        if status in COUNCIL_DECISIONS:
+            msg = (
+                f"a practice becomes {status} only from the Expert Council's conclusion on its "
+                f"review (ConcludeReview in the expertise service at a held session), never by "
+                f"ChangeStatus"
+            )
+            raise PermissionDeniedError(msg)
         allowed = TRANSITIONS.get((self.status, status))
         if allowed is None:
             nexts = [to for (of, to) in TRANSITIONS if of == self.status]
@@ -293,15 +335,10 @@ class Practice(CityAggregate):
             )
             raise FailedPreconditionError(msg)
         require_roles(roles, allowed, f"moving a practice from {self.status} to {status}")
-        if status in REASON_REQUIRED and not reason:
-            msg = f"a practice becomes {status} only with a reason"
-            raise invalid(msg)
-        self._status_changed(status=status, reason=reason)
+        self._status_changed(status=status, reason=reason, review_id="")
 
-    @event("StatusChanged")
-    def _status_changed(self, status: str, reason: str) -> None:
-        self.status = status
-        self.reason = reason
+    def _status_changed(self, status: str, reason: str, review_id: str) -> None:
+        self.trigger_event(self.StatusChanged, status=status, reason=reason, review_id=review_id)
 
     def edit_passport(self, section: str, content: Mapping[str, Any], roles: frozenset[str]) -> int:
         require_roles(roles, PASSPORT_EDITORS, "editing a passport")
@@ -341,40 +378,66 @@ class Practice(CityAggregate):
     def empty_sections(self) -> list[str]:
         return [s for s in SECTIONS if is_empty(s, self.section(s))]
 
-    def approve_passport(self, roles: frozenset[str]) -> None:
+    def people_ids(self) -> frozenset[str]:
+        return frozenset(p["person_id"] for p in [*self.authors, *self.participants])
+
+    def approve_passport(self, roles: frozenset[str], approved_by: str) -> None:
         require_roles(roles, PASSPORT_APPROVERS, "approving a passport")
+        if approved_by in self.people_ids():
+            msg = (
+                f"{approved_by} is an author or participant of practice {self.title!r}; a "
+                f"practice's own people do not approve its passport"
+            )
+            raise PermissionDeniedError(msg)
         if self.status not in PASSPORT_APPROVABLE:
             msg = (
                 f"practice {self.title!r} is {self.status}; a passport is approved only for a "
                 f"practice approved for passport or ranked by the vote"
             )
             raise FailedPreconditionError(msg)
+        if not self.council_review_id:
+            msg = (
+                f"practice {self.title!r} is {self.status} without a conclusion of the Expert "
+                f"Council (recorded before the council's ConcludeReview became the only way); "
+                f"a passport is approved after the council concludes a review of it"
+            )
+            raise FailedPreconditionError(msg)
         empty = self.empty_sections()
         if empty:
             msg = f"the passport cannot be approved while sections are empty: {', '.join(empty)}"
             raise FailedPreconditionError(msg)
-        self._passport_approved(version=self.passport_version)
+        self._passport_approved(
+            version=self.passport_version,
+            review_id=self.council_review_id,
+            approved_by=approved_by,
+        )
         self._status_changed(
-            status="passport_approved", reason=f"passport v{self.passport_version}"
+            status="passport_approved", reason=f"passport v{self.passport_version}", review_id=""
         )
 
-    @event("PassportApproved")
-    def _passport_approved(self, version: int) -> None:
-        self.approved_passport_version = version
+    def _passport_approved(self, version: int, review_id: str, approved_by: str) -> None:
+        self.trigger_event(
+            self.PassportApproved, version=version, review_id=review_id, approved_by=approved_by
+        )
 
     def react_to_review(self, review_id: str, verdict: str, priority_rank: int | None) -> str:
         if review_id in self.reactions:
             return "duplicate"
-        if verdict in VERDICTS and self.status in ("submitted", "primary_review"):
+        unconfirmed = self.status in COUNCIL_APPROVALS and not self.council_review_id
+        if verdict in VERDICTS and (self.status in ("submitted", "primary_review") or unconfirmed):
             if self.status == "submitted":
-                self._status_changed(status="primary_review", reason="the review concluded")
-            self._status_changed(status=verdict, reason=f"review {review_id}")
+                self._status_changed(
+                    status="primary_review", reason="the review concluded", review_id=""
+                )
+            self._status_changed(status=verdict, reason=f"review {review_id}", review_id=review_id)
         elif verdict == "prioritized" and self.status == "passport_approved":
             if priority_rank is None or priority_rank < 1:
                 msg = "a prioritized verdict needs a priority_rank of 1 or more"
                 raise invalid(msg)
             self._priority_ranked(priority_rank=priority_rank, review_id=review_id)
-            self._status_changed(status="prioritized", reason=f"priority {priority_rank}")
+            self._status_changed(
+                status="prioritized", reason=f"priority {priority_rank}", review_id=review_id
+            )
         else:
             return f"not applicable: the practice is {self.status}, the verdict {verdict}"
         self._reacted(reaction=review_id)
@@ -389,7 +452,7 @@ class Practice(CityAggregate):
         if self.status not in RANKABLE:
             return f"not applicable: the practice is {self.status}"
         self._ranked(rank=rank, poll_id=poll_id)
-        self._status_changed(status="ranked", reason=f"rank {rank} in poll {poll_id}")
+        self._status_changed(status="ranked", reason=f"rank {rank} in poll {poll_id}", review_id="")
         self._reacted(reaction=poll_id)
         return "applied"
 
@@ -442,7 +505,9 @@ class Practice(CityAggregate):
         version = 1 if self.plan is None else int(self.plan["plan_version"]) + 1
         self._plan_set(plan_version=version, approved_by=approved_by, **plan)
         if self.status == "prioritized":
-            self._status_changed(status="planned", reason=f"implementation plan v{version}")
+            self._status_changed(
+                status="planned", reason=f"implementation plan v{version}", review_id=""
+            )
 
     @event("PlanSet")
     def _plan_set(
@@ -551,7 +616,7 @@ class Practice(CityAggregate):
         self._decided(
             decision=decision, reason=reason, resource_sources=sources, decided_by=decided_by
         )
-        self._status_changed(status=f"evaluated_{decision}", reason=reason)
+        self._status_changed(status=f"evaluated_{decision}", reason=reason, review_id="")
 
     @event("Decided")
     def _decided(
