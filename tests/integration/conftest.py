@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.common.v1 import events_pb2, events_pb2_grpc
+from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc
 from lmp.kpi.v1 import kpi_pb2, kpi_pb2_grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from lmp.voting.v1 import voting_pb2_grpc
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from lmp_kit.servers import RunningServer
 
 HERE = Path(__file__).parent
+T = TypeVar("T")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -258,3 +260,92 @@ def stamp(moment: datetime) -> Timestamp:
     message = Timestamp()
     message.FromDatetime(moment)
     return message
+
+
+def council_concludes(stack: Slice, practice_id: str, verdict: str, **more: Any) -> None:
+    """The Expert Council concludes a review of the practice at a held session (expertise),
+    and the registry records the verdict from it: the only way to the council's statuses."""
+    expertise = expertise_pb2_grpc.ExpertiseServiceStub(
+        grpc.insecure_channel(stack.target("expertise"))
+    )
+    office = stack.metadata("programme_office", cities=("*",))
+    chair = stack.metadata("expert", cities=("*",))
+    wg = stack.metadata("working_group", cities=("sarov",))
+    secondary = verdict == "prioritized"
+    if not secondary:
+        expertise.FormCouncil(expertise_pb2.FormCouncilRequest(), metadata=office, timeout=10)
+        expertise.AdmitMember(
+            expertise_pb2.AdmitMemberRequest(
+                member=expertise_pb2.Member(person_id="tester", name="Chair", cities=["*"])
+            ),
+            metadata=office,
+            timeout=10,
+        )
+        expertise.AppointChair(
+            expertise_pb2.AppointChairRequest(person_id="tester"), metadata=office, timeout=10
+        )
+    round_ = "secondary" if secondary else "primary"
+    review = eventually(
+        lambda: expertise.OpenReview(
+            expertise_pb2.OpenReviewRequest(practice_id=practice_id, round=round_),
+            metadata=wg,
+            timeout=10,
+        )
+    )
+    if secondary:
+        expertise.ScorePractice(
+            expertise_pb2.ScorePracticeRequest(
+                review_id=review.review_id,
+                scores=expertise_pb2.CriterionScores(
+                    effectiveness=5, resource_intensity=4, time_to_implement=4, fit_to_city_needs=5
+                ),
+            ),
+            metadata=chair,
+            timeout=10,
+        )
+    day = "2026-12-02" if secondary else "2026-12-01"
+    session = expertise.ScheduleSession(
+        expertise_pb2.ScheduleSessionRequest(
+            city_id="sarov", scheduled_on=day, agenda=[practice_id]
+        ),
+        metadata=chair,
+        timeout=10,
+    )
+    expertise.HoldSession(
+        expertise_pb2.HoldSessionRequest(
+            session_id=session.session_id, held_on=day, attendees=["tester"], minutes="Decided"
+        ),
+        metadata=chair,
+        timeout=10,
+    )
+    expertise.ConcludeReview(
+        expertise_pb2.ConcludeReviewRequest(
+            review_id=review.review_id,
+            session_id=session.session_id,
+            verdict=verdict,
+            rationale="Decided at the session",
+            **more,
+        ),
+        metadata=chair,
+        timeout=10,
+    )
+    registry = stack.registry()
+
+    def recorded() -> None:
+        found = registry.GetPractice(
+            registry_pb2.GetPracticeRequest(practice_id=practice_id), metadata=wg, timeout=10
+        )
+        assert found.status == verdict
+
+    eventually(recorded)
+
+
+def eventually(call: Callable[..., T], timeout: float = 60.0) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except (grpc.RpcError, AssertionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)

@@ -3,27 +3,16 @@ session becomes the city's activity."""
 
 from __future__ import annotations
 
-import time
-
 import grpc
 from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from registry.domain import Activity
 
+from .conftest import eventually
+
 
 def person(stack, subject, *roles, cities=("sarov",)):
     return (("authorization", f"Bearer {stack.issuer.issue(subject, roles=roles, cities=cities)}"),)
-
-
-def eventually(call, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return call()
-        except (grpc.RpcError, AssertionError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
 
 
 def test_a_concluded_review_moves_the_practice_in_the_registry(slice_factory):

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import grpc
 import pytest
-from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc
 from lmp.registry.v1 import registry_pb2 as pb
+
+from .conftest import council_concludes
 
 PASSPORT = {
     "what": pb.SectionContent(text="Lit courtyards"),
@@ -277,92 +278,3 @@ def test_edits_racing_for_one_practice_all_land(registry):
     assert len(results) == len(edits)
     assert passport.passport_version == len(edits)
     assert {s.section for s in passport.sections if s.content.text} == set(texts)
-
-
-def council_concludes(stack, practice_id: str, verdict: str, **more) -> None:
-    """The Expert Council concludes a review of the practice at a held session (expertise),
-    and the registry records the verdict from it: the only way to the council's statuses."""
-    expertise = expertise_pb2_grpc.ExpertiseServiceStub(
-        grpc.insecure_channel(stack.target("expertise"))
-    )
-    office = stack.metadata("programme_office", cities=("*",))
-    chair = stack.metadata("expert", cities=("*",))
-    wg = stack.metadata("working_group", cities=("sarov",))
-    secondary = verdict == "prioritized"
-    if not secondary:
-        expertise.FormCouncil(expertise_pb2.FormCouncilRequest(), metadata=office, timeout=10)
-        expertise.AdmitMember(
-            expertise_pb2.AdmitMemberRequest(
-                member=expertise_pb2.Member(person_id="tester", name="Chair", cities=["*"])
-            ),
-            metadata=office,
-            timeout=10,
-        )
-        expertise.AppointChair(
-            expertise_pb2.AppointChairRequest(person_id="tester"), metadata=office, timeout=10
-        )
-    round_ = "secondary" if secondary else "primary"
-    review = eventually(
-        lambda: expertise.OpenReview(
-            expertise_pb2.OpenReviewRequest(practice_id=practice_id, round=round_),
-            metadata=wg,
-            timeout=10,
-        )
-    )
-    if secondary:
-        expertise.ScorePractice(
-            expertise_pb2.ScorePracticeRequest(
-                review_id=review.review_id,
-                scores=expertise_pb2.CriterionScores(
-                    effectiveness=5, resource_intensity=4, time_to_implement=4, fit_to_city_needs=5
-                ),
-            ),
-            metadata=chair,
-            timeout=10,
-        )
-    day = "2026-12-02" if secondary else "2026-12-01"
-    session = expertise.ScheduleSession(
-        expertise_pb2.ScheduleSessionRequest(
-            city_id="sarov", scheduled_on=day, agenda=[practice_id]
-        ),
-        metadata=chair,
-        timeout=10,
-    )
-    expertise.HoldSession(
-        expertise_pb2.HoldSessionRequest(
-            session_id=session.session_id, held_on=day, attendees=["tester"], minutes="Decided"
-        ),
-        metadata=chair,
-        timeout=10,
-    )
-    expertise.ConcludeReview(
-        expertise_pb2.ConcludeReviewRequest(
-            review_id=review.review_id,
-            session_id=session.session_id,
-            verdict=verdict,
-            rationale="Decided at the session",
-            **more,
-        ),
-        metadata=chair,
-        timeout=10,
-    )
-    registry = stack.registry()
-
-    def recorded() -> None:
-        found = registry.GetPractice(
-            pb.GetPracticeRequest(practice_id=practice_id), metadata=wg, timeout=10
-        )
-        assert found.status == verdict
-
-    eventually(recorded)
-
-
-def eventually(call, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return call()
-        except (grpc.RpcError, AssertionError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
