@@ -6,8 +6,11 @@ one left unset is started here on a free port for the session and stopped at its
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,11 +25,12 @@ from lmp.voting.v1 import voting_pb2_grpc
 from lmp_kit.runtime import issuer_of, service_token
 from lmp_kit.servers import free_port, start_postgres, start_secantus, start_tansu
 from lmp_kit.settings import Settings
+from pymongo import AsyncMongoClient
 
 from lmp_cli.stack import ServiceProcess, isolated_env
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import AsyncIterator, Callable, Iterator
     from datetime import datetime
 
     from lmp_kit.servers import RunningServer
@@ -349,3 +353,25 @@ def eventually(call: Callable[..., T], timeout: float = 60.0) -> T:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.3)
+
+
+@pytest.fixture
+async def mongo(mongodb_uri: str) -> AsyncIterator[tuple[AsyncMongoClient[Any], str]]:
+    """A client of the session's MongoDB and the name of a database of this test's own,
+    dropped afterwards."""
+    client: AsyncMongoClient[Any] = AsyncMongoClient(mongodb_uri, tz_aware=True)
+    name = f"t{uuid.uuid4().hex[:10]}_test"
+    yield client, name
+    await client.drop_database(name)
+    await client.close()
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802  # aiosmtpd's hook
+        del server, session
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(parsed)
+        return "250 OK"

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import grpc
-import pytest
 from grpc.aio import EOF  # type: ignore[attr-defined]  # missing from grpc's stubs
 from kpi.api import KpiServicer
 from kpi.application import KpiApplication
@@ -39,15 +38,6 @@ STREAMS = 200
 ENV = {"LMP_JWT_SECRET": "a-test-secret-that-is-long-enough-for-hs256"}
 PORTAL = Principal("portal-1", frozenset({"portal"}), frozenset({"sarov"}), frozenset())
 PEOPLE = [f"person-{n:03d}" for n in range(STREAMS)]  # one caller each: the per-caller cap
-
-
-@pytest.fixture
-async def mongo(mongodb_uri: str) -> AsyncIterator[tuple[AsyncMongoClient[Any], str]]:
-    client: AsyncMongoClient[Any] = AsyncMongoClient(mongodb_uri, tz_aware=True)
-    name = f"t{uuid.uuid4().hex[:10]}_streams"
-    yield client, name
-    await client.drop_database(name)
-    await client.close()
 
 
 class Server:

@@ -8,16 +8,12 @@ whole (`lmp serve`) is tested in test_notifications_service.py.
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import hashlib
 import hmac
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import grpc
 import pytest
@@ -37,7 +33,8 @@ from notifications.domain.subscriptions import SubscriptionRequest
 from notifications.projections import DELIVERIES, EXPERTISE, INBOX, REGISTRY
 from notifications.reminders import send_reminders
 from prometheus_client import REGISTRY as PROMETHEUS
-from pymongo import AsyncMongoClient
+
+from .conftest import Mailbox
 
 FAST = DeliverySettings(
     webhook_timeout_s=0.5,
@@ -50,15 +47,6 @@ FAST = DeliverySettings(
 )
 ANNA = Principal("anna", frozenset({"resident"}), frozenset({"sarov"}), frozenset())
 PORTAL = Principal("portal-1", frozenset({"portal"}), frozenset({"sarov"}), frozenset())
-
-
-@pytest.fixture
-async def mongo(mongodb_uri: str) -> AsyncIterator[tuple[AsyncMongoClient[Any], str]]:
-    client: AsyncMongoClient[Any] = AsyncMongoClient(mongodb_uri, tz_aware=True)
-    name = f"t{uuid.uuid4().hex[:10]}_notifications"
-    yield client, name
-    await client.drop_database(name)
-    await client.close()
 
 
 def consumer_of(client, database, upstream="registry", projection=REGISTRY):
@@ -409,17 +397,6 @@ async def test_a_crash_between_sending_and_recording_resends_with_the_same_idemp
     assert keys == [claimed["_id"], claimed["_id"]]
     found = await db[DELIVERIES].find_one({"_id": claimed["_id"]})
     assert (found["status"], found["attempts"]) == ("delivered", 1)
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802  # aiosmtpd's hook
-        del server, session
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(parsed)
-        return "250 OK"
 
 
 async def test_an_email_in_russian_reaches_a_real_smtp_server(mongo):

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email
-import email.policy
 import json
 import time
 import uuid
@@ -33,6 +31,8 @@ from notifications.targets import WebhookTargets
 from prometheus_client import REGISTRY as PROMETHEUS
 from pymongo import AsyncMongoClient
 
+from .conftest import Mailbox
+
 PORTAL = Principal("portal-1", frozenset({"portal"}), frozenset({"sarov"}), frozenset())
 OFFICE = Principal(
     "office-1", frozenset({"programme_office"}), frozenset({"sarov", "seversk"}), frozenset()
@@ -40,26 +40,6 @@ OFFICE = Principal(
 T = TypeVar("T")
 ON_PREMISE = WebhookTargets(allow_private=True)  # the receivers listen on loopback
 POISONED_TITLE = "Стратегическая сессия\r\nBcc: everyone@example.org\x1b[31m\u202e"
-
-
-@pytest.fixture
-async def mongo(mongodb_uri: str) -> AsyncIterator[tuple[AsyncMongoClient[Any], str]]:
-    client: AsyncMongoClient[Any] = AsyncMongoClient(mongodb_uri, tz_aware=True)
-    name = f"t{uuid.uuid4().hex[:10]}_notifications"
-    yield client, name
-    await client.drop_database(name)
-    await client.close()
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802  # aiosmtpd's hook
-        del server, session
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(parsed)
-        return "250 OK"
 
 
 @pytest.fixture
