@@ -14,6 +14,7 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.utils import get_topic
 from lmp.common.v1 import events_pb2, events_pb2_grpc
 
+from lmp_kit.access import ANY_ROLE, AccessPolicy, Filtered, rule
 from lmp_kit.auth import ALL_CITIES, READ_ALL_EVENTS_SCOPE, READ_EVENTS_SCOPE, Principal, principal
 from lmp_kit.envelope import Envelope, envelope_of
 from lmp_kit.errors import InvalidArgumentError, PermissionDeniedError
@@ -193,9 +194,23 @@ class EventLogServicer(events_pb2_grpc.EventLogServicer):
         )
 
 
+EVENT_LOG_SERVICE = events_pb2.DESCRIPTOR.services_by_name["EventLog"].full_name
+EVENT_LOG_RULES = {
+    "ReadEvents": rule(
+        ANY_ROLE,
+        Filtered(
+            "a service token, or `events:read:all` with all cities, reads the whole log; "
+            "`portal`, `programme_office` and `curator` with `events:read` their cities' events"
+        ),
+        note="ballot receipts and nonces only for service tokens",
+    )
+}
+
+
 def event_log_registration(service: str, app: Application[UUID]) -> Registration:
     return Registration(
         add=events_pb2_grpc.add_EventLogServicer_to_server,
         servicer=EventLogServicer(service, app),
-        service_name=events_pb2.DESCRIPTOR.services_by_name["EventLog"].full_name,
+        service_name=EVENT_LOG_SERVICE,
+        access=AccessPolicy(EVENT_LOG_SERVICE, EVENT_LOG_RULES),
     )

@@ -25,7 +25,8 @@ from grpc_reflection.v1alpha._async import ReflectionServicer
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, PyMongoError
 
-from lmp_kit.auth import TokenVerifier, current_principal
+from lmp_kit.access import AccessPolicy
+from lmp_kit.auth import TokenVerifier, current_principal, principal
 from lmp_kit.errors import DomainError, InvalidArgumentError, UnauthenticatedError
 from lmp_kit.logs import current_city, current_traceparent
 from lmp_kit.metrics import (
@@ -51,11 +52,13 @@ Behavior = Callable[..., Any]
 
 @dataclass(frozen=True)
 class Registration:
-    """One servicer: how to add it to a server and its full proto service name."""
+    """One servicer: how to add it to a server, its full proto service name and its access
+    table (lmp_kit.access), which the guard enforces before any of its handlers."""
 
     add: Callable[[Any, grpc.aio.Server], None]
     servicer: object
     service_name: str
+    access: AccessPolicy | None = None
 
 
 class CallGuard:
@@ -64,9 +67,15 @@ class CallGuard:
     servicer sees the Principal; domain errors become their status code and a bug is INTERNAL
     with a trace id to look up; each call is counted and timed."""
 
-    def __init__(self, verifier: TokenVerifier, limits: GrpcLimits | None = None) -> None:
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        limits: GrpcLimits | None = None,
+        policies: Sequence[AccessPolicy] = (),
+    ) -> None:
         self.verifier = verifier
         self.streams = StreamLimiter(limits or GrpcLimits())
+        self.policies = {p.service_name: p for p in policies}
 
     def wrap(
         self, handler: grpc.RpcMethodHandler[Any, Any], method: str
@@ -97,6 +106,7 @@ class CallGuard:
     ) -> Behavior:
         authenticate = self._authenticator(method)
         check = _checked_requests if client_streaming else _checked_request
+        admit = self._admitter(method)
         on_error = _error_mapper(method)
         latency = GRPC_LATENCY.labels(method=method)
         requests: dict[str, Any] = {}
@@ -121,6 +131,7 @@ class CallGuard:
                 try:
                     authenticate(context)
                     request = check(request)
+                    await admit(request)
                     with streams.admit(method, _caller_of(context)), _counted(open_streams):
                         if writes:
                             await behavior(request, context)
@@ -142,6 +153,7 @@ class CallGuard:
                 authenticate(context)
                 request = check(request)
                 with pymongo.timeout(_database_budget(context)):
+                    await admit(request)
                     return await behavior(request, context)
             except BaseException as error:  # noqa: BLE001  # the mapper decides and re-raises
                 await on_error(error, context)
@@ -149,6 +161,18 @@ class CallGuard:
                 observe(context, started)
 
         return unary
+
+    def _admitter(self, method: str) -> Callable[[Any], Awaitable[None]]:
+        """The access table's check of the method (lmp_kit.access); nothing for health and
+        reflection, which have no table."""
+        service, _, name = method.strip("/").partition("/")
+        policy = self.policies.get(service)
+
+        async def admit(request: Any) -> None:  # noqa: ANN401  # any message type
+            if policy is not None:
+                await policy.admit(name, request, principal())
+
+        return admit
 
     def _authenticator(self, method: str) -> Callable[[Any], None]:
         public = method.startswith(UNAUTHENTICATED_PREFIXES)
@@ -424,7 +448,9 @@ async def start_grpc_server(  # noqa: PLR0913  # the server's parts and options,
             ("grpc.max_send_message_length", limits.max_message_bytes),
         ]
     )
-    guarded = cast("grpc.aio.Server", _GuardedServer(server, CallGuard(verifier, limits)))
+    policies = [r.access for r in registrations if r.access is not None]
+    guard = CallGuard(verifier, limits, policies)
+    guarded = cast("grpc.aio.Server", _GuardedServer(server, guard))
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, guarded)
     for registration in registrations:
