@@ -3,7 +3,9 @@
 - asyncapi.json: every topic and message, by FastStream from a broker that declares what each
   service publishes (its topic, the `Envelope` model) and what each one consumes (the
   subscriptions and reactions its composition root builds).
-- grpc.md: the gRPC reference, rendered from the protos' descriptors and their comments.
+- grpc.md: the gRPC reference, rendered from the protos' descriptors and their comments, with
+  each RPC's roles and city rule from the services' access tables (`<service>.access.RULES`,
+  the table the gRPC guard enforces).
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ import json
 import subprocess
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 
 import grpc_tools
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from google.protobuf import descriptor_pb2
+from lmp_kit.access import Rule
 from lmp_kit.envelope import Envelope
+from lmp_kit.eventlog import EVENT_LOG_RULES, EVENT_LOG_SERVICE
 from lmp_kit.runtime import ServiceRuntime
 from lmp_kit.settings import SERVICES, Settings
 
@@ -212,23 +216,44 @@ def render_enum(
     yield ""
 
 
-def render_file(source: descriptor_pb2.FileDescriptorProto) -> Iterable[str]:
+def access_tables() -> dict[str, Mapping[str, Rule]]:
+    """Full proto service name -> its access table, as the guard enforces it."""
+    tables: dict[str, Mapping[str, Rule]] = {EVENT_LOG_SERVICE: EVENT_LOG_RULES}
+    for service in SERVICES:
+        module = importlib.import_module(f"{service}.access")
+        tables[module.SERVICE_NAME] = module.RULES
+    return tables
+
+
+def render_file(
+    source: descriptor_pb2.FileDescriptorProto, tables: Mapping[str, Mapping[str, Rule]]
+) -> Iterable[str]:
     notes = Comments(source)
     yield f"## `{source.name}` — package `{source.package}`\n"
     for index, service in enumerate(source.service):
-        yield f"### service `{source.package}.{service.name}`\n"
+        full_name = f"{source.package}.{service.name}"
+        rules = tables.get(full_name, {})
+        yield f"### service `{full_name}`\n"
         if comment := notes.of(SERVICE, index):
             yield f"{comment}\n"
-        yield "| method | request | response | description |"
-        yield "|---|---|---|---|"
+        yield "| method | request | response | roles | city | description |"
+        yield "|---|---|---|---|---|---|"
         for number, method in enumerate(service.method):
             request = ("stream " if method.client_streaming else "") + method.input_type.lstrip(".")
             response = ("stream " if method.server_streaming else "") + method.output_type.lstrip(
                 "."
             )
+            found = rules.get(method.name)
+            roles = found.describe_roles() if found else "nobody (no access rule)"
+            cities = found.describe_cities() if found else " "
+            description = " ".join(
+                part
+                for part in (notes.of(SERVICE, index, METHOD, number), found and found.note)
+                if part
+            )
             yield (
-                f"| `{method.name}` | `{request}` | `{response}` "
-                f"| {cell(notes.of(SERVICE, index, METHOD, number))} |"
+                f"| `{method.name}` | `{request}` | `{response}` | {cell(roles)} | {cell(cities)} "
+                f"| {cell(description)} |"
             )
         yield ""
     for index, message in enumerate(source.message_type):
@@ -247,9 +272,21 @@ def grpc_markdown() -> str:
             "`NOT_FOUND`, `ALREADY_EXISTS`, `FAILED_PRECONDITION`, `PERMISSION_DENIED`, "
             "`UNAUTHENTICATED`. Server reflection is on.\n"
         ),
+        (
+            "**Access.** Each RPC's row names the roles that may call it (one is enough) and "
+            "where its city comes from; the gRPC guard checks both before the call does anything "
+            "(docs/decisions/0011-access-policy.md). A token without one of the roles gets "
+            "`PERMISSION_DENIED`. A city in the request that the token's `cities` claim does not "
+            "hold gets `PERMISSION_DENIED`; a missing one `INVALID_ARGUMENT`. A record named by "
+            "id that is of another city gets the same `NOT_FOUND` as a record that does not "
+            "exist, so a refusal never tells whether a guessed id exists. Federation-wide "
+            "commands need a token for all cities (`*`). Lists, streams and the library serve "
+            "only what the caller may see.\n"
+        ),
     ]
+    tables = access_tables()
     for source in sorted(descriptors().file, key=lambda f: f.name):
-        lines.extend(render_file(source))
+        lines.extend(render_file(source, tables))
     return "\n".join(lines).rstrip() + "\n"
 
 
