@@ -17,7 +17,7 @@ from lmp_kit.grpc_server import Registration
 from lmp_kit.pages import Pages
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kpi import reports, views
+from kpi import access, reports, views
 from kpi.application import KpiApplication, evaluation_of
 from kpi.domain.checks import check_month
 from kpi.domain.periods import KpiPeriod
@@ -54,7 +54,7 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         self, request: pb.GetProblemStatsRequest, context: Context
     ) -> pb.ProblemStats:
         del context
-        principal().require_city(check_city_id(request.city_id))
+        check_city_id(request.city_id)
         stats = await views.problem_stats(self.db, request.city_id, request.month)
         return stats_message(stats)
 
@@ -62,7 +62,7 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         self, request: pb.ListProblemStatsRequest, context: Context
     ) -> pb.ListProblemStatsResponse:
         del context
-        principal().require_city(check_city_id(request.city_id))
+        check_city_id(request.city_id)
         months = await views.problem_stats_by_month(self.db, request.city_id)
         return pb.ListProblemStatsResponse(months=[stats_message(m) for m in months])
 
@@ -70,7 +70,7 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         self, request: pb.GetScorecardRequest, context: Context
     ) -> pb.Scorecard:
         del context
-        principal().require_city(check_city_id(request.city_id))
+        check_city_id(request.city_id)
         card = await views.month_card(
             self.db, request.city_id, check_month(request.month), self.clock()
         )
@@ -97,7 +97,7 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
     ) -> pb.Scorecard:
         del context
         actor = principal()
-        basis = await run(self.app.signing_basis, actor, request.city_id, request.month)
+        basis = await run(self.app.signing_basis, request.city_id, request.month)
         card = await views.compute_scorecard(
             self.db,
             request.city_id,
@@ -153,7 +153,7 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         self, request: pb.GetLeaderboardRequest, context: Context
     ) -> pb.GetLeaderboardResponse:
         del context
-        principal()
+        caller = principal()
         size = LEADERBOARD_PAGES.size(request.page_size)
         start = LEADERBOARD_PAGES.offset(request.page_token)
         rows = await views.leaderboard(self.db, check_month(request.month), self.clock())
@@ -162,7 +162,10 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         return pb.GetLeaderboardResponse(
             month=request.month,
             entries=[
-                pb.LeaderboardEntry(rank=r.rank, scorecard=scorecard_message(r.card)) for r in page
+                pb.LeaderboardEntry(
+                    rank=r.rank, scorecard=scorecard_message(views.seen_by(caller, r.card))
+                )
+                for r in page
             ],
             next_page_token=LEADERBOARD_PAGES.token(start + size) if more else "",
         )
@@ -171,7 +174,7 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         self, request: pb.GetIndicatorHistoryRequest, context: Context
     ) -> pb.GetIndicatorHistoryResponse:
         del context
-        principal().require_city(check_city_id(request.city_id))
+        check_city_id(request.city_id)
         if request.indicator and request.indicator not in INDICATORS:
             names = ", ".join(INDICATORS)
             msg = f"indicator must be one of {names} or empty, not {request.indicator!r}"
@@ -197,7 +200,7 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
     async def WatchScorecards(  # noqa: N802  # gRPC method name
         self, request: pb.WatchScorecardsRequest, context: Context
     ) -> AsyncIterator[pb.Scorecard]:
-        principal().require_city(check_city_id(request.city_id))
+        check_city_id(request.city_id)
         check_month(request.month)
         last: pb.Scorecard | None = None
         watched = [self.db[c] for c in views.SCORECARD_SOURCES]
@@ -217,14 +220,13 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         self, request: pb.ScoringPolicy, context: Context
     ) -> pb.ScoringPolicy:
         del context
-        policy = await run(self.app.introduce_policy, principal(), policy_of(request))
+        policy = await run(self.app.introduce_policy, policy_of(request))
         return policy_message(policy)
 
     async def ListPolicies(  # noqa: N802  # gRPC method name
         self, request: pb.ListPoliciesRequest, context: Context
     ) -> pb.ListPoliciesResponse:
         del request, context
-        principal()
         policies = [DEFAULT_POLICY, *await run(self.app.policies)]
         return pb.ListPoliciesResponse(policies=[policy_message(p) for p in policies])
 
@@ -232,11 +234,14 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         self, request: pb.ExportMonthRequest, context: Context
     ) -> pb.ExportMonthResponse:
         del context
-        principal()
+        caller = principal()
         if request.format not in EXPORTS:
             msg = f"format must be one of {', '.join(EXPORTS)}, not {request.format!r}"
             raise InvalidArgumentError(msg)
-        rows = await views.leaderboard(self.db, check_month(request.month), self.clock())
+        rows = [
+            views.Ranked(r.rank, views.seen_by(caller, r.card))
+            for r in await views.leaderboard(self.db, check_month(request.month), self.clock())
+        ]
         render = reports.month_csv if request.format == "csv" else reports.month_html
         return pb.ExportMonthResponse(
             content_type=EXPORTS[request.format],
@@ -359,6 +364,7 @@ def registrations(db: AsyncDatabase[dict[str, Any]], app: KpiApplication) -> lis
         Registration(
             add=kpi_pb2_grpc.add_KpiServiceServicer_to_server,
             servicer=KpiServicer(db, app),
-            service_name=pb.DESCRIPTOR.services_by_name["KpiService"].full_name,
+            service_name=access.SERVICE_NAME,
+            access=access.policy(),
         )
     ]

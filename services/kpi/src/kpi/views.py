@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from lmp_kit.auth import Principal
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -223,6 +224,29 @@ async def cities(db: Database) -> list[str]:
     for collection in (REGISTRY_FACTS_COLLECTION, VOTING_FACTS_COLLECTION, PERIODS):
         found.update(await db[collection].distinct("city_id"))
     return sorted(found)
+
+
+def outsider_view(card: MonthCard) -> MonthCard:
+    """What a caller of another city sees of a city's month in the leaderboard and its
+    export: the figures the programme compares (status, total, verdict, each indicator's
+    achieved, target, attainment and points, each knock-out's outcome); not the evidence
+    (event ids of records that may be unpublished), the notes and reasons (they name
+    activities and the curator), nor the curator's conclusion, signature and amendments."""
+    figures = card.scorecard
+    return MonthCard(
+        scorecard=replace(
+            figures,
+            indicators=tuple(replace(i, evidence=(), note="") for i in figures.indicators),
+            knockouts=tuple(replace(k, evidence=(), reason="") for k in figures.knockouts),
+        ),
+        status=card.status,
+        awaiting_since=card.awaiting_since,
+    )
+
+
+def seen_by(caller: Principal, card: MonthCard) -> MonthCard:
+    """The card whole for a caller of its city, else its figures only (outsider_view)."""
+    return card if caller.may_act_in(card.scorecard.city_id) else outsider_view(card)
 
 
 @dataclass(frozen=True)
