@@ -207,12 +207,14 @@ class Review(_message.Message):
     def __init__(self, review_id: _Optional[str] = ..., practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., round: _Optional[str] = ..., practice_kind: _Optional[str] = ..., practice_title: _Optional[str] = ..., weights: _Optional[_Union[CriterionWeights, _Mapping]] = ..., recusals: _Optional[_Iterable[_Union[Recusal, _Mapping]]] = ..., scores: _Optional[_Iterable[_Union[ExpertScore, _Mapping]]] = ..., aggregate: _Optional[_Union[ScoreAggregate, _Mapping]] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[Decision, _Mapping]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
 
 class OpenReviewRequest(_message.Message):
-    __slots__ = ("practice_id", "round")
+    __slots__ = ("practice_id", "round", "request_id")
     PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
     ROUND_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     practice_id: str
     round: str
-    def __init__(self, practice_id: _Optional[str] = ..., round: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, practice_id: _Optional[str] = ..., round: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class ScorePracticeRequest(_message.Message):
     __slots__ = ("review_id", "scores")
@@ -315,14 +317,16 @@ class SessionDecision(_message.Message):
     def __init__(self, review_id: _Optional[str] = ..., practice_id: _Optional[str] = ..., round: _Optional[str] = ..., verdict: _Optional[str] = ..., rationale: _Optional[str] = ..., priority_rank: _Optional[int] = ..., aggregate_score: _Optional[str] = ...) -> None: ...
 
 class ScheduleSessionRequest(_message.Message):
-    __slots__ = ("city_id", "scheduled_on", "agenda")
+    __slots__ = ("city_id", "scheduled_on", "agenda", "request_id")
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     SCHEDULED_ON_FIELD_NUMBER: _ClassVar[int]
     AGENDA_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     city_id: str
     scheduled_on: str
     agenda: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, city_id: _Optional[str] = ..., scheduled_on: _Optional[str] = ..., agenda: _Optional[_Iterable[str]] = ...) -> None: ...
+    request_id: str
+    def __init__(self, city_id: _Optional[str] = ..., scheduled_on: _Optional[str] = ..., agenda: _Optional[_Iterable[str]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class HoldSessionRequest(_message.Message):
     __slots__ = ("session_id", "held_on", "attendees", "minutes")

@@ -36,7 +36,7 @@ class Subscription(_message.Message):
     def __init__(self, subscription_id: _Optional[str] = ..., city_id: _Optional[str] = ..., kind: _Optional[str] = ..., person_id: _Optional[str] = ..., role: _Optional[str] = ..., channels: _Optional[_Iterable[str]] = ..., email: _Optional[str] = ..., webhook_url: _Optional[str] = ..., recipient: _Optional[str] = ..., created_by: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateSubscriptionRequest(_message.Message):
-    __slots__ = ("city_id", "kind", "person_id", "role", "channels", "email", "webhook_url")
+    __slots__ = ("city_id", "kind", "person_id", "role", "channels", "email", "webhook_url", "request_id")
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
@@ -44,6 +44,7 @@ class CreateSubscriptionRequest(_message.Message):
     CHANNELS_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_URL_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     city_id: str
     kind: str
     person_id: str
@@ -51,7 +52,8 @@ class CreateSubscriptionRequest(_message.Message):
     channels: _containers.RepeatedScalarFieldContainer[str]
     email: str
     webhook_url: str
-    def __init__(self, city_id: _Optional[str] = ..., kind: _Optional[str] = ..., person_id: _Optional[str] = ..., role: _Optional[str] = ..., channels: _Optional[_Iterable[str]] = ..., email: _Optional[str] = ..., webhook_url: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, city_id: _Optional[str] = ..., kind: _Optional[str] = ..., person_id: _Optional[str] = ..., role: _Optional[str] = ..., channels: _Optional[_Iterable[str]] = ..., email: _Optional[str] = ..., webhook_url: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class CreateSubscriptionResponse(_message.Message):
     __slots__ = ("subscription", "webhook_secret")

@@ -132,14 +132,16 @@ class FixStrategyRequest(_message.Message):
     def __init__(self, city_id: _Optional[str] = ..., priority_directions: _Optional[_Iterable[str]] = ..., selection_criteria: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AddRegionalRequirementRequest(_message.Message):
-    __slots__ = ("city_id", "title", "description")
+    __slots__ = ("city_id", "title", "description", "request_id")
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     city_id: str
     title: str
     description: str
-    def __init__(self, city_id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, city_id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class AddRegionalRequirementResponse(_message.Message):
     __slots__ = ("city", "requirement_id")
@@ -182,14 +184,16 @@ class Problem(_message.Message):
     def __init__(self, problem_id: _Optional[str] = ..., city_id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., priority: _Optional[str] = ..., practice_ids: _Optional[_Iterable[str]] = ..., solved: _Optional[bool] = ..., solved_with_external_resources: _Optional[bool] = ...) -> None: ...
 
 class RegisterProblemRequest(_message.Message):
-    __slots__ = ("city_id", "title", "description")
+    __slots__ = ("city_id", "title", "description", "request_id")
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     city_id: str
     title: str
     description: str
-    def __init__(self, city_id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, city_id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class RegisterProblemResponse(_message.Message):
     __slots__ = ("problem",)
@@ -294,7 +298,7 @@ class Practice(_message.Message):
     def __init__(self, practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., summary: _Optional[str] = ..., authors: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., participants: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., problem_ids: _Optional[_Iterable[str]] = ..., requirement_ids: _Optional[_Iterable[str]] = ..., cells: _Optional[_Iterable[_Union[Cell, _Mapping]]] = ..., lifecycle_step: _Optional[int] = ..., status: _Optional[str] = ..., status_reason: _Optional[str] = ..., passport_version: _Optional[int] = ..., approved_passport_version: _Optional[int] = ..., rank: _Optional[int] = ..., priority_rank: _Optional[int] = ..., source_practice_id: _Optional[str] = ..., source_city_id: _Optional[str] = ..., replications: _Optional[_Iterable[_Union[Replication, _Mapping]]] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., modified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
 
 class RegisterPracticeRequest(_message.Message):
-    __slots__ = ("city_id", "kind", "title", "summary", "authors", "participants", "problem_ids", "requirement_ids", "cells", "lifecycle_step")
+    __slots__ = ("city_id", "kind", "title", "summary", "authors", "participants", "problem_ids", "requirement_ids", "cells", "lifecycle_step", "request_id")
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -305,6 +309,7 @@ class RegisterPracticeRequest(_message.Message):
     REQUIREMENT_IDS_FIELD_NUMBER: _ClassVar[int]
     CELLS_FIELD_NUMBER: _ClassVar[int]
     LIFECYCLE_STEP_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     city_id: str
     kind: str
     title: str
@@ -315,7 +320,8 @@ class RegisterPracticeRequest(_message.Message):
     requirement_ids: _containers.RepeatedScalarFieldContainer[str]
     cells: _containers.RepeatedCompositeFieldContainer[Cell]
     lifecycle_step: int
-    def __init__(self, city_id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., summary: _Optional[str] = ..., authors: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., participants: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., problem_ids: _Optional[_Iterable[str]] = ..., requirement_ids: _Optional[_Iterable[str]] = ..., cells: _Optional[_Iterable[_Union[Cell, _Mapping]]] = ..., lifecycle_step: _Optional[int] = ...) -> None: ...
+    request_id: str
+    def __init__(self, city_id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., summary: _Optional[str] = ..., authors: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., participants: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., problem_ids: _Optional[_Iterable[str]] = ..., requirement_ids: _Optional[_Iterable[str]] = ..., cells: _Optional[_Iterable[_Union[Cell, _Mapping]]] = ..., lifecycle_step: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class GetPracticeRequest(_message.Message):
     __slots__ = ("practice_id", "as_of")
@@ -498,14 +504,16 @@ class DiffSectionResponse(_message.Message):
     def __init__(self, diff: _Optional[str] = ...) -> None: ...
 
 class AdoptPracticeRequest(_message.Message):
-    __slots__ = ("source_practice_id", "city_id", "title")
+    __slots__ = ("source_practice_id", "city_id", "title", "request_id")
     SOURCE_PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     source_practice_id: str
     city_id: str
     title: str
-    def __init__(self, source_practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., title: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, source_practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., title: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class GetLineageRequest(_message.Message):
     __slots__ = ("practice_id",)
@@ -586,7 +594,7 @@ class Activity(_message.Message):
     def __init__(self, activity_id: _Optional[str] = ..., city_id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., held_on: _Optional[str] = ..., speakers: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., joint_action: _Optional[bool] = ..., branding_used: _Optional[bool] = ..., announcement: _Optional[_Union[Publication, _Mapping]] = ..., press_release: _Optional[_Union[Publication, _Mapping]] = ..., report: _Optional[_Union[ActivityReport, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
 
 class RegisterActivityRequest(_message.Message):
-    __slots__ = ("city_id", "kind", "title", "held_on", "speakers", "joint_action", "branding_used")
+    __slots__ = ("city_id", "kind", "title", "held_on", "speakers", "joint_action", "branding_used", "request_id")
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -594,6 +602,7 @@ class RegisterActivityRequest(_message.Message):
     SPEAKERS_FIELD_NUMBER: _ClassVar[int]
     JOINT_ACTION_FIELD_NUMBER: _ClassVar[int]
     BRANDING_USED_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     city_id: str
     kind: str
     title: str
@@ -601,7 +610,8 @@ class RegisterActivityRequest(_message.Message):
     speakers: _containers.RepeatedCompositeFieldContainer[Person]
     joint_action: bool
     branding_used: bool
-    def __init__(self, city_id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., held_on: _Optional[str] = ..., speakers: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., joint_action: _Optional[bool] = ..., branding_used: _Optional[bool] = ...) -> None: ...
+    request_id: str
+    def __init__(self, city_id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., held_on: _Optional[str] = ..., speakers: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., joint_action: _Optional[bool] = ..., branding_used: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class GetActivityRequest(_message.Message):
     __slots__ = ("activity_id",)
@@ -652,18 +662,20 @@ class ImprovementFact(_message.Message):
     def __init__(self, fact_id: _Optional[str] = ..., city_id: _Optional[str] = ..., month: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., evidence: _Optional[_Iterable[str]] = ..., verdict: _Optional[str] = ..., reason: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
 
 class RecordImprovementFactRequest(_message.Message):
-    __slots__ = ("city_id", "month", "title", "description", "evidence")
+    __slots__ = ("city_id", "month", "title", "description", "evidence", "request_id")
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     MONTH_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     city_id: str
     month: str
     title: str
     description: str
     evidence: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, city_id: _Optional[str] = ..., month: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., evidence: _Optional[_Iterable[str]] = ...) -> None: ...
+    request_id: str
+    def __init__(self, city_id: _Optional[str] = ..., month: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., evidence: _Optional[_Iterable[str]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class GetImprovementFactRequest(_message.Message):
     __slots__ = ("fact_id",)
@@ -706,7 +718,7 @@ class ExternalResourceCase(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., city_id: _Optional[str] = ..., month: _Optional[str] = ..., title: _Optional[str] = ..., source_kind: _Optional[str] = ..., amount: _Optional[str] = ..., currency: _Optional[str] = ..., partner: _Optional[str] = ..., problem_id: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
 
 class RecordExternalResourceCaseRequest(_message.Message):
-    __slots__ = ("city_id", "month", "title", "source_kind", "amount", "currency", "partner", "problem_id")
+    __slots__ = ("city_id", "month", "title", "source_kind", "amount", "currency", "partner", "problem_id", "request_id")
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     MONTH_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -715,6 +727,7 @@ class RecordExternalResourceCaseRequest(_message.Message):
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
     PARTNER_FIELD_NUMBER: _ClassVar[int]
     PROBLEM_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     city_id: str
     month: str
     title: str
@@ -723,7 +736,8 @@ class RecordExternalResourceCaseRequest(_message.Message):
     currency: str
     partner: str
     problem_id: str
-    def __init__(self, city_id: _Optional[str] = ..., month: _Optional[str] = ..., title: _Optional[str] = ..., source_kind: _Optional[str] = ..., amount: _Optional[str] = ..., currency: _Optional[str] = ..., partner: _Optional[str] = ..., problem_id: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, city_id: _Optional[str] = ..., month: _Optional[str] = ..., title: _Optional[str] = ..., source_kind: _Optional[str] = ..., amount: _Optional[str] = ..., currency: _Optional[str] = ..., partner: _Optional[str] = ..., problem_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class GetExternalResourceCaseRequest(_message.Message):
     __slots__ = ("case_id",)
