@@ -253,6 +253,20 @@ def test_the_curator_evaluates_signs_and_amends_a_month(stack):  # one workflow
         (1, "sarov", "45.00"),
         (2, "seversk", "0.00"),
     ]
+    # The curator of sarov sees seversk's figures, not its evidence, reasons or curator's words.
+    ours, theirs = (e.scorecard for e in board.entries)
+    assert ours.conclusion == "Meetings held properly; packaging is late."
+    assert knockout(ours, "K8").reason
+    assert (theirs.verdict, knockout(theirs, "K8").outcome) == ("failed", "failed")
+    assert [(k.reason, list(k.evidence)) for k in theirs.knockouts] == [("", [])] * len(
+        theirs.knockouts
+    )
+    assert all(not i.evidence and not i.note for i in theirs.indicators)
+    html = stack.kpi().ExportMonth(
+        kpi_pb2.ExportMonthRequest(month=LAST_MONTH, format="html"), metadata=curator, timeout=30
+    )
+    assert "Meetings held properly" in html.content.decode()
+    assert "Unreported meeting" not in html.content.decode()
 
 
 def test_the_office_closes_reporting_early_and_later_facts_count_next_month(stack):
@@ -286,6 +300,35 @@ def test_the_office_closes_reporting_early_and_later_facts_count_next_month(stac
     assert (signed.status, indicator(signed, "improvement").achieved) == ("closed", 1)
     assert indicator(later, "improvement").achieved == 1
     assert indicator(scorecard(stack, "sarov", THIS_MONTH), "improvement").achieved == 1
+
+
+def test_only_an_all_cities_programme_office_introduces_a_scoring_policy(slice_factory):
+    # issue 15: a programme office scoped to one city changed the policy of every city
+    kpi = slice_factory()
+    kpi.start("kpi")
+    policy = kpi_pb2.ScoringPolicy(
+        version="2030.1",
+        year=2030,
+        weights={
+            "packaged": 20,
+            "voting": 20,
+            "improvement": 30,
+            "external_resources": 10,
+            "expert": 20,
+        },
+    )
+    one_city = kpi.metadata("programme_office", cities=("sarov",))
+    every_city = kpi.metadata("programme_office", cities=("*",))
+
+    refusal = refused(lambda: kpi.kpi().IntroducePolicy(policy, metadata=one_city, timeout=10))
+    introduced = kpi.kpi().IntroducePolicy(policy, metadata=every_city, timeout=30)
+    listed = kpi.kpi().ListPolicies(
+        kpi_pb2.ListPoliciesRequest(), metadata=kpi.metadata("resident"), timeout=10
+    )
+
+    assert refusal == grpc.StatusCode.PERMISSION_DENIED
+    assert introduced.version == "2030.1"
+    assert [p.version for p in listed.policies] == ["2026.1", "2030.1"]
 
 
 def test_history_exports_stream_and_gauges_follow_the_scorecards(stack):
