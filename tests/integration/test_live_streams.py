@@ -12,6 +12,7 @@ from typing import Any
 
 import grpc
 from grpc.aio import EOF  # type: ignore[attr-defined]  # missing from grpc's stubs
+from kpi import access as kpi_access
 from kpi.api import KpiServicer
 from kpi.application import KpiApplication
 from kpi.projections import PERIODS
@@ -84,7 +85,8 @@ def kpi_server(db: Any, hub: ChangeHub) -> Server:  # a test database
         Registration(
             add=kpi_pb2_grpc.add_KpiServiceServicer_to_server,
             servicer=KpiServicer(db, app, hub=hub),
-            service_name=kpi_pb2.DESCRIPTOR.services_by_name["KpiService"].full_name,
+            service_name=kpi_access.SERVICE_NAME,
+            access=kpi_access.policy(),
         ),
         "kpi",
     )
