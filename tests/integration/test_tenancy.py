@@ -45,6 +45,9 @@ MARK = "Quokka"
 SUBJECT = "tester"  # the council's chair (cities '*'): B's tokens pass every domain check of a person
 NOW = datetime.now(UTC)
 TODAY = NOW.date().isoformat()
+# one council session per city and day: the setup holds one today, schedules one tomorrow
+TOMORROW = (NOW + timedelta(days=1)).date().isoformat()
+LATER = (NOW + timedelta(days=2)).date().isoformat()
 THIS_MONTH = NOW.strftime("%Y-%m")
 LAST_MONTH = (NOW.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 TIMEOUT = 30.0
@@ -411,7 +414,7 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
         w.call(
             "expertise/ScheduleSession",
             exp.ScheduleSessionRequest(
-                city_id=A, scheduled_on=TODAY, agenda=[unpublished, published]
+                city_id=A, scheduled_on=TOMORROW, agenda=[unpublished, published]
             ),
             *chair,
         ).session_id,
@@ -938,7 +941,11 @@ def _registry() -> dict[str, Entry]:  # noqa: PLR0915  # one entry per RPC
             )
         ),
         lambda _w: reg.RecordImprovementFactRequest(
-            city_id=A, month=THIS_MONTH, title=f"{MARK} control fact", description=MARK
+            city_id=A,
+            month=THIS_MONTH,
+            title=f"{MARK} control fact",
+            description=MARK,
+            evidence=["https://city.example/order-13"],
         ),
     )
     m["GetImprovementFact"] = Entry(
@@ -1109,7 +1116,7 @@ def _expertise() -> dict[str, Entry]:
         (
             Probe(
                 lambda _w, i: exp.ScheduleSessionRequest(
-                    city_id=A, scheduled_on=TODAY, agenda=[i]
+                    city_id=A, scheduled_on=LATER, agenda=[i]
                 ),
                 "unpublished",
             ),
@@ -1122,19 +1129,19 @@ def _expertise() -> dict[str, Entry]:
             ),
         ),
         lambda w: exp.ScheduleSessionRequest(
-            city_id=A, scheduled_on=TODAY, agenda=[w["unpublished"]]
+            city_id=A, scheduled_on=LATER, agenda=[w["unpublished"]]
         ),
         by="expert",
     )
     m["HoldSession"] = Entry(
         probe(
             lambda _w, i: exp.HoldSessionRequest(
-                session_id=i, held_on=TODAY, attendees=[SUBJECT], minutes="B"
+                session_id=i, held_on=TOMORROW, attendees=[SUBJECT], minutes="B"
             ),
             "session",
         ),
         lambda w: exp.HoldSessionRequest(
-            session_id=w["session"], held_on=TODAY, attendees=[SUBJECT], minutes=f"{MARK} held"
+            session_id=w["session"], held_on=TOMORROW, attendees=[SUBJECT], minutes=f"{MARK} held"
         ),
         by="expert",
         step=2,
@@ -1154,6 +1161,7 @@ def _expertise() -> dict[str, Entry]:
         lambda _w: exp.CloseApprovedListRequest(city_id=A, kind="for_passport"),
         by="expert",
         step=8,
+        weak="closing the passport list needs three approved own practices; the setup has two",
     )
     return {f"expertise/{name}": entry for name, entry in m.items()}
 
@@ -1401,7 +1409,8 @@ def _event_logs() -> dict[str, Entry]:
             by="portal",
             public=True,
             extra=no_city_a_events,
-            shows=A,
+            # notifications keeps subscriptions and notices in MongoDB: its log has no events
+            shows="" if server == "notifications" else A,
             step=8,
         )
         for server in SERVICES
