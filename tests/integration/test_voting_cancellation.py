@@ -168,7 +168,7 @@ def verified(stack, poll_id: str, receipt: str, timeout: float = 30.0) -> bool:
         try:
             proof = stub.VerifyReceipt(
                 voting_pb2.VerifyReceiptRequest(poll_id=poll_id, receipt=receipt),
-                metadata=stack.metadata("resident", cities=("seversk",)),
+                metadata=stack.metadata("resident", cities=("sarov",)),
                 timeout=10,
             )
         except grpc.RpcError as error:

@@ -94,7 +94,7 @@ def wait_receipt(stack: Slice, poll_id, receipt, timeout=30.0) -> voting_pb2.Ver
         try:
             return stack.voting().VerifyReceipt(
                 voting_pb2.VerifyReceiptRequest(poll_id=poll_id, receipt=receipt),
-                metadata=stack.metadata("resident", cities=("seversk",)),
+                metadata=stack.metadata("resident", cities=("sarov",)),
                 timeout=10,
             )
         except grpc.RpcError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 import grpc
 import pytest
@@ -73,7 +74,7 @@ def verify(
         try:
             return stack.voting().VerifyReceipt(
                 voting_pb2.VerifyReceiptRequest(poll_id=poll_id, receipt=receipt),
-                metadata=stack.metadata("resident", cities=("seversk",)),
+                metadata=stack.metadata("resident", cities=("sarov",)),
                 timeout=10,
             )
         except grpc.RpcError as error:
@@ -117,3 +118,27 @@ def test_a_receipt_that_is_not_one_is_invalid_and_one_not_counted_is_not_found(v
             verify(stack, closed.poll_id, receipt, timeout=0)
         assert refused.value.code() == code
     assert verify(stack, closed.poll_id, receipts[5].upper()).leaf_index >= 0
+
+
+def test_another_citys_receipt_is_not_found_as_if_the_poll_did_not_exist(voting_stack):
+    stack = voting_stack
+    closed, receipts = closed_poll_with_ballots(stack)
+    verify(stack, closed.poll_id, receipts[0])
+    elsewhere = stack.metadata("resident", cities=("seversk",))
+
+    def refused(poll_id: str) -> grpc.RpcError:
+        with pytest.raises(grpc.RpcError) as raised:
+            stack.voting().VerifyReceipt(
+                voting_pb2.VerifyReceiptRequest(poll_id=poll_id, receipt=receipts[0]),
+                metadata=elsewhere,
+                timeout=10,
+            )
+        return raised.value
+
+    unknown = str(uuid4())
+    another_city, no_poll = refused(closed.poll_id), refused(unknown)
+    # the same answer as for no poll at all: the refusal does not tell that the poll exists
+    assert another_city.code() == no_poll.code() == grpc.StatusCode.NOT_FOUND
+    assert str(another_city.details()).replace(closed.poll_id, "ID") == str(
+        no_poll.details()
+    ).replace(unknown, "ID")

@@ -76,10 +76,6 @@ def spec(registry, method="single_choice", **changes):
     return PollSpec(**(fields | changes))
 
 
-def allow(_city: str) -> None:
-    return None
-
-
 def events(app):
     notifications = app.recorder.select_notifications(start=None, limit=10_000)
     return [app.mapper.to_domain_event(n) for n in notifications]
@@ -165,7 +161,7 @@ def test_an_invalid_poll_is_refused_with_a_readable_message_and_records_nothing(
 def test_a_ballot_records_only_a_keyed_pseudonym_and_returns_a_receipt(app, registry):
     poll = app.create_poll(spec(registry), now=NOW)
 
-    ballot = app.cast_ballot(poll.id, RESIDENT, {"o2": 1}, allow, now=NOW)
+    ballot = app.cast_ballot(poll.id, RESIDENT, {"o2": 1}, now=NOW)
 
     cast = events(app)[-1]
     assert type(cast).__qualname__ == "Ballot.Cast"
@@ -186,11 +182,11 @@ def test_the_same_resident_has_another_pseudonym_in_another_city():
 
 def test_second_ballot_from_same_resident_is_rejected_when_revoting_is_not_allowed(app, registry):
     poll = app.create_poll(spec(registry), now=NOW)
-    app.cast_ballot(poll.id, RESIDENT, {"o2": 1}, allow, now=NOW)
+    app.cast_ballot(poll.id, RESIDENT, {"o2": 1}, now=NOW)
     before = app.recorder.max_notification_id()
 
     with pytest.raises(AlreadyExistsError) as refused:
-        app.cast_ballot(poll.id, RESIDENT, {"o3": 1}, allow, now=NOW)
+        app.cast_ballot(poll.id, RESIDENT, {"o3": 1}, now=NOW)
 
     assert refused.value.status == grpc.StatusCode.ALREADY_EXISTS
     assert app.recorder.max_notification_id() == before
@@ -198,9 +194,9 @@ def test_second_ballot_from_same_resident_is_rejected_when_revoting_is_not_allow
 
 def test_when_revoting_is_allowed_the_last_ballot_counts(app, registry):
     poll = app.create_poll(spec(registry, revote_allowed=True), now=NOW)
-    first = app.cast_ballot(poll.id, RESIDENT, {"o2": 1}, allow, now=NOW)
-    second = app.cast_ballot(poll.id, RESIDENT, {"o3": 1}, allow, now=NOW)
-    app.cast_ballot(poll.id, Voter("resident-7", "resident"), {"o3": 1}, allow, now=NOW)
+    first = app.cast_ballot(poll.id, RESIDENT, {"o2": 1}, now=NOW)
+    second = app.cast_ballot(poll.id, RESIDENT, {"o3": 1}, now=NOW)
+    app.cast_ballot(poll.id, Voter("resident-7", "resident"), {"o3": 1}, now=NOW)
 
     closed = app.close_poll(poll.id, now=NOW + timedelta(hours=1))
 
@@ -226,7 +222,7 @@ def test_a_ballot_outside_the_window_is_refused_and_records_nothing(app, registr
     before = app.recorder.max_notification_id()
 
     with pytest.raises(FailedPreconditionError) as refused:
-        app.cast_ballot(poll.id, RESIDENT, {"o1": 1}, allow, now=moment)
+        app.cast_ballot(poll.id, RESIDENT, {"o1": 1}, now=moment)
 
     assert refused.value.message == (
         f"poll {poll.id} {message}: ballots are accepted only while it is open"
@@ -239,14 +235,14 @@ def test_a_ballot_in_a_closed_poll_is_refused(app, registry):
     app.close_poll(poll.id, now=NOW)
 
     with pytest.raises(FailedPreconditionError, match="is closed: ballots are accepted only"):
-        app.cast_ballot(poll.id, RESIDENT, {"o1": 1}, allow, now=NOW)
+        app.cast_ballot(poll.id, RESIDENT, {"o1": 1}, now=NOW)
 
 
 def test_a_voter_whose_role_is_not_eligible_is_refused(app, registry):
     poll = app.create_poll(spec(registry), now=NOW)
 
     with pytest.raises(PermissionDeniedError) as refused:
-        app.cast_ballot(poll.id, Voter("boss", "enterprise"), {"o1": 1}, allow, now=NOW)
+        app.cast_ballot(poll.id, Voter("boss", "enterprise"), {"o1": 1}, now=NOW)
 
     assert refused.value.message == (
         "a voter with role 'enterprise' is not eligible in this poll; eligible: resident"
@@ -258,7 +254,7 @@ def test_a_ballot_with_an_unknown_option_is_invalid_and_records_nothing(app, reg
     before = app.recorder.max_notification_id()
 
     with pytest.raises(InvalidArgumentError, match="unknown option 'o7'"):
-        app.cast_ballot(poll.id, RESIDENT, {"o7": 1}, allow, now=NOW)
+        app.cast_ballot(poll.id, RESIDENT, {"o7": 1}, now=NOW)
 
     assert app.recorder.max_notification_id() == before
 
@@ -273,7 +269,7 @@ def test_closing_publishes_ranked_results_turnout_and_a_digest_that_verifies_rec
         {"o2": 1, "o3": 2, "o1": 3},
     ]
     receipts = [
-        app.cast_ballot(poll.id, Voter(f"r{i}", "resident"), r, allow, now=NOW).receipt
+        app.cast_ballot(poll.id, Voter(f"r{i}", "resident"), r, now=NOW).receipt
         for i, r in enumerate(rankings)
     ]
 
@@ -304,7 +300,7 @@ def test_a_recount_from_the_event_log_gives_the_closed_result_bit_for_bit(app, r
     for i in range(20):
         order = orders[i % 4]
         choices = {o: position + 1 for position, o in enumerate(order)}
-        app.cast_ballot(poll.id, Voter(f"r{i % 15}", "resident"), choices, allow, now=NOW)
+        app.cast_ballot(poll.id, Voter(f"r{i % 15}", "resident"), choices, now=NOW)
     closed = app.close_poll(poll.id, now=NOW)
     replayed = VotingApplication(env=MEMORY, keys=app.keys)
     log = app.recorder.select_notifications(start=None, limit=10_000)
@@ -341,7 +337,7 @@ def test_concurrent_ballots_share_commits_and_only_the_second_ballot_of_a_voter_
 
     def attempt(voter, chosen):
         try:
-            app.cast_ballot(poll.id, voter, chosen, allow, now=NOW)
+            app.cast_ballot(poll.id, voter, chosen, now=NOW)
         except AlreadyExistsError:
             return "again"
         return "accepted"
@@ -358,7 +354,7 @@ def test_concurrent_ballots_share_commits_and_only_the_second_ballot_of_a_voter_
 
 def test_a_ballot_queued_behind_the_close_of_its_poll_is_refused(app, registry):
     poll = app.create_poll(spec(registry), now=NOW)
-    _, ballot = app.prepare_ballot(poll.id, RESIDENT, {"o1": 1}, allow, now=NOW)
+    _, ballot = app.prepare_ballot(poll.id, RESIDENT, {"o1": 1}, now=NOW)
     app.close_poll(poll.id, now=NOW)
 
     with pytest.raises(FailedPreconditionError, match="is closed"):
@@ -387,9 +383,9 @@ def test_a_ballot_committed_after_another_replica_counted_is_refused_and_left_ou
 ):
     first, second = replicas
     poll = first.create_poll(spec(registry), now=NOW)
-    first.cast_ballot(poll.id, RESIDENT, {"o1": 1}, allow, now=NOW)
+    first.cast_ballot(poll.id, RESIDENT, {"o1": 1}, now=NOW)
     checked, late = second.prepare_ballot(
-        poll.id, Voter("resident-7", "resident"), {"o2": 1}, allow, now=NOW
+        poll.id, Voter("resident-7", "resident"), {"o2": 1}, now=NOW
     )
 
     closed = first.close_poll(poll.id, now=NOW)  # between the second replica's check and commit
@@ -410,7 +406,7 @@ def test_a_ballot_committed_after_another_replica_counted_is_refused_and_left_ou
 def test_a_ballot_committed_before_the_fence_is_counted_by_another_replica(replicas, registry):
     first, second = replicas
     poll = first.create_poll(spec(registry), now=NOW)
-    checked, ballot = second.prepare_ballot(poll.id, RESIDENT, {"o2": 1}, allow, now=NOW)
+    checked, ballot = second.prepare_ballot(poll.id, RESIDENT, {"o2": 1}, now=NOW)
     saved = second.writer.submit(ballot, checked.id, checked.version).result()
 
     closed = first.close_poll(poll.id, now=NOW)

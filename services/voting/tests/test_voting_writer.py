@@ -116,10 +116,6 @@ def open_poll(app, registry, *, revote_allowed=False):
     return app.create_poll(spec, now=NOW)
 
 
-def allow(_city: str) -> None:
-    return None
-
-
 def writer_failures() -> float:
     return REGISTRY.get_sample_value("lmp_worker_failures_total", {"worker": "ballot-writer"}) or 0
 
@@ -131,7 +127,7 @@ def ballot_events(app, poll_id):
 
 
 def queue(app, poll, resident, option="o1"):
-    checked, ballot = app.prepare_ballot(poll.id, Voter(resident, "resident"), {option: 1}, allow)
+    checked, ballot = app.prepare_ballot(poll.id, Voter(resident, "resident"), {option: 1})
     return app.writer.submit(ballot, checked.id, checked.version)
 
 
@@ -152,7 +148,7 @@ def test_a_ballot_whose_caller_cancelled_while_it_was_queued_is_dropped_and_the_
     assert after.result(WAIT_S).notification_id
     assert app.writer.is_alive()
     assert len(ballot_events(app, poll.id)) == 2
-    assert app.cast_ballot(poll.id, Voter("resident-4", "resident"), {"o2": 1}, allow).receipt
+    assert app.cast_ballot(poll.id, Voter("resident-4", "resident"), {"o2": 1}).receipt
 
 
 async def test_a_ballot_whose_caller_gave_up_while_it_was_saved_commits_and_its_retry_learns_the_receipt(  # noqa: E501  # the behaviour, in full
@@ -161,20 +157,20 @@ async def test_a_ballot_whose_caller_gave_up_while_it_was_saved_commits_and_its_
     poll = open_poll(app, registry)
     voter = Voter("resident-1", "resident")
     gated.hold()
-    cast = asyncio.ensure_future(app.cast_ballot_async(poll.id, voter, {"o2": 1}, allow))
+    cast = asyncio.ensure_future(app.cast_ballot_async(poll.id, voter, {"o2": 1}))
     assert await asyncio.to_thread(gated.entered.wait, WAIT_S)
 
     cast.cancel()
     with pytest.raises(asyncio.CancelledError):
         await cast
     gated.gate.set()
-    retry = await asyncio.wait_for(app.cast_ballot_async(poll.id, voter, {"o2": 1}, allow), WAIT_S)
+    retry = await asyncio.wait_for(app.cast_ballot_async(poll.id, voter, {"o2": 1}), WAIT_S)
 
     (recorded,) = ballot_events(app, poll.id)
     assert retry.receipt == recorded.receipt
     assert app.writer.is_alive()
     with pytest.raises(AlreadyExistsError, match="has already cast a ballot"):
-        await app.cast_ballot_async(poll.id, voter, {"o3": 1}, allow)
+        await app.cast_ballot_async(poll.id, voter, {"o3": 1})
     closed = app.close_poll(poll.id)
     assert closed.ballots_counted == 1
     assert app.recount(closed).receipts == [retry.receipt]
@@ -185,25 +181,25 @@ def test_a_retried_ballot_with_the_same_choices_answers_the_same_receipt_and_rec
 ):
     poll = open_poll(app, registry)
     voter = Voter("resident-1", "resident")
-    first = app.cast_ballot(poll.id, voter, {"o2": 1}, allow)
+    first = app.cast_ballot(poll.id, voter, {"o2": 1})
     head = app.recorder.max_notification_id()
 
-    again = app.cast_ballot(poll.id, voter, {"o2": 1}, allow)
+    again = app.cast_ballot(poll.id, voter, {"o2": 1})
 
     assert (again.id, again.version, again.receipt) == (first.id, first.version, first.receipt)
     assert app.recorder.max_notification_id() == head
     with pytest.raises(AlreadyExistsError):
-        app.cast_ballot(poll.id, voter, {"o1": 1}, allow)
+        app.cast_ballot(poll.id, voter, {"o1": 1})
 
 
 def test_a_revote_with_the_choices_already_recorded_is_a_retry_not_a_new_version(app, registry):
     poll = open_poll(app, registry, revote_allowed=True)
     voter = Voter("resident-1", "resident")
-    app.cast_ballot(poll.id, voter, {"o2": 1}, allow)
-    second = app.cast_ballot(poll.id, voter, {"o3": 1}, allow)
+    app.cast_ballot(poll.id, voter, {"o2": 1})
+    second = app.cast_ballot(poll.id, voter, {"o3": 1})
     head = app.recorder.max_notification_id()
 
-    again = app.cast_ballot(poll.id, voter, {"o3": 1}, allow)
+    again = app.cast_ballot(poll.id, voter, {"o3": 1})
 
     assert (again.version, again.receipt) == (2, second.receipt)
     assert app.recorder.max_notification_id() == head

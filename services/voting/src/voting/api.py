@@ -3,7 +3,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -11,14 +10,13 @@ from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
 from lmp_kit.auth import Principal, principal
 from lmp_kit.errors import InvalidArgumentError, PermissionDeniedError
 from lmp_kit.grpc_server import Registration
-from lmp_kit.logs import current_city
 from pymongo.asynchronous.database import AsyncDatabase
 
 from voting import views
+from voting.access import SERVICE_NAME, parse_poll_id, policy
 from voting.application import Voter, VotingApplication, utc_now
 from voting.domain import OptionSpec, Poll, PollSpec
 
-ORGANIZERS = ("working_group", "administration", "programme_office")
 PORTAL = "portal"
 RECEIPT_LENGTH = 64
 HEX_DIGITS = "0123456789abcdef"
@@ -36,10 +34,6 @@ class VotingServicer(voting_pb2_grpc.VotingServiceServicer):
         self, request: voting_pb2.CreatePollRequest, context: Context
     ) -> voting_pb2.Poll:
         del context
-        caller = principal()
-        caller.require_role(*ORGANIZERS)
-        caller.require_city(request.city_id)
-        current_city.set(request.city_id)
         poll = await asyncio.to_thread(self.app.create_poll, spec_of(request))
         return poll_message(poll)
 
@@ -47,42 +41,31 @@ class VotingServicer(voting_pb2_grpc.VotingServiceServicer):
         self, request: voting_pb2.GetPollRequest, context: Context
     ) -> voting_pb2.Poll:
         del context
-        poll = await asyncio.to_thread(self.app.get_poll, parse_id(request.poll_id))
-        principal().require_city(poll.city_id)
+        poll = await asyncio.to_thread(self.app.get_poll, parse_poll_id(request.poll_id))
         return poll_message(poll)
 
     async def OpenPoll(  # noqa: N802  # gRPC method name
         self, request: voting_pb2.OpenPollRequest, context: Context
     ) -> voting_pb2.Poll:
         del context
-        poll_id = await self._organized(request.poll_id)
+        poll_id = parse_poll_id(request.poll_id)
         return poll_message(await asyncio.to_thread(self.app.open_poll, poll_id))
 
     async def ClosePoll(  # noqa: N802  # gRPC method name
         self, request: voting_pb2.ClosePollRequest, context: Context
     ) -> voting_pb2.Poll:
         del context
-        poll_id = await self._organized(request.poll_id)
+        poll_id = parse_poll_id(request.poll_id)
         return poll_message(await asyncio.to_thread(self.app.close_poll, poll_id))
-
-    async def _organized(self, raw_id: str) -> UUID:
-        caller = principal()
-        caller.require_role(*ORGANIZERS)
-        poll = await asyncio.to_thread(self.app.get_poll, parse_id(raw_id))
-        caller.require_city(poll.city_id)
-        current_city.set(poll.city_id)
-        return poll.id
 
     async def CastBallot(  # noqa: N802  # gRPC method name
         self, request: voting_pb2.CastBallotRequest, context: Context
     ) -> voting_pb2.CastBallotResponse:
         del context
-        caller = principal()
         ballot = await self.app.cast_ballot_async(
-            parse_id(request.poll_id),
-            voter_of(caller, request),
+            parse_poll_id(request.poll_id),
+            voter_of(principal(), request),
             [(c.option_id, c.value) for c in request.choices],
-            caller.require_city,
         )
         return voting_pb2.CastBallotResponse(
             poll_id=str(ballot.poll_id), receipt=ballot.receipt, ballot_version=ballot.version
@@ -92,8 +75,7 @@ class VotingServicer(voting_pb2_grpc.VotingServiceServicer):
         self, request: voting_pb2.GetLiveResultsRequest, context: Context
     ) -> voting_pb2.LiveResults:
         del context
-        live = await views.live_results(self.db, str(parse_id(request.poll_id)))
-        principal().require_city(live.city_id)
+        live = await views.live_results(self.db, str(parse_poll_id(request.poll_id)))
         labels = {o["option_id"]: o for o in live.options}
         message = voting_pb2.LiveResults(
             poll_id=live.poll_id,
@@ -120,9 +102,8 @@ class VotingServicer(voting_pb2_grpc.VotingServiceServicer):
         self, request: voting_pb2.VerifyReceiptRequest, context: Context
     ) -> voting_pb2.VerifyReceiptResponse:
         del context
-        principal()
         found = await self.proofs.inclusion(
-            str(parse_id(request.poll_id)), receipt_of(request.receipt)
+            str(parse_poll_id(request.poll_id)), receipt_of(request.receipt)
         )
         return voting_pb2.VerifyReceiptResponse(
             digest=found.digest,
@@ -154,14 +135,6 @@ def receipt_of(value: str) -> str:
         msg = "receipt must be the 64 hexadecimal characters CastBallot returned"
         raise InvalidArgumentError(msg)
     return receipt
-
-
-def parse_id(value: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError:
-        msg = f"poll_id must be a UUID, not {value!r}"
-        raise InvalidArgumentError(msg) from None
 
 
 def moment_of(message: voting_pb2.CreatePollRequest, field: str) -> datetime | None:
@@ -247,6 +220,7 @@ def registrations(app: VotingApplication, db: AsyncDatabase[dict[str, Any]]) -> 
         Registration(
             add=voting_pb2_grpc.add_VotingServiceServicer_to_server,
             servicer=VotingServicer(app, db),
-            service_name=voting_pb2.DESCRIPTOR.services_by_name["VotingService"].full_name,
+            service_name=SERVICE_NAME,
+            access=policy(app),
         )
     ]

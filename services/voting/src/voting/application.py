@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -191,11 +191,10 @@ class VotingApplication(ServiceApplication):
         poll_id: UUID,
         voter: Voter,
         choices: Mapping[str, int] | Sequence[tuple[str, int]],
-        authorize_city: Callable[[str], None],
         now: datetime | None = None,
     ) -> Ballot:
         for _ in range(CAST_ATTEMPTS):
-            poll, ballot = self.prepare_ballot(poll_id, voter, choices, authorize_city, now)
+            poll, ballot = self.prepare_ballot(poll_id, voter, choices, now)
             if not ballot.pending_events:
                 return self.confirm_recorded(poll, ballot)
             try:
@@ -213,10 +212,9 @@ class VotingApplication(ServiceApplication):
         poll_id: UUID,
         voter: Voter,
         choices: Mapping[str, int] | Sequence[tuple[str, int]],
-        authorize_city: Callable[[str], None],
     ) -> Ballot:
         for _ in range(CAST_ATTEMPTS):
-            poll, ballot = self.prepare_ballot(poll_id, voter, choices, authorize_city)
+            poll, ballot = self.prepare_ballot(poll_id, voter, choices)
             if not ballot.pending_events:
                 return await asyncio.to_thread(self.confirm_recorded, poll, ballot)
             # A caller that goes away while its ballot is queued cancels the job (the writer
@@ -295,12 +293,10 @@ class VotingApplication(ServiceApplication):
         poll_id: UUID,
         voter: Voter,
         choices: Mapping[str, int] | Sequence[tuple[str, int]],
-        authorize_city: Callable[[str], None],
         now: datetime | None = None,
     ) -> tuple[Poll, Ballot]:
         now = now or utc_now()
         poll = self.poll_for_ballots(poll_id)
-        authorize_city(poll.city_id)
         poll.check_eligible(voter.role)
         poll.check_accepts_ballots(now)
         pairs = choices.items() if isinstance(choices, Mapping) else choices

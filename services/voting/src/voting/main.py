@@ -17,7 +17,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from voting import views
-from voting.api import parse_id, registrations
+from voting.access import parse_poll_id
+from voting.api import registrations
 from voting.application import VotingApplication, utc_now
 from voting.consumers import subscriptions
 from voting.keys import PseudonymKeys
@@ -47,7 +48,7 @@ async def close_due_polls(app: VotingApplication, db: AsyncDatabase[dict[str, An
     closed = 0
     for poll_id in await views.due_polls(db, utc_now()):
         try:
-            await asyncio.to_thread(app.close_poll, parse_id(poll_id))
+            await asyncio.to_thread(app.close_poll, parse_poll_id(poll_id))
         except (DomainError, IntegrityError) as error:
             log.info("poll %s was not closed on schedule: %s", poll_id, error)
         except Exception:  # any other fault of one poll must not keep the others open
