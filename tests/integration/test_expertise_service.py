@@ -53,21 +53,22 @@ def expertise_events(stack):
     return [(e.event_type, json.loads(e.payload_json)) for e in response.events]
 
 
-def publish_practices(stack, practices):
-    """Play the registry's part: its Practice.Registered events on its topic."""
+def publish_practices(stack, practices, city="sarov", first=1):
+    """Play the registry's part: its Practice.Registered events on its topic, numbered from
+    `first` (the registry's notification ids: a number seen before is a duplicate)."""
     settings = Settings.from_env("registry", stack.env)
 
     async def send():
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
         await producer.start()
         try:
-            for number, (practice_id, kind, authors) in enumerate(practices, start=1):
+            for number, (practice_id, kind, authors) in enumerate(practices, start=first):
                 envelope = Envelope(
                     event_id=uuid.uuid4(),
                     event_type="Practice.Registered",
                     schema_version=1,
                     service="registry",
-                    city_id="sarov",
+                    city_id=city,
                     aggregate_id=uuid.UUID(practice_id),
                     aggregate_version=1,
                     notification_id=number,
@@ -82,7 +83,9 @@ def publish_practices(stack, practices):
                         "source_practice_id": None,
                     },
                 )
-                await producer.send_and_wait(settings.topic, value=envelope.to_json(), key=b"sarov")
+                await producer.send_and_wait(
+                    settings.topic, value=envelope.to_json(), key=city.encode()
+                )
         finally:
             await producer.stop()
 
@@ -382,6 +385,104 @@ def test_only_the_programme_office_manages_the_council_and_unknown_practices_are
 
     assert as_expert.code() == grpc.StatusCode.PERMISSION_DENIED
     assert unknown.code() == grpc.StatusCode.NOT_FOUND
-    assert "is not known to expertise" in str(unknown.details())
+    assert "no practice" in str(unknown.details())
     assert bad_round.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert stack.head("expertise") == before
+
+
+def test_an_expert_queue_shows_only_reviews_of_the_token_cities_with_nobody_elses_scores(
+    expertise,
+):
+    """Issue 15: an expert of city B listed city A's reviews with other experts' scores while
+    GetReview of the same review was refused."""
+    stack, api = expertise, stub(expertise)
+    form_council(api, stack)
+    practice_id = str(uuid.uuid4())
+    publish_practices(stack, [(practice_id, "initiative", [])])
+    review = eventually(
+        lambda: api.OpenReview(
+            expertise_pb2.OpenReviewRequest(practice_id=practice_id, round="secondary"),
+            metadata=office(stack),
+            timeout=10,
+        )
+    )
+    api.ScorePractice(
+        expertise_pb2.ScorePracticeRequest(review_id=review.review_id, scores=GOOD),
+        metadata=as_person(stack, "boris", "expert"),
+        timeout=10,
+    )
+
+    def queue(metadata, person_id=""):
+        return api.ListPendingReviews(
+            expertise_pb2.ListPendingReviewsRequest(person_id=person_id),
+            metadata=metadata,
+            timeout=10,
+        ).reviews
+
+    # control: the same members with tokens for Sarov see it (once the read model has it)
+    for subject in ("chair", "vera"):
+        eventually(
+            lambda subject=subject: assert_listed(
+                [r.review_id for r in queue(as_person(stack, subject, "expert"))],
+                review.review_id,
+            )
+        )
+    # the chair reviews every city and Vera Sarov and Seversk, but these tokens are Seversk's
+    for subject in ("chair", "vera"):
+        seversk = as_person(stack, subject, "expert", cities=("seversk",))
+        assert list(queue(seversk)) == [], subject
+        hidden = refused(
+            lambda seversk=seversk: api.GetReview(
+                expertise_pb2.GetReviewRequest(review_id=review.review_id),
+                metadata=seversk,
+                timeout=10,
+            )
+        )
+        assert hidden.code() == grpc.StatusCode.NOT_FOUND
+    seversk_office = as_person(stack, "office-b", "programme_office", cities=("seversk",))
+    assert list(queue(seversk_office, person_id="vera")) == []
+    assert [r.review_id for r in queue(office(stack), person_id="vera")] == [review.review_id]
+    others = refused(lambda: queue(as_person(stack, "boris", "expert"), person_id="vera"))
+    assert others.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_session_agenda_takes_only_practices_of_the_session_city(expertise):
+    """Issue 15: a session of city B accepted city A's practices on its agenda."""
+    stack, api = expertise, stub(expertise)
+    form_council(api, stack)
+    sarov_practice, seversk_practice = str(uuid.uuid4()), str(uuid.uuid4())
+    publish_practices(stack, [(sarov_practice, "own", [])])
+    publish_practices(stack, [(seversk_practice, "own", [])], city="seversk", first=2)
+    for practice_id in (sarov_practice, seversk_practice):  # both known to expertise
+        eventually(
+            lambda practice_id=practice_id: api.OpenReview(
+                expertise_pb2.OpenReviewRequest(practice_id=practice_id, round="primary"),
+                metadata=office(stack),
+                timeout=10,
+            )
+        )
+    chair = as_person(stack, "chair", "expert", cities=("*",))
+    before = stack.head("expertise")
+
+    def schedule(agenda, on="2026-12-03"):
+        return api.ScheduleSession(
+            expertise_pb2.ScheduleSessionRequest(city_id="seversk", scheduled_on=on, agenda=agenda),
+            metadata=chair,
+            timeout=10,
+        )
+
+    foreign = refused(lambda: schedule([seversk_practice, sarov_practice]))
+    missing_id = str(uuid.uuid4())
+    missing = refused(lambda: schedule([seversk_practice, missing_id]))
+
+    assert foreign.code() == missing.code() == grpc.StatusCode.NOT_FOUND
+    assert sarov_practice in str(foreign.details())
+    assert seversk_practice not in str(foreign.details())
+    assert str(foreign.details()).replace(sarov_practice, "ID") == str(missing.details()).replace(
+        missing_id, "ID"
+    )
+    assert "sarov" not in str(foreign.details())
+    assert "Practice" not in str(foreign.details())
+    assert stack.head("expertise") == before
+    session = schedule([seversk_practice])
+    assert (session.city_id, list(session.agenda)) == ("seversk", [seversk_practice])

@@ -9,28 +9,24 @@ from uuid import UUID
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc
-from lmp_kit.auth import Principal, principal
+from lmp_kit.auth import principal
 from lmp_kit.domain import check_city_id
-from lmp_kit.errors import InvalidArgumentError, NotFoundError
+from lmp_kit.errors import NotFoundError, PermissionDeniedError
 from lmp_kit.grpc_server import Registration
-from lmp_kit.logs import current_city
 
 from expertise import views
+from expertise.access import OFFICE, SERVICE_NAME, parse_id, policy
 from expertise.application import ExpertiseApplication
 from expertise.domain import (
     CRITERIA,
-    FEDERATION,
     ApprovedList,
     Council,
     CouncilSession,
     Plan,
     Review,
 )
+from expertise.domain.sessions import check_agenda
 from expertise.projections import Database
-
-OFFICE = "programme_office"
-EXPERT = "expert"
-REVIEW_OPENERS = ("working_group", "administration", OFFICE)
 
 Context = grpc.aio.ServicerContext[object, object]
 
@@ -44,21 +40,18 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
         self, request: expertise_pb2.FormCouncilRequest, context: Context
     ) -> expertise_pb2.Council:
         del context
-        require_office()
         return council_message(await asyncio.to_thread(self.app.form_council, request.quorum))
 
     async def GetCouncil(  # noqa: N802  # gRPC method name
         self, request: expertise_pb2.GetCouncilRequest, context: Context
     ) -> expertise_pb2.Council:
         del request, context
-        principal()
         return council_message(await asyncio.to_thread(self.app.get_council))
 
     async def AdmitMember(  # noqa: N802  # gRPC method name
         self, request: expertise_pb2.AdmitMemberRequest, context: Context
     ) -> expertise_pb2.Council:
         del context
-        require_office()
         member = request.member
         council = await asyncio.to_thread(
             self.app.admit_member, member.person_id, member.name, list(member.cities)
@@ -69,7 +62,6 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
         self, request: expertise_pb2.ChangeMemberCitiesRequest, context: Context
     ) -> expertise_pb2.Council:
         del context
-        require_office()
         council = await asyncio.to_thread(
             self.app.change_member_cities, request.person_id, list(request.cities)
         )
@@ -79,7 +71,6 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
         self, request: expertise_pb2.RemoveMemberRequest, context: Context
     ) -> expertise_pb2.Council:
         del context
-        require_office()
         council = await asyncio.to_thread(self.app.remove_member, request.person_id, request.reason)
         return council_message(council)
 
@@ -87,21 +78,18 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
         self, request: expertise_pb2.AppointChairRequest, context: Context
     ) -> expertise_pb2.Council:
         del context
-        require_office()
         return council_message(await asyncio.to_thread(self.app.appoint_chair, request.person_id))
 
     async def SetQuorum(  # noqa: N802  # gRPC method name
         self, request: expertise_pb2.SetQuorumRequest, context: Context
     ) -> expertise_pb2.Council:
         del context
-        require_office()
         return council_message(await asyncio.to_thread(self.app.set_quorum, request.quorum))
 
     async def SetCriterionWeights(  # noqa: N802  # gRPC method name
         self, request: expertise_pb2.SetCriterionWeightsRequest, context: Context
     ) -> expertise_pb2.Council:
         del context
-        require_office()
         weights = {c: getattr(request.weights, c) for c in CRITERIA}
         return council_message(await asyncio.to_thread(self.app.set_criterion_weights, weights))
 
@@ -109,18 +97,11 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
         self, request: expertise_pb2.OpenReviewRequest, context: Context
     ) -> expertise_pb2.Review:
         del context
-        caller = principal()
-        caller.require_role(*REVIEW_OPENERS)
         practice_id = parse_id("practice_id", request.practice_id)
         practice = await views.practice_facts(self.db, str(practice_id))
-        if practice is None:
-            msg = (
-                f"practice {practice_id} is not known to expertise: register it in the registry "
-                "first (expertise learns practices from the registry's events)"
-            )
+        if practice is None:  # the guard found it: only if the read model lost it since
+            msg = f"practice {practice_id} is not known to expertise"
             raise NotFoundError(msg)
-        caller.require_city(practice.city_id)
-        current_city.set(practice.city_id)
         review = await asyncio.to_thread(self.app.open_review, practice, request.round)
         return review_message(review)
 
@@ -129,9 +110,7 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
     ) -> expertise_pb2.Review:
         del context
         caller = principal()
-        caller.require_role(EXPERT)
         review_id = parse_id("review_id", request.review_id)
-        await self._authorize_review(caller, review_id)
         scores = {c: getattr(request.scores, c) for c in CRITERIA}
         review = await asyncio.to_thread(self.app.score, review_id, caller.subject, scores)
         return review_message(review)
@@ -141,10 +120,8 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
     ) -> expertise_pb2.Review:
         del context
         caller = principal()
-        caller.require_role(EXPERT)
         review_id = parse_id("review_id", request.review_id)
         session_id = parse_id("session_id", request.session_id)
-        await self._authorize_review(caller, review_id)
         plan = Plan(
             priority_rank=request.priority_rank or None,
             expected_results=request.expected_results,
@@ -169,7 +146,7 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
     ) -> expertise_pb2.Review:
         del context
         review_id = parse_id("review_id", request.review_id)
-        return review_message(await self._authorize_review(principal(), review_id))
+        return review_message(await asyncio.to_thread(self.app.get_review, review_id))
 
     async def ListPendingReviews(  # noqa: N802  # gRPC method name
         self, request: expertise_pb2.ListPendingReviewsRequest, context: Context
@@ -177,22 +154,28 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
         del context
         caller = principal()
         person_id = request.person_id or caller.subject
-        if person_id == caller.subject:
-            caller.require_role(EXPERT, OFFICE)
-        else:
-            require_office()
+        if person_id != caller.subject and OFFICE not in caller.roles:
+            msg = "an expert reads their own queue; only programme_office reads another member's"
+            raise PermissionDeniedError(msg)
         page = views.page_of(views.PENDING_REVIEW_PAGES, request.page_size, request.page_token)
         council = await asyncio.to_thread(self.app.get_council)
         member = council.members.get(person_id)
         if member is None:
             return expertise_pb2.ListReviewsResponse()
-        ids = await views.pending_review_ids(self.db, person_id, member["cities"], page)
+        # the member's cities that are also the caller's: never another city's reviews
+        cities = views.shared_cities(member["cities"], caller.cities)
+        if not cities:
+            return expertise_pb2.ListReviewsResponse()
+        ids = await views.pending_review_ids(self.db, person_id, cities, page)
         reviews = [await asyncio.to_thread(self.app.get_review, UUID(i)) for i in ids]
         return expertise_pb2.ListReviewsResponse(
             reviews=[
                 review_message(r)
                 for r in reviews
-                if not r.concluded and person_id not in r.scores and person_id not in r.recused
+                if caller.may_act_in(r.city_id)
+                and not r.concluded
+                and person_id not in r.scores
+                and person_id not in r.recused
             ],
             next_page_token=page.next_token(len(ids)),
         )
@@ -201,12 +184,21 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
         self, request: expertise_pb2.ScheduleSessionRequest, context: Context
     ) -> expertise_pb2.CouncilSession:
         del context
-        caller = principal()
-        caller.require_city(check_city_id(request.city_id))
-        await self._require_chair_or_office(caller, "schedules a session")
-        current_city.set(request.city_id)
+        city_id = check_city_id(request.city_id)
+        await self._require_chair_or_office("schedules a session")
+        agenda = check_agenda(list(request.agenda))
+        known = await views.practices_of_city(self.db, city_id, agenda)
+        unknown = [p for p in agenda if p not in known]
+        if unknown:
+            # the same answer for another city's practice as for none at all
+            msg = (
+                f"no practice {', '.join(unknown[:5])}{' …' if len(unknown) > 5 else ''} in "  # noqa: PLR2004  # the ids named in a message
+                f"{city_id!r} known to expertise: a session's agenda lists practices of its "
+                "city, registered in the registry"
+            )
+            raise NotFoundError(msg)
         session = await asyncio.to_thread(
-            self.app.schedule_session, request.city_id, request.scheduled_on, list(request.agenda)
+            self.app.schedule_session, city_id, request.scheduled_on, agenda
         )
         return session_message(session)
 
@@ -214,12 +206,8 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
         self, request: expertise_pb2.HoldSessionRequest, context: Context
     ) -> expertise_pb2.CouncilSession:
         del context
-        caller = principal()
         session_id = parse_id("session_id", request.session_id)
-        found = await asyncio.to_thread(self.app.get_session, session_id)
-        caller.require_city(found.city_id)
-        await self._require_chair_or_office(caller, "holds a session")
-        current_city.set(found.city_id)
+        await self._require_chair_or_office("holds a session")
         session = await asyncio.to_thread(
             self.app.hold_session,
             session_id,
@@ -233,9 +221,9 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
         self, request: expertise_pb2.ListSessionsRequest, context: Context
     ) -> expertise_pb2.ListSessionsResponse:
         del context
-        principal().require_city(check_city_id(request.city_id))
+        city_id = check_city_id(request.city_id)
         page = views.page_of(views.SESSION_PAGES, request.page_size, request.page_token)
-        docs = await views.sessions_of(self.db, request.city_id, page)
+        docs = await views.sessions_of(self.db, city_id, page)
         return expertise_pb2.ListSessionsResponse(
             sessions=[session_document_message(d) for d in docs],
             next_page_token=page.next_token(len(docs)),
@@ -245,49 +233,27 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
         self, request: expertise_pb2.GetApprovedListRequest, context: Context
     ) -> expertise_pb2.ApprovedList:
         del context
-        principal().require_city(check_city_id(request.city_id))
-        approved = await asyncio.to_thread(self.app.get_list, request.city_id, request.kind)
+        city_id = check_city_id(request.city_id)
+        approved = await asyncio.to_thread(self.app.get_list, city_id, request.kind)
         return list_message(approved)
 
     async def CloseApprovedList(  # noqa: N802  # gRPC method name
         self, request: expertise_pb2.CloseApprovedListRequest, context: Context
     ) -> expertise_pb2.ApprovedList:
         del context
-        caller = principal()
-        caller.require_role(EXPERT)
-        caller.require_city(check_city_id(request.city_id))
-        current_city.set(request.city_id)
+        city_id = check_city_id(request.city_id)
         approved = await asyncio.to_thread(
-            self.app.close_list, request.city_id, request.kind, caller.subject
+            self.app.close_list, city_id, request.kind, principal().subject
         )
         return list_message(approved)
 
-    async def _authorize_review(self, caller: Principal, review_id: UUID) -> Review:
-        review = await asyncio.to_thread(self.app.get_review, review_id)
-        caller.require_city(review.city_id)
-        current_city.set(review.city_id)
-        return review
-
-    async def _require_chair_or_office(self, caller: Principal, action: str) -> None:
+    async def _require_chair_or_office(self, action: str) -> None:
+        """Sessions are scheduled and held by the chair, or by the programme office."""
+        caller = principal()
         if OFFICE in caller.roles:
             return
-        caller.require_role(EXPERT, OFFICE)
         council = await asyncio.to_thread(self.app.get_council)
         council.check_chair(caller.subject, action)
-
-
-def require_office() -> None:
-    caller = principal()
-    caller.require_role(OFFICE)
-    caller.require_city(FEDERATION)
-
-
-def parse_id(name: str, value: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError:
-        msg = f"{name} must be a UUID, not {value!r}"
-        raise InvalidArgumentError(msg) from None
 
 
 def timestamp(moment: datetime) -> Timestamp:
@@ -437,6 +403,7 @@ def registrations(app: ExpertiseApplication, db: Database) -> list[Registration]
         Registration(
             add=expertise_pb2_grpc.add_ExpertiseServiceServicer_to_server,
             servicer=ExpertiseServicer(app, db),
-            service_name=expertise_pb2.DESCRIPTOR.services_by_name["ExpertiseService"].full_name,
+            service_name=SERVICE_NAME,
+            access=policy(app, db),
         )
     ]

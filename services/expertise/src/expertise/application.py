@@ -98,9 +98,11 @@ class ExpertiseApplication(ServiceApplication):
 
     def get_review(self, review_id: UUID) -> Review:
         try:
-            review: Review = self.repository.get(review_id)
+            review: object = self.repository.get(review_id)
         except AggregateNotFoundError:
             raise ReviewNotFoundError(review_id) from None
+        if not isinstance(review, Review):  # another aggregate's id (the council's, a session's)
+            raise ReviewNotFoundError(review_id)
         return review
 
     def score(self, review_id: UUID, person_id: str, scores: dict[str, int]) -> Review:
@@ -157,9 +159,11 @@ class ExpertiseApplication(ServiceApplication):
 
     def get_session(self, session_id: UUID) -> CouncilSession:
         try:
-            session: CouncilSession = self.repository.get(session_id)
+            session: object = self.repository.get(session_id)
         except AggregateNotFoundError:
             raise SessionNotFoundError(session_id) from None
+        if not isinstance(session, CouncilSession):  # another aggregate's id
+            raise SessionNotFoundError(session_id)
         return session
 
     def hold_session(

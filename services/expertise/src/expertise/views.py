@@ -41,6 +41,30 @@ async def practice_facts(db: Database, practice_id: str) -> PracticeFacts | None
     )
 
 
+async def practice_city(db: Database, practice_id: str) -> str | None:
+    """The city of a practice the registry registered, None while expertise does not know it."""
+    found = await db[PRACTICES].find_one(
+        {"_id": practice_id, "city_id": {"$exists": True}}, {"city_id": 1}
+    )
+    return None if found is None else str(found["city_id"])
+
+
+async def practices_of_city(db: Database, city_id: str, practice_ids: list[str]) -> set[str]:
+    """Which of the practices expertise knows as practices of `city_id`."""
+    cursor = db[PRACTICES].find({"_id": {"$in": practice_ids}, "city_id": city_id}, {"_id": 1})
+    return {doc["_id"] async for doc in cursor}
+
+
+def shared_cities(member: list[str], caller: frozenset[str]) -> list[str]:
+    """The cities of a member's queue the caller may see: both the member's and the token's
+    ('*' on either side is every city of the other)."""
+    if FEDERATION in caller:
+        return sorted(member)
+    if FEDERATION in member:
+        return sorted(caller)
+    return sorted(set(member) & caller)
+
+
 async def pending_review_ids(
     db: Database, person_id: str, cities: list[str], page: Page
 ) -> list[str]:

@@ -121,7 +121,7 @@ def check_agenda(agenda: list[str]) -> list[str]:
         try:
             practice_id = str(UUID(item))
         except ValueError:
-            msg = f"agenda items are practice ids (UUIDs), not {item!r}"
+            msg = f"agenda items are practice ids (UUIDs), not {item[:80]!r}"
             raise InvalidArgumentError(msg) from None
         if practice_id not in items:
             items.append(practice_id)
