@@ -42,7 +42,8 @@ from .conftest import Slice, eventually, slice_env, stamp
 A, B = "sarov", "seversk"
 # Every text of city A's records that only A may see holds this word.
 MARK = "Quokka"
-SUBJECT = "tester"  # the council's chair (cities '*'): B's tokens pass every domain check of a person
+# The council's chair (cities '*'): B's tokens of this subject pass a person's domain checks.
+SUBJECT = "tester"
 NOW = datetime.now(UTC)
 TODAY = NOW.date().isoformat()
 # one council session per city and day: the setup holds one today, schedules one tomorrow
@@ -95,7 +96,7 @@ class Rpc:
 
 
 def _rpcs() -> list[Rpc]:
-    found = []
+    found: list[Rpc] = []
     for server in SERVICES:
         module, name = MODULES[server]
         found.extend(Rpc(server, m) for m in module.DESCRIPTOR.services_by_name[name].methods)
@@ -167,14 +168,16 @@ class World:
 
     def call(
         self, key: str, request: Message, role: str, cities: tuple[str, ...], **more: Any
-    ) -> Any:  # noqa: ANN401  # the RPC's answer, or a stream's messages
+    ) -> Any:  # the RPC's answer, or a stream's messages
         return invoke(self, RPCS[key], request, self.metadata(role, cities, **more))
 
     def secrets(self) -> set[str]:
         return {*self.private, MARK}
 
 
-def invoke(world: World, rpc: Rpc, request: Message, metadata: Any) -> Any:  # noqa: ANN401  # an answer or a list of stream messages
+def invoke(
+    world: World, rpc: Rpc, request: Message, metadata: Any
+) -> Any:  # an answer or a stream's messages
     assert request.DESCRIPTOR.full_name == rpc.method.input_type.full_name, rpc.key
     channel = world.channels[rpc.server]
     answer = GetMessageClass(rpc.method.output_type)
@@ -187,7 +190,7 @@ def invoke(world: World, rpc: Rpc, request: Message, metadata: Any) -> Any:  # n
         got.extend(stream(request, metadata=metadata, timeout=STREAM_WINDOW_S))
     except grpc.RpcError as error:
         # a live stream keeps waiting: what it sent in the window is its answer
-        if error.code() != grpc.StatusCode.DEADLINE_EXCEEDED:  # type: ignore[attr-defined]  # a grpc.Call
+        if error.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
             raise
     return got
 
@@ -249,10 +252,23 @@ WG = (
 )
 
 
-def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in order
-    office = ("programme_office", (ALL_CITIES,))
-    wg = ("working_group", (A,))
-    admin = ("administration", (A,))
+OFFICE = ("programme_office", (ALL_CITIES,))
+GROUP = ("working_group", (A,))
+ADMIN = ("administration", (A,))
+CHAIR = ("expert", (ALL_CITIES,))
+
+
+def _build(w: World) -> None:
+    """One record of every kind, in order; kpi and the library caught up with them."""
+    _programme(w)
+    _council(w)
+    _records(w)
+    _votes(w)
+    _notices(w)
+    eventually(lambda: _caught_up(w))
+
+
+def _programme(w: World) -> None:
     for city in (A, B):
         w.call(
             "registry/RegisterCity",
@@ -264,14 +280,14 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
                 population=90_000,
                 voter_target=100,
             ),
-            *office,
+            *OFFICE,
         )
     w.call(
         "registry/ApproveWorkingGroup",
         reg.ApproveWorkingGroupRequest(
             city_id=A, members=WG, order_number=f"{MARK}-17", order_date="2026-11-20"
         ),
-        *admin,
+        *ADMIN,
     )
     w.call(
         "registry/FixStrategy",
@@ -280,14 +296,14 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
             priority_directions=[f"{MARK} direction"],
             selection_criteria=[f"{MARK} criterion"],
         ),
-        *admin,
+        *ADMIN,
     )
     added = w.call(
         "registry/AddRegionalRequirement",
         reg.AddRegionalRequirementRequest(
             city_id=A, title=f"{MARK} requirement", description=f"{MARK} described"
         ),
-        *admin,
+        *ADMIN,
     )
     w.keep("requirement", added.requirement_id)
     for name in ("problem", "problem2"):
@@ -296,7 +312,7 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
             reg.RegisterProblemRequest(
                 city_id=A, title=f"{MARK} {name} of dark yards", description=f"{MARK} detail"
             ),
-            *wg,
+            *GROUP,
         ).problem
         w.keep(name, problem.problem_id)
     problem_b = w.call(
@@ -319,12 +335,12 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
                 problem_ids=[w["problem"]] if private else [],
                 cells=[CELL],
             ),
-            *wg,
+            *GROUP,
         )
         return w.keep(name, made.practice_id, private=private)
 
-    published = practice("published", "Lit courtyards", private=False)
-    approvable = practice("approvable", "Green roofs", private=True)  # public once approved
+    practice("published", "Lit courtyards", private=False)
+    practice("approvable", "Green roofs", private=True)  # public once approved
     unpublished = practice("unpublished", f"{MARK} yard lamps", private=True)
     practice("reviewable", f"{MARK} bike racks", private=True)
     w.call(
@@ -332,24 +348,26 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
         reg.EditPassportSectionRequest(
             practice_id=unpublished, section="what", content=reg.SectionContent(text=MARK)
         ),
-        *wg,
+        *GROUP,
     )
 
-    # The Expert Council decides the two practices that go on to a passport.
-    chair = ("expert", (ALL_CITIES,))
-    w.call("expertise/FormCouncil", exp.FormCouncilRequest(), *office)
+
+def _council(w: World) -> None:
+    """The Expert Council decides the two practices that go on to a passport."""
+    published, approvable, unpublished = w["published"], w["approvable"], w["unpublished"]
+    w.call("expertise/FormCouncil", exp.FormCouncilRequest(), *OFFICE)
     w.call(
         "expertise/AdmitMember",
         exp.AdmitMemberRequest(member=exp.Member(person_id=SUBJECT, name="Chair", cities=["*"])),
-        *office,
+        *OFFICE,
     )
-    w.call("expertise/AppointChair", exp.AppointChairRequest(person_id=SUBJECT), *office)
+    w.call("expertise/AppointChair", exp.AppointChairRequest(person_id=SUBJECT), *OFFICE)
     first = [
         eventually(
             lambda pid=pid: w.call(
                 "expertise/OpenReview",
                 exp.OpenReviewRequest(practice_id=pid, round="primary"),
-                *wg,
+                *GROUP,
             )
         ).review_id
         for pid in (published, approvable)
@@ -359,7 +377,7 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
     session = w.call(
         "expertise/ScheduleSession",
         exp.ScheduleSessionRequest(city_id=A, scheduled_on=TODAY, agenda=[published, approvable]),
-        *chair,
+        *CHAIR,
     ).session_id
     w.keep("held_session", session)
     w.call(
@@ -367,7 +385,7 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
         exp.HoldSessionRequest(
             session_id=session, held_on=TODAY, attendees=[SUBJECT], minutes=f"{MARK} minutes"
         ),
-        *chair,
+        *CHAIR,
     )
     for review_id in first:
         w.call(
@@ -378,7 +396,7 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
                 verdict="approved_for_passport",
                 rationale=f"{MARK} rationale",
             ),
-            *chair,
+            *CHAIR,
         )
     for pid in (published, approvable):
         eventually(lambda pid=pid: _status_is(w, pid, "approved_for_passport"))
@@ -386,16 +404,16 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
             w.call(
                 "registry/EditPassportSection",
                 reg.EditPassportSectionRequest(practice_id=pid, section=section, content=content),
-                *wg,
+                *GROUP,
             )
-    w.call("registry/ApprovePassport", reg.ApprovePassportRequest(practice_id=published), *wg)
+    w.call("registry/ApprovePassport", reg.ApprovePassportRequest(practice_id=published), *GROUP)
     w.keep(
         "review_secondary",
         eventually(
             lambda: w.call(
                 "expertise/OpenReview",
                 exp.OpenReviewRequest(practice_id=published, round="secondary"),
-                *wg,
+                *GROUP,
             )
         ).review_id,
     )
@@ -405,7 +423,7 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
             lambda: w.call(
                 "expertise/OpenReview",
                 exp.OpenReviewRequest(practice_id=unpublished, round="primary"),
-                *wg,
+                *GROUP,
             )
         ).review_id,
     )
@@ -416,17 +434,19 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
             exp.ScheduleSessionRequest(
                 city_id=A, scheduled_on=TOMORROW, agenda=[unpublished, published]
             ),
-            *chair,
+            *CHAIR,
         ).session_id,
     )
 
-    # Activities, facts, cases.
+
+def _records(w: World) -> None:
+    """An activity, an improvement fact, an external-resource case."""
     activity = w.call(
         "registry/RegisterActivity",
         reg.RegisterActivityRequest(
             city_id=A, kind="working_meeting", title=f"{MARK} meeting", held_on=TODAY
         ),
-        *wg,
+        *GROUP,
     )
     w.keep("activity", activity.activity_id)
     fact = w.call(
@@ -438,7 +458,7 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
             description=f"{MARK} faster",
             evidence=["https://city.example/order-12"],
         ),
-        *wg,
+        *GROUP,
     )
     w.keep("fact", fact.fact_id)
     case = w.call(
@@ -452,11 +472,14 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
             currency="RUB",
             partner=f"{MARK} fund",
         ),
-        *wg,
+        *GROUP,
     )
     w.keep("case", case.case_id)
 
-    # Voting: an open poll with a ballot, and one that opens tomorrow.
+
+def _votes(w: World) -> None:
+    """An open poll with a ballot, and one that opens tomorrow."""
+
     def poll(title: str, opens: datetime) -> str:
         made = eventually(
             lambda: w.call(
@@ -473,7 +496,7 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
                     opens_at=stamp(opens),
                     closes_at=stamp(NOW + timedelta(days=3)),
                 ),
-                *wg,
+                *GROUP,
             )
         )
         return str(made.poll_id)
@@ -490,7 +513,9 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
     )
     w.keep("receipt", ballot.receipt)
 
-    # Notifications: anna's inbox notice and a dead webhook delivery, from a new activity.
+
+def _notices(w: World) -> None:
+    """anna's inbox notice and a dead webhook delivery, from a new activity."""
     subscription = w.call(
         "notifications/CreateSubscription",
         ntf.CreateSubscriptionRequest(
@@ -509,7 +534,7 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
         reg.RegisterActivityRequest(
             city_id=A, kind="working_meeting", title=f"{MARK} second meeting", held_on=TODAY
         ),
-        *wg,
+        *GROUP,
     )
 
     def noticed() -> None:
@@ -529,21 +554,20 @@ def _build(w: World) -> None:  # noqa: PLR0915  # one record of every kind, in o
 
     eventually(noticed)
 
-    # kpi and the library have caught up with all of it.
-    def caught_up() -> None:
-        card = w.call(
-            "kpi/GetScorecard", kpi.GetScorecardRequest(city_id=A, month=LAST_MONTH), *wg
-        )
-        assert card.status == "awaiting_curator", card.status
-        found = w.call("registry/SearchLibrary", reg.SearchLibraryRequest(city_id=A), *wg)
-        assert unpublished in {e.practice_id for e in found.entries}
 
-    eventually(caught_up)
+def _caught_up(w: World) -> None:
+    card = w.call("kpi/GetScorecard", kpi.GetScorecardRequest(city_id=A, month=LAST_MONTH), *GROUP)
+    assert card.status == "awaiting_curator", card.status
+    found = w.call("registry/SearchLibrary", reg.SearchLibraryRequest(city_id=A), *GROUP)
+    assert w["unpublished"] in {e.practice_id for e in found.entries}
 
 
 def _status_is(w: World, practice_id: str, status: str) -> None:
     found = w.call(
-        "registry/GetPractice", reg.GetPracticeRequest(practice_id=practice_id), "working_group", (A,)
+        "registry/GetPractice",
+        reg.GetPracticeRequest(practice_id=practice_id),
+        "working_group",
+        (A,),
     )
     assert found.status == status, found.status
 
@@ -575,7 +599,7 @@ class Entry:
     weak: str = ""  # why the control cannot succeed in one run; it must pass the access check
     retry: bool = False  # the control waits for another service's event first
     shows: str = ""  # the id the control's answer holds (a filtered list is not just empty)
-    extra: Callable[[World, Any], None] | None = None  # more checks of B's answer
+    also: Callable[[World, Any], None] | None = None  # more checks of B's answer
 
 
 def probe(make: Make, ref: str = "", *, cross: bool = False) -> tuple[Probe, ...]:
@@ -586,20 +610,20 @@ def same(make: Callable[[World], Message]) -> Make:
     return lambda w, _id: make(w)
 
 
-def nothing_unread(_w: World, answer: Any) -> None:  # noqa: ANN401  # the RPC's answer
+def nothing_unread(_w: World, answer: Any) -> None:  # the RPC's answer
     assert answer.unread_count == 0, f"city B counts {answer.unread_count} of A's notices"
 
 
-def nothing_marked(_w: World, answer: Any) -> None:  # noqa: ANN401  # the RPC's answer
+def nothing_marked(_w: World, answer: Any) -> None:  # the RPC's answer
     assert answer.marked == 0, f"city B marked {answer.marked} of A's notices read"
 
 
-def library_counts_only(_w: World, answer: Any) -> None:  # noqa: ANN401  # the RPC's answer
+def library_counts_only(_w: World, answer: Any) -> None:  # the RPC's answer
     # when B asks, only A's one published practice is in the library
     assert answer.total <= 1, f"the matrix counts {answer.total} practices: unpublished ones too"
 
 
-def no_city_a_events(_w: World, answer: Any) -> None:  # noqa: ANN401  # the RPC's answer
+def no_city_a_events(_w: World, answer: Any) -> None:  # the RPC's answer
     cities = {e.city_id for e in answer.events}
     assert A not in cities, f"city B reads city A's events: {sorted(cities)}"
 
@@ -646,7 +670,7 @@ def _policy() -> kpi.ScoringPolicy:
     )
 
 
-def _registry() -> dict[str, Entry]:  # noqa: PLR0915  # one entry per RPC
+def _registry() -> dict[str, Entry]:  # one entry per RPC
     m: dict[str, Entry] = {}
 
     def practice_probe(make: Callable[[str], Message], name: str = "unpublished") -> Entry:
@@ -809,22 +833,24 @@ def _registry() -> dict[str, Entry]:  # noqa: PLR0915  # one entry per RPC
         lambda w: reg.ApprovePassportRequest(practice_id=w["approvable"]),
         step=1,
     )
-    for name, make in (
-        ("GetPassport", lambda i: reg.GetPassportRequest(practice_id=i)),
-        ("GetSectionHistory", lambda i: reg.GetSectionHistoryRequest(practice_id=i, section="what")),
-        (
-            "DiffSection",
-            lambda i: reg.DiffSectionRequest(
-                practice_id=i, section="what", from_version=0, to_version=1
-            ),
-        ),
-    ):
-        m[name] = Entry(
-            probe(lambda _w, i, make=make: make(i), "unpublished"),
-            lambda w, make=make: make(w["unpublished"]),
+
+    def unpublished_read(make: Callable[[str], Message]) -> Entry:
+        return Entry(
+            probe(lambda _w, i: make(i), "unpublished"),
+            lambda w: make(w["unpublished"]),
             public=True,
             shows=MARK,
         )
+
+    m["GetPassport"] = unpublished_read(lambda i: reg.GetPassportRequest(practice_id=i))
+    m["GetSectionHistory"] = unpublished_read(
+        lambda i: reg.GetSectionHistoryRequest(practice_id=i, section="what")
+    )
+    m["DiffSection"] = unpublished_read(
+        lambda i: reg.DiffSectionRequest(
+            practice_id=i, section="what", from_version=0, to_version=1
+        )
+    )
     m["AdoptPractice"] = Entry(
         (
             Probe(
@@ -833,9 +859,7 @@ def _registry() -> dict[str, Entry]:  # noqa: PLR0915  # one entry per RPC
                 cross=True,
             ),
             Probe(
-                lambda w, _i: reg.AdoptPracticeRequest(
-                    source_practice_id=w["published"], city_id=A
-                )
+                lambda w, _i: reg.AdoptPracticeRequest(source_practice_id=w["published"], city_id=A)
             ),
         ),
         # adoption is across cities by definition: the control is the adopting city's, B
@@ -1003,7 +1027,7 @@ def _registry() -> dict[str, Entry]:  # noqa: PLR0915  # one entry per RPC
         ),
         lambda _w: reg.GetClassifierMatrixRequest(city_id=A),
         public=True,
-        extra=library_counts_only,
+        also=library_counts_only,
     )
     m["GetCityDashboard"] = Entry(
         probe(same(lambda _w: reg.GetCityDashboardRequest(city_id=A))),
@@ -1068,9 +1092,7 @@ def _expertise() -> dict[str, Entry]:
         **federation,  # type: ignore[arg-type]  # by and cities
     )
     m["OpenReview"] = Entry(
-        probe(
-            lambda _w, i: exp.OpenReviewRequest(practice_id=i, round="primary"), "reviewable"
-        ),
+        probe(lambda _w, i: exp.OpenReviewRequest(practice_id=i, round="primary"), "reviewable"),
         lambda w: exp.OpenReviewRequest(practice_id=w["reviewable"], round="primary"),
     )
     m["ScorePractice"] = Entry(
@@ -1115,15 +1137,11 @@ def _expertise() -> dict[str, Entry]:
     m["ScheduleSession"] = Entry(
         (
             Probe(
-                lambda _w, i: exp.ScheduleSessionRequest(
-                    city_id=A, scheduled_on=LATER, agenda=[i]
-                ),
+                lambda _w, i: exp.ScheduleSessionRequest(city_id=A, scheduled_on=LATER, agenda=[i]),
                 "unpublished",
             ),
             Probe(
-                lambda _w, i: exp.ScheduleSessionRequest(
-                    city_id=B, scheduled_on=TODAY, agenda=[i]
-                ),
+                lambda _w, i: exp.ScheduleSessionRequest(city_id=B, scheduled_on=TODAY, agenda=[i]),
                 "unpublished",
                 cross=True,
             ),
@@ -1309,7 +1327,7 @@ def _notifications() -> dict[str, Entry]:
         ),
         lambda w: ntf.MarkReadRequest(person_id="anna", notification_ids=[w["notification"]]),
         public=True,
-        extra=nothing_marked,
+        also=nothing_marked,
         step=1,
         **portal,  # type: ignore[arg-type]  # by
     )
@@ -1317,7 +1335,7 @@ def _notifications() -> dict[str, Entry]:
         probe(same(lambda _w: ntf.GetUnreadCountRequest(person_id="anna"))),
         lambda _w: ntf.GetUnreadCountRequest(person_id="anna"),
         public=True,
-        extra=nothing_unread,
+        also=nothing_unread,
         **portal,  # type: ignore[arg-type]  # by
     )
     m["StreamNotifications"] = Entry(
@@ -1355,7 +1373,9 @@ def _voting() -> dict[str, Entry]:
             kind="city_problem",
             title=f"{MARK} control poll",
             method="single_choice",
-            options=[vot.OptionRef(ref_kind="problem", ref_id=w[p]) for p in ("problem", "problem2")],
+            options=[
+                vot.OptionRef(ref_kind="problem", ref_id=w[p]) for p in ("problem", "problem2")
+            ],
             opens_at=stamp(NOW + timedelta(days=1)),
             closes_at=stamp(NOW + timedelta(days=2)),
         ),
@@ -1408,7 +1428,7 @@ def _event_logs() -> dict[str, Entry]:
             lambda _w: events_pb2.ReadEventsRequest(after=0, limit=1000),
             by="portal",
             public=True,
-            extra=no_city_a_events,
+            also=no_city_a_events,
             # notifications keeps subscriptions and notices in MongoDB: its log has no events
             shows="" if server == "notifications" else A,
             step=8,
@@ -1452,33 +1472,29 @@ def _leaks(w: World, text: str, request: Message) -> list[str]:
     return sorted(s for s in w.secrets() if s in text and s not in sent)
 
 
-def _shown(answer: Any) -> str:  # noqa: ANN401  # an answer or a stream's messages
+def _shown(answer: Any) -> str:  # an answer or a stream's messages
     if isinstance(answer, list):
         return "\n".join(str(m) for m in answer)
     return str(answer)
 
 
-def _check_probe(
-    w: World, rpc: Rpc, entry: Entry, each: Probe, role: str
-) -> list[str]:
-    problems: list[str] = []
+def _check_probe(w: World, rpc: Rpc, entry: Entry, each: Probe, role: str) -> list[str]:
     ref = w[each.ref] if each.ref else ""
     request = each.make(w, ref)
     code, details, answer = _ask(w, rpc, request, role)
     label = f"{rpc.key} as {role} of {B}{' (cross)' if each.cross else ''}"
     answerable = may_answer_b(rpc, entry.public) and not each.cross
     if code == grpc.StatusCode.OK:
-        if not answerable:
-            problems.append(f"{label}: succeeded for city A's {each.ref or 'city'}")
-        leaked = _leaks(w, _shown(answer), request)
-        if leaked:
-            problems.append(f"{label}: the answer holds A's {leaked}")
-        if entry.extra is not None and answerable:
-            try:
-                entry.extra(w, answer)
-            except AssertionError as failed:
-                problems.append(f"{label}: {failed}")
-        return problems
+        return _check_answer(
+            w,
+            entry=entry,
+            each=each,
+            label=label,
+            request=request,
+            answer=answer,
+            answerable=answerable,
+        )
+    problems: list[str] = []
     if code in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN):
         problems.append(f"{label}: {code.name} {details}")
     elif not each.cross and code not in REFUSED:
@@ -1490,11 +1506,36 @@ def _check_probe(
     if ref:
         fresh = str(uuid.uuid4())
         other_code, other_details, _ = _ask(w, rpc, each.make(w, fresh), role)
-        if (other_code, other_details.replace(fresh, "<id>")) != (code, without):
+        other = other_details.replace(fresh, "<id>")
+        if (other_code, other) != (code, without):
             problems.append(
                 f"{label}: A's record answers {code.name} {without!r}, no record "
-                f"{other_code.name} {other_details.replace(fresh, '<id>')!r}: it tells it exists"
+                f"{other_code.name} {other!r}: it tells it exists"
             )
+    return problems
+
+
+def _check_answer(  # noqa: PLR0913  # what the probe sent and got
+    w: World,
+    *,
+    entry: Entry,
+    each: Probe,
+    label: str,
+    request: Message,
+    answer: Any,  # the RPC's answer or a stream's messages
+    answerable: bool,
+) -> list[str]:
+    problems: list[str] = []
+    if not answerable:
+        problems.append(f"{label}: succeeded for city A's {each.ref or 'city'}")
+    leaked = _leaks(w, _shown(answer), request)
+    if leaked:
+        problems.append(f"{label}: the answer holds A's {leaked}")
+    if entry.also is not None and answerable:
+        try:
+            entry.also(w, answer)
+        except AssertionError as failed:
+            problems.append(f"{label}: {failed}")
     return problems
 
 
@@ -1561,7 +1602,9 @@ def test_city_a_itself_is_served(world: World, key: str) -> None:
         answer = call() if call else eventually(lambda: invoke(world, rpc, request, metadata))
     except grpc.RpcError as error:
         code, details = _code(error)
-        pytest.fail(f"{key} as {_control_role(rpc, entry)} of {entry.cities}: {code.name} {details}")
+        pytest.fail(
+            f"{key} as {_control_role(rpc, entry)} of {entry.cities}: {code.name} {details}"
+        )
     if entry.shows:
         assert entry.shows in _shown(answer), f"{key}: city A's answer lacks {entry.shows!r}"
     if rpc.method.server_streaming:
