@@ -3,14 +3,15 @@ same key is ALREADY_EXISTS naming what the key created; a key and its result are
 
 from __future__ import annotations
 
-from uuid import uuid4
+from collections.abc import Callable
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import IntegrityError
 from lmp.common.v1 import events_pb2
 from lmp_kit.domain import ServiceApplication
 from lmp_kit.errors import AlreadyExistsError, InvalidArgumentError
-from lmp_kit.idempotency import RequestKeys, check_request_id, fingerprint
+from lmp_kit.idempotency import RequestKey, RequestKeys, Retry, check_request_id, fingerprint
 
 
 def app() -> ServiceApplication:
@@ -60,3 +61,25 @@ def test_a_key_is_a_short_token_and_the_fingerprint_ignores_it() -> None:
             check_request_id(bad)
     assert fingerprint(request(1)) == fingerprint(request(1))
     assert fingerprint(request(1)) != fingerprint(request(2))
+
+
+def test_create_once_creates_once_per_key_and_returns_the_original_after() -> None:
+    keys = RequestKeys("test", app())
+    created: list[str] = []
+
+    def create(claim: Callable[[UUID], list[RequestKey]]) -> str:
+        result = uuid4()
+        keys.app.save(*claim(result))
+        created.append(str(result))
+        return str(result)
+
+    retry = Retry("tver", "k-1", request(1))
+    first = keys.create_once(retry, "problem", str, create)
+    again = keys.create_once(retry, "problem", str, create)
+    assert first == again
+    assert created == [first]
+    with pytest.raises(AlreadyExistsError, match=first):
+        keys.create_once(Retry("tver", "k-1", request(2)), "problem", str, create)
+    # no key: every call creates
+    keys.create_once(Retry("tver", "", request(1)), "problem", str, create)
+    assert len(created) == 2  # the first and the keyless one

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import event
+from eventsourcing.persistence import IntegrityError
 from google.protobuf.message import Message
 
 from lmp_kit.domain import CityAggregate
@@ -26,6 +29,20 @@ from lmp_kit.errors import AlreadyExistsError, InvalidArgumentError
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 REQUEST_ID_FIELD = "request_id"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A creating command's request key: the key, the request it came with, and its city."""
+
+    city_id: str
+    request_id: str
+    request: Message
+
+    @classmethod
+    def of(cls, city_id: str, request: Message) -> Retry:
+        return cls(city_id, check_request_id(str(getattr(request, REQUEST_ID_FIELD))), request)
 
 
 def check_request_id(request_id: str) -> str:
@@ -125,3 +142,31 @@ class RequestKeys:
                 result_id=str(result_id),
             )
         ]
+
+    def create_once(
+        self,
+        retry: Retry | None,
+        kind: str,
+        load: Callable[[UUID], T],
+        create: Callable[[Callable[[UUID], list[RequestKey]]], T],
+    ) -> T:
+        """Run `create` (which saves the record with the keys `claim(record id)` gives it) once
+        per key: a request under a key already used returns what it created (via `load`). A
+        second request under the key that lost the race to save returns the winner's result,
+        or is ALREADY_EXISTS if it is another request."""
+        if retry is None or not retry.request_id:
+            return create(lambda _result_id: [])
+        earlier = self.earlier_result(retry.city_id, retry.request_id, retry.request)
+        if earlier is not None:
+            return load(UUID(earlier))
+
+        def claim(result_id: UUID) -> list[RequestKey]:
+            return self.claim(retry.city_id, retry.request_id, retry.request, kind, result_id)
+
+        try:
+            return create(claim)
+        except (IntegrityError, AlreadyExistsError):
+            earlier = self.earlier_result(retry.city_id, retry.request_id, retry.request)
+            if earlier is None:
+                raise
+            return load(UUID(earlier))
