@@ -7,12 +7,14 @@ import grpc
 import pytest
 from expertise.application import ExpertiseApplication
 from expertise.domain import CRITERIA, ApprovedList, Plan, PracticeFacts, Review, summarize
+from lmp.expertise.v1 import expertise_pb2
 from lmp_kit.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
     InvalidArgumentError,
     PermissionDeniedError,
 )
+from lmp_kit.idempotency import Retry
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 GOOD = {"effectiveness": 5, "resource_intensity": 4, "time_to_implement": 3, "fit_to_city_needs": 4}
@@ -67,9 +69,43 @@ def test_a_review_is_one_per_practice_and_round_so_a_second_opening_is_already_e
         app.open_review(item, "primary")
 
     assert raised.value.status == grpc.StatusCode.ALREADY_EXISTS
+    assert str(review.id) in raised.value.message  # names the review that exists
     assert review.id == Review.create_id(item.practice_id, "primary")
     assert head(app) == before
     assert app.open_review(item, "secondary").id != review.id
+
+
+def test_an_opening_sent_again_under_its_request_id_returns_the_original_review(app):
+    item = practice()
+    request = expertise_pb2.OpenReviewRequest(
+        practice_id=item.practice_id, round="primary", request_id="portal-1"
+    )
+    review = app.open_review(item, "primary", Retry.of("sarov", request))
+    before = head(app)
+
+    again = app.open_review(item, "primary", Retry.of("sarov", request))
+
+    assert again.id == review.id
+    assert head(app) == before
+    other = expertise_pb2.OpenReviewRequest(
+        practice_id=item.practice_id, round="secondary", request_id="portal-1"
+    )
+    with pytest.raises(AlreadyExistsError, match=f"created review {review.id}"):
+        app.open_review(item, "secondary", Retry.of("sarov", other))
+    assert head(app) == before
+
+
+def test_a_session_scheduled_again_under_its_request_id_is_the_original(app):
+    agenda = [practice().practice_id]
+    request = expertise_pb2.ScheduleSessionRequest(
+        city_id="sarov", scheduled_on="2026-12-01", agenda=agenda, request_id="k1"
+    )
+    session = app.schedule_session("sarov", "2026-12-01", agenda, Retry.of("sarov", request))
+    assert app.schedule_session("sarov", "2026-12-01", agenda, Retry.of("sarov", request)).id == (
+        session.id
+    )
+    with pytest.raises(AlreadyExistsError, match=str(session.id)):
+        app.schedule_session("sarov", "2026-12-01", agenda)
 
 
 def test_an_expert_who_authored_or_took_part_in_the_practice_is_recused_when_it_is_opened(app):

@@ -13,6 +13,7 @@ from lmp_kit.auth import principal
 from lmp_kit.domain import check_city_id
 from lmp_kit.errors import NotFoundError, PermissionDeniedError
 from lmp_kit.grpc_server import Registration
+from lmp_kit.idempotency import Retry
 
 from expertise import views
 from expertise.access import OFFICE, SERVICE_NAME, parse_id, policy
@@ -102,7 +103,12 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
         if practice is None:  # the guard found it: only if the read model lost it since
             msg = f"practice {practice_id} is not known to expertise"
             raise NotFoundError(msg)
-        review = await asyncio.to_thread(self.app.open_review, practice, request.round)
+        review = await asyncio.to_thread(
+            self.app.open_review,
+            practice,
+            request.round,
+            Retry.of(practice.city_id, request),
+        )
         return review_message(review)
 
     async def ScorePractice(  # noqa: N802  # gRPC method name
@@ -198,7 +204,11 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
             )
             raise NotFoundError(msg)
         session = await asyncio.to_thread(
-            self.app.schedule_session, city_id, request.scheduled_on, agenda
+            self.app.schedule_session,
+            city_id,
+            request.scheduled_on,
+            agenda,
+            Retry.of(city_id, request),
         )
         return session_message(session)
 

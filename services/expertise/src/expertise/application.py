@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 from uuid import UUID
@@ -8,6 +9,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from lmp_kit.domain import ServiceApplication
 from lmp_kit.errors import AlreadyExistsError, FailedPreconditionError, NotFoundError
+from lmp_kit.idempotency import RequestKey, RequestKeys, Retry
 
 from expertise.domain import (
     LIST_OF_VERDICT,
@@ -44,6 +46,11 @@ class SessionNotFoundError(NotFoundError):
 
 
 class ExpertiseApplication(ServiceApplication):
+    @functools.cached_property
+    def keys(self) -> RequestKeys:
+        """The clients' request keys of creating commands (safe retries)."""
+        return RequestKeys("expertise", self)
+
     def form_council(self, quorum: int = 0) -> Council:
         council = Council.form(quorum)
         try:
@@ -87,14 +94,22 @@ class ExpertiseApplication(ServiceApplication):
 
         return self._retrying(attempt)
 
-    def open_review(self, practice: PracticeFacts, round: str) -> Review:  # noqa: A002  # the domain's word
-        review = Review.open(practice, round, self.get_council())
-        try:
-            self.save(review)
-        except IntegrityError:
-            msg = f"practice {practice.practice_id} already has a {round} review"
-            raise AlreadyExistsError(msg) from None
-        return review
+    def open_review(
+        self,
+        practice: PracticeFacts,
+        round: str,  # noqa: A002  # the domain's word
+        retry: Retry | None = None,
+    ) -> Review:
+        def create(claim: Callable[[UUID], list[RequestKey]]) -> Review:
+            review = Review.open(practice, round, self.get_council())
+            try:
+                self.save(review, *claim(review.id))
+            except IntegrityError:
+                msg = f"practice {practice.practice_id} already has a {round} review: {review.id}"
+                raise AlreadyExistsError(msg) from None
+            return review
+
+        return self.keys.create_once(retry, "review", self.get_review, create)
 
     def get_review(self, review_id: UUID) -> Review:
         try:
@@ -146,16 +161,26 @@ class ExpertiseApplication(ServiceApplication):
         return self._retrying(attempt)
 
     def schedule_session(
-        self, city_id: str, scheduled_on: str, agenda: Sequence[str]
+        self,
+        city_id: str,
+        scheduled_on: str,
+        agenda: Sequence[str],
+        retry: Retry | None = None,
     ) -> CouncilSession:
-        self.get_council()
-        session = CouncilSession.schedule(city_id, scheduled_on, list(agenda))
-        try:
-            self.save(session)
-        except IntegrityError:
-            msg = f"a council session for {city_id!r} is already scheduled on {scheduled_on}"
-            raise AlreadyExistsError(msg) from None
-        return session
+        def create(claim: Callable[[UUID], list[RequestKey]]) -> CouncilSession:
+            self.get_council()
+            session = CouncilSession.schedule(city_id, scheduled_on, list(agenda))
+            try:
+                self.save(session, *claim(session.id))
+            except IntegrityError:
+                msg = (
+                    f"a council session for {city_id!r} is already scheduled on {scheduled_on}: "
+                    f"{session.id}"
+                )
+                raise AlreadyExistsError(msg) from None
+            return session
+
+        return self.keys.create_once(retry, "council session", self.get_session, create)
 
     def get_session(self, session_id: UUID) -> CouncilSession:
         try:
