@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -92,7 +93,13 @@ def test_a_practice_goes_from_registration_to_the_federation_library(registry):
         expert,
     )
     assert bypass.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert "Expert Council's conclusion" in (bypass.details() or "")
+    by_hand = refused(
+        stub.ChangeStatus,
+        pb.ChangeStatusRequest(practice_id=practice.practice_id, status="approved_for_passport"),
+        wg,
+    )
+    assert by_hand.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "Expert Council's conclusion" in (by_hand.details() or "")
     registry.start("expertise")
     council_concludes(registry, practice.practice_id, "approved_for_passport")
     for section, content in PASSPORT.items():
@@ -135,6 +142,139 @@ def test_a_practice_goes_from_registration_to_the_federation_library(registry):
     board = stub.GetCityDashboard(pb.GetCityDashboardRequest(city_id="sarov"), metadata=wg)
     assert board.packaged_practices == 1
     assert {s.status: s.practices for s in board.statuses} == {"passport_approved": 1}
+    others_see_only_the_library(registry, practice)
+
+
+def others_see_only_the_library(registry, practice: pb.Practice) -> None:
+    """The library is federation-wide; another city's unpublished copy is not (issue 15)."""
+    stub = registry.registry()
+    wg = registry.metadata("working_group", cities=("sarov",))
+    neighbour = registry.metadata("working_group", cities=("seversk",))
+    copy = stub.AdoptPractice(
+        pb.AdoptPracticeRequest(source_practice_id=practice.practice_id, city_id="seversk"),
+        metadata=neighbour,
+    )
+    stub.RegisterPractice(
+        pb.RegisterPracticeRequest(
+            city_id="sarov",
+            kind="own",
+            title="Quiet courtyards",
+            authors=[pb.Person(person_id="p1", name="Ivanova A.")],
+            cells=[CELL],
+        ),
+        metadata=wg,
+    )
+    kazan = registry.metadata("working_group", cities=("kazan",))
+
+    def lineage(metadata):
+        nodes = stub.GetLineage(
+            pb.GetLineageRequest(practice_id=practice.practice_id), metadata=metadata
+        ).nodes
+        return [(n.city_id, n.depth) for n in nodes]
+
+    wait_for(
+        lambda: stub.GetClassifierMatrix(
+            pb.GetClassifierMatrixRequest(city_id="sarov"), metadata=wg
+        ),
+        lambda m: m.total == 2,
+    )
+    wait_for(
+        lambda: stub.SearchLibrary(pb.SearchLibraryRequest(city_id="seversk"), metadata=neighbour),
+        lambda r: [e.practice_id for e in r.entries] == [copy.practice_id],
+    )
+    kazan_curator = registry.metadata("curator", cities=("kazan",))
+    federation = stub.GetClassifierMatrix(pb.GetClassifierMatrixRequest(), metadata=kazan_curator)
+    assert federation.total == 1  # the published practice, not the drafts of sarov and seversk
+    assert stub.GetClassifierMatrix(pb.GetClassifierMatrixRequest(), metadata=kazan).total == 1
+    library = stub.SearchLibrary(pb.SearchLibraryRequest(text="courtyards"), metadata=kazan)
+    assert [(e.title, e.published) for e in library.entries] == [("Lit courtyards", True)]
+    foreign_matrix = refused(
+        stub.GetClassifierMatrix, pb.GetClassifierMatrixRequest(city_id="sarov"), kazan
+    )
+    assert foreign_matrix.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert lineage(neighbour) == [("sarov", 0), ("seversk", 1)]
+    assert lineage(kazan) == [("sarov", 0)]
+    assert lineage(wg) == [("sarov", 0)]
+    seen = stub.GetPractice(pb.GetPracticeRequest(practice_id=practice.practice_id), metadata=kazan)
+    assert (seen.title, list(seen.replications)) == ("Lit courtyards", [])
+
+
+def test_a_city_is_registered_by_the_federations_programme_office_only(registry):
+    local_office = registry.metadata("programme_office", cities=("sarov",))
+    request = pb.RegisterCityRequest(
+        city_id="sarov", name="Саров", region="Region", kind="zato", population=1, voter_target=1
+    )
+
+    city_by_city = refused(registry.registry().RegisterCity, request, local_office)
+
+    assert city_by_city.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "federation-wide" in str(city_by_city.details())
+    assert registry.head() == 0
+
+
+def test_a_citys_programme_is_read_by_that_city(registry):
+    stub = registry.registry()
+    wg = registry.metadata("working_group", cities=("sarov",))
+    registry.register_city("sarov")
+    stub.ApproveWorkingGroup(
+        pb.ApproveWorkingGroupRequest(
+            city_id="sarov",
+            members=[pb.WorkingGroupMember(person_id="p9", name="Secret", role="chair")],
+            order_number="1",
+            order_date="2026-02-01",
+        ),
+        metadata=wg,
+    )
+    resident = registry.metadata("resident", cities=("seversk",))
+    other_city = refused(stub.GetCity, pb.GetCityRequest(city_id="sarov"), resident)
+    assert other_city.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "Secret" not in str(other_city.details())
+    own = stub.GetCity(
+        pb.GetCityRequest(city_id="sarov"),
+        metadata=registry.metadata("resident", cities=("sarov",)),
+    )
+    assert [m.name for m in own.working_group] == ["Secret"]
+
+
+def test_another_citys_records_answer_as_none_at_all(registry):
+    """Ids are uuid5 of (city, title): a refusal must not confirm that a guessed title exists,
+    nor quote it (issue 15)."""
+    stub = registry.registry()
+    wg = registry.metadata("working_group", cities=("sarov",))
+    neighbour = registry.metadata("working_group", cities=("seversk",))
+    practice_id = stub.RegisterPractice(
+        pb.RegisterPracticeRequest(
+            city_id="sarov",
+            kind="own",
+            title="Secret courtyards",
+            authors=[pb.Person(person_id="p1", name="Ivanova A.")],
+        ),
+        metadata=wg,
+    ).practice_id
+    missing_id = str(uuid.uuid4())
+    before = registry.head()
+    calls = {
+        "GetPractice": lambda i: (stub.GetPractice, pb.GetPracticeRequest(practice_id=i)),
+        "GetPassport": lambda i: (stub.GetPassport, pb.GetPassportRequest(practice_id=i)),
+        "GetLineage": lambda i: (stub.GetLineage, pb.GetLineageRequest(practice_id=i)),
+        "ClassifyPractice": lambda i: (
+            stub.ClassifyPractice,
+            pb.ClassifyPracticeRequest(practice_id=i, cells=[CELL]),
+        ),
+        "AdoptPractice": lambda i: (
+            stub.AdoptPractice,
+            pb.AdoptPracticeRequest(source_practice_id=i, city_id="seversk"),
+        ),
+    }
+    for name, call in calls.items():
+        hidden = refused(*call(practice_id), neighbour)
+        absent = refused(*call(missing_id), neighbour)
+        assert (name, hidden.code()) == (name, grpc.StatusCode.NOT_FOUND)
+        assert "Secret" not in str(hidden.details()), name
+        assert str(hidden.details()).replace(practice_id, "?") == str(absent.details()).replace(
+            missing_id, "?"
+        ), name
+    assert registry.head() == before
 
 
 def test_bad_input_and_foreign_cities_are_refused_and_record_nothing(registry):

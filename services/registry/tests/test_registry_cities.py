@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from lmp.registry.v1 import registry_pb2 as pb
 from lmp_kit.auth import Principal
 from lmp_kit.errors import (
     AlreadyExistsError,
@@ -9,12 +10,17 @@ from lmp_kit.errors import (
     InvalidArgumentError,
     PermissionDeniedError,
 )
+from registry.access import policy
 from registry.application import RegistryApplication
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 OFFICE = Principal("office", frozenset({"programme_office"}), frozenset({"*"}), frozenset())
 SAROV_WG = Principal("wg", frozenset({"working_group"}), frozenset({"sarov"}), frozenset())
 SEVERSK_WG = Principal("wg2", frozenset({"working_group"}), frozenset({"seversk"}), frozenset())
+SAROV_OFFICE = Principal(
+    "office-sarov", frozenset({"programme_office"}), frozenset({"sarov"}), frozenset()
+)
+SEVERSK_RESIDENT = Principal("r2", frozenset({"resident"}), frozenset({"seversk"}), frozenset())
 MEMBERS = [
     {"person_id": "p1", "name": "Ivanova A.", "role": "chair"},
     {"person_id": "p2", "name": "Petrov B.", "role": "gsr_community_member"},
@@ -30,7 +36,6 @@ def app():
 
 def register_sarov(app):
     return app.register_city(
-        OFFICE,
         "sarov",
         name="Саров",
         region="Нижегородская область",
@@ -63,14 +68,40 @@ def test_the_programme_office_registers_a_city_with_the_contract_payload(app):
     assert app.get_city("sarov").name == "Саров"
 
 
-def test_only_the_programme_office_registers_cities(app):
+@pytest.mark.parametrize(
+    ("caller", "message"),
+    [
+        (
+            SAROV_WG,
+            "RegisterCity needs one of the roles programme_office; your token has working_group",
+        ),
+        # a city-scoped programme office is not the federation's (issue 15)
+        (SAROV_OFFICE, "this is a federation-wide command: it needs a token for all cities ('*')"),
+    ],
+)
+async def test_only_the_federation_programme_office_registers_cities(app, caller, message):
+    request = pb.RegisterCityRequest(city_id="sarov", name="Саров")
+
     with pytest.raises(PermissionDeniedError) as refused:
-        app.register_city(
-            SAROV_WG, "sarov", name="Саров", region="R", kind="zato", population=1, voter_target=1
-        )
+        await policy(app).admit("RegisterCity", request, caller)
 
     assert refused.value.status == grpc.StatusCode.PERMISSION_DENIED
-    assert app.recorder.max_notification_id() is None
+    assert refused.value.message == message
+    await policy(app).admit("RegisterCity", request, OFFICE)
+
+
+async def test_a_city_is_read_by_its_own_tokens_only(app):
+    register_sarov(app)
+    app.approve_working_group("sarov", MEMBERS, "123-r", "2026-02-01")
+    request = pb.GetCityRequest(city_id="sarov")
+
+    # its working group, order and strategy are the city's (issue 15)
+    with pytest.raises(PermissionDeniedError) as refused:
+        await policy(app).admit("GetCity", request, SEVERSK_RESIDENT)
+
+    assert refused.value.message == "your token is not for city 'sarov'"
+    await policy(app).admit("GetCity", request, SAROV_WG)
+    await policy(app).admit("GetCity", request, OFFICE)
 
 
 def test_a_city_registered_twice_is_already_exists(app):
@@ -100,7 +131,7 @@ def test_bad_city_attributes_are_invalid_and_record_nothing(app, field, value, m
     } | {field: value}
 
     with pytest.raises(InvalidArgumentError) as refused:
-        app.register_city(OFFICE, "sarov", **attributes)
+        app.register_city("sarov", **attributes)
 
     assert refused.value.message == message
     assert app.recorder.max_notification_id() is None
@@ -109,7 +140,7 @@ def test_bad_city_attributes_are_invalid_and_record_nothing(app, field, value, m
 def test_the_working_group_is_approved_by_an_order_with_member_roles(app):
     register_sarov(app)
 
-    city = app.approve_working_group(SAROV_WG, "sarov", MEMBERS, "123-r", "2026-02-01")
+    city = app.approve_working_group("sarov", MEMBERS, "123-r", "2026-02-01")
 
     assert city.order == {"number": "123-r", "date": "2026-02-01"}
     assert [m["role"] for m in city.working_group] == ["chair", "gsr_community_member"]
@@ -135,27 +166,31 @@ def test_a_bad_working_group_order_is_invalid(app, members, date, message):
     register_sarov(app)
 
     with pytest.raises(InvalidArgumentError) as refused:
-        app.approve_working_group(SAROV_WG, "sarov", members, "123-r", date)
+        app.approve_working_group("sarov", members, "123-r", date)
 
     assert refused.value.message == message
     assert app.recorder.max_notification_id() == 1
 
 
-def test_another_city_cannot_edit_the_programme(app):
+@pytest.mark.parametrize(
+    "method", ["ApproveWorkingGroup", "FixStrategy", "AddRegionalRequirement", "AdvanceStage"]
+)
+async def test_another_city_cannot_edit_the_programme(app, method):
     register_sarov(app)
+    request = getattr(pb, f"{method}Request")(city_id="sarov")
 
     with pytest.raises(PermissionDeniedError) as refused:
-        app.approve_working_group(SEVERSK_WG, "sarov", MEMBERS, "1", "2026-02-01")
+        await policy(app).admit(method, request, SEVERSK_WG)
 
-    assert refused.value.message == "wg2 is not authorized for city 'sarov'"
+    assert refused.value.message == "your token is not for city 'sarov'"
 
 
 def test_strategy_and_regional_requirements_are_kept_on_the_city(app):
     register_sarov(app)
-    app.fix_strategy(SAROV_WG, "sarov", ["Comfortable yards"], ["Measurable result"])
+    app.fix_strategy("sarov", ["Comfortable yards"], ["Measurable result"])
 
     city, requirement_id = app.add_regional_requirement(
-        SAROV_WG, "sarov", "Support socially oriented NGOs", "SONKO"
+        "sarov", "Support socially oriented NGOs", "SONKO"
     )
 
     assert city.priority_directions == ["Comfortable yards"]
@@ -168,25 +203,25 @@ def test_strategy_and_regional_requirements_are_kept_on_the_city(app):
         }
     ]
     with pytest.raises(FailedPreconditionError):
-        app.add_regional_requirement(SAROV_WG, "sarov", "support  socially oriented NGOs", "")
+        app.add_regional_requirement("sarov", "support  socially oriented NGOs", "")
 
 
 def test_programme_stages_advance_one_at_a_time_after_preparation(app):
     register_sarov(app)
     with pytest.raises(FailedPreconditionError) as unprepared:
-        app.advance_stage(SAROV_WG, "sarov", 2)
+        app.advance_stage("sarov", 2)
     assert "working group is approved" in unprepared.value.message
-    app.approve_working_group(SAROV_WG, "sarov", MEMBERS, "1", "2026-02-01")
-    app.fix_strategy(SAROV_WG, "sarov", ["Yards"], ["Result"])
+    app.approve_working_group("sarov", MEMBERS, "1", "2026-02-01")
+    app.fix_strategy("sarov", ["Yards"], ["Result"])
 
     with pytest.raises(FailedPreconditionError) as skipped:
-        app.advance_stage(SAROV_WG, "sarov", 3)
+        app.advance_stage("sarov", 3)
     assert skipped.value.message == (
         "city 'sarov' is at programme stage 1; stages advance one at a time, so the next is 2, "
         "not 3"
     )
     for stage in range(2, 8):
-        assert app.advance_stage(SAROV_WG, "sarov", stage).stage == stage
+        assert app.advance_stage("sarov", stage).stage == stage
     with pytest.raises(FailedPreconditionError) as last:
-        app.advance_stage(SAROV_WG, "sarov", 8)
+        app.advance_stage("sarov", 8)
     assert last.value.message == "city 'sarov' is already at the last programme stage 7"

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import pytest
+from lmp.registry.v1 import registry_pb2 as pb
 from lmp_kit.auth import Principal
 from lmp_kit.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
     InvalidArgumentError,
+    NotFoundError,
     PermissionDeniedError,
 )
+from registry.access import policy
 from registry.application import RegistryApplication
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -76,7 +79,7 @@ def prioritized(app, title="Lit courtyards"):
     app.change_status(WG, practice.id, "primary_review", "")
     app.apply_review_verdict(practice.id, "approved_for_passport", None, f"primary-{title}")
     for section, content in PASSPORT.items():
-        app.edit_passport(WG, practice.id, section, content)
+        app.edit_passport(practice.id, section, content)
     app.approve_passport(WG, practice.id)
     app.apply_review_verdict(practice.id, "prioritized", 1, f"secondary-{title}")
     return practice
@@ -186,16 +189,24 @@ def test_planned_is_reached_only_through_the_plan_and_evaluations_only_through_a
     [
         (WG, PermissionDeniedError),
         (EXPERT, PermissionDeniedError),
-        (SEVERSK_HEAD, PermissionDeniedError),
+        # another city's practice is not found, as if it did not exist
+        (SEVERSK_HEAD, NotFoundError),
     ],
 )
-def test_only_the_administration_of_the_city_approves_a_plan(app, actor, error):
+async def test_only_the_administration_of_the_city_approves_a_plan(app, actor, error):
     practice = prioritized(app)
     before = count(app)
 
     with pytest.raises(error):
-        app.set_implementation_plan(actor, practice.id, MILESTONES, SOURCES, [])
+        await policy(app).admit(
+            "SetImplementationPlan",
+            pb.SetImplementationPlanRequest(practice_id=str(practice.id)),
+            actor,
+        )
 
+    await policy(app).admit(
+        "SetImplementationPlan", pb.SetImplementationPlanRequest(practice_id=str(practice.id)), HEAD
+    )
     assert count(app) == before
     assert app.get_practice(practice.id).status == "prioritized"
 
@@ -269,7 +280,7 @@ def test_bad_plan_input_is_invalid_and_records_nothing(app, milestones, sources,
 def test_a_milestone_changes_status_and_due_date(app):
     practice = implementing(app)
 
-    updated = app.update_milestone(WG, practice.id, 2, "in_progress", "2027-07-01")
+    updated = app.update_milestone(practice.id, 2, "in_progress", "2027-07-01")
 
     assert updated.plan is not None
     assert updated.plan["milestones"][1]["status"] == "in_progress"
@@ -277,7 +288,7 @@ def test_a_milestone_changes_status_and_due_date(app):
     (kind, event) = events_of(app)[-1]
     assert kind == "Practice.MilestoneUpdated"
     assert (event.number, event.status, event.due_date) == (2, "in_progress", "2027-07-01")
-    kept = app.update_milestone(HEAD, practice.id, 2, "done", "")
+    kept = app.update_milestone(practice.id, 2, "done", "")
     assert kept.plan is not None
     assert kept.plan["milestones"][1]["due_date"] == "2027-07-01"
 
@@ -320,25 +331,27 @@ def test_a_bad_milestone_update_is_refused_and_records_nothing(
     before = count(app)
 
     with pytest.raises(error) as refused:
-        app.update_milestone(WG, practice.id, number, status, due_date)
+        app.update_milestone(practice.id, number, status, due_date)
 
     assert refused.value.message == message
     assert count(app) == before
 
 
-def test_a_milestone_needs_a_plan_and_a_writer_role(app):
+async def test_a_milestone_needs_a_plan_and_a_writer_role(app):
     practice = prioritized(app)
     with pytest.raises(FailedPreconditionError) as no_plan:
-        app.update_milestone(WG, practice.id, 1, "done", "")
+        app.update_milestone(practice.id, 1, "done", "")
     with pytest.raises(PermissionDeniedError):
-        app.update_milestone(EXPERT, practice.id, 1, "done", "")
+        await policy(app).admit(
+            "UpdateMilestone", pb.UpdateMilestoneRequest(practice_id=str(practice.id)), EXPERT
+        )
     assert no_plan.value.message == "practice 'Lit courtyards' has no implementation plan"
 
 
 def test_a_monthly_report_records_planned_and_actual_per_passport_indicator(app):
     practice = implementing(app)
 
-    reported = app.file_progress_report(WG, practice.id, "2027-02", VALUES, "cold month")
+    reported = app.file_progress_report(practice.id, "2027-02", VALUES, "cold month")
 
     (kind, event) = events_of(app)[-1]
     assert kind == "Practice.ProgressReported"
@@ -354,18 +367,18 @@ def test_a_monthly_report_records_planned_and_actual_per_passport_indicator(app)
 def test_a_report_is_accepted_while_planned(app):
     practice = planned(app)
 
-    reported = app.file_progress_report(HEAD, practice.id, "2027-01", VALUES, "")
+    reported = app.file_progress_report(practice.id, "2027-01", VALUES, "")
 
     assert "2027-01" in reported.reports
 
 
 def test_a_second_report_for_the_same_month_is_already_exists(app):
     practice = implementing(app)
-    app.file_progress_report(WG, practice.id, "2027-02", VALUES, "")
+    app.file_progress_report(practice.id, "2027-02", VALUES, "")
     before = count(app)
 
     with pytest.raises(AlreadyExistsError) as twice:
-        app.file_progress_report(WG, practice.id, "2027-02", VALUES, "again")
+        app.file_progress_report(practice.id, "2027-02", VALUES, "again")
 
     assert (
         twice.value.message == "practice 'Lit courtyards' already has a progress report for 2027-02"
@@ -407,20 +420,22 @@ def test_a_bad_report_is_invalid_and_records_nothing(app, month, values, message
     before = count(app)
 
     with pytest.raises(InvalidArgumentError) as refused:
-        app.file_progress_report(WG, practice.id, month, values, "")
+        app.file_progress_report(practice.id, month, values, "")
 
     assert refused.value.message == message
     assert count(app) == before
 
 
-def test_reports_are_refused_before_the_plan_and_for_other_roles(app):
+async def test_reports_are_refused_before_the_plan_and_for_other_roles(app):
     practice = prioritized(app)
     before = count(app)
 
     with pytest.raises(FailedPreconditionError) as early:
-        app.file_progress_report(WG, practice.id, "2027-02", VALUES, "")
+        app.file_progress_report(practice.id, "2027-02", VALUES, "")
     with pytest.raises(PermissionDeniedError):
-        app.file_progress_report(EXPERT, practice.id, "2027-02", VALUES, "")
+        await policy(app).admit(
+            "FileProgressReport", pb.FileProgressReportRequest(practice_id=str(practice.id)), EXPERT
+        )
 
     assert early.value.message == (
         "practice 'Lit courtyards' is prioritized; progress reports are filed only while it is "
@@ -431,14 +446,14 @@ def test_reports_are_refused_before_the_plan_and_for_other_roles(app):
 
 def test_a_stopped_practice_accepts_no_more_reports(app):
     practice = implementing(app)
-    app.file_progress_report(WG, practice.id, "2027-02", VALUES, "")
+    app.file_progress_report(practice.id, "2027-02", VALUES, "")
 
     stopped = app.decide_on_practice(HEAD, practice.id, "stop", "no effect after a year", [])
     before = count(app)
     with pytest.raises(FailedPreconditionError) as refused:
-        app.file_progress_report(WG, practice.id, "2027-03", VALUES, "")
+        app.file_progress_report(practice.id, "2027-03", VALUES, "")
     with pytest.raises(FailedPreconditionError):
-        app.update_milestone(WG, practice.id, 1, "done", "")
+        app.update_milestone(practice.id, 1, "done", "")
 
     assert stopped.status == "evaluated_stop"
     assert refused.value.message == (
@@ -522,14 +537,16 @@ def test_a_bad_decision_is_invalid_and_records_nothing(app, decision, reason, so
     assert app.get_practice(practice.id).status == "implementing"
 
 
-def test_a_decision_needs_an_implementing_practice_and_the_administration(app):
+async def test_a_decision_needs_an_implementing_practice_and_the_administration(app):
     practice = planned(app)
     before = count(app)
 
     with pytest.raises(FailedPreconditionError) as early:
         app.decide_on_practice(HEAD, practice.id, "stop", "no effect", [])
     with pytest.raises(PermissionDeniedError):
-        app.decide_on_practice(WG, practice.id, "stop", "no effect", [])
+        await policy(app).admit(
+            "DecideOnPractice", pb.DecideOnPracticeRequest(practice_id=str(practice.id)), WG
+        )
 
     assert early.value.message == (
         "practice 'Lit courtyards' is planned; a decision is taken only on an implementing practice"
@@ -537,9 +554,12 @@ def test_a_decision_needs_an_implementing_practice_and_the_administration(app):
     assert count(app) == before
 
 
-def test_the_plan_is_read_by_its_own_city_only(app):
+async def test_the_plan_is_read_by_its_own_city_only(app):
     practice = planned(app)
+    request = pb.GetImplementationPlanRequest(practice_id=str(practice.id))
 
-    assert app.readable_plan(HEAD, practice.id).plan is not None
-    with pytest.raises(PermissionDeniedError):
-        app.readable_plan(SEVERSK_HEAD, practice.id)
+    await policy(app).admit("GetImplementationPlan", request, HEAD)
+    assert app.get_practice(practice.id).plan is not None
+    with pytest.raises(NotFoundError) as hidden:
+        await policy(app).admit("GetImplementationPlan", request, SEVERSK_HEAD)
+    assert hidden.value.message == f"no practice {str(practice.id)!r} in your cities"

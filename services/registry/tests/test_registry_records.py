@@ -3,13 +3,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from lmp.registry.v1 import registry_pb2 as pb
 from lmp_kit.auth import Principal
 from lmp_kit.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
     InvalidArgumentError,
+    NotFoundError,
     PermissionDeniedError,
 )
+from registry.access import policy
 from registry.application import RegistryApplication
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -49,9 +52,9 @@ def practice_in_review(app):
 def test_a_problem_is_described_prioritized_and_solved(app):
     problem = app.register_problem("sarov", "Dark yards", "")
 
-    app.describe_problem(WG, problem.id, "Courtyards on Mira St.")
-    app.set_problem_priority(WG, problem.id, "high")
-    solved = app.mark_problem_solved(WG, problem.id, with_external_resources=True)
+    app.describe_problem(problem.id, "Courtyards on Mira St.")
+    app.set_problem_priority(problem.id, "high")
+    solved = app.mark_problem_solved(problem.id, with_external_resources=True)
 
     assert (solved.description, solved.priority, solved.solved) == (
         "Courtyards on Mira St.",
@@ -61,16 +64,20 @@ def test_a_problem_is_described_prioritized_and_solved(app):
     event_type, event = events_of(app)[-1]
     assert (event_type, event.solved_with_external_resources) == ("Problem.Solved", True)
     with pytest.raises(FailedPreconditionError):
-        app.mark_problem_solved(WG, problem.id, with_external_resources=False)
+        app.mark_problem_solved(problem.id, with_external_resources=False)
 
 
-def test_bad_problem_changes_are_refused(app):
+async def test_bad_problem_changes_are_refused(app):
     problem = app.register_problem("sarov", "Dark yards", "")
 
     with pytest.raises(InvalidArgumentError) as priority:
-        app.set_problem_priority(WG, problem.id, "urgent")
-    with pytest.raises(PermissionDeniedError):
-        app.describe_problem(person("working_group", "seversk"), problem.id, "mine now")
+        app.set_problem_priority(problem.id, "urgent")
+    with pytest.raises(NotFoundError):
+        await policy(app).admit(
+            "DescribeProblem",
+            pb.DescribeProblemRequest(problem_id=str(problem.id), description="mine now"),
+            person("working_group", "seversk"),
+        )
 
     assert priority.value.message == "priority 'urgent' is not one of: high, medium, low"
     assert app.recorder.max_notification_id() == 1
@@ -80,8 +87,8 @@ def test_linking_a_practice_to_a_problem_links_both_once(app):
     problem = app.register_problem("sarov", "Dark yards", "")
     practice = practice_in_review(app)
 
-    app.link_practice(WG, problem.id, practice.id)
-    app.link_practice(WG, problem.id, practice.id)
+    app.link_practice(problem.id, practice.id)
+    app.link_practice(problem.id, practice.id)
 
     assert app.get_problem(problem.id).practice_ids == [str(practice.id)]
     assert app.get_practice(practice.id).problem_ids == [str(problem.id)]
@@ -128,7 +135,6 @@ def test_a_verdict_that_no_longer_applies_records_nothing(app):
 
 def test_an_activity_with_announcement_release_and_report(app):
     activity = app.register_activity(
-        WG,
         "sarov",
         "charity_event",
         "Yard clean-up",
@@ -138,10 +144,10 @@ def test_an_activity_with_announcement_release_and_report(app):
         branding_used=True,
     )
     moment = datetime(2026, 11, 10, 9, tzinfo=UTC)
-    app.publish_announcement(WG, activity.id, "Come on Saturday", moment)
-    app.publish_press_release(WG, activity.id, "We cleaned 5 yards", moment)
+    app.publish_announcement(activity.id, "Come on Saturday", moment)
+    app.publish_press_release(activity.id, "We cleaned 5 yards", moment)
     reported = app.file_activity_report(
-        WG, activity.id, [{"person_id": "r1", "name": "Resident"}], [PHOTO]
+        activity.id, [{"person_id": "r1", "name": "Resident"}], [PHOTO]
     )
 
     (event_type, event) = events_of(app)[0]
@@ -157,7 +163,7 @@ def test_an_activity_with_announcement_release_and_report(app):
         "photos": [PHOTO],
     }
     with pytest.raises(FailedPreconditionError):
-        app.publish_announcement(WG, activity.id, "Again", moment)
+        app.publish_announcement(activity.id, "Again", moment)
 
 
 @pytest.mark.parametrize(
@@ -176,18 +182,17 @@ def test_an_activity_with_announcement_release_and_report(app):
 )
 def test_bad_activities_are_invalid(app, kind, held_on, message):
     with pytest.raises(InvalidArgumentError) as refused:
-        app.register_activity(WG, "sarov", kind, "Yard clean-up", held_on)
+        app.register_activity("sarov", kind, "Yard clean-up", held_on)
 
     assert refused.value.message == message
     assert app.recorder.max_notification_id() is None
 
 
 def test_a_report_needs_photos_with_a_content_hash(app):
-    activity = app.register_activity(WG, "sarov", "other", "Meeting", "2026-11-14")
+    activity = app.register_activity("sarov", "other", "Meeting", "2026-11-14")
 
     with pytest.raises(InvalidArgumentError) as refused:
         app.file_activity_report(
-            WG,
             activity.id,
             [{"person_id": "r1", "name": "R"}],
             [{"uri": "https://x/1.jpg", "sha256": "nope"}],
@@ -196,47 +201,47 @@ def test_a_report_needs_photos_with_a_content_hash(app):
     assert refused.value.message == "photo #1 needs its content hash: sha256 as 64 hex digits"
 
 
-def test_an_improvement_fact_is_recognized_by_the_curator_of_its_city(app):
+async def test_an_improvement_fact_is_recognized_by_the_curator_of_its_city(app):
     fact = app.record_improvement_fact(
-        WG,
         "sarov",
         month="2026-11",
         title="Permits in 3 days",
         description="",
         evidence=["https://sarov.example/order-5"],
     )
+    judged = pb.JudgeImprovementFactRequest(fact_id=str(fact.id), recognized=True)
 
     with pytest.raises(PermissionDeniedError):
-        app.judge_improvement_fact(SEVERSK_CURATOR, fact.id, recognized=True)
-    with pytest.raises(PermissionDeniedError):
-        app.judge_improvement_fact(WG, fact.id, recognized=True)
-    app.judge_improvement_fact(CURATOR, fact.id, recognized=True)
+        await policy(app).admit("JudgeImprovementFact", judged, WG)
+    with pytest.raises(NotFoundError):
+        await policy(app).admit("JudgeImprovementFact", judged, SEVERSK_CURATOR)
+    await policy(app).admit("JudgeImprovementFact", judged, CURATOR)
+    app.judge_improvement_fact(fact.id, recognized=True)
 
     event_type, event = events_of(app)[-1]
     assert (event_type, event.month) == ("ImprovementFact.Recognized", "2026-11")
     with pytest.raises(FailedPreconditionError):
-        app.judge_improvement_fact(CURATOR, fact.id, recognized=False, reason="changed my mind")
+        app.judge_improvement_fact(fact.id, recognized=False, reason="changed my mind")
 
 
 def test_an_improvement_fact_needs_evidence_and_a_rejection_a_reason(app):
     with pytest.raises(InvalidArgumentError):
         app.record_improvement_fact(
-            WG, "sarov", month="2026-11", title="Faster", description="", evidence=[]
+            "sarov", month="2026-11", title="Faster", description="", evidence=[]
         )
     fact = app.record_improvement_fact(
-        WG, "sarov", month="2026-11", title="Faster", description="", evidence=["doc 1"]
+        "sarov", month="2026-11", title="Faster", description="", evidence=["doc 1"]
     )
     with pytest.raises(InvalidArgumentError):
-        app.judge_improvement_fact(CURATOR, fact.id, recognized=False, reason="")
+        app.judge_improvement_fact(fact.id, recognized=False, reason="")
     assert (
-        app.judge_improvement_fact(CURATOR, fact.id, recognized=False, reason="no proof").verdict
+        app.judge_improvement_fact(fact.id, recognized=False, reason="no proof").verdict
         == "rejected"
     )
 
 
 def test_an_external_resource_case_is_recorded_with_the_contract_payload(app):
     app.record_external_resource_case(
-        WG,
         "sarov",
         month="2026-11",
         title="Playground",
@@ -256,7 +261,6 @@ def test_an_external_resource_case_is_recorded_with_the_contract_payload(app):
     )
     with pytest.raises(AlreadyExistsError):
         app.record_external_resource_case(
-            WG,
             "sarov",
             month="2026-11",
             title="playground",
@@ -297,7 +301,7 @@ def test_bad_external_resource_cases_are_invalid(app, field, value, message):
     } | {field: value}
 
     with pytest.raises(InvalidArgumentError) as refused:
-        app.record_external_resource_case(WG, "sarov", **attributes)
+        app.record_external_resource_case("sarov", **attributes)
 
     assert refused.value.message == message
     assert app.recorder.max_notification_id() is None

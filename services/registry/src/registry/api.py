@@ -13,13 +13,13 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from lmp_kit.auth import principal
 from lmp_kit.domain import check_city_id
-from lmp_kit.errors import InvalidArgumentError
+from lmp_kit.errors import InvalidArgumentError, PermissionDeniedError
 from lmp_kit.grpc_server import Registration
-from lmp_kit.logs import current_city
 from pymongo.asynchronous.database import AsyncDatabase
 
 from registry import views
-from registry.application import PROBLEM_WRITERS, RegistryApplication, SectionVersion
+from registry.access import policy
+from registry.application import RegistryApplication, SectionVersion
 from registry.domain import (
     Activity,
     City,
@@ -30,10 +30,8 @@ from registry.domain import (
 )
 from registry.domain.classifier import Function, Method, cell_key
 from registry.domain.passports import SECTIONS, TEXT_SECTIONS, Content, is_empty
-from registry.domain.practices import require_roles
 from registry.projections import Document
 
-WRITERS = tuple(PROBLEM_WRITERS)
 T = TypeVar("T")
 
 Context = grpc.aio.ServicerContext[object, object]
@@ -65,13 +63,18 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             raise RuntimeError(msg)
         return self.db
 
+    async def practice_reply(self, practice: Practice) -> pb.Practice:
+        """The practice as the caller may see it: its copies only when published or of the
+        caller's cities (another city's unpublished copy is that city's own business)."""
+        shown = await run(self.app.shown_replications, principal(), practice)
+        return practice_message(practice, shown)
+
     # City programme
 
     async def RegisterCity(self, request: pb.RegisterCityRequest, context: Context) -> pb.City:  # noqa: N802  # gRPC method name
         del context
         city = await run(
             self.app.register_city,
-            principal(),
             request.city_id,
             name=request.name,
             region=request.region,
@@ -83,7 +86,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
 
     async def GetCity(self, request: pb.GetCityRequest, context: Context) -> pb.City:  # noqa: N802  # gRPC method name
         del context
-        principal()
         return city_message(await run(self.app.get_city, check_city_id(request.city_id)))
 
     async def ApproveWorkingGroup(  # noqa: N802  # gRPC method name
@@ -95,7 +97,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         ]
         city = await run(
             self.app.approve_working_group,
-            principal(),
             request.city_id,
             members,
             request.order_number,
@@ -107,7 +108,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         city = await run(
             self.app.fix_strategy,
-            principal(),
             request.city_id,
             list(request.priority_directions),
             list(request.selection_criteria),
@@ -120,7 +120,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         city, requirement_id = await run(
             self.app.add_regional_requirement,
-            principal(),
             request.city_id,
             request.title,
             request.description,
@@ -131,7 +130,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
 
     async def AdvanceStage(self, request: pb.AdvanceStageRequest, context: Context) -> pb.City:  # noqa: N802  # gRPC method name
         del context
-        city = await run(self.app.advance_stage, principal(), request.city_id, request.to_stage)
+        city = await run(self.app.advance_stage, request.city_id, request.to_stage)
         return city_message(city)
 
     # Problems
@@ -140,10 +139,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         self, request: pb.RegisterProblemRequest, context: Context
     ) -> pb.RegisterProblemResponse:
         del context
-        caller = principal()
-        caller.require_role(*WRITERS)
-        caller.require_city(request.city_id)
-        current_city.set(request.city_id)
         problem = await run(
             self.app.register_problem, request.city_id, request.title, request.description
         )
@@ -152,7 +147,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def GetProblem(self, request: pb.GetProblemRequest, context: Context) -> pb.Problem:  # noqa: N802  # gRPC method name
         del context
         problem = await run(self.app.get_problem, parse_id("problem_id", request.problem_id))
-        principal().require_city(problem.city_id)
         return problem_message(problem)
 
     async def DescribeProblem(  # noqa: N802  # gRPC method name
@@ -161,7 +155,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         problem = await run(
             self.app.describe_problem,
-            principal(),
             parse_id("problem_id", request.problem_id),
             request.description,
         )
@@ -173,7 +166,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         problem = await run(
             self.app.set_problem_priority,
-            principal(),
             parse_id("problem_id", request.problem_id),
             request.priority,
         )
@@ -185,7 +177,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         problem = await run(
             self.app.mark_problem_solved,
-            principal(),
             parse_id("problem_id", request.problem_id),
             with_external_resources=request.solved_with_external_resources,
         )
@@ -195,7 +186,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         problem = await run(
             self.app.link_practice,
-            principal(),
             parse_id("problem_id", request.problem_id),
             parse_id("practice_id", request.practice_id),
         )
@@ -207,7 +197,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         self, request: pb.RegisterPracticeRequest, context: Context
     ) -> pb.Practice:
         del context
-        current_city.set(request.city_id)
         practice = await run(
             self.app.register_practice,
             principal(),
@@ -222,17 +211,18 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             cells=cells(request.cells),
             lifecycle_step=request.lifecycle_step or 1,
         )
-        return practice_message(practice)
+        return await self.practice_reply(practice)
 
     async def GetPractice(self, request: pb.GetPracticeRequest, context: Context) -> pb.Practice:  # noqa: N802  # gRPC method name
         del context
         practice_id = parse_id("practice_id", request.practice_id)
+        caller = principal()
         if request.HasField("as_of"):
             moment = request.as_of.ToDatetime(tzinfo=UTC)
-            return practice_message(
-                await run(self.app.practice_as_of, principal(), practice_id, moment)
-            )
-        return practice_message(await run(self.app.readable_practice, principal(), practice_id))
+            practice = await run(self.app.practice_as_of, caller, practice_id, moment)
+        else:
+            practice = await run(self.app.readable_practice, caller, practice_id)
+        return await self.practice_reply(practice)
 
     async def ClassifyPractice(  # noqa: N802  # gRPC method name
         self, request: pb.ClassifyPracticeRequest, context: Context
@@ -240,11 +230,10 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         practice = await run(
             self.app.classify_practice,
-            principal(),
             parse_id("practice_id", request.practice_id),
             cells(request.cells),
         )
-        return practice_message(practice)
+        return await self.practice_reply(practice)
 
     async def SetPracticePeople(  # noqa: N802  # gRPC method name
         self, request: pb.SetPracticePeopleRequest, context: Context
@@ -252,12 +241,11 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         practice = await run(
             self.app.set_practice_people,
-            principal(),
             parse_id("practice_id", request.practice_id),
             people(request.authors),
             people(request.participants),
         )
-        return practice_message(practice)
+        return await self.practice_reply(practice)
 
     async def MoveLifecycle(  # noqa: N802  # gRPC method name
         self, request: pb.MoveLifecycleRequest, context: Context
@@ -265,12 +253,11 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         practice = await run(
             self.app.move_lifecycle,
-            principal(),
             parse_id("practice_id", request.practice_id),
             request.step,
             request.reason,
         )
-        return practice_message(practice)
+        return await self.practice_reply(practice)
 
     async def ChangeStatus(self, request: pb.ChangeStatusRequest, context: Context) -> pb.Practice:  # noqa: N802  # gRPC method name
         del context
@@ -281,7 +268,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             request.status,
             request.reason,
         )
-        return practice_message(practice)
+        return await self.practice_reply(practice)
 
     async def EditPassportSection(  # noqa: N802  # gRPC method name
         self, request: pb.EditPassportSectionRequest, context: Context
@@ -289,7 +276,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         practice = await run(
             self.app.edit_passport,
-            principal(),
             parse_id("practice_id", request.practice_id),
             request.section,
             content_of(request.section, request.content),
@@ -350,7 +336,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             request.city_id,
             request.title or None,
         )
-        return practice_message(practice)
+        return await self.practice_reply(practice)
 
     async def GetLineage(  # noqa: N802  # gRPC method name
         self, request: pb.GetLineageRequest, context: Context
@@ -394,7 +380,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         practice = await run(
             self.app.update_milestone,
-            principal(),
             parse_id("practice_id", request.practice_id),
             request.number,
             request.status,
@@ -408,7 +393,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         practice = await run(
             self.app.file_progress_report,
-            principal(),
             parse_id("practice_id", request.practice_id),
             request.month,
             [
@@ -437,9 +421,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         self, request: pb.GetImplementationPlanRequest, context: Context
     ) -> pb.ImplementationPlan:
         del context
-        practice = await run(
-            self.app.readable_plan, principal(), parse_id("practice_id", request.practice_id)
-        )
+        practice = await run(self.app.get_practice, parse_id("practice_id", request.practice_id))
         return plan_message(practice)
 
     # Activities
@@ -450,7 +432,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         activity = await run(
             self.app.register_activity,
-            principal(),
             request.city_id,
             request.kind,
             request.title,
@@ -463,9 +444,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
 
     async def GetActivity(self, request: pb.GetActivityRequest, context: Context) -> pb.Activity:  # noqa: N802  # gRPC method name
         del context
-        activity = await run(
-            self.app.get_activity, principal(), parse_id("activity_id", request.activity_id)
-        )
+        activity = await run(self.app.get_activity, parse_id("activity_id", request.activity_id))
         return activity_message(activity)
 
     async def PublishAnnouncement(  # noqa: N802  # gRPC method name
@@ -488,7 +467,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             raise InvalidArgumentError(msg)
         activity = await run(
             use_case,
-            principal(),
             parse_id("activity_id", request.activity_id),
             request.text,
             request.published_at.ToDatetime(tzinfo=UTC),
@@ -501,7 +479,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         activity = await run(
             self.app.file_activity_report,
-            principal(),
             parse_id("activity_id", request.activity_id),
             people(request.attendees),
             [{"uri": p.uri, "sha256": p.sha256} for p in request.photos],
@@ -516,7 +493,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         fact = await run(
             self.app.record_improvement_fact,
-            principal(),
             request.city_id,
             month=request.month,
             title=request.title,
@@ -529,9 +505,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         self, request: pb.GetImprovementFactRequest, context: Context
     ) -> pb.ImprovementFact:
         del context
-        fact = await run(
-            self.app.get_improvement_fact, principal(), parse_id("fact_id", request.fact_id)
-        )
+        fact = await run(self.app.get_improvement_fact, parse_id("fact_id", request.fact_id))
         return fact_message(fact)
 
     async def JudgeImprovementFact(  # noqa: N802  # gRPC method name
@@ -540,7 +514,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         fact = await run(
             self.app.judge_improvement_fact,
-            principal(),
             parse_id("fact_id", request.fact_id),
             recognized=request.recognized,
             reason=request.reason,
@@ -553,7 +526,6 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         del context
         case = await run(
             self.app.record_external_resource_case,
-            principal(),
             request.city_id,
             month=request.month,
             title=request.title,
@@ -569,9 +541,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         self, request: pb.GetExternalResourceCaseRequest, context: Context
     ) -> pb.ExternalResourceCase:
         del context
-        case = await run(
-            self.app.get_external_resource_case, principal(), parse_id("case_id", request.case_id)
-        )
+        case = await run(self.app.get_external_resource_case, parse_id("case_id", request.case_id))
         return case_message(case)
 
     # Read models
@@ -602,15 +572,10 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         self, request: pb.GetClassifierMatrixRequest, context: Context
     ) -> pb.ClassifierMatrix:
         del context
-        caller = principal()
-        if request.city_id:
-            caller.require_city(check_city_id(request.city_id))
-        else:
-            require_roles(
-                caller.roles,
-                frozenset({"programme_office", "curator", "expert"}),
-                "reading the federation's matrix",
-            )
+        if request.city_id and not principal().may_act_in(check_city_id(request.city_id)):
+            # as the access table's InRequest answers (lmp_kit.access)
+            msg = f"your token is not for city {request.city_id!r}"
+            raise PermissionDeniedError(msg)
         matrix = await views.classifier_matrix(self.views_db(), request.city_id)
         return pb.ClassifierMatrix(
             city_id=matrix.city_id,
@@ -630,7 +595,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         self, request: pb.GetCityDashboardRequest, context: Context
     ) -> pb.CityDashboard:
         del context
-        principal().require_city(check_city_id(request.city_id))
+        check_city_id(request.city_id)
         month = request.month or datetime.now(UTC).strftime("%Y-%m")
         board = await views.city_dashboard(self.views_db(), request.city_id, month)
         return pb.CityDashboard(
@@ -782,7 +747,10 @@ def cell_messages(values: Iterable[dict[str, Any]]) -> list[pb.Cell]:
     ]
 
 
-def practice_message(practice: Practice) -> pb.Practice:
+def practice_message(
+    practice: Practice, replications: Iterable[dict[str, str]] | None = None
+) -> pb.Practice:
+    """The practice; `replications`: the copies to list (by default all of them)."""
     return pb.Practice(
         practice_id=str(practice.id),
         city_id=practice.city_id,
@@ -803,7 +771,10 @@ def practice_message(practice: Practice) -> pb.Practice:
         priority_rank=practice.priority_rank or 0,
         source_practice_id=practice.source_practice_id or "",
         source_city_id=practice.source_city_id or "",
-        replications=[pb.Replication(**r) for r in practice.replications],
+        replications=[
+            pb.Replication(**r)
+            for r in (practice.replications if replications is None else replications)
+        ],
         registered_at=timestamp(practice.created_on),
         modified_at=timestamp(practice.modified_on),
         version=practice.version,
@@ -951,5 +922,6 @@ def registrations(
             add=registry_pb2_grpc.add_RegistryServiceServicer_to_server,
             servicer=RegistryServicer(app, db),
             service_name=registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name,
+            access=policy(app),
         )
     ]

@@ -103,7 +103,9 @@ async def search_library(
 
 
 async def classifier_matrix(db: AsyncDatabase[Document], city_id: str) -> Matrix:
-    selector = {"city_id": check_city_id(city_id)} if city_id else {}
+    """A city's matrix counts all its practices; the federation's (no `city_id`) counts the
+    federation library, the published practices of every city, as every city may see them."""
+    selector = {"city_id": check_city_id(city_id)} if city_id else {"published": True}
     counts: Counter[str] = Counter()
     total = 0
     async for doc in db[PRACTICES].find(selector, {"cell_keys": 1}):

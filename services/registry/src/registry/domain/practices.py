@@ -80,22 +80,16 @@ TRANSITIONS: Mapping[tuple[str, str], frozenset[str]] = {
     ("evaluated_continue", "implementing"): frozenset({"administration", "working_group"}),
     ("evaluated_change_resources", "implementing"): frozenset({"administration", "working_group"}),
 }
-PASSPORT_EDITORS = frozenset({"working_group", "administration"})
-PASSPORT_APPROVERS = frozenset({"working_group", "administration"})
 PASSPORT_APPROVABLE = frozenset({"approved_for_passport", "ranked"})
 PASSPORT_FROZEN = frozenset({"rejected", *STATUSES[STATUSES.index("passport_approved") :]})
 RANKABLE = frozenset({"approved_for_vote", "approved_for_passport"})
-PRACTICE_EDITORS = frozenset({"working_group", "administration", "initiative_group"})
-# Implementation plan, progress reports and decisions (docs/decisions/0002-registry.md).
-PLAN_APPROVERS = ADMINISTRATION
+# Implementation plan, progress reports and decisions (docs/decisions/0002-registry.md); who
+# may call each is in the access table (registry.access).
 PLANNABLE = frozenset({"prioritized", "planned"})
-MILESTONE_EDITORS = frozenset({"working_group", "administration"})
 MILESTONE_EDITABLE = frozenset(
     {"planned", "implementing", "evaluated_continue", "evaluated_change_resources"}
 )
-REPORTERS = frozenset({"working_group", "administration"})
 REPORTABLE = frozenset({"planned", "implementing"})
-DECIDERS = ADMINISTRATION
 DECIDABLE = frozenset({"implementing"})
 
 
@@ -231,14 +225,13 @@ class Practice(CityAggregate):
         self.reports: dict[str, dict[str, Any]] = {}
         self.decisions: list[dict[str, Any]] = []
 
-    def check_editable_by(self, roles: frozenset[str]) -> None:
-        require_roles(roles, PRACTICE_EDITORS, f"editing practice {self.title!r}")
+    def check_editable(self) -> None:
         if self.status in ("rejected", "evaluated_stop"):
             msg = f"practice {self.title!r} is {self.status}; it can no longer change"
             raise FailedPreconditionError(msg)
 
-    def classify(self, cells: Iterable[Mapping[str, Any]], roles: frozenset[str]) -> None:
-        self.check_editable_by(roles)
+    def classify(self, cells: Iterable[Mapping[str, Any]]) -> None:
+        self.check_editable()
         checked = check_cells(cells)
         if not checked:
             msg = "a practice is classified into at least one cell"
@@ -263,9 +256,8 @@ class Practice(CityAggregate):
         self,
         authors: Iterable[Mapping[str, str]],
         participants: Iterable[Mapping[str, str]],
-        roles: frozenset[str],
     ) -> None:
-        self.check_editable_by(roles)
+        self.check_editable()
         checked_authors = check_people("author", authors)
         if self.kind in ("own", "initiative") and not checked_authors:
             msg = f"an {self.kind} practice needs at least one author"
@@ -281,8 +273,8 @@ class Practice(CityAggregate):
         self.authors = authors
         self.participants = participants
 
-    def move_lifecycle(self, step: int, reason: str, roles: frozenset[str]) -> None:
-        self.check_editable_by(roles)
+    def move_lifecycle(self, step: int, reason: str) -> None:
+        self.check_editable()
         check_count("lifecycle step", step, minimum=1, maximum=len(LIFECYCLE_STEPS))
         reason = check_text("reason", reason, maximum=2000)
         if step == self.lifecycle_step:
@@ -340,8 +332,7 @@ class Practice(CityAggregate):
     def _status_changed(self, status: str, reason: str, review_id: str) -> None:
         self.trigger_event(self.StatusChanged, status=status, reason=reason, review_id=review_id)
 
-    def edit_passport(self, section: str, content: Mapping[str, Any], roles: frozenset[str]) -> int:
-        require_roles(roles, PASSPORT_EDITORS, "editing a passport")
+    def edit_passport(self, section: str, content: Mapping[str, Any]) -> int:
         if self.status in PASSPORT_FROZEN:
             msg = f"practice {self.title!r} is {self.status}: its passport can no longer change"
             raise FailedPreconditionError(msg)
@@ -381,8 +372,7 @@ class Practice(CityAggregate):
     def people_ids(self) -> frozenset[str]:
         return frozenset(p["person_id"] for p in [*self.authors, *self.participants])
 
-    def approve_passport(self, roles: frozenset[str], approved_by: str) -> None:
-        require_roles(roles, PASSPORT_APPROVERS, "approving a passport")
+    def approve_passport(self, approved_by: str) -> None:
         if approved_by in self.people_ids():
             msg = (
                 f"{approved_by} is an author or participant of practice {self.title!r}; a "
@@ -485,9 +475,7 @@ class Practice(CityAggregate):
         resource_sources: Iterable[Mapping[str, Any]],
         regulation_proposals: Iterable[str],
         approved_by: str,
-        roles: frozenset[str],
     ) -> None:
-        require_roles(roles, PLAN_APPROVERS, "approving an implementation plan")
         plan: Plan = {
             "milestones": check_milestones(milestones),
             "resource_sources": check_resource_sources(resource_sources),
@@ -532,10 +520,7 @@ class Practice(CityAggregate):
             raise FailedPreconditionError(msg)
         return self.plan
 
-    def update_milestone(
-        self, number: int, status: str, due_date: str, roles: frozenset[str]
-    ) -> None:
-        require_roles(roles, MILESTONE_EDITORS, "updating a milestone")
+    def update_milestone(self, number: int, status: str, due_date: str) -> None:
         plan = self._require_plan()
         check_choice("milestone status", status, MILESTONE_STATUSES)
         milestones = plan["milestones"]
@@ -561,9 +546,8 @@ class Practice(CityAggregate):
         self.plan = {**self.plan, "milestones": milestones}
 
     def file_progress_report(
-        self, month: str, values: Iterable[Mapping[str, Any]], note: str, roles: frozenset[str]
+        self, month: str, values: Iterable[Mapping[str, Any]], note: str
     ) -> None:
-        require_roles(roles, REPORTERS, "filing a progress report")
         month = check_month("month", month)
         note = check_text("note", note, maximum=5000)
         result = self.section("result")
@@ -591,9 +575,7 @@ class Practice(CityAggregate):
         reason: str,
         resource_sources: Iterable[Mapping[str, Any]],
         decided_by: str,
-        roles: frozenset[str],
     ) -> None:
-        require_roles(roles, DECIDERS, "deciding on a practice")
         check_choice("decision", decision, DECISIONS)
         reason = check_text("reason", reason, maximum=2000)
         if not reason:
