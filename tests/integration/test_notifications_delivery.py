@@ -19,12 +19,14 @@ import grpc
 import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
+from lmp.notifications.v1 import notifications_pb2 as pb
 from lmp_kit.auth import Principal
 from lmp_kit.consumer import TrackedConsumer
 from lmp_kit.envelope import Envelope
 from lmp_kit.errors import DomainError
 from lmp_kit.servers import free_port
 from notifications import metrics, views
+from notifications.access import policy
 from notifications.application import Notifications
 from notifications.config import DeliverySettings
 from notifications.delivery import DeliveryWorker, EmailSender, WebhookSender
@@ -78,7 +80,7 @@ def envelope(event_type, payload, nid, *, city="sarov", service="registry", aggr
     )
 
 
-def activity(nid, title="Стратегическая сессия", speakers=()):
+def activity(nid, title="Стратегическая сессия", speakers=(), city="sarov"):
     payload = {
         "kind": "strategic_session",
         "title": title,
@@ -87,7 +89,7 @@ def activity(nid, title="Стратегическая сессия", speakers=()
         "joint_action": True,
         "branding_used": True,
     }
-    return envelope("Activity.Registered", payload, nid)
+    return envelope("Activity.Registered", payload, nid, city=city)
 
 
 async def subscribe(db, caller=ANNA, **values):
@@ -201,14 +203,72 @@ async def test_the_inbox_pages_newest_first_and_marks_read(mongo):
     second = await views.inbox(
         db, ANNA, "anna", unread_only=False, size=2, token=first.next_page_token
     )
-    marked = await Notifications(db).mark_read("anna", [d["_id"] for d in first.items])
+    marked = await Notifications(db).mark_read(ANNA, "anna", [d["_id"] for d in first.items])
 
     assert [d["position"] for d in first.items + second.items] == [5, 4, 3, 2]
     assert marked == 2
     assert await views.unread_count(db, ANNA, "anna") == 3
-    assert await Notifications(db).mark_read("anna", [d["_id"] for d in first.items]) == 0
+    assert await Notifications(db).mark_read(ANNA, "anna", [d["_id"] for d in first.items]) == 0
     unread = await views.inbox(db, ANNA, "anna", unread_only=True, size=10, token="")
     assert [d["position"] for d in unread.items] == [3, 2, 1]
+
+
+def person(subject, role, *cities):
+    return Principal(subject, frozenset({role}), frozenset(cities), frozenset())
+
+
+async def test_mark_read_never_marks_notices_of_a_city_not_in_the_callers_token(mongo):
+    """Issue 15: a portal of one city marked another city's inbox notices read."""
+    client, name = mongo
+    db = client[name]
+    both = person("anna", "resident", "sarov", "seversk")
+    for city in ("sarov", "seversk"):
+        await subscribe(db, both, city_id=city, channels=("inbox",))
+    consumer = consumer_of(client, name)
+    await consumer.prepare()
+    await consumer.apply_batch([activity(1), activity(2, city="seversk")], "kafka")
+    everything = await views.inbox(db, both, "anna", unread_only=False, size=10, token="")
+    ids = {d["city_id"]: d["_id"] for d in everything.items}
+    seversk_portal = person("portal-2", "portal", "seversk")
+    annas_seversk_token = person("anna", "resident", "seversk")
+
+    by_portal = await Notifications(db).mark_read(
+        seversk_portal, views.recipient_of(seversk_portal, "anna"), [ids["sarov"]]
+    )
+    by_anna = await Notifications(db).mark_read(annas_seversk_token, "anna", [ids["sarov"]])
+    both_ids = await Notifications(db).mark_read(seversk_portal, "anna", list(ids.values()))
+
+    assert (by_portal, by_anna, both_ids) == (0, 0, 1)
+    unread = await views.inbox(db, both, "anna", unread_only=True, size=10, token="")
+    assert [d["city_id"] for d in unread.items] == ["sarov"]
+    assert await views.unread_count(db, seversk_portal, "anna") == 0
+
+
+async def test_a_subscription_of_another_city_is_not_found_like_one_that_does_not_exist(mongo):
+    client, name = mongo
+    db = client[name]
+    made = await subscribe(db, channels=("inbox",))
+    unknown = str(uuid.uuid4())
+    admit = policy(db).admit
+
+    async def refused(subscription_id: str) -> DomainError:
+        with pytest.raises(DomainError) as raised:
+            await admit(
+                "DeleteSubscription",
+                pb.DeleteSubscriptionRequest(subscription_id=subscription_id),
+                person("anna", "resident", "seversk"),
+            )
+        return raised.value
+
+    theirs, none = await refused(made.subscription_id), await refused(unknown)
+    await admit(
+        "DeleteSubscription",
+        pb.DeleteSubscriptionRequest(subscription_id=made.subscription_id),
+        ANNA,
+    )
+
+    assert theirs.status == none.status == grpc.StatusCode.NOT_FOUND
+    assert theirs.message.replace(made.subscription_id, "ID") == none.message.replace(unknown, "ID")
 
 
 async def test_a_review_is_assigned_to_the_council_members_of_the_city_who_are_not_authors(mongo):
@@ -311,12 +371,14 @@ async def test_a_webhook_to_a_receiver_that_is_down_becomes_a_dead_letter_and_is
     assert PROMETHEUS.get_sample_value("lmp_webhook_dead_letters", {"city": "sarov"}) == 1
 
     stranger = Principal("portal-2", frozenset({"portal"}), frozenset({"seversk"}), frozenset())
+    redeliver = pb.RedeliverDeadLetterRequest(delivery_id=pending["_id"])
     with pytest.raises(DomainError) as refused:
-        await Notifications(db).redeliver(stranger, pending["_id"])
-    assert refused.value.status == grpc.StatusCode.PERMISSION_DENIED
+        await policy(db).admit("RedeliverDeadLetter", redeliver, stranger)
+    assert refused.value.status == grpc.StatusCode.NOT_FOUND
+    await policy(db).admit("RedeliverDeadLetter", redeliver, PORTAL)
 
     async with Receiver([], port=port) as receiver:
-        again = await Notifications(db).redeliver(PORTAL, pending["_id"])
+        again = await Notifications(db).redeliver(PORTAL.subject, pending["_id"])
         assert (again["status"], again["attempts"]) == ("pending", 0)
         done = await settle(worker, db, pending["_id"])
         await worker.senders["webhook"].close()  # type: ignore[attr-defined]
@@ -326,7 +388,7 @@ async def test_a_webhook_to_a_receiver_that_is_down_becomes_a_dead_letter_and_is
     assert [h["Idempotency-Key"] for h, _ in receiver.received] == [pending["_id"]]
     assert PROMETHEUS.get_sample_value("lmp_webhook_dead_letters", {"city": "sarov"}) == 0
     with pytest.raises(DomainError) as not_dead:
-        await Notifications(db).redeliver(PORTAL, pending["_id"])
+        await Notifications(db).redeliver(PORTAL.subject, pending["_id"])
     assert not_dead.value.status == grpc.StatusCode.FAILED_PRECONDITION
 
 

@@ -254,6 +254,15 @@ async def test_bad_subscriptions_record_nothing_and_a_person_reads_only_their_ow
         pb.MarkReadRequest(notification_ids=[oldest]), metadata=anna, timeout=10
     )
     assert (marked.marked, marked.unread_count) == (1, 1)
+    newest = inbox.notifications[0].notification_id
+    other_city = bearer(made, "portal-2", "portal", cities=("seversk",))
+    not_marked = await stub.MarkRead(
+        pb.MarkReadRequest(person_id="anna", notification_ids=[newest]),
+        metadata=other_city,
+        timeout=10,
+    )
+    assert (not_marked.marked, not_marked.unread_count) == (0, 0)  # issue 15: it was marked
+    assert (await read()).unread_count == 1
     boris = bearer(made, "boris", "resident")
     unread = await stub.GetUnreadCount(pb.GetUnreadCountRequest(), metadata=boris, timeout=10)
     assert unread.unread_count == 0

@@ -11,12 +11,12 @@ from lmp.notifications.v1 import notifications_pb2 as pb
 from lmp.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from lmp_kit.auth import principal
 from lmp_kit.changes import HUB, ChangeHub
-from lmp_kit.domain import check_city_id
 from lmp_kit.grpc_server import Registration
 from pymongo.asynchronous.database import AsyncDatabase
 
 from notifications import views
-from notifications.application import Notifications, check_may_manage_deliveries
+from notifications.access import SERVICE_NAME, policy
+from notifications.application import Notifications
 from notifications.domain.kinds import KINDS
 from notifications.domain.subscriptions import Subscription, SubscriptionRequest
 from notifications.projections import INBOX
@@ -75,11 +75,9 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
         self, request: pb.ListSubscriptionsRequest, context: Context
     ) -> pb.ListSubscriptionsResponse:
         del context
-        caller = principal()
-        caller.require_city(check_city_id(request.city_id))
         found, token = await views.subscriptions(
             self.db,
-            caller,
+            principal(),
             request.city_id,
             views.SUBSCRIPTION_PAGES.size(request.page_size),
             request.page_token,
@@ -121,7 +119,7 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
         del context
         caller = principal()
         recipient = views.recipient_of(caller, request.person_id)
-        marked = await self.commands.mark_read(recipient, list(request.notification_ids))
+        marked = await self.commands.mark_read(caller, recipient, list(request.notification_ids))
         return pb.MarkReadResponse(
             marked=marked, unread_count=await views.unread_count(self.db, caller, recipient)
         )
@@ -158,9 +156,6 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
         self, request: pb.ListDeadLettersRequest, context: Context
     ) -> pb.ListDeadLettersResponse:
         del context
-        caller = principal()
-        caller.require_city(check_city_id(request.city_id))
-        check_may_manage_deliveries(caller)
         page = await views.dead_letters(
             self.db,
             request.city_id,
@@ -176,7 +171,7 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
         self, request: pb.RedeliverDeadLetterRequest, context: Context
     ) -> pb.RedeliverDeadLetterResponse:
         del context
-        delivery = await self.commands.redeliver(principal(), request.delivery_id)
+        delivery = await self.commands.redeliver(principal().subject, request.delivery_id)
         return pb.RedeliverDeadLetterResponse(delivery=delivery_message(delivery))
 
 
@@ -242,6 +237,7 @@ def registrations(
         Registration(
             add=pb_grpc.add_NotificationsServiceServicer_to_server,
             servicer=NotificationsServicer(db, targets=targets),
-            service_name=pb.DESCRIPTOR.services_by_name["NotificationsService"].full_name,
+            service_name=SERVICE_NAME,
+            access=policy(db),
         )
     ]

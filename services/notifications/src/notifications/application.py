@@ -14,7 +14,6 @@ from lmp_kit.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
-    PermissionDeniedError,
 )
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -22,9 +21,9 @@ from pymongo.errors import DuplicateKeyError
 from notifications.domain.subscriptions import Subscription, SubscriptionRequest, subscribe
 from notifications.projections import DELIVERIES, INBOX, SUBSCRIPTIONS
 from notifications.targets import ForbiddenTargetError, WebhookTargets
+from notifications.views import city_filter
 
 Document = dict[str, Any]
-MANAGERS = ("administration", "programme_office")
 READ_MAX = 500
 
 
@@ -70,12 +69,8 @@ class Notifications:
 
     async def delete_subscription(self, caller: Principal, subscription_id: str) -> None:
         subscription = await self.subscription(subscription_id)
-        caller.require_city(subscription.city_id)
-        owners = {subscription.created_by, subscription.recipient}
-        if caller.subject not in owners and not caller.roles.intersection(MANAGERS):
-            msg = f"{caller.subject} may not delete subscription {subscription_id}"
-            raise PermissionDeniedError(msg)
-        await self.db[SUBSCRIPTIONS].delete_one({"_id": subscription_id})
+        subscription.check_may_delete(caller)
+        await self.db[SUBSCRIPTIONS].delete_one({"_id": subscription.subscription_id})
 
     async def subscription(self, subscription_id: str) -> Subscription:
         found = await self.db[SUBSCRIPTIONS].find_one({"_id": subscription_id.strip()})
@@ -84,23 +79,30 @@ class Notifications:
             raise NotFoundError(msg)
         return Subscription.of(found)
 
-    async def mark_read(self, recipient: str, notification_ids: list[str]) -> int:
+    async def mark_read(
+        self, caller: Principal, recipient: str, notification_ids: list[str]
+    ) -> int:
+        """Mark the recipient's entries read, only those of the caller's cities: an id of
+        another inbox or city is not marked (and not told apart from an id of none)."""
         if not notification_ids or len(notification_ids) > READ_MAX:
             msg = f"name 1 to {READ_MAX} notification ids to mark read"
             raise InvalidArgumentError(msg)
         result = await self.db[INBOX].update_many(
-            {"recipient": recipient, "_id": {"$in": notification_ids}, "read": False},
+            {
+                "recipient": recipient,
+                "_id": {"$in": notification_ids},
+                "read": False,
+                **city_filter(caller),
+            },
             {"$set": {"read": True, "read_at": self.clock()}},
         )
         return result.modified_count
 
-    async def redeliver(self, caller: Principal, delivery_id: str) -> Document:
+    async def redeliver(self, by: str, delivery_id: str) -> Document:
         found = await self.db[DELIVERIES].find_one({"_id": delivery_id.strip()})
         if found is None:
             msg = f"no delivery {delivery_id!r}"
             raise NotFoundError(msg)
-        caller.require_city(found["city_id"])
-        check_may_manage_deliveries(caller)
         if found["status"] != "dead":
             msg = f"delivery {delivery_id} is {found['status']}, not a dead letter"
             raise FailedPreconditionError(msg)
@@ -109,11 +111,7 @@ class Notifications:
             {"_id": found["_id"], "status": "dead"},
             {
                 "$set": {"status": "pending", "attempts": 0, "next_attempt_at": now},
-                "$push": {"redelivered": {"at": now, "by": caller.subject}},
+                "$push": {"redelivered": {"at": now, "by": by}},
             },
         )
         return await self.db[DELIVERIES].find_one({"_id": found["_id"]}) or found
-
-
-def check_may_manage_deliveries(caller: Principal) -> None:
-    caller.require_role("administration", "programme_office", "portal", "working_group")

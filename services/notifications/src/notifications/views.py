@@ -8,7 +8,7 @@ from lmp_kit.errors import PermissionDeniedError
 from lmp_kit.pages import Pages
 from pymongo.asynchronous.database import AsyncDatabase
 
-from notifications.domain.subscriptions import ACTING_FOR_OTHERS, Subscription
+from notifications.domain.subscriptions import ACTING_FOR_OTHERS, MODERATORS, Subscription
 from notifications.projections import DELIVERIES, INBOX, SUBSCRIPTIONS
 
 Document = dict[str, Any]
@@ -43,7 +43,7 @@ async def subscriptions(
     db: Db, caller: Principal, city_id: str, size: int, token: str
 ) -> tuple[list[Subscription], str]:
     query: dict[str, Any] = {"city_id": city_id}
-    if not caller.roles.intersection(("programme_office", "administration")):
+    if not caller.roles.intersection(MODERATORS):
         query["$or"] = [{"created_by": caller.subject}, {"recipient": caller.subject}]
     after = SUBSCRIPTION_PAGES.key(token)
     if after is not None:
