@@ -202,7 +202,7 @@ def test_strategy_and_regional_requirements_are_kept_on_the_city(app):
             "description": "SONKO",
         }
     ]
-    with pytest.raises(FailedPreconditionError):
+    with pytest.raises(AlreadyExistsError, match=requirement_id):
         app.add_regional_requirement("sarov", "support  socially oriented NGOs", "")
 
 

@@ -53,14 +53,14 @@ def test_a_registered_problem_can_be_read_back(app):
 
 
 def test_second_registration_of_the_same_title_in_a_city_is_already_exists(app):
-    app.register_problem("sarov", "Broken street lights", "Dark at night")
+    first = app.register_problem("sarov", "Broken street lights", "Dark at night")
 
     with pytest.raises(ProblemAlreadyRegisteredError) as raised:
         app.register_problem("sarov", "  BROKEN   street\tLights ", "Said again")
 
     assert raised.value.status == grpc.StatusCode.ALREADY_EXISTS
     assert raised.value.message == (
-        "city 'sarov' already has a problem titled '  BROKEN   street\\tLights '"
+        f"city 'sarov' already has a problem titled '  BROKEN   street\\tLights ': {first.id}"
     )
     assert app.recorder.max_notification_id() == 1
     assert app.get_problem(Problem.create_id("sarov", "Broken street lights")).description == (

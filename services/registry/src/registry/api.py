@@ -15,6 +15,7 @@ from lmp_kit.auth import principal
 from lmp_kit.domain import check_city_id
 from lmp_kit.errors import InvalidArgumentError, PermissionDeniedError
 from lmp_kit.grpc_server import Registration
+from lmp_kit.idempotency import Retry
 from pymongo.asynchronous.database import AsyncDatabase
 
 from registry import views
@@ -123,6 +124,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             request.city_id,
             request.title,
             request.description,
+            Retry.of(request.city_id, request),
         )
         return pb.AddRegionalRequirementResponse(
             city=city_message(city), requirement_id=requirement_id
@@ -140,7 +142,11 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     ) -> pb.RegisterProblemResponse:
         del context
         problem = await run(
-            self.app.register_problem, request.city_id, request.title, request.description
+            self.app.register_problem,
+            request.city_id,
+            request.title,
+            request.description,
+            Retry.of(request.city_id, request),
         )
         return pb.RegisterProblemResponse(problem=problem_message(problem))
 
@@ -210,6 +216,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             requirement_ids=list(request.requirement_ids),
             cells=cells(request.cells),
             lifecycle_step=request.lifecycle_step or 1,
+            retry=Retry.of(request.city_id, request),
         )
         return await self.practice_reply(practice)
 
@@ -335,6 +342,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             parse_id("source_practice_id", request.source_practice_id),
             request.city_id,
             request.title or None,
+            Retry.of(request.city_id, request),
         )
         return await self.practice_reply(practice)
 
@@ -439,6 +447,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             speakers=people(request.speakers),
             joint_action=request.joint_action,
             branding_used=request.branding_used,
+            retry=Retry.of(request.city_id, request),
         )
         return activity_message(activity)
 
@@ -498,6 +507,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             title=request.title,
             description=request.description,
             evidence=list(request.evidence),
+            retry=Retry.of(request.city_id, request),
         )
         return fact_message(fact)
 
@@ -534,6 +544,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             currency=request.currency,
             partner=request.partner,
             problem_id=request.problem_id,
+            retry=Retry.of(request.city_id, request),
         )
         return case_message(case)
 

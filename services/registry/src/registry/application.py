@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from lmp_kit.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
+from lmp_kit.idempotency import RequestKey, RequestKeys, Retry
 
 from registry.domain import (
     Activity,
@@ -42,6 +44,10 @@ PRACTICE_REGISTRARS: Mapping[str, frozenset[str]] = {
 }
 
 
+# The request keys a creating use case saves with its record (lmp_kit.idempotency).
+Claim = Callable[[UUID], list[RequestKey]]
+
+
 class ProblemNotFoundError(NotFoundError):
     def __init__(self, problem_id: UUID) -> None:
         super().__init__(f"problem {problem_id} does not exist")
@@ -58,8 +64,8 @@ class HiddenPracticeError(NotFoundError):
 
 
 class ProblemAlreadyRegisteredError(AlreadyExistsError):
-    def __init__(self, city_id: str, title: str) -> None:
-        super().__init__(f"city {city_id!r} already has a problem titled {title!r}")
+    def __init__(self, city_id: str, title: str, problem_id: UUID) -> None:
+        super().__init__(f"city {city_id!r} already has a problem titled {title!r}: {problem_id}")
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,11 @@ class RegistryApplication(ServiceApplication):
             msg = f"{label} {aggregate_id} does not exist"
             raise NotFoundError(msg)
         return found
+
+    @functools.cached_property
+    def keys(self) -> RequestKeys:
+        """The clients' request keys of creating commands (safe retries)."""
+        return RequestKeys("registry", self)
 
     def _create(self, aggregate: Aggregate, *others: Aggregate, conflict: str) -> None:
         try:
@@ -150,12 +161,18 @@ class RegistryApplication(ServiceApplication):
         return city
 
     def add_regional_requirement(
-        self, city_id: str, title: str, description: str
+        self, city_id: str, title: str, description: str, retry: Retry | None = None
     ) -> tuple[City, str]:
-        city = self.get_city(city_id)
-        requirement_id = city.add_regional_requirement(title, description)
-        self.save(city)
-        return city, requirement_id
+        def create(claim: Claim) -> tuple[City, str]:
+            city = self.get_city(city_id)
+            requirement_id = city.add_regional_requirement(title, description)
+            self.save(city, *claim(UUID(requirement_id)))
+            return city, requirement_id
+
+        def load(requirement_id: UUID) -> tuple[City, str]:
+            return self.get_city(city_id), str(requirement_id)
+
+        return self.keys.create_once(retry, "regional requirement", load, create)
 
     def advance_stage(self, city_id: str, to_stage: int) -> City:
         city = self.get_city(city_id)
@@ -165,13 +182,18 @@ class RegistryApplication(ServiceApplication):
 
     # Problems
 
-    def register_problem(self, city_id: str, title: str, description: str) -> Problem:
-        problem = Problem.register(city_id, title, description)
-        try:
-            self.save(problem)
-        except IntegrityError:
-            raise ProblemAlreadyRegisteredError(city_id, title) from None
-        return problem
+    def register_problem(
+        self, city_id: str, title: str, description: str, retry: Retry | None = None
+    ) -> Problem:
+        def create(claim: Claim) -> Problem:
+            problem = Problem.register(city_id, title, description)
+            try:
+                self.save(problem, *claim(problem.id))
+            except IntegrityError:
+                raise ProblemAlreadyRegisteredError(city_id, title, problem.id) from None
+            return problem
+
+        return self.keys.create_once(retry, "problem", self.get_problem, create)
 
     def get_problem(self, problem_id: UUID) -> Problem:
         try:
@@ -228,6 +250,43 @@ class RegistryApplication(ServiceApplication):
         requirement_ids: Iterable[str] = (),
         cells: Iterable[Mapping[str, Any]] = (),
         lifecycle_step: int = 1,
+        retry: Retry | None = None,
+    ) -> Practice:
+        return self.keys.create_once(
+            retry,
+            "practice",
+            self.get_practice,
+            lambda claim: self._register_practice(
+                actor,
+                city_id,
+                kind,
+                title,
+                summary=summary,
+                authors=authors,
+                participants=participants,
+                problem_ids=problem_ids,
+                requirement_ids=requirement_ids,
+                cells=cells,
+                lifecycle_step=lifecycle_step,
+                claim=claim,
+            ),
+        )
+
+    def _register_practice(  # noqa: PLR0913  # the attributes of a practice, each named
+        self,
+        actor: Principal,
+        city_id: str,
+        kind: str,
+        title: str,
+        *,
+        summary: str,
+        authors: Iterable[Mapping[str, str]],
+        participants: Iterable[Mapping[str, str]],
+        problem_ids: Iterable[str],
+        requirement_ids: Iterable[str],
+        cells: Iterable[Mapping[str, Any]],
+        lifecycle_step: int,
+        claim: Claim,
     ) -> Practice:
         if kind in PRACTICE_REGISTRARS:
             require_roles(actor.roles, PRACTICE_REGISTRARS[kind], f"registering an {kind} practice")
@@ -250,7 +309,8 @@ class RegistryApplication(ServiceApplication):
         self._create(
             practice,
             *problems,
-            conflict=f"city {city_id!r} already has a practice titled {title!r}",
+            *claim(practice.id),
+            conflict=f"city {city_id!r} already has a practice titled {title!r}: {practice.id}",
         )
         return practice
 
@@ -451,7 +511,22 @@ class RegistryApplication(ServiceApplication):
         return past
 
     def adopt_practice(
-        self, actor: Principal, source_id: UUID, city_id: str, title: str | None = None
+        self,
+        actor: Principal,
+        source_id: UUID,
+        city_id: str,
+        title: str | None = None,
+        retry: Retry | None = None,
+    ) -> Practice:
+        return self.keys.create_once(
+            retry,
+            "practice",
+            self.get_practice,
+            lambda claim: self._adopt_practice(actor, source_id, city_id, title, claim),
+        )
+
+    def _adopt_practice(
+        self, actor: Principal, source_id: UUID, city_id: str, title: str | None, claim: Claim
     ) -> Practice:
         source = self.readable_practice(actor, source_id)
         if not source.approved_passport_version:
@@ -474,7 +549,9 @@ class RegistryApplication(ServiceApplication):
         self._create(
             adopted,
             source,
-            conflict=f"city {city_id!r} already has a practice titled {adopted.title!r}",
+            *claim(adopted.id),
+            conflict=f"city {city_id!r} already has a practice titled {adopted.title!r}: "
+            f"{adopted.id}",
         )
         return adopted
 
@@ -582,20 +659,27 @@ class RegistryApplication(ServiceApplication):
         speakers: Iterable[Mapping[str, str]] = (),
         joint_action: bool = False,
         branding_used: bool = False,
+        retry: Retry | None = None,
     ) -> Activity:
-        activity = Activity.register(
-            city_id,
-            kind,
-            title,
-            held_on,
-            speakers=speakers,
-            joint_action=joint_action,
-            branding_used=branding_used,
-        )
-        self._create(
-            activity, conflict=f"city {city_id!r} already has activity {title!r} on {held_on}"
-        )
-        return activity
+        def create(claim: Claim) -> Activity:
+            activity = Activity.register(
+                city_id,
+                kind,
+                title,
+                held_on,
+                speakers=speakers,
+                joint_action=joint_action,
+                branding_used=branding_used,
+            )
+            self._create(
+                activity,
+                *claim(activity.id),
+                conflict=f"city {city_id!r} already has activity {title!r} on {held_on}: "
+                f"{activity.id}",
+            )
+            return activity
+
+        return self.keys.create_once(retry, "activity", self.get_activity, create)
 
     def get_activity(self, activity_id: UUID) -> Activity:
         return self._get(Activity, activity_id, "activity")
@@ -627,7 +711,7 @@ class RegistryApplication(ServiceApplication):
         self.save(activity)
         return activity
 
-    def record_improvement_fact(
+    def record_improvement_fact(  # noqa: PLR0913  # the attributes of a fact, each named
         self,
         city_id: str,
         *,
@@ -635,10 +719,18 @@ class RegistryApplication(ServiceApplication):
         title: str,
         description: str,
         evidence: Iterable[str],
+        retry: Retry | None = None,
     ) -> ImprovementFact:
-        fact = ImprovementFact.record(city_id, month, title, description, evidence)
-        self._create(fact, conflict=f"city {city_id!r} already recorded {title!r} for {month}")
-        return fact
+        def create(claim: Claim) -> ImprovementFact:
+            fact = ImprovementFact.record(city_id, month, title, description, evidence)
+            self._create(
+                fact,
+                *claim(fact.id),
+                conflict=f"city {city_id!r} already recorded {title!r} for {month}: {fact.id}",
+            )
+            return fact
+
+        return self.keys.create_once(retry, "improvement fact", self.get_improvement_fact, create)
 
     def get_improvement_fact(self, fact_id: UUID) -> ImprovementFact:
         return self._get(ImprovementFact, fact_id, "improvement fact")
@@ -665,21 +757,31 @@ class RegistryApplication(ServiceApplication):
         currency: str,
         partner: str,
         problem_id: str = "",
+        retry: Retry | None = None,
     ) -> ExternalResourceCase:
-        linked = check_ids("problem_id", [problem_id] if problem_id else [])
-        self._problems_of_city(city_id, linked)
-        case = ExternalResourceCase.record(
-            city_id,
-            month=month,
-            title=title,
-            source_kind=source_kind,
-            amount=amount,
-            currency=currency,
-            partner=partner,
-            problem_id=linked[0] if linked else None,
+        def create(claim: Claim) -> ExternalResourceCase:
+            linked = check_ids("problem_id", [problem_id] if problem_id else [])
+            self._problems_of_city(city_id, linked)
+            case = ExternalResourceCase.record(
+                city_id,
+                month=month,
+                title=title,
+                source_kind=source_kind,
+                amount=amount,
+                currency=currency,
+                partner=partner,
+                problem_id=linked[0] if linked else None,
+            )
+            self._create(
+                case,
+                *claim(case.id),
+                conflict=f"city {city_id!r} already recorded {title!r} for {month}: {case.id}",
+            )
+            return case
+
+        return self.keys.create_once(
+            retry, "external-resource case", self.get_external_resource_case, create
         )
-        self._create(case, conflict=f"city {city_id!r} already recorded {title!r} for {month}")
-        return case
 
     def get_external_resource_case(self, case_id: UUID) -> ExternalResourceCase:
         return self._get(ExternalResourceCase, case_id, "external-resource case")

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 from lmp_kit.domain import CityAggregate, check_city_id
-from lmp_kit.errors import FailedPreconditionError
+from lmp_kit.errors import AlreadyExistsError, FailedPreconditionError
 
 from registry.domain.checks import (
     check_choice,
@@ -120,8 +120,11 @@ class City(CityAggregate):
         checked = check_text("requirement title", title, minimum=3, maximum=300)
         requirement_id = str(natural_id("requirement", self.city_id, normalized(checked)))
         if self.has_requirement(requirement_id):
-            msg = f"city {self.city_id!r} already lists the regional requirement {checked!r}"
-            raise FailedPreconditionError(msg)
+            msg = (
+                f"city {self.city_id!r} already lists the regional requirement {checked!r}: "
+                f"{requirement_id}"
+            )
+            raise AlreadyExistsError(msg)
         self._regional_requirement_added(
             requirement_id=requirement_id,
             title=checked,
