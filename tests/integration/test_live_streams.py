@@ -29,6 +29,7 @@ from lmp_kit.grpc_server import Registration, start_grpc_server, stop_grpc_serve
 from lmp_kit.runtime import issuer_of, verifier_of
 from lmp_kit.servers import free_port
 from lmp_kit.settings import Settings
+from notifications import access as notifications_access
 from notifications.api import NotificationsServicer
 from notifications.application import Notifications
 from notifications.domain.subscriptions import SubscriptionRequest
@@ -73,7 +74,8 @@ def notifications_server(db: Any, hub: ChangeHub) -> Server:  # a test database
         Registration(
             add=pb_grpc.add_NotificationsServiceServicer_to_server,
             servicer=NotificationsServicer(db, hub),
-            service_name=pb.DESCRIPTOR.services_by_name["NotificationsService"].full_name,
+            service_name=notifications_access.SERVICE_NAME,
+            access=notifications_access.policy(db),
         ),
         "notifications",
     )

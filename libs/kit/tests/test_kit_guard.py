@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 import pytest
+from google.protobuf import descriptor_pool
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from lmp.kpi.v1 import kpi_pb2, kpi_pb2_grpc
 from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
+from lmp_kit.access import ANY_ROLE, AccessPolicy, Filtered, rule
 from lmp_kit.auth import TokenIssuer, TokenVerifier
 from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.grpc_server import Registration, start_grpc_server, stop_grpc_server
@@ -66,6 +68,14 @@ class Kpi(kpi_pb2_grpc.KpiServiceServicer):
         yield kpi_pb2.Scorecard()  # pragma: no cover  # never reached
 
 
+def open_to_every_role(service_name: str) -> AccessPolicy:
+    """The guard's other checks are tested here: every method of the service open to all."""
+    service = descriptor_pool.Default().FindServiceByName(service_name)
+    return AccessPolicy(
+        service_name, {m.name: rule(ANY_ROLE, Filtered("a test")) for m in service.methods}
+    )
+
+
 LIMITS = GrpcLimits(max_streams=3, max_streams_per_caller=2, stream_idle_s=30)
 
 
@@ -83,11 +93,13 @@ async def server(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, Vot
                 voting_pb2_grpc.add_VotingServiceServicer_to_server,
                 voting,
                 "lmp.voting.v1.VotingService",
+                open_to_every_role("lmp.voting.v1.VotingService"),
             ),
             Registration(
                 kpi_pb2_grpc.add_KpiServiceServicer_to_server,
                 Kpi(),  # type: ignore[abstract]
                 "lmp.kpi.v1.KpiService",
+                open_to_every_role("lmp.kpi.v1.KpiService"),
             ),
         ],
         TokenVerifier(key=SECRET, algorithm="HS256", issuer="lmp", audience="lmp"),

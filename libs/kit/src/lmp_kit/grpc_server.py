@@ -58,7 +58,7 @@ class Registration:
     add: Callable[[Any, grpc.aio.Server], None]
     servicer: object
     service_name: str
-    access: AccessPolicy | None = None
+    access: AccessPolicy
 
 
 class CallGuard:
@@ -448,7 +448,7 @@ async def start_grpc_server(  # noqa: PLR0913  # the server's parts and options,
             ("grpc.max_send_message_length", limits.max_message_bytes),
         ]
     )
-    policies = [r.access for r in registrations if r.access is not None]
+    policies = [r.access for r in registrations]
     guard = CallGuard(verifier, limits, policies)
     guarded = cast("grpc.aio.Server", _GuardedServer(server, guard))
     health = HealthServicer()
