@@ -268,3 +268,40 @@ async def test_bad_subscriptions_record_nothing_and_a_person_reads_only_their_ow
     assert unread.unread_count == 0
     denied = await refused(stub.ListInbox, pb.ListInboxRequest(person_id="anna"), boris)
     assert denied == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_a_subscription_sent_again_under_its_request_id_is_the_original(service):
+    made, stub, _registry = service
+    anna = bearer(made, "anna", "resident")
+    request = pb.CreateSubscriptionRequest(
+        city_id="sarov",
+        kind="activity_registered",
+        person_id="anna",
+        channels=["inbox"],
+        request_id="portal-sub-1",
+    )
+    first = await stub.CreateSubscription(request, metadata=anna, timeout=10)
+    again = await stub.CreateSubscription(request, metadata=anna, timeout=10)
+    assert again.subscription.subscription_id == first.subscription.subscription_id
+
+    other = pb.CreateSubscriptionRequest(
+        city_id="sarov",
+        kind="poll_opened",
+        person_id="anna",
+        channels=["inbox"],
+        request_id="portal-sub-1",
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused_call:
+        await stub.CreateSubscription(other, metadata=anna, timeout=10)
+    assert refused_call.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert first.subscription.subscription_id in str(refused_call.value.details())
+    # without a key, the same subscription again names the one that exists
+    request.ClearField("request_id")
+    with pytest.raises(grpc.aio.AioRpcError) as duplicate:
+        await stub.CreateSubscription(request, metadata=anna, timeout=10)
+    assert duplicate.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert first.subscription.subscription_id in str(duplicate.value.details())
+    listed = await stub.ListSubscriptions(
+        pb.ListSubscriptionsRequest(city_id="sarov"), metadata=anna, timeout=10
+    )
+    assert len(listed.subscriptions) == 1

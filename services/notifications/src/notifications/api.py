@@ -12,6 +12,7 @@ from lmp.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from lmp_kit.auth import principal
 from lmp_kit.changes import HUB, ChangeHub
 from lmp_kit.grpc_server import Registration
+from lmp_kit.idempotency import Retry
 from pymongo.asynchronous.database import AsyncDatabase
 
 from notifications import views
@@ -65,6 +66,7 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
                 email=request.email,
                 webhook_url=request.webhook_url,
             ),
+            Retry.of(request.city_id, request),
         )
         return pb.CreateSubscriptionResponse(
             subscription=subscription_message(subscription),

@@ -15,6 +15,7 @@ from lmp_kit.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
+from lmp_kit.idempotency import Retry, fingerprint
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -25,6 +26,11 @@ from notifications.views import city_filter
 
 Document = dict[str, Any]
 READ_MAX = 500
+# A subscription created under a client's request key (safe retries) holds the key and the
+# request's fingerprint; the key is unique within its city.
+REQUEST_KEY = "request_key"
+REQUEST_FINGERPRINT = "request_fingerprint"
+REQUEST_KEY_INDEX = "city_request_key"
 
 
 class NotificationsApplication(ServiceApplication):
@@ -45,9 +51,10 @@ class Notifications:
         self.db = db
         self.clock = clock
         self.targets = targets or WebhookTargets()
+        self.keys_indexed = False
 
     async def create_subscription(
-        self, caller: Principal, request: SubscriptionRequest
+        self, caller: Principal, request: SubscriptionRequest, retry: Retry | None = None
     ) -> Subscription:
         subscription = subscribe(caller, request, self.clock())
         if subscription.webhook_url:
@@ -56,9 +63,20 @@ class Notifications:
             except ForbiddenTargetError as error:
                 msg = f"webhook_url {subscription.webhook_url!r} is refused: {error}"
                 raise InvalidArgumentError(msg) from None
+        document = subscription.document()
+        if retry is not None and retry.request_id:
+            earlier = await self._created_under(retry)
+            if earlier is not None:
+                return earlier
+            document[REQUEST_KEY] = retry.request_id
+            document[REQUEST_FINGERPRINT] = fingerprint(retry.request)
         try:
-            await self.db[SUBSCRIPTIONS].insert_one(subscription.document())
+            await self.db[SUBSCRIPTIONS].insert_one(document)
         except DuplicateKeyError:
+            if retry is not None and retry.request_id:
+                earlier = await self._created_under(retry)  # a request under the key won
+                if earlier is not None:
+                    return earlier
             audience = subscription.person_id or f"role {subscription.role}"
             msg = (
                 f"{audience} is already subscribed to {subscription.kind!r} in "
@@ -66,6 +84,29 @@ class Notifications:
             )
             raise AlreadyExistsError(msg) from None
         return subscription
+
+    async def _created_under(self, retry: Retry) -> Subscription | None:
+        """The subscription an earlier request under the key created, if it was the same
+        request; another request under the key is ALREADY_EXISTS naming it."""
+        collection = self.db[SUBSCRIPTIONS]
+        if not self.keys_indexed:
+            await collection.create_index(
+                [("city_id", 1), (REQUEST_KEY, 1)],
+                name=REQUEST_KEY_INDEX,
+                unique=True,
+                partialFilterExpression={REQUEST_KEY: {"$type": "string"}},
+            )
+            self.keys_indexed = True
+        found = await collection.find_one({"city_id": retry.city_id, REQUEST_KEY: retry.request_id})
+        if found is None:
+            return None
+        if found.get(REQUEST_FINGERPRINT) != fingerprint(retry.request):
+            msg = (
+                f"request_id {retry.request_id!r} was used for another request, which created "
+                f"subscription {found['_id']}; choose a new key for a new request"
+            )
+            raise AlreadyExistsError(msg)
+        return Subscription.of(found)
 
     async def delete_subscription(self, caller: Principal, subscription_id: str) -> None:
         subscription = await self.subscription(subscription_id)
