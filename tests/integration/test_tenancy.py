@@ -1418,6 +1418,12 @@ def _voting() -> dict[str, Entry]:
         step=3,
         retry=True,  # the poll's tree is stored when it closes
     )
+    m["GetMyReceipt"] = Entry(
+        probe(lambda _w, i: vot.GetMyReceiptRequest(poll_id=i, voter_id="resident-a1"), "poll"),
+        lambda w: vot.GetMyReceiptRequest(poll_id=w["poll"], voter_id="resident-a1"),
+        by="portal",
+        step=1,
+    )
     return {f"voting/{name}": entry for name, entry in m.items()}
 
 

@@ -142,3 +142,31 @@ def test_another_citys_receipt_is_not_found_as_if_the_poll_did_not_exist(voting_
     assert str(another_city.details()).replace(closed.poll_id, "ID") == str(
         no_poll.details()
     ).replace(unknown, "ID")
+
+
+def test_a_portal_gets_the_receipt_of_the_ballot_its_resident_cast_and_nothing_more(voting_stack):
+    stack = voting_stack
+    closed, receipts = closed_poll_with_ballots(stack)
+    portal = stack.metadata("portal", cities=("sarov",))
+
+    def mine(voter_id: str, metadata: Any = portal) -> voting_pb2.CastBallotResponse:
+        return stack.voting().GetMyReceipt(
+            voting_pb2.GetMyReceiptRequest(poll_id=closed.poll_id, voter_id=voter_id),
+            metadata=metadata,
+            timeout=10,
+        )
+
+    # the poll was single-vote: a lost answer is found again, as CastBallot gave it
+    assert mine("resident-7").receipt == receipts[7]
+    assert set(mine("resident-7").DESCRIPTOR.fields_by_name) == {
+        "poll_id",
+        "receipt",
+        "ballot_version",
+    }
+    with pytest.raises(grpc.RpcError) as none_cast:
+        mine("resident-who-did-not-vote")
+    assert none_cast.value.code() == grpc.StatusCode.NOT_FOUND
+    # a person asks only about their own ballot
+    with pytest.raises(grpc.RpcError) as someone_else:
+        mine("resident-7", stack.metadata("resident", cities=("sarov",)))
+    assert someone_else.value.code() == grpc.StatusCode.PERMISSION_DENIED

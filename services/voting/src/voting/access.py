@@ -38,6 +38,14 @@ RULES: Mapping[str, Rule] = {
             "`eligible_roles` decide who votes"
         ),
     ),
+    "GetMyReceipt": rule(
+        (*VOTER_ROLES, "portal"),
+        THE_POLL,
+        note=(
+            "the caller's own ballot, or for a `portal` the resident it names (`voter_id`): "
+            "its receipt, never its choices"
+        ),
+    ),
     "GetLiveResults": rule(ANY_ROLE, THE_POLL),
     "VerifyReceipt": rule(ANY_ROLE, THE_POLL),
 }

@@ -71,6 +71,17 @@ class VotingServicer(voting_pb2_grpc.VotingServiceServicer):
             poll_id=str(ballot.poll_id), receipt=ballot.receipt, ballot_version=ballot.version
         )
 
+    async def GetMyReceipt(  # noqa: N802  # gRPC method name
+        self, request: voting_pb2.GetMyReceiptRequest, context: Context
+    ) -> voting_pb2.CastBallotResponse:
+        del context
+        ballot = await asyncio.to_thread(
+            self.app.ballot_of, parse_poll_id(request.poll_id), voter_of(principal(), request)
+        )
+        return voting_pb2.CastBallotResponse(
+            poll_id=str(ballot.poll_id), receipt=ballot.receipt, ballot_version=ballot.version
+        )
+
     async def GetLiveResults(  # noqa: N802  # gRPC method name
         self, request: voting_pb2.GetLiveResultsRequest, context: Context
     ) -> voting_pb2.LiveResults:
@@ -113,8 +124,17 @@ class VotingServicer(voting_pb2_grpc.VotingServiceServicer):
         )
 
 
-def voter_of(caller: Principal, request: voting_pb2.CastBallotRequest) -> Voter:
-    role = request.voter_role or "resident"
+def voter_of(
+    caller: Principal, request: voting_pb2.CastBallotRequest | voting_pb2.GetMyReceiptRequest
+) -> Voter:
+    """Who votes (or asks about their ballot): the resident a portal names, else the caller."""
+    role = request.voter_role if isinstance(request, voting_pb2.CastBallotRequest) else ""
+    role = role or "resident"
+    if isinstance(request, voting_pb2.GetMyReceiptRequest) and PORTAL not in caller.roles:
+        if request.voter_id and request.voter_id != caller.subject:
+            msg = "only a portal asks about someone else's ballot"
+            raise PermissionDeniedError(msg)
+        return Voter(caller.subject, role)
     if PORTAL in caller.roles:
         if not request.voter_id.strip():
             msg = "a portal names the resident it authenticated (voter_id)"

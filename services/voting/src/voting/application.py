@@ -309,9 +309,20 @@ class VotingApplication(ServiceApplication):
         if not poll.revote_allowed:
             msg = (
                 f"this voter has already cast a ballot in poll {poll.id}, "
-                "and the poll does not allow voting again"
+                "and the poll does not allow voting again; GetMyReceipt returns its receipt"
             )
             raise AlreadyExistsError(msg)
+
+    def ballot_of(self, poll_id: UUID, voter: Voter) -> Ballot:
+        """The ballot this voter cast in the poll (its latest version), found by the voter's
+        pseudonym: a portal that lost CastBallot's answer gets the receipt again."""
+        poll = self.poll_for_ballots(poll_id)
+        pseudonym = pseudonym_of(self.keys.of(poll.city_id), voter.resident_id)
+        ballot = self.recorded_ballot(Ballot.create_id(poll.id, pseudonym))
+        if ballot is None:
+            msg = f"this voter has cast no ballot in poll {poll.id}"
+            raise NotFoundError(msg)
+        return ballot
 
     def poll_for_ballots(self, poll_id: UUID) -> Poll:
         """The poll as ballots see it: cached for POLL_CACHE_S; opening and closing in this

@@ -199,6 +199,14 @@ class LiveResults(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     def __init__(self, poll_id: _Optional[str] = ..., results: _Optional[_Iterable[_Union[Result, _Mapping]]] = ..., ballots: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class GetMyReceiptRequest(_message.Message):
+    __slots__ = ("poll_id", "voter_id")
+    POLL_ID_FIELD_NUMBER: _ClassVar[int]
+    VOTER_ID_FIELD_NUMBER: _ClassVar[int]
+    poll_id: str
+    voter_id: str
+    def __init__(self, poll_id: _Optional[str] = ..., voter_id: _Optional[str] = ...) -> None: ...
+
 class VerifyReceiptRequest(_message.Message):
     __slots__ = ("poll_id", "receipt")
     POLL_ID_FIELD_NUMBER: _ClassVar[int]

@@ -70,6 +70,11 @@ class VotingServiceStub:
                 request_serializer=lmp_dot_voting_dot_v1_dot_voting__pb2.VerifyReceiptRequest.SerializeToString,
                 response_deserializer=lmp_dot_voting_dot_v1_dot_voting__pb2.VerifyReceiptResponse.FromString,
                 _registered_method=True)
+        self.GetMyReceipt = channel.unary_unary(
+                '/lmp.voting.v1.VotingService/GetMyReceipt',
+                request_serializer=lmp_dot_voting_dot_v1_dot_voting__pb2.GetMyReceiptRequest.SerializeToString,
+                response_deserializer=lmp_dot_voting_dot_v1_dot_voting__pb2.CastBallotResponse.FromString,
+                _registered_method=True)
 
 
 class VotingServiceServicer:
@@ -118,6 +123,15 @@ class VotingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMyReceipt(self, request, context):
+        """The receipt of the ballot the caller cast in the poll (for a portal: the resident it
+        names), e.g. after CastBallot's answer was lost; never the choices. NOT_FOUND when that
+        voter has cast none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VotingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -155,6 +169,11 @@ def add_VotingServiceServicer_to_server(servicer, server):
                     servicer.VerifyReceipt,
                     request_deserializer=lmp_dot_voting_dot_v1_dot_voting__pb2.VerifyReceiptRequest.FromString,
                     response_serializer=lmp_dot_voting_dot_v1_dot_voting__pb2.VerifyReceiptResponse.SerializeToString,
+            ),
+            'GetMyReceipt': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMyReceipt,
+                    request_deserializer=lmp_dot_voting_dot_v1_dot_voting__pb2.GetMyReceiptRequest.FromString,
+                    response_serializer=lmp_dot_voting_dot_v1_dot_voting__pb2.CastBallotResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -347,6 +366,33 @@ class VotingService:
             '/lmp.voting.v1.VotingService/VerifyReceipt',
             lmp_dot_voting_dot_v1_dot_voting__pb2.VerifyReceiptRequest.SerializeToString,
             lmp_dot_voting_dot_v1_dot_voting__pb2.VerifyReceiptResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMyReceipt(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.voting.v1.VotingService/GetMyReceipt',
+            lmp_dot_voting_dot_v1_dot_voting__pb2.GetMyReceiptRequest.SerializeToString,
+            lmp_dot_voting_dot_v1_dot_voting__pb2.CastBallotResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -40,6 +40,11 @@ class VotingServiceStub:
     CastBallot: _grpc.UnaryUnaryMultiCallable[_voting_pb2.CastBallotRequest, _voting_pb2.CastBallotResponse]
     GetLiveResults: _grpc.UnaryUnaryMultiCallable[_voting_pb2.GetLiveResultsRequest, _voting_pb2.LiveResults]
     VerifyReceipt: _grpc.UnaryUnaryMultiCallable[_voting_pb2.VerifyReceiptRequest, _voting_pb2.VerifyReceiptResponse]
+    GetMyReceipt: _grpc.UnaryUnaryMultiCallable[_voting_pb2.GetMyReceiptRequest, _voting_pb2.CastBallotResponse]
+    """The receipt of the ballot the caller cast in the poll (for a portal: the resident it
+    names), e.g. after CastBallot's answer was lost; never the choices. NOT_FOUND when that
+    voter has cast none.
+    """
 
 @_typing.type_check_only
 class VotingServiceAsyncStub(VotingServiceStub):
@@ -53,6 +58,11 @@ class VotingServiceAsyncStub(VotingServiceStub):
     CastBallot: _aio.UnaryUnaryMultiCallable[_voting_pb2.CastBallotRequest, _voting_pb2.CastBallotResponse]  # type: ignore[assignment]
     GetLiveResults: _aio.UnaryUnaryMultiCallable[_voting_pb2.GetLiveResultsRequest, _voting_pb2.LiveResults]  # type: ignore[assignment]
     VerifyReceipt: _aio.UnaryUnaryMultiCallable[_voting_pb2.VerifyReceiptRequest, _voting_pb2.VerifyReceiptResponse]  # type: ignore[assignment]
+    GetMyReceipt: _aio.UnaryUnaryMultiCallable[_voting_pb2.GetMyReceiptRequest, _voting_pb2.CastBallotResponse]  # type: ignore[assignment]
+    """The receipt of the ballot the caller cast in the poll (for a portal: the resident it
+    names), e.g. after CastBallot's answer was lost; never the choices. NOT_FOUND when that
+    voter has cast none.
+    """
 
 class VotingServiceServicer(metaclass=_abc_1.ABCMeta):
     """Polls and ballots: one person, one vote."""
@@ -105,5 +115,16 @@ class VotingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _voting_pb2.VerifyReceiptRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_voting_pb2.VerifyReceiptResponse, _abc.Awaitable[_voting_pb2.VerifyReceiptResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetMyReceipt(
+        self,
+        request: _voting_pb2.GetMyReceiptRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_voting_pb2.CastBallotResponse, _abc.Awaitable[_voting_pb2.CastBallotResponse]]:
+        """The receipt of the ballot the caller cast in the poll (for a portal: the resident it
+        names), e.g. after CastBallot's answer was lost; never the choices. NOT_FOUND when that
+        voter has cast none.
+        """
 
 def add_VotingServiceServicer_to_server(servicer: VotingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
