@@ -150,11 +150,12 @@ def test_a_portal_gets_the_receipt_of_the_ballot_its_resident_cast_and_nothing_m
     portal = stack.metadata("portal", cities=("sarov",))
 
     def mine(voter_id: str, metadata: Any = portal) -> voting_pb2.CastBallotResponse:
-        return stack.voting().GetMyReceipt(
+        answer: voting_pb2.CastBallotResponse = stack.voting().GetMyReceipt(
             voting_pb2.GetMyReceiptRequest(poll_id=closed.poll_id, voter_id=voter_id),
             metadata=metadata,
             timeout=10,
         )
+        return answer
 
     # the poll was single-vote: a lost answer is found again, as CastBallot gave it
     assert mine("resident-7").receipt == receipts[7]

@@ -7,12 +7,14 @@ from uuid import uuid4
 import grpc
 import pytest
 from eventsourcing.persistence import StoredEvent
+from lmp.voting.v1 import voting_pb2
 from lmp_kit.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
     InvalidArgumentError,
     PermissionDeniedError,
 )
+from lmp_kit.idempotency import Retry
 from voting.application import NotCountedError, RegisteredItem, Voter, VotingApplication
 from voting.domain import Ballot, OptionSpec, PollSpec
 from voting.domain.ballots import pseudonym_of
@@ -415,3 +417,17 @@ def test_a_ballot_committed_before_the_fence_is_counted_by_another_replica(repli
     assert second.confirm_counted(saved).receipt == ballot.receipt
     assert closed.ballots_counted == 1
     assert saved.notification_id <= closed.counted_up_to
+
+
+def test_a_poll_created_again_under_its_request_id_is_the_original(app, registry):
+    request = voting_pb2.CreatePollRequest(city_id="sarov", title="A", request_id="portal-p1")
+    first = app.create_poll(spec(registry, request_id="portal-p1"), NOW, Retry.of("sarov", request))
+    head = app.recorder.max_notification_id()
+
+    again = app.create_poll(spec(registry, request_id="portal-p1"), NOW, Retry.of("sarov", request))
+
+    assert again.id == first.id
+    assert app.recorder.max_notification_id() == head
+    other = voting_pb2.CreatePollRequest(city_id="sarov", title="B", request_id="portal-p1")
+    with pytest.raises(AlreadyExistsError, match=f"created poll {first.id}"):
+        app.create_poll(spec(registry, request_id="portal-p1"), NOW, Retry.of("sarov", other))

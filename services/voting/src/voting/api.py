@@ -10,6 +10,7 @@ from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
 from lmp_kit.auth import Principal, principal
 from lmp_kit.errors import InvalidArgumentError, PermissionDeniedError
 from lmp_kit.grpc_server import Registration
+from lmp_kit.idempotency import Retry
 from pymongo.asynchronous.database import AsyncDatabase
 
 from voting import views
@@ -34,7 +35,9 @@ class VotingServicer(voting_pb2_grpc.VotingServiceServicer):
         self, request: voting_pb2.CreatePollRequest, context: Context
     ) -> voting_pb2.Poll:
         del context
-        poll = await asyncio.to_thread(self.app.create_poll, spec_of(request))
+        poll = await asyncio.to_thread(
+            self.app.create_poll, spec_of(request), None, Retry.of(request.city_id, request)
+        )
         return poll_message(poll)
 
     async def GetPoll(  # noqa: N802  # gRPC method name

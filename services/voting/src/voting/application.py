@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -14,6 +15,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 from lmp_kit.domain import ServiceApplication
 from lmp_kit.errors import AlreadyExistsError, FailedPreconditionError, NotFoundError
+from lmp_kit.idempotency import RequestKey, RequestKeys, Retry
 
 from voting.domain import Ballot, OptionSpec, Poll, PollSpec
 from voting.domain.ballots import pseudonym_of
@@ -108,19 +110,32 @@ class VotingApplication(ServiceApplication):
         """Whether the poll has an event after `version` in the event store (a close began)."""
         return bool(self.recorder.select_events(poll_id, gt=version, limit=1))
 
-    def create_poll(self, spec: PollSpec, now: datetime | None = None) -> Poll:
-        now = now or utc_now()
-        Poll.create(spec, now)
-        checked = replace(spec, options=[self._confirmed(spec, o) for o in spec.options])
-        if spec.kind == PollKind.PRACTICE_EVALUATION:
-            self._confirmed(spec, OptionSpec(RefKind.PRACTICE, spec.subject_practice_id, ""))
-        poll = Poll.create(checked, now)
-        try:
-            self.save(poll)
-        except IntegrityError:
-            msg = f"poll {poll.id} (request {spec.request_id!r}) was already created"
-            raise AlreadyExistsError(msg) from None
-        return poll
+    def create_poll(
+        self, spec: PollSpec, now: datetime | None = None, retry: Retry | None = None
+    ) -> Poll:
+        """A poll; under a request key (`retry`), the same request again returns the poll it
+        created, and another request under the key is ALREADY_EXISTS naming it."""
+        moment = now or utc_now()
+
+        def create(claim: Callable[[UUID], list[RequestKey]]) -> Poll:
+            Poll.create(spec, moment)
+            checked = replace(spec, options=[self._confirmed(spec, o) for o in spec.options])
+            if spec.kind == PollKind.PRACTICE_EVALUATION:
+                self._confirmed(spec, OptionSpec(RefKind.PRACTICE, spec.subject_practice_id, ""))
+            poll = Poll.create(checked, moment)
+            try:
+                self.save(poll, *claim(poll.id))
+            except IntegrityError:
+                msg = f"poll {poll.id} (request {spec.request_id!r}) was already created"
+                raise AlreadyExistsError(msg) from None
+            return poll
+
+        return self.request_keys.create_once(retry, "poll", self.get_poll, create)
+
+    @functools.cached_property
+    def request_keys(self) -> RequestKeys:
+        """The clients' request keys of creating commands (safe retries)."""
+        return RequestKeys("voting", self)
 
     def _confirmed(self, spec: PollSpec, option: OptionSpec) -> OptionSpec:
         if option.ref_kind == RefKind.CHOICE:
