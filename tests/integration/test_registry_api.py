@@ -418,3 +418,42 @@ def test_edits_racing_for_one_practice_all_land(registry):
     assert len(results) == len(edits)
     assert passport.passport_version == len(edits)
     assert {s.section for s in passport.sections if s.content.text} == set(texts)
+
+
+def test_a_command_sent_again_after_a_timeout_returns_what_it_created(registry):
+    """A portal that lost the answer sends the same request under its request_id again and gets
+    the same record; without a key, the duplicate names the record that exists (issue 15)."""
+    stub = registry.registry()
+    wg = registry.metadata("working_group", cities=("sarov",))
+    request = pb.RegisterProblemRequest(
+        city_id="sarov", title="Dark courtyards", request_id="portal-retry-1"
+    )
+    first = stub.RegisterProblem(request, metadata=wg, timeout=10).problem.problem_id
+    head = registry.head()
+    again = stub.RegisterProblem(request, metadata=wg, timeout=10).problem.problem_id
+    assert again == first
+    assert registry.head() == head
+
+    other = refused(
+        stub.RegisterProblem,
+        pb.RegisterProblemRequest(
+            city_id="sarov", title="Broken benches", request_id="portal-retry-1"
+        ),
+        wg,
+    )
+    assert other.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert first in str(other.details())
+    duplicate = refused(
+        stub.RegisterProblem,
+        pb.RegisterProblemRequest(city_id="sarov", title="Dark courtyards"),
+        wg,
+    )
+    assert duplicate.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert first in str(duplicate.details())
+    bad_key = refused(
+        stub.RegisterProblem,
+        pb.RegisterProblemRequest(city_id="sarov", title="Potholes", request_id="not a key"),
+        wg,
+    )
+    assert bad_key.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert registry.head() == head
