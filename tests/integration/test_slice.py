@@ -102,7 +102,7 @@ def test_calls_without_valid_credentials_or_for_another_city_are_refused_and_rec
         "another city": (
             stack.metadata("working_group", cities=("seversk",)),
             grpc.StatusCode.PERMISSION_DENIED,
-            "not authorized for city 'sarov'",
+            "your token is not for city 'sarov'",
         ),
         "a role that may not write": (
             stack.metadata("resident", cities=("sarov",)),
