@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
@@ -21,6 +22,9 @@ from eventsourcing.persistence import (
 from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.logs import current_traceparent
 from lmp_kit.metrics import EVENTS_RECORDED
+
+if TYPE_CHECKING:
+    from lmp_kit.idempotency import RequestKeys
 
 TABLE_CREATION_ATTEMPTS = 5
 CITY_ID = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
@@ -71,6 +75,13 @@ class ServiceApplication(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env=env)
         self.recorded = threading.Condition()
+
+    @functools.cached_property
+    def request_keys(self) -> RequestKeys:
+        """The clients' request keys of creating commands (safe retries, lmp_kit.idempotency)."""
+        from lmp_kit.idempotency import RequestKeys  # noqa: PLC0415  # it builds on this module
+
+        return RequestKeys(self.name, self)
 
     def construct_recorder(self) -> ProcessRecorder:
         # Two processes of one service (e.g. its API and its relay) may create the tables of a

@@ -98,6 +98,10 @@ class RequestKey(CityAggregate):
         self.result_id = result_id
 
 
+# The request keys a creating use case saves with its record: `claim(record id)`.
+Claim = Callable[[UUID], list[RequestKey]]
+
+
 class RequestKeys:
     """A service's request keys, in its own event store."""
 
@@ -148,7 +152,7 @@ class RequestKeys:
         retry: Retry | None,
         kind: str,
         load: Callable[[UUID], T],
-        create: Callable[[Callable[[UUID], list[RequestKey]]], T],
+        create: Callable[[Claim], T],
     ) -> T:
         """Run `create` (which saves the record with the keys `claim(record id)` gives it) once
         per key: a request under a key already used returns what it created (via `load`). A

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 from uuid import UUID
@@ -9,7 +8,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from lmp_kit.domain import ServiceApplication
 from lmp_kit.errors import AlreadyExistsError, FailedPreconditionError, NotFoundError
-from lmp_kit.idempotency import RequestKey, RequestKeys, Retry
+from lmp_kit.idempotency import Claim, Retry
 
 from expertise.domain import (
     LIST_OF_VERDICT,
@@ -46,11 +45,6 @@ class SessionNotFoundError(NotFoundError):
 
 
 class ExpertiseApplication(ServiceApplication):
-    @functools.cached_property
-    def keys(self) -> RequestKeys:
-        """The clients' request keys of creating commands (safe retries)."""
-        return RequestKeys("expertise", self)
-
     def form_council(self, quorum: int = 0) -> Council:
         council = Council.form(quorum)
         try:
@@ -100,7 +94,7 @@ class ExpertiseApplication(ServiceApplication):
         round: str,  # noqa: A002  # the domain's word
         retry: Retry | None = None,
     ) -> Review:
-        def create(claim: Callable[[UUID], list[RequestKey]]) -> Review:
+        def create(claim: Claim) -> Review:
             review = Review.open(practice, round, self.get_council())
             try:
                 self.save(review, *claim(review.id))
@@ -109,7 +103,7 @@ class ExpertiseApplication(ServiceApplication):
                 raise AlreadyExistsError(msg) from None
             return review
 
-        return self.keys.create_once(retry, "review", self.get_review, create)
+        return self.request_keys.create_once(retry, "review", self.get_review, create)
 
     def get_review(self, review_id: UUID) -> Review:
         try:
@@ -167,7 +161,7 @@ class ExpertiseApplication(ServiceApplication):
         agenda: Sequence[str],
         retry: Retry | None = None,
     ) -> CouncilSession:
-        def create(claim: Callable[[UUID], list[RequestKey]]) -> CouncilSession:
+        def create(claim: Claim) -> CouncilSession:
             self.get_council()
             session = CouncilSession.schedule(city_id, scheduled_on, list(agenda))
             try:
@@ -180,7 +174,7 @@ class ExpertiseApplication(ServiceApplication):
                 raise AlreadyExistsError(msg) from None
             return session
 
-        return self.keys.create_once(retry, "council session", self.get_session, create)
+        return self.request_keys.create_once(retry, "council session", self.get_session, create)
 
     def get_session(self, session_id: UUID) -> CouncilSession:
         try:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -19,7 +18,7 @@ from lmp_kit.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
-from lmp_kit.idempotency import RequestKey, RequestKeys, Retry
+from lmp_kit.idempotency import Claim, Retry
 
 from registry.domain import (
     Activity,
@@ -42,10 +41,6 @@ PRACTICE_REGISTRARS: Mapping[str, frozenset[str]] = {
     "external": frozenset({"working_group", "administration"}),
     "initiative": frozenset({"working_group", "administration", "initiative_group", "portal"}),
 }
-
-
-# The request keys a creating use case saves with its record (lmp_kit.idempotency).
-Claim = Callable[[UUID], list[RequestKey]]
 
 
 class ProblemNotFoundError(NotFoundError):
@@ -97,11 +92,6 @@ class RegistryApplication(ServiceApplication):
             msg = f"{label} {aggregate_id} does not exist"
             raise NotFoundError(msg)
         return found
-
-    @functools.cached_property
-    def keys(self) -> RequestKeys:
-        """The clients' request keys of creating commands (safe retries)."""
-        return RequestKeys("registry", self)
 
     def _create(self, aggregate: Aggregate, *others: Aggregate, conflict: str) -> None:
         try:
@@ -172,7 +162,7 @@ class RegistryApplication(ServiceApplication):
         def load(requirement_id: UUID) -> tuple[City, str]:
             return self.get_city(city_id), str(requirement_id)
 
-        return self.keys.create_once(retry, "regional requirement", load, create)
+        return self.request_keys.create_once(retry, "regional requirement", load, create)
 
     def advance_stage(self, city_id: str, to_stage: int) -> City:
         city = self.get_city(city_id)
@@ -193,7 +183,7 @@ class RegistryApplication(ServiceApplication):
                 raise ProblemAlreadyRegisteredError(city_id, title, problem.id) from None
             return problem
 
-        return self.keys.create_once(retry, "problem", self.get_problem, create)
+        return self.request_keys.create_once(retry, "problem", self.get_problem, create)
 
     def get_problem(self, problem_id: UUID) -> Problem:
         try:
@@ -252,12 +242,12 @@ class RegistryApplication(ServiceApplication):
         lifecycle_step: int = 1,
         retry: Retry | None = None,
     ) -> Practice:
-        return self.keys.create_once(
-            retry,
-            "practice",
-            self.get_practice,
-            lambda claim: self._register_practice(
-                actor,
+        def create(claim: Claim) -> Practice:
+            if kind in PRACTICE_REGISTRARS:
+                require_roles(
+                    actor.roles, PRACTICE_REGISTRARS[kind], f"registering an {kind} practice"
+                )
+            practice = Practice.register(
                 city_id,
                 kind,
                 title,
@@ -268,51 +258,20 @@ class RegistryApplication(ServiceApplication):
                 requirement_ids=requirement_ids,
                 cells=cells,
                 lifecycle_step=lifecycle_step,
-                claim=claim,
-            ),
-        )
+            )
+            problems = self._problems_of_city(city_id, practice.problem_ids)
+            self._check_requirements(city_id, practice.requirement_ids)
+            for problem in problems:
+                problem.link_practice(str(practice.id))
+            self._create(
+                practice,
+                *problems,
+                *claim(practice.id),
+                conflict=f"city {city_id!r} already has a practice titled {title!r}: {practice.id}",
+            )
+            return practice
 
-    def _register_practice(  # noqa: PLR0913  # the attributes of a practice, each named
-        self,
-        actor: Principal,
-        city_id: str,
-        kind: str,
-        title: str,
-        *,
-        summary: str,
-        authors: Iterable[Mapping[str, str]],
-        participants: Iterable[Mapping[str, str]],
-        problem_ids: Iterable[str],
-        requirement_ids: Iterable[str],
-        cells: Iterable[Mapping[str, Any]],
-        lifecycle_step: int,
-        claim: Claim,
-    ) -> Practice:
-        if kind in PRACTICE_REGISTRARS:
-            require_roles(actor.roles, PRACTICE_REGISTRARS[kind], f"registering an {kind} practice")
-        practice = Practice.register(
-            city_id,
-            kind,
-            title,
-            summary=summary,
-            authors=authors,
-            participants=participants,
-            problem_ids=problem_ids,
-            requirement_ids=requirement_ids,
-            cells=cells,
-            lifecycle_step=lifecycle_step,
-        )
-        problems = self._problems_of_city(city_id, practice.problem_ids)
-        self._check_requirements(city_id, practice.requirement_ids)
-        for problem in problems:
-            problem.link_practice(str(practice.id))
-        self._create(
-            practice,
-            *problems,
-            *claim(practice.id),
-            conflict=f"city {city_id!r} already has a practice titled {title!r}: {practice.id}",
-        )
-        return practice
+        return self.request_keys.create_once(retry, "practice", self.get_practice, create)
 
     def _problems_of_city(self, city_id: str, problem_ids: Iterable[str]) -> list[Problem]:
         problems = []
@@ -518,42 +477,35 @@ class RegistryApplication(ServiceApplication):
         title: str | None = None,
         retry: Retry | None = None,
     ) -> Practice:
-        return self.keys.create_once(
-            retry,
-            "practice",
-            self.get_practice,
-            lambda claim: self._adopt_practice(actor, source_id, city_id, title, claim),
-        )
+        def create(claim: Claim) -> Practice:
+            source = self.readable_practice(actor, source_id)
+            if not source.approved_passport_version:
+                msg = f"practice {source.title!r} has no approved passport, so it is not published"
+                raise FailedPreconditionError(msg)
+            if source.city_id == city_id:
+                msg = "a city adopts practices of other cities, not its own"
+                raise InvalidArgumentError(msg)
+            adopted = Practice.register(
+                city_id,
+                "external",
+                title or source.title,
+                summary=source.summary,
+                authors=source.authors,
+                cells=source.cells,
+                source_practice_id=str(source.id),
+                source_city_id=source.city_id,
+            )
+            source.credit_replication(str(adopted.id), city_id)
+            self._create(
+                adopted,
+                source,
+                *claim(adopted.id),
+                conflict=f"city {city_id!r} already has a practice titled {adopted.title!r}: "
+                f"{adopted.id}",
+            )
+            return adopted
 
-    def _adopt_practice(
-        self, actor: Principal, source_id: UUID, city_id: str, title: str | None, claim: Claim
-    ) -> Practice:
-        source = self.readable_practice(actor, source_id)
-        if not source.approved_passport_version:
-            msg = f"practice {source.title!r} has no approved passport, so it is not published"
-            raise FailedPreconditionError(msg)
-        if source.city_id == city_id:
-            msg = "a city adopts practices of other cities, not its own"
-            raise InvalidArgumentError(msg)
-        adopted = Practice.register(
-            city_id,
-            "external",
-            title or source.title,
-            summary=source.summary,
-            authors=source.authors,
-            cells=source.cells,
-            source_practice_id=str(source.id),
-            source_city_id=source.city_id,
-        )
-        source.credit_replication(str(adopted.id), city_id)
-        self._create(
-            adopted,
-            source,
-            *claim(adopted.id),
-            conflict=f"city {city_id!r} already has a practice titled {adopted.title!r}: "
-            f"{adopted.id}",
-        )
-        return adopted
+        return self.request_keys.create_once(retry, "practice", self.get_practice, create)
 
     def lineage(self, actor: Principal, practice_id: UUID) -> list[tuple[Practice, int]]:
         """The replication tree the practice belongs to, from its root, depth first: only the
@@ -679,7 +631,7 @@ class RegistryApplication(ServiceApplication):
             )
             return activity
 
-        return self.keys.create_once(retry, "activity", self.get_activity, create)
+        return self.request_keys.create_once(retry, "activity", self.get_activity, create)
 
     def get_activity(self, activity_id: UUID) -> Activity:
         return self._get(Activity, activity_id, "activity")
@@ -730,7 +682,9 @@ class RegistryApplication(ServiceApplication):
             )
             return fact
 
-        return self.keys.create_once(retry, "improvement fact", self.get_improvement_fact, create)
+        return self.request_keys.create_once(
+            retry, "improvement fact", self.get_improvement_fact, create
+        )
 
     def get_improvement_fact(self, fact_id: UUID) -> ImprovementFact:
         return self._get(ImprovementFact, fact_id, "improvement fact")
@@ -779,7 +733,7 @@ class RegistryApplication(ServiceApplication):
             )
             return case
 
-        return self.keys.create_once(
+        return self.request_keys.create_once(
             retry, "external-resource case", self.get_external_resource_case, create
         )
 

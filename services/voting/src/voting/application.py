@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -15,7 +14,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 from lmp_kit.domain import ServiceApplication
 from lmp_kit.errors import AlreadyExistsError, FailedPreconditionError, NotFoundError
-from lmp_kit.idempotency import RequestKey, RequestKeys, Retry
+from lmp_kit.idempotency import Claim, Retry
 
 from voting.domain import Ballot, OptionSpec, Poll, PollSpec
 from voting.domain.ballots import pseudonym_of
@@ -117,7 +116,7 @@ class VotingApplication(ServiceApplication):
         created, and another request under the key is ALREADY_EXISTS naming it."""
         moment = now or utc_now()
 
-        def create(claim: Callable[[UUID], list[RequestKey]]) -> Poll:
+        def create(claim: Claim) -> Poll:
             Poll.create(spec, moment)
             checked = replace(spec, options=[self._confirmed(spec, o) for o in spec.options])
             if spec.kind == PollKind.PRACTICE_EVALUATION:
@@ -131,11 +130,6 @@ class VotingApplication(ServiceApplication):
             return poll
 
         return self.request_keys.create_once(retry, "poll", self.get_poll, create)
-
-    @functools.cached_property
-    def request_keys(self) -> RequestKeys:
-        """The clients' request keys of creating commands (safe retries)."""
-        return RequestKeys("voting", self)
 
     def _confirmed(self, spec: PollSpec, option: OptionSpec) -> OptionSpec:
         if option.ref_kind == RefKind.CHOICE:
