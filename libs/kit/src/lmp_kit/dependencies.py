@@ -10,7 +10,6 @@ a few calls only; their absence makes those calls UNAVAILABLE, not the whole ser
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import pymongo
 from pymongo import AsyncMongoClient
 
 from lmp_kit.metrics import DEPENDENCY_UP
+from lmp_kit.stopping import sleep_unless
 
 log = logging.getLogger(__name__)
 
@@ -75,5 +75,4 @@ async def watch_dependencies(
         after = all(up.values())
         if after != before:
             await on_change(after)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), interval_s)
+        await sleep_unless(stopping, interval_s)

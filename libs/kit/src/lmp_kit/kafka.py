@@ -12,7 +12,6 @@ client is then stopped and built again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 
 from lmp_kit.metrics import KAFKA_CLIENT_RESTARTS
+from lmp_kit.stopping import sleep_unless
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class KafkaClient:
                 )
                 # A half-started broker may hold consumers: the next try builds a new one.
                 await self._stop(broker)
-                await _sleep_unless(stopping, START_RETRY_S)
+                await sleep_unless(stopping, START_RETRY_S)
                 continue
             away_since = None
             for subscriber in self.subscribers:
@@ -146,7 +146,7 @@ class KafkaClient:
             stalled = [s for s in self.subscribers if s.watch.stalled]
             if stalled:
                 return stalled
-            await _sleep_unless(stopping, WATCH_INTERVAL_S)
+            await sleep_unless(stopping, WATCH_INTERVAL_S)
         return []
 
     async def _stop(self, broker: KafkaBroker) -> None:
@@ -167,8 +167,3 @@ class KafkaClient:
                 subscriber.upstream,
                 subscriber.watch.missed_events,
             )
-
-
-async def _sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stopping.wait(), seconds)

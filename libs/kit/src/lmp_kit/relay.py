@@ -13,6 +13,7 @@ from eventsourcing.persistence import Notification, Tracking, TrackingRecorder
 from lmp_kit.domain import ServiceApplication
 from lmp_kit.envelope import envelope_of
 from lmp_kit.metrics import RELAY_LAG, RELAY_POSITION, RELAY_PUBLISHED
+from lmp_kit.stopping import sleep_unless
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +70,12 @@ class OutboxRelay:
                 await self._follow(producer, stopping)
             except KafkaError as error:
                 log.warning("relay lost the broker (%s); reconnecting", error)
-                await _sleep_unless(stopping, 1.0)
+                await sleep_unless(stopping, 1.0)
             except Exception:
                 # The event store may be briefly unavailable (locked, restarting): the relay
                 # must outlive it, and resumes from its stored position.
                 log.exception("relay failed; retrying from notification %d", self.position)
-                await _sleep_unless(stopping, 2.0)
+                await sleep_unless(stopping, 2.0)
             finally:
                 await producer.stop()
 
@@ -88,7 +89,7 @@ class OutboxRelay:
                 # A part batch: more events are arriving one by one; let them gather.
                 rest = started + self.min_batch_interval_s - time.monotonic()
                 if rest > 0:
-                    await _sleep_unless(stopping, rest)
+                    await sleep_unless(stopping, rest)
 
     def _wait_for_new_events(self) -> None:
         with self.app.recorded:
@@ -122,10 +123,3 @@ class OutboxRelay:
         )
         head = self.app.recorder.max_notification_id() or 0
         return list(notifications), head
-
-
-async def _sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stopping.wait(), seconds)
-    except TimeoutError:
-        return

@@ -207,11 +207,17 @@ class _Reader:
             raise SettingsError(msg) from None
 
     def secret(self, key: str) -> str:
-        path = self.env.get(f"{key}_FILE", "").strip()
-        if path:
-            try:
-                return Path(path).read_text(encoding="utf-8").strip()
-            except OSError as error:
-                msg = f"{key}_FILE={path!r} cannot be read: {error.strerror}"
-                raise SettingsError(msg) from None
-        return self.env.get(key, "").strip()
+        return read_secret(self.env, key)
+
+
+def read_secret(env: Mapping[str, str], key: str) -> str:
+    """A secret from the file `<key>_FILE` names (as Kubernetes and compose mount secrets), or
+    from `<key>` itself; "" when neither is set."""
+    path = env.get(f"{key}_FILE", "").strip()
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            msg = f"{key}_FILE={path!r} cannot be read: {error.strerror}"
+            raise SettingsError(msg) from None
+    return env.get(key, "").strip()

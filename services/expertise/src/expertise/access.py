@@ -27,7 +27,8 @@ from lmp_kit.access import (
     Rule,
     rule,
 )
-from lmp_kit.errors import InvalidArgumentError, NotFoundError
+from lmp_kit.errors import NotFoundError
+from lmp_kit.rpc import parse_id
 
 from expertise import views
 from expertise.application import ExpertiseApplication
@@ -117,11 +118,3 @@ def city_of(get: Callable[[UUID], Review | CouncilSession], record_id: UUID) -> 
         return get(record_id).city_id
     except NotFoundError:
         return None
-
-
-def parse_id(name: str, value: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError:
-        msg = f"{name} must be a UUID, not {value[:80]!r}"
-        raise InvalidArgumentError(msg) from None

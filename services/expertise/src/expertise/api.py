@@ -2,21 +2,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc
 from lmp_kit.auth import principal
 from lmp_kit.domain import check_city_id
 from lmp_kit.errors import NotFoundError, PermissionDeniedError
 from lmp_kit.grpc_server import Registration
 from lmp_kit.idempotency import Retry
+from lmp_kit.rpc import Context, parse_id, timestamp
 
 from expertise import views
-from expertise.access import OFFICE, SERVICE_NAME, parse_id, policy
+from expertise.access import OFFICE, SERVICE_NAME, policy
 from expertise.application import ExpertiseApplication
 from expertise.domain import (
     CRITERIA,
@@ -28,8 +26,6 @@ from expertise.domain import (
 )
 from expertise.domain.sessions import check_agenda
 from expertise.projections import Database
-
-Context = grpc.aio.ServicerContext[object, object]
 
 
 class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
@@ -264,12 +260,6 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
             return
         council = await asyncio.to_thread(self.app.get_council)
         council.check_chair(caller.subject, action)
-
-
-def timestamp(moment: datetime) -> Timestamp:
-    message = Timestamp()
-    message.FromDatetime(moment)
-    return message
 
 
 def weights_message(weights: Mapping[str, int]) -> expertise_pb2.CriterionWeights:

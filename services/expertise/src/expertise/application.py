@@ -6,6 +6,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
+from lmp_kit.commands import retrying
 from lmp_kit.domain import ServiceApplication
 from lmp_kit.errors import AlreadyExistsError, FailedPreconditionError, NotFoundError
 from lmp_kit.idempotency import Claim, Retry
@@ -22,11 +23,6 @@ from expertise.domain import (
 from expertise.domain.lists import check_list_kind
 
 T = TypeVar("T")
-ATTEMPTS = 3
-
-
-class ConcurrentChangeError(FailedPreconditionError):
-    pass
 
 
 class CouncilNotFormedError(FailedPreconditionError):
@@ -86,7 +82,7 @@ class ExpertiseApplication(ServiceApplication):
             self.save(council)
             return council
 
-        return self._retrying(attempt)
+        return retrying(attempt)
 
     def open_review(
         self,
@@ -121,7 +117,7 @@ class ExpertiseApplication(ServiceApplication):
             self.save(review)
             return review
 
-        return self._retrying(attempt)
+        return retrying(attempt)
 
     def conclude_review(  # noqa: PLR0913  # the decision's parts, each named
         self,
@@ -152,7 +148,7 @@ class ExpertiseApplication(ServiceApplication):
             self.save(review, approved)
             return review
 
-        return self._retrying(attempt)
+        return retrying(attempt)
 
     def schedule_session(
         self,
@@ -194,7 +190,7 @@ class ExpertiseApplication(ServiceApplication):
             self.save(session)
             return session
 
-        return self._retrying(attempt)
+        return retrying(attempt)
 
     def get_list(self, city_id: str, kind: str) -> ApprovedList:
         return self._list(city_id, kind)
@@ -207,7 +203,7 @@ class ExpertiseApplication(ServiceApplication):
             self.save(approved)
             return approved
 
-        return self._retrying(attempt)
+        return retrying(attempt)
 
     def _list(self, city_id: str, kind: str) -> ApprovedList:
         try:
@@ -217,13 +213,3 @@ class ExpertiseApplication(ServiceApplication):
         except AggregateNotFoundError:
             return ApprovedList.start(city_id, kind)
         return found
-
-    def _retrying(self, attempt: Callable[[], T]) -> T:
-        """Re-run a command that lost a race for an aggregate's next version."""
-        for _ in range(ATTEMPTS):
-            try:
-                return attempt()
-            except IntegrityError:
-                continue
-        msg = "the record changed concurrently several times; try again"
-        raise ConcurrentChangeError(msg)

@@ -1,20 +1,19 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.kpi.v1 import kpi_pb2, kpi_pb2_grpc
 from lmp_kit.auth import principal
 from lmp_kit.changes import HUB, ChangeHub
+from lmp_kit.commands import run_command
 from lmp_kit.domain import check_city_id
 from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.grpc_server import Registration
 from lmp_kit.pages import Pages
+from lmp_kit.rpc import Context, timestamp
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kpi import access, reports, views
@@ -24,17 +23,12 @@ from kpi.domain.periods import KpiPeriod
 from kpi.domain.policy import DEFAULT_POLICY, INDICATORS, ScoringPolicy
 from kpi.domain.scoring import Scorecard
 
-Context = grpc.aio.ServicerContext[object, object]
 T = TypeVar("T")
 pb = kpi_pb2
 LEADERBOARD_PAGES = Pages("kpi.GetLeaderboard", default_size=500, max_size=500)
 WATCH_INTERVAL_S = 1.0
 WATCH_RECHECK_S = 60.0
 EXPORTS = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8"}
-
-
-async def run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:  # noqa: ANN401  # use-case arguments
-    return await asyncio.to_thread(function, *args, **kwargs)
 
 
 class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
@@ -80,7 +74,7 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         self, request: pb.EvaluateMonthRequest, context: Context
     ) -> pb.Scorecard:
         del context
-        period = await run(
+        period = await run_command(
             self.app.evaluate,
             principal(),
             request.city_id,
@@ -97,15 +91,15 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
     ) -> pb.Scorecard:
         del context
         actor = principal()
-        basis = await run(self.app.signing_basis, request.city_id, request.month)
+        basis = await run_command(self.app.signing_basis, request.city_id, request.month)
         card = await views.compute_scorecard(
             self.db,
             request.city_id,
             request.month,
             evaluation=basis.evaluation,
-            introduced=await run(self.app.policies),
+            introduced=await run_command(self.app.policies),
         )
-        period = await run(
+        period = await run_command(
             self.app.sign, actor, request.city_id, request.month, card.as_payload(), basis.version
         )
         return scorecard_message(self.period_card(period, card))
@@ -114,7 +108,7 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         self, request: pb.CloseReportingRequest, context: Context
     ) -> pb.Scorecard:
         del context
-        period = await run(
+        period = await run_command(
             self.app.close_reporting, principal(), request.city_id, request.month, request.reason
         )
         return scorecard_message(await self.live_card(period))
@@ -123,7 +117,7 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         self, request: pb.AmendMonthRequest, context: Context
     ) -> pb.Scorecard:
         del context
-        period = await run(
+        period = await run_command(
             self.app.amend, principal(), request.city_id, request.month, request.reason
         )
         return scorecard_message(await self.live_card(period))
@@ -134,7 +128,7 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
             period.city_id,
             period.month,
             evaluation=evaluation_of(period) if period.evaluation else None,
-            introduced=await run(self.app.policies),
+            introduced=await run_command(self.app.policies),
         )
         return self.period_card(period, card)
 
@@ -220,14 +214,14 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         self, request: pb.ScoringPolicy, context: Context
     ) -> pb.ScoringPolicy:
         del context
-        policy = await run(self.app.introduce_policy, policy_of(request))
+        policy = await run_command(self.app.introduce_policy, policy_of(request))
         return policy_message(policy)
 
     async def ListPolicies(  # noqa: N802  # gRPC method name
         self, request: pb.ListPoliciesRequest, context: Context
     ) -> pb.ListPoliciesResponse:
         del request, context
-        policies = [DEFAULT_POLICY, *await run(self.app.policies)]
+        policies = [DEFAULT_POLICY, *await run_command(self.app.policies)]
         return pb.ListPoliciesResponse(policies=[policy_message(p) for p in policies])
 
     async def ExportMonth(  # noqa: N802  # gRPC method name
@@ -350,12 +344,6 @@ def stats_message(stats: views.ProblemStats) -> pb.ProblemStats:
     )
     if stats.updated_at is not None:
         message.updated_at.CopyFrom(timestamp(stats.updated_at))
-    return message
-
-
-def timestamp(moment: datetime) -> Timestamp:
-    message = Timestamp()
-    message.FromDatetime(moment)
     return message
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
@@ -10,6 +9,7 @@ from typing import Any
 from lmp_kit.eventstore import event_store_env
 from lmp_kit.runtime import ServiceRuntime, mongo_client
 from lmp_kit.settings import Settings
+from lmp_kit.stopping import sleep_unless
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
@@ -30,8 +30,7 @@ def gauges(
                 await refresh_gauges(db, datetime.now(UTC))
             except PyMongoError as error:
                 log.warning("cannot refresh the scorecard gauges: %s", error)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), interval_s)
+            await sleep_unless(stopping, interval_s)
 
     return refresh_gauges_forever
 

@@ -2,17 +2,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
-import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.notifications.v1 import notifications_pb2 as pb
 from lmp.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from lmp_kit.auth import principal
 from lmp_kit.changes import HUB, ChangeHub
 from lmp_kit.grpc_server import Registration
 from lmp_kit.idempotency import Retry
+from lmp_kit.rpc import Context, timestamp
 from pymongo.asynchronous.database import AsyncDatabase
 
 from notifications import views
@@ -23,7 +21,6 @@ from notifications.domain.subscriptions import Subscription, SubscriptionRequest
 from notifications.projections import INBOX
 from notifications.targets import WebhookTargets
 
-Context = grpc.aio.ServicerContext[object, object]
 Document = dict[str, Any]
 STREAM_BATCH = 100
 
@@ -175,12 +172,6 @@ class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
         del context
         delivery = await self.commands.redeliver(principal().subject, request.delivery_id)
         return pb.RedeliverDeadLetterResponse(delivery=delivery_message(delivery))
-
-
-def timestamp(moment: datetime) -> Timestamp:
-    message = Timestamp()
-    message.FromDatetime(moment)
-    return message
 
 
 def subscription_message(subscription: Subscription) -> pb.Subscription:

@@ -15,7 +15,6 @@ with backoff until the attempts run out.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -29,6 +28,7 @@ import aiohttp
 import aiosmtplib
 from lmp_kit.logs import current_traceparent
 from lmp_kit.metrics import WORKER_FAILURES
+from lmp_kit.stopping import sleep_unless
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
@@ -368,8 +368,7 @@ class DeliveryWorker:
                 log.exception("a delivery could not be recorded; its lease hands it on later")
                 busy = False
             if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), self.settings.poll_interval_s)
+                await sleep_unless(stopping, self.settings.poll_interval_s)
 
 
 async def refresh_metrics_forever(
@@ -383,5 +382,4 @@ async def refresh_metrics_forever(
         except Exception:  # one bad document stops no gauge for good
             WORKER_FAILURES.labels(worker="delivery-metrics").inc()
             log.exception("cannot refresh delivery metrics")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), interval_s)
+        await sleep_unless(stopping, interval_s)

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from lmp.voting.v1 import voting_pb2
 from lmp_kit.access import ANY_ROLE, AccessPolicy, InRequest, OfRecord, Rule, rule
-from lmp_kit.errors import InvalidArgumentError
+from lmp_kit.rpc import parse_id
 
 from voting.application import PollNotFoundError, VotingApplication
 from voting.domain.polls import VOTER_ROLES
@@ -52,11 +52,7 @@ RULES: Mapping[str, Rule] = {
 
 
 def parse_poll_id(value: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError:
-        msg = f"poll_id must be a UUID, not {value[:80]!r}"
-        raise InvalidArgumentError(msg) from None
+    return parse_id("poll_id", value)
 
 
 def policy(app: VotingApplication) -> AccessPolicy:

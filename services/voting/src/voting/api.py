@@ -4,13 +4,13 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
 from lmp_kit.auth import Principal, principal
 from lmp_kit.errors import InvalidArgumentError, PermissionDeniedError
 from lmp_kit.grpc_server import Registration
 from lmp_kit.idempotency import Retry
+from lmp_kit.rpc import Context, timestamp
 from pymongo.asynchronous.database import AsyncDatabase
 
 from voting import views
@@ -21,8 +21,6 @@ from voting.domain import OptionSpec, Poll, PollSpec
 PORTAL = "portal"
 RECEIPT_LENGTH = 64
 HEX_DIGITS = "0123456789abcdef"
-
-Context = grpc.aio.ServicerContext[object, object]
 
 
 class VotingServicer(voting_pb2_grpc.VotingServiceServicer):
@@ -184,12 +182,6 @@ def spec_of(request: voting_pb2.CreatePollRequest) -> PollSpec:
         subject_practice_id=request.subject_practice_id.strip(),
         request_id=request.request_id.strip(),
     )
-
-
-def timestamp(moment: datetime) -> Timestamp:
-    message = Timestamp()
-    message.FromDatetime(moment)
-    return message
 
 
 def poll_message(poll: Poll) -> voting_pb2.Poll:

@@ -13,7 +13,12 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 from lmp_kit.domain import ServiceApplication
-from lmp_kit.errors import AlreadyExistsError, FailedPreconditionError, NotFoundError
+from lmp_kit.errors import (
+    AlreadyExistsError,
+    ConcurrentChangeError,
+    FailedPreconditionError,
+    NotFoundError,
+)
 from lmp_kit.idempotency import Claim, Retry
 
 from voting.domain import Ballot, OptionSpec, Poll, PollSpec
@@ -73,7 +78,7 @@ class NotCountedError(FailedPreconditionError):
         )
 
 
-class BallotConflictError(FailedPreconditionError):
+class BallotConflictError(ConcurrentChangeError):
     def __init__(self, poll_id: UUID) -> None:
         super().__init__(f"this voter's ballots in poll {poll_id} conflict; try again")
 
@@ -202,28 +207,18 @@ class VotingApplication(ServiceApplication):
         choices: Mapping[str, int] | Sequence[tuple[str, int]],
         now: datetime | None = None,
     ) -> Ballot:
-        for _ in range(CAST_ATTEMPTS):
-            poll, ballot = self.prepare_ballot(poll_id, voter, choices, now)
-            if not ballot.pending_events:
-                return self.confirm_recorded(poll, ballot)
-            try:
-                saved = self.writer.submit(ballot, poll.id, poll.version).result()
-            except IntegrityError:
-                recorded = self.recorded_again(poll, ballot)
-                if recorded is not None:
-                    return recorded
-            else:
-                return self.confirm_counted(saved)
-        raise BallotConflictError(poll_id)
+        """`cast_ballot_async` for a caller without an event loop (a script, a sync test)."""
+        return asyncio.run(self.cast_ballot_async(poll_id, voter, choices, now))
 
     async def cast_ballot_async(
         self,
         poll_id: UUID,
         voter: Voter,
         choices: Mapping[str, int] | Sequence[tuple[str, int]],
+        now: datetime | None = None,
     ) -> Ballot:
         for _ in range(CAST_ATTEMPTS):
-            poll, ballot = self.prepare_ballot(poll_id, voter, choices)
+            poll, ballot = self.prepare_ballot(poll_id, voter, choices, now)
             if not ballot.pending_events:
                 return await asyncio.to_thread(self.confirm_recorded, poll, ballot)
             # A caller that goes away while its ballot is queued cancels the job (the writer

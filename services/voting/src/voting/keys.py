@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lmp_kit.settings import Settings, SettingsError
+from lmp_kit.settings import Settings, SettingsError, read_secret
 
 KEYS_FILE = "LMP_VOTING_PSEUDONYM_KEYS_FILE"
 MASTER_KEY = "LMP_VOTING_PSEUDONYM_KEY"
@@ -68,15 +68,7 @@ def _per_city(path: str) -> dict[str, bytes]:
 
 
 def _secret(env: Mapping[str, str], key: str) -> str:
-    path = env.get(f"{key}_FILE", "").strip()
-    if path:
-        try:
-            value = Path(path).read_text(encoding="utf-8").strip()
-        except OSError as error:
-            msg = f"{key}_FILE={path!r} cannot be read: {error.strerror}"
-            raise SettingsError(msg) from None
-    else:
-        value = env.get(key, "").strip()
+    value = read_secret(env, key)
     if value and len(value) < MIN_SECRET:
         msg = f"{key} must be at least {MIN_SECRET} characters"
         raise SettingsError(msg)

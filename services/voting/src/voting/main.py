@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 from collections.abc import Callable, Coroutine
@@ -13,6 +12,7 @@ from lmp_kit.eventstore import event_store_env
 from lmp_kit.metrics import WORKER_FAILURES
 from lmp_kit.runtime import ServiceRuntime, mongo_client, service_token
 from lmp_kit.settings import Settings
+from lmp_kit.stopping import sleep_unless
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
@@ -74,8 +74,7 @@ def poll_schedule(
             except Exception:  # the schedule survives any one round and tries the next
                 SCHEDULE_FAILURES.inc()
                 log.exception("a round of the poll schedule failed; trying again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), interval_s)
+            await sleep_unless(stopping, interval_s)
 
     return close_due_polls_until
 
