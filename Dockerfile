@@ -2,7 +2,8 @@
 # One image for every LMP service; the command chooses it:
 #   docker run lmp:dev serve registry        (voting, expertise, kpi, notifications)
 #   docker run lmp:dev serve kpi --components consumers
-# The embedded servers (the `embedded` extra) are never installed here.
+# The embedded servers (libs/devstack, the `embedded` extra and the dev group) are never
+# installed here.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.9
@@ -19,6 +20,7 @@ WORKDIR /src
 # Third-party dependencies first: this layer changes only with uv.lock.
 COPY pyproject.toml uv.lock ./
 COPY libs/kit/pyproject.toml libs/kit/
+COPY libs/devstack/pyproject.toml libs/devstack/
 COPY libs/proto/pyproject.toml libs/proto/
 COPY services/registry/pyproject.toml services/registry/
 COPY services/voting/pyproject.toml services/voting/

@@ -31,13 +31,8 @@ from lmp_kit.auth import ALL_CITIES
 from lmp_kit.runtime import issuer_of
 from lmp_kit.settings import SERVICES, Settings
 
-from lmp_cli.stack import (
-    Restarts,
-    StopSignals,
-    embedded_stack,
-    is_serving,
-    jwt_secret_file,
-)
+from lmp_cli.local import jwt_secret_file
+from lmp_cli.stack import Restarts, StopSignals, embedded_stack, is_serving
 
 T = TypeVar("T")
 Metadata = tuple[tuple[str, str], ...]

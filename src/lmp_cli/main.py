@@ -18,13 +18,7 @@ from lmp_kit.envelope import Envelope
 from lmp_kit.runtime import COMPONENTS, ServiceRuntime, issuer_of
 from lmp_kit.settings import SERVICES, Settings, SettingsError
 
-from lmp_cli.stack import (
-    PortsTakenError,
-    Restarts,
-    StopSignals,
-    embedded_stack,
-    jwt_secret_file,
-)
+from lmp_cli.local import PortsTakenError, jwt_secret_file
 
 
 def build_runtime(service: str) -> ServiceRuntime:
@@ -108,6 +102,10 @@ def events(args: argparse.Namespace) -> int:
 
 
 def up(args: argparse.Namespace) -> int:
+    # The embedded servers (lmp_devstack) are not in the production image: `lmp serve` runs
+    # without them.
+    from lmp_cli.stack import Restarts, StopSignals, embedded_stack  # noqa: PLC0415
+
     started = time.monotonic()
     with StopSignals() as signals:
         print("starting the embedded stack ...", flush=True)
@@ -186,6 +184,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except PortsTakenError as error:
         print(error, file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:
+        if error.name != "lmp_devstack":
+            raise
+        print(
+            "the embedded servers are not installed here (libs/devstack, the `embedded` extra)",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130

@@ -1,4 +1,7 @@
-"""The embedded stack: the servers it needs and the five services, each its own process."""
+"""The embedded stack: the servers it needs and the five services, each its own process.
+
+Its servers are `lmp_devstack` (the `embedded` extra, not in the production image): only
+`lmp up` and `lmp demo` import this module."""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from typing import Self
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from lmp_kit.servers import (
+from lmp_devstack import (
     ManagedProcess,
     RunningServer,
     free_port,
@@ -30,6 +33,8 @@ from lmp_kit.servers import (
     start_tansu,
 )
 from lmp_kit.settings import SERVICES, Settings
+
+from lmp_cli.local import PortsTakenError, jwt_secret_file
 
 HEALTH_TIMEOUT_S = 60.0
 LOCALHOST = "127.0.0.1"
@@ -90,16 +95,6 @@ def isolated_env(
         env[f"LMP_{name.upper()}_GRPC_PORT"] = str(free_port())
         env[f"LMP_{name.upper()}_METRICS_PORT"] = str(free_port())
     return env | dict(settings or {})
-
-
-def jwt_secret_file(data_dir: Path) -> Path:
-    """The development signing secret of this data directory, made on first use."""
-    path = data_dir / "jwt.secret"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
-    return path
 
 
 def is_serving(target: str, timeout: float = 1.0) -> bool:
@@ -345,10 +340,6 @@ def check_ports_free(env: Mapping[str, str], services: Sequence[str]) -> None:
             "LMP_EMBEDDED_KAFKA_PORT, LMP_EMBEDDED_MONGODB_PORT)."
         )
         raise PortsTakenError(msg)
-
-
-class PortsTakenError(RuntimeError):
-    pass
 
 
 @contextmanager

@@ -22,8 +22,8 @@ from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc
 from lmp.kpi.v1 import kpi_pb2, kpi_pb2_grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from lmp.voting.v1 import voting_pb2_grpc
+from lmp_devstack import free_port, start_postgres, start_secantus, start_tansu
 from lmp_kit.runtime import issuer_of, service_token
-from lmp_kit.servers import free_port, start_postgres, start_secantus, start_tansu
 from lmp_kit.settings import Settings
 from pymongo import AsyncMongoClient
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
     from datetime import datetime
 
-    from lmp_kit.servers import RunningServer
+    from lmp_devstack import RunningServer
 
 HERE = Path(__file__).parent
 T = TypeVar("T")

@@ -21,9 +21,9 @@ from kpi.consumers import SUBSCRIPTIONS
 from kpi.projections import PROBLEM_STATS
 from lmp.kpi.v1 import kpi_pb2
 from lmp.registry.v1 import registry_pb2
+from lmp_devstack import RunningServer
 from lmp_kit.consumer import POSITIONS, TRACKING, TrackedConsumer
 from lmp_kit.runtime import service_token
-from lmp_kit.servers import RunningServer
 from lmp_kit.settings import Settings
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import AsyncMongoClient, MongoClient

@@ -16,7 +16,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
-from lmp_kit.servers import free_port
+from lmp_devstack import free_port
 from lmp_kit.settings import SERVICES
 
 from lmp_cli.stack import SERVERS_STOP_S, SERVICES_STOP_S

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from lmp.kpi.v1 import kpi_pb2
-from lmp_kit.servers import start_secantus
+from lmp_devstack import start_secantus
 
 from .conftest import Slice, slice_env
 

@@ -20,11 +20,11 @@ import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
 from lmp.notifications.v1 import notifications_pb2 as pb
+from lmp_devstack import free_port
 from lmp_kit.auth import Principal
 from lmp_kit.consumer import TrackedConsumer
 from lmp_kit.envelope import Envelope
 from lmp_kit.errors import DomainError
-from lmp_kit.servers import free_port
 from notifications import metrics, views
 from notifications.access import policy
 from notifications.application import Notifications

@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
+from lmp_devstack import free_port
 from lmp_kit.auth import Principal
 from lmp_kit.consumer import TrackedConsumer
 from lmp_kit.envelope import Envelope
-from lmp_kit.servers import free_port
 from notifications.application import Notifications
 from notifications.config import DeliverySettings
 from notifications.delivery import DeliveryWorker, EmailSender, WebhookSender

@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from lmp.notifications.v1 import notifications_pb2 as pb
 from lmp.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
-from lmp_kit.servers import free_port
+from lmp_devstack import free_port
 
 
 class Mailbox:

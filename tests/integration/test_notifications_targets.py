@@ -16,7 +16,7 @@ from aiohttp import web
 from lmp.notifications.v1 import notifications_pb2 as pb
 from lmp.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
-from lmp_kit.servers import free_port
+from lmp_devstack import free_port
 
 LEAKY_REPLY = "internal error at 10.0.0.5: collection lmp_private, user hunter2"
 

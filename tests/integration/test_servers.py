@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from lmp_kit.servers import start_tansu
+from lmp_devstack import start_tansu
 from psycopg import sql
 from pymongo import AsyncMongoClient
 

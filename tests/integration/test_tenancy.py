@@ -31,10 +31,10 @@ from lmp.kpi.v1 import kpi_pb2 as kpi
 from lmp.notifications.v1 import notifications_pb2 as ntf
 from lmp.registry.v1 import registry_pb2 as reg
 from lmp.voting.v1 import voting_pb2 as vot
+from lmp_devstack import free_port
 from lmp_kit.access import Federation, Filtered, Rule
 from lmp_kit.auth import ALL_CITIES, READ_EVENTS_SCOPE, ROLES
 from lmp_kit.eventlog import EVENT_LOG_RULES
-from lmp_kit.servers import free_port
 from lmp_kit.settings import SERVICES
 
 from .conftest import Slice, eventually, slice_env, stamp

@@ -15,12 +15,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from lmp.kpi.v1 import kpi_pb2, kpi_pb2_grpc
 from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
+from lmp_devstack import free_port
 from lmp_kit.access import ANY_ROLE, AccessPolicy, Filtered, rule
 from lmp_kit.auth import TokenIssuer, TokenVerifier
 from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.grpc_server import Registration, start_grpc_server, stop_grpc_server
 from lmp_kit.requests import SINGLE_LINE_MAX_CHARS, check_request
-from lmp_kit.servers import free_port
 from lmp_kit.settings import GrpcLimits
 from pymongo import AsyncMongoClient
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from lmp_kit.servers import free_port
+from lmp_devstack import free_port
 
 SERVICE = Path(__file__).with_name("runtime_service.py")
 START_TIMEOUT_S = 30.0
