@@ -1,0 +1,373 @@
+"""The events the registry service publishes (topic `lmp.registry.events`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from lmp_contracts.base import EventContract, Instant, Part, Payload, Upcaster
+
+
+class Person(Part):
+    person_id: str = Field(description="the person's id: the JWT `sub` of an account, or assigned")
+    name: str = Field(description="display name")
+
+
+class Member(Person):
+    role: str = Field(
+        description="`chair` / `deputy_chair` / `secretary` / `member` / `gsr_community_member`"
+    )
+
+
+class Photo(Part):
+    uri: str = Field(description="where the photo is (http(s)://, s3:// or file://)")
+    sha256: str = Field(description="hash of the photo's content, 64 hex digits")
+
+
+class Cell(Part):
+    function: str = Field(description="function of the municipal classifier")
+    method: str = Field(description="method of the municipal classifier")
+    sub_methods: list[str] = Field(description="sub-methods of the method, in classifier order")
+
+
+class Milestone(Part):
+    number: int = Field(description="1-based position in the plan")
+    title: str = Field(description="what is done")
+    owner: Person = Field(description="who answers for it")
+    due_date: date = Field(description="when it is due")
+    status: str = Field(description="`planned` / `in_progress` / `done` / `missed`")
+
+
+class ResourceSource(Part):
+    kind: str = Field(description="`own_budget`, `co_financing_programme`, `donors`, ...")
+    amount: str = Field(description="decimal amount")
+    currency: str = Field(description="ISO 4217 currency code")
+
+
+class ReportValue(Part):
+    indicator: str = Field(description="name of a result indicator of the passport")
+    unit: str = Field(description="the indicator's unit")
+    planned: str = Field(description="decimal value planned for the month")
+    actual: str = Field(description="decimal value reached in the month")
+
+
+# City
+
+
+class CityRegistered(EventContract):
+    event_type: ClassVar[str] = "City.Registered"
+    name: str = Field(description="the city's name")
+    region: str = Field(description="its region")
+    kind: str = Field(description="`atom_city` / `zato`")
+    population: int = Field(description="inhabitants")
+    voter_target: int = Field(description="voters the city aims to reach in its polls")
+
+
+class CityWorkingGroupApproved(EventContract):
+    event_type: ClassVar[str] = "City.WorkingGroupApproved"
+    members: list[Member] = Field(description="the working group")
+    order_number: str = Field(description="number of the order that approves it")
+    order_date: date = Field(description="date of that order")
+
+
+class CityStrategyFixed(EventContract):
+    event_type: ClassVar[str] = "City.StrategyFixed"
+    priority_directions: list[str] = Field(description="the strategy's priority directions")
+    selection_criteria: list[str] = Field(description="criteria practices are selected by")
+
+
+class CityRegionalRequirementAdded(EventContract):
+    event_type: ClassVar[str] = "City.RegionalRequirementAdded"
+    requirement_id: str = Field(description="id of the requirement")
+    title: str = Field(description="its title")
+    description: str = Field(description="its text")
+
+
+class CityStageAdvanced(EventContract):
+    event_type: ClassVar[str] = "City.StageAdvanced"
+    stage: int = Field(description="the programme stage the city reached")
+
+
+# Problem
+
+
+class ProblemRegistered(EventContract):
+    event_type: ClassVar[str] = "Problem.Registered"
+    title: str = Field(description="the problem's title")
+    description: str = Field(description="what the problem is")
+
+
+class ProblemDescribed(EventContract):
+    event_type: ClassVar[str] = "Problem.Described"
+    description: str = Field(description="the new description")
+
+
+class ProblemPrioritySet(EventContract):
+    event_type: ClassVar[str] = "Problem.PrioritySet"
+    priority: str = Field(description="the problem's priority")
+
+
+class ProblemPracticeLinked(EventContract):
+    event_type: ClassVar[str] = "Problem.PracticeLinked"
+    practice_id: str = Field(description="the practice that addresses the problem")
+
+
+class ProblemSolved(EventContract):
+    event_type: ClassVar[str] = "Problem.Solved"
+    solved_with_external_resources: bool = Field(
+        description="solved with resources from outside the city budget"
+    )
+
+
+# Practice
+
+
+class PracticeRegistered(EventContract):
+    event_type: ClassVar[str] = "Practice.Registered"
+    kind: str = Field(description="`own` / `external` / `initiative`")
+    title: str = Field(description="the practice's title")
+    summary: str = Field(description="a short summary")
+    authors: list[Person] = Field(description="its authors")
+    participants: list[Person] = Field(description="its participants")
+    problem_ids: list[str] = Field(description="problems it addresses")
+    requirement_ids: list[str] = Field(description="regional requirements it answers")
+    cells: list[Cell] = Field(description="its cells of the municipal classifier")
+    lifecycle_step: int = Field(description="step of the practice lifecycle, 1 to 12")
+    source_practice_id: str | None = Field(
+        description="the practice an external one is adopted from, or null"
+    )
+    source_city_id: str | None = Field(description="the city of the source practice, or null")
+
+
+class PracticeClassified(EventContract):
+    event_type: ClassVar[str] = "Practice.Classified"
+    cells: list[Cell] = Field(description="the practice's classifier cells, all of them")
+
+
+class PracticeProblemLinked(EventContract):
+    event_type: ClassVar[str] = "Practice.ProblemLinked"
+    problem_id: str = Field(description="a further problem the practice addresses")
+
+
+class PracticePeopleSet(EventContract):
+    event_type: ClassVar[str] = "Practice.PeopleSet"
+    authors: list[Person] = Field(description="the authors now")
+    participants: list[Person] = Field(description="the participants now")
+
+
+class PracticeLifecycleMoved(EventContract):
+    event_type: ClassVar[str] = "Practice.LifecycleMoved"
+    step: int = Field(description="the lifecycle step now, 1 to 12")
+    name: str = Field(description="that step's name")
+    reason: str = Field(description="why (needed when moving back)")
+
+
+def _status_changed_v1_v2(payload: Payload) -> Payload:
+    return {**payload, "review_id": ""}
+
+
+class PracticeStatusChanged(EventContract):
+    event_type: ClassVar[str] = "Practice.StatusChanged"
+    schema_version: ClassVar[int] = 2
+    upcasters: ClassVar[MappingProxyType[int, Upcaster]] = MappingProxyType(
+        {1: _status_changed_v1_v2}
+    )
+    status: str = Field(description="the programme status now (see the status values)")
+    reason: str = Field(description="why")
+    review_id: str = Field(
+        description=(
+            "the Council review behind a verdict or `prioritized`; empty otherwise and in "
+            "schema version 1"
+        )
+    )
+
+
+def _passport_approved_v1_v2(payload: Payload) -> Payload:
+    return {**payload, "review_id": "", "approved_by": ""}
+
+
+class PracticePassportApproved(EventContract):
+    event_type: ClassVar[str] = "Practice.PassportApproved"
+    schema_version: ClassVar[int] = 2
+    upcasters: ClassVar[MappingProxyType[int, Upcaster]] = MappingProxyType(
+        {1: _passport_approved_v1_v2}
+    )
+    version: int = Field(description="the passport version approved")
+    review_id: str = Field(
+        description=(
+            "the Council review the approval follows; empty in schema version 1 (not counted "
+            "by kpi)"
+        )
+    )
+    approved_by: str = Field(description="who approved it (subject); empty in schema version 1")
+
+
+class PracticePassportSectionEdited(EventContract):
+    event_type: ClassVar[str] = "Practice.PassportSectionEdited"
+    section: str = Field(description="the passport section")
+    content: dict[str, Any] = Field(
+        description="the section's content; its shape depends on the section"
+    )
+    section_version: int = Field(description="the section's version now")
+    passport_version: int = Field(description="the passport's version now")
+
+
+class PracticeRanked(EventContract):
+    event_type: ClassVar[str] = "Practice.Ranked"
+    rank: int = Field(description="the practice's rank in the rating vote")
+    poll_id: str = Field(description="the poll that ranked it")
+
+
+class PracticePriorityRanked(EventContract):
+    event_type: ClassVar[str] = "Practice.PriorityRanked"
+    priority_rank: int = Field(description="the practice's rank in the council's priority list")
+    review_id: str = Field(description="the review that gave it")
+
+
+class PracticeReacted(EventContract):
+    event_type: ClassVar[str] = "Practice.Reacted"
+    reaction: str = Field(description="id of the review or poll reacted to (once each)")
+
+
+class PracticeReplicated(EventContract):
+    event_type: ClassVar[str] = "Practice.Replicated"
+    practice_id: str = Field(
+        description="the practice adopting this one (its city is the envelope's city_id)"
+    )
+
+
+class PracticePlanSet(EventContract):
+    event_type: ClassVar[str] = "Practice.PlanSet"
+    plan_version: int = Field(description="the plan's version")
+    approved_by: str = Field(description="who approved the plan (subject)")
+    milestones: list[Milestone] = Field(description="the plan's milestones")
+    resource_sources: list[ResourceSource] = Field(description="where the resources come from")
+    regulation_proposals: list[str] = Field(description="proposed changes of regulations")
+
+
+class PracticeMilestoneUpdated(EventContract):
+    event_type: ClassVar[str] = "Practice.MilestoneUpdated"
+    number: int = Field(description="the milestone's number in the plan")
+    status: str = Field(description="its status now")
+    due_date: date = Field(description="its due date now")
+
+
+class PracticeProgressReported(EventContract):
+    event_type: ClassVar[str] = "Practice.ProgressReported"
+    month: str = Field(description="the month reported on, YYYY-MM")
+    indicators: list[ReportValue] = Field(description="planned and actual value per indicator")
+    note: str = Field(description="a note on the month")
+
+
+class PracticeDecided(EventContract):
+    event_type: ClassVar[str] = "Practice.Decided"
+    decision: str = Field(description="`continue` / `change_resources` / `stop`")
+    reason: str = Field(description="why")
+    resource_sources: list[ResourceSource] = Field(
+        description="the new resource sources (only for `change_resources`)"
+    )
+    decided_by: str = Field(description="who decided (subject)")
+
+
+# Activity
+
+
+class ActivityRegistered(EventContract):
+    event_type: ClassVar[str] = "Activity.Registered"
+    kind: str = Field(description="the kind of activity")
+    title: str = Field(description="its title")
+    held_on: date = Field(description="the day it is held")
+    speakers: list[Person] = Field(default_factory=list, description="its speakers")
+    joint_action: bool = Field(default=False, description="a joint action with other cities")
+    branding_used: bool = Field(default=False, description="the programme's branding was used")
+
+
+class ActivityAnnouncementPublished(EventContract):
+    event_type: ClassVar[str] = "Activity.AnnouncementPublished"
+    text: str = Field(description="the announcement")
+    published_at: Instant = Field(description="when it was published")
+
+
+class ActivityPressReleasePublished(EventContract):
+    event_type: ClassVar[str] = "Activity.PressReleasePublished"
+    text: str = Field(description="the press release")
+    published_at: Instant = Field(description="when it was published")
+
+
+class ActivityReportFiled(EventContract):
+    event_type: ClassVar[str] = "Activity.ReportFiled"
+    attendees: list[Person] = Field(description="who attended")
+    photos: list[Photo] = Field(description="photos of the activity")
+
+
+# Improvement facts and external resources
+
+
+class ImprovementFactRecorded(EventContract):
+    event_type: ClassVar[str] = "ImprovementFact.Recorded"
+    month: str = Field(description="the month of the improvement, YYYY-MM")
+    title: str = Field(description="its title")
+    description: str = Field(description="what improved")
+    evidence: list[str] = Field(description="links to the evidence")
+
+
+class ImprovementFactRecognized(EventContract):
+    event_type: ClassVar[str] = "ImprovementFact.Recognized"
+    month: str = Field(description="the month it counts for, YYYY-MM")
+
+
+class ImprovementFactRejected(EventContract):
+    event_type: ClassVar[str] = "ImprovementFact.Rejected"
+    reason: str = Field(description="why it is not recognized")
+
+
+class ExternalResourceCaseRecorded(EventContract):
+    event_type: ClassVar[str] = "ExternalResourceCase.Recorded"
+    month: str = Field(description="the month, YYYY-MM")
+    title: str = Field(description="its title")
+    source_kind: str = Field(description="the kind of outside source")
+    amount: str = Field(description="decimal amount attracted")
+    currency: str = Field(description="ISO 4217 currency code")
+    partner: str = Field(description="who provided it")
+    problem_id: str | None = Field(default=None, description="the problem it helps solve, or null")
+
+
+CONTRACTS: tuple[type[EventContract], ...] = (
+    CityRegistered,
+    CityWorkingGroupApproved,
+    CityStrategyFixed,
+    CityRegionalRequirementAdded,
+    CityStageAdvanced,
+    ProblemRegistered,
+    ProblemDescribed,
+    ProblemPrioritySet,
+    ProblemPracticeLinked,
+    ProblemSolved,
+    PracticeRegistered,
+    PracticeClassified,
+    PracticeProblemLinked,
+    PracticePeopleSet,
+    PracticeLifecycleMoved,
+    PracticeStatusChanged,
+    PracticePassportApproved,
+    PracticePassportSectionEdited,
+    PracticeRanked,
+    PracticePriorityRanked,
+    PracticeReacted,
+    PracticeReplicated,
+    PracticePlanSet,
+    PracticeMilestoneUpdated,
+    PracticeProgressReported,
+    PracticeDecided,
+    ActivityRegistered,
+    ActivityAnnouncementPublished,
+    ActivityPressReleasePublished,
+    ActivityReportFiled,
+    ImprovementFactRecorded,
+    ImprovementFactRecognized,
+    ImprovementFactRejected,
+    ExternalResourceCaseRecorded,
+)

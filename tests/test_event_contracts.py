@@ -1,0 +1,171 @@
+"""The event contracts (lmp_contracts) against their producers and consumers.
+
+docs/decisions/0012-event-contracts.md: every event an aggregate records has a contract of the
+same fields and schema version; every event type a consumer handles is published by one; no
+consumer reads a payload by key; an older envelope parses into the current model.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+from eventsourcing.domain import Aggregate, _created_event_classes
+from lmp_contracts import PUBLISHED, contract_of
+from lmp_contracts.registry import PracticePassportApproved, PracticeStatusChanged
+from lmp_kit.envelope import ENVELOPE_FIELDS, ContractError, Envelope, published_payload
+from lmp_kit.idempotency import RequestKey
+
+PRODUCERS = ("registry", "expertise", "voting", "kpi")
+
+
+def aggregates_of(service):
+    package = importlib.import_module(f"{service}.domain")
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{service}.domain.{info.name}")
+        for value in vars(module).values():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, Aggregate)
+                and value.__module__ == module.__name__
+            ):
+                yield value
+
+
+def recorded_events(aggregate):
+    """The event classes an aggregate records: not its base `Event`, nor an unused `Created`."""
+    created: list[object] = list(_created_event_classes.get(aggregate, []))
+    for name, value in vars(aggregate).items():
+        if not (inspect.isclass(value) and issubclass(value, Aggregate.Event)):
+            continue
+        if name == "Event" or (name == "Created" and value not in created):
+            continue
+        yield value
+
+
+def event_fields(event_class):
+    annotations: dict[str, object] = {}
+    for base in reversed(event_class.__mro__):
+        annotations.update(getattr(base, "__annotations__", {}))
+    return {
+        name
+        for name, annotation in annotations.items()
+        if name not in ENVELOPE_FIELDS
+        and name != "originator_id_type"
+        and "ClassVar" not in str(annotation)
+    }
+
+
+PRODUCED = sorted(
+    (
+        (service, event_class)
+        for service in PRODUCERS
+        for aggregate in (*aggregates_of(service), RequestKey)
+        for event_class in recorded_events(aggregate)
+    ),
+    key=lambda pair: (pair[0], pair[1].__qualname__),
+)
+
+
+def test_every_producer_records_events():
+    assert {service for service, _ in PRODUCED} == set(PRODUCERS)
+    assert len(PRODUCED) > 60
+
+
+@pytest.mark.parametrize(
+    ("service", "event_class"),
+    PRODUCED,
+    ids=[f"{service}:{event.__qualname__}" for service, event in PRODUCED],
+)
+def test_every_recorded_event_has_a_contract_of_its_fields_and_version(service, event_class):
+    contract = contract_of(service, event_class.__qualname__)
+
+    assert set(contract.model_fields) == event_fields(event_class)
+    assert contract.schema_version == getattr(event_class, "class_version", 1)
+    assert all(field.description for field in contract.model_fields.values())
+
+
+def test_every_contract_is_of_an_event_its_service_records():
+    recorded = {(service, event.__qualname__) for service, event in PRODUCED}
+    published = {(service, t) for service, types in PUBLISHED.items() for t in types}
+
+    assert published == recorded
+
+
+def envelope(event_type, payload, schema_version):
+    return Envelope(
+        event_id=uuid4(),
+        event_type=event_type,
+        schema_version=schema_version,
+        service="registry",
+        city_id="sarov",
+        aggregate_id=uuid4(),
+        aggregate_version=3,
+        notification_id=7,
+        occurred_at=datetime(2026, 5, 1, tzinfo=UTC),
+        traceparent="",
+        payload=payload,
+    )
+
+
+def test_a_version_1_status_change_parses_into_the_version_2_model():
+    old = envelope("Practice.StatusChanged", {"status": "approved_for_vote", "reason": "r"}, 1)
+
+    changed = old.parse(PracticeStatusChanged)
+
+    assert changed == PracticeStatusChanged(status="approved_for_vote", reason="r", review_id="")
+
+
+def test_a_version_1_passport_approval_parses_into_the_version_2_model():
+    old = envelope("Practice.PassportApproved", {"version": 4}, 1)
+
+    approved = old.parse(PracticePassportApproved)
+
+    assert (approved.version, approved.review_id, approved.approved_by) == (4, "", "")
+
+
+def test_a_version_2_envelope_parses_as_it_is():
+    current = envelope(
+        "Practice.PassportApproved", {"version": 4, "review_id": "r1", "approved_by": "u1"}, 2
+    )
+
+    assert current.parse(PracticePassportApproved).review_id == "r1"
+
+
+def test_an_envelope_newer_than_its_contract_is_refused():
+    newer = envelope("Practice.StatusChanged", {"status": "s", "reason": "", "review_id": ""}, 3)
+
+    with pytest.raises(ContractError, match="newer than its contract"):
+        newer.parse(PracticeStatusChanged)
+
+
+def test_an_envelope_of_another_type_is_refused():
+    other = envelope("Practice.Ranked", {"rank": 1, "poll_id": "p"}, 1)
+
+    with pytest.raises(ContractError, match=r"not parsed as Practice\.StatusChanged"):
+        other.parse(PracticeStatusChanged)
+
+
+def test_a_mismatch_names_the_event_and_the_field():
+    broken = envelope("Practice.PassportApproved", {"version": "four"}, 1)
+
+    with pytest.raises(ContractError, match=r"Practice.PassportApproved .* version: "):
+        broken.parse(PracticePassportApproved)
+
+
+def test_what_is_published_is_what_the_contract_describes():
+    payload = {"title": "Ямы", "description": "глубокие"}
+
+    assert published_payload("registry", "Problem.Registered", 1, payload) == payload
+    with pytest.raises(ContractError, match=r"\['extra'\]"):
+        published_payload("registry", "Problem.Registered", 1, {**payload, "extra": 1})
+    with pytest.raises(ContractError, match="title: Field required"):
+        published_payload("registry", "Problem.Registered", 1, {"description": ""})
+    with pytest.raises(ContractError, match="without a contract"):
+        published_payload("registry", "Problem.Vanished", 1, {})
+    with pytest.raises(ContractError, match="schema version 1, its contract is version 2"):
+        published_payload("registry", "Practice.StatusChanged", 1, {})
