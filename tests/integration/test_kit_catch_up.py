@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from kpi.projections import PROBLEM_STATS, ProblemStatsProjection
 from lmp.common.v1 import events_pb2
-from lmp_kit.consumer import READ_LIMIT, TRACKING, TrackedConsumer
+from lmp_kit.consumer import TRACKING, TrackedConsumer
 from lmp_kit.envelope import Envelope
+from lmp_kit.follow import READ_LIMIT
 from lmp_kit.runtime import service_token
 from lmp_kit.settings import Settings
 from prometheus_client import REGISTRY

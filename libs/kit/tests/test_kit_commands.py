@@ -4,6 +4,7 @@ ABORTED, in every service (lmp_kit.commands)."""
 from __future__ import annotations
 
 import asyncio
+from uuid import UUID
 
 import grpc
 import pytest
@@ -23,11 +24,11 @@ class Counter(Aggregate):
 
 
 @pytest.fixture
-def app() -> Application[object]:
+def app() -> Application[UUID]:
     return Application()
 
 
-def race(app: Application[object], counter_id: object, *, rival_saves: bool) -> int:
+def race(app: Application[UUID], counter_id: object, *, rival_saves: bool) -> int:
     """Load the counter, let a rival save the next version first (when told), then save."""
     mine: Counter = app.repository.get(counter_id)
     if rival_saves:

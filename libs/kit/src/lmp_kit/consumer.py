@@ -15,25 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-import grpc
 from aiokafka import ConsumerRebalanceListener
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from lmp.common.v1 import events_pb2, events_pb2_grpc
-from pydantic import ValidationError
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
 from lmp_kit.envelope import Envelope
-from lmp_kit.eventlog import read_events
-from lmp_kit.kafka import FastPathWatch
+from lmp_kit.follow import READ_LIMIT, Applied, LogFollower
 from lmp_kit.metrics import (
     CONSUMER_APPLIED,
     CONSUMER_DUPLICATES,
@@ -47,7 +41,6 @@ log = logging.getLogger(__name__)
 
 TRACKING = "_tracking"
 POSITIONS = "_positions"
-READ_LIMIT = 500
 FETCH_MAX_WAIT_MS = 100
 
 Document = dict[str, Any]
@@ -89,15 +82,15 @@ class _CatchUpOnAssignment(ConsumerRebalanceListener):
     """A new partition assignment (start, rebalance, a broker that came back) may follow lost
     messages: reconcile with the upstream log now rather than at the next interval."""
 
-    def __init__(self, reconcile_now: asyncio.Event) -> None:
-        self.reconcile_now = reconcile_now
+    def __init__(self, wake: asyncio.Event) -> None:
+        self.wake = wake
 
     async def on_partitions_revoked(self, revoked: object) -> None:
         pass
 
     async def on_partitions_assigned(self, assigned: object) -> None:
         if assigned:
-            self.reconcile_now.set()
+            self.wake.set()
 
 
 def block_of(notification_id: int) -> int:
@@ -105,7 +98,10 @@ def block_of(notification_id: int) -> int:
     return (notification_id - 1) // READ_LIMIT
 
 
-class TrackedConsumer:
+class TrackedConsumer(LogFollower):
+    """Follows an upstream into read models: each event applied in a MongoDB transaction with
+    its tracking record, from Kafka's messages themselves or from the log."""
+
     def __init__(  # noqa: PLR0913  # the consumer's collaborators, each named
         self,
         *,
@@ -117,18 +113,16 @@ class TrackedConsumer:
         topic: str,
         token: Callable[[], str],
     ) -> None:
-        self.upstream = upstream
-        self.topic = topic
+        super().__init__(
+            upstream=upstream,
+            event_types=frozenset().union(*(p.event_types for p in projections)),
+            upstream_target=upstream_target,
+            topic=topic,
+            token=token,
+        )
         self.projections = projections
         self.client = client
         self.db: AsyncDatabase[Document] = client[database]
-        self.upstream_target = upstream_target
-        self.token = token
-        self.event_types = frozenset().union(*(p.event_types for p in projections))
-        self.head = 0
-        self.seen_head = 0  # the upstream head the last catch-up round saw
-        self.reconcile_now = asyncio.Event()
-        self.watch = FastPathWatch()
 
     async def prepare(self) -> None:
         """Create indexes before any transaction: an index build waits for open transactions."""
@@ -144,6 +138,14 @@ class TrackedConsumer:
 
     async def apply_batch(self, envelopes: Sequence[Envelope], path: str) -> int:
         return len(await self._apply(envelopes, path))
+
+    async def apply_page(self, envelopes: Sequence[Envelope], path: str) -> Applied:
+        applied = await self._apply(envelopes, path)
+        return Applied([e.notification_id for e in applied], len(applied))
+
+    def reported(self, position: int) -> None:
+        CONSUMER_POSITION.labels(upstream=self.upstream).set(position)
+        CONSUMER_LAG.labels(upstream=self.upstream).set(max(0, self.head - position))
 
     async def _apply(self, envelopes: Sequence[Envelope], path: str) -> list[Envelope]:
         relevant = {
@@ -236,54 +238,7 @@ class TrackedConsumer:
         if by_block:
             await self.db[TRACKING].delete_many(old)
 
-    async def catch_up(self, settled: int | None = None) -> int:
-        """Apply everything in the upstream log after our position, then move the position.
-
-        One round reconciles what the log held when the round began: a log growing faster
-        than the round reads it must not keep the round (and its duplicate work beside the
-        Kafka path) going forever; the next round takes the rest. Blocks that Kafka already
-        applied in full are passed without reading them.
-
-        `settled`: only up to this notification id. A periodic round passes the head the
-        previous round saw, which Kafka has had a whole interval to deliver: reading the newest
-        events instead races the Kafka path for them (the same work twice, and conflicting
-        transactions) and costs the upstream a page of its log every round. Whatever such a
-        round still applies is what Kafka failed to deliver: its watch hears of it."""
-        from_log: list[Envelope] = []
-        async with grpc.aio.insecure_channel(self.upstream_target) as channel:
-            stub: events_pb2_grpc.EventLogAsyncStub = events_pb2_grpc.EventLogStub(channel)
-            head = await self._read(stub, await self.position(), limit=1)
-            self.seen_head = head.max_notification_id
-            self.watch.observed(self.seen_head)
-            target = self.seen_head if settled is None else min(settled, self.seen_head)
-            while True:
-                after = await self._skip_tracked(await self.position(), target)
-                if after >= target:
-                    break
-                response = await self._read(stub, after, limit=READ_LIMIT)
-                envelopes = [Envelope.from_proto(e) for e in response.events]
-                from_log += await self._apply(
-                    [e for e in envelopes if e.notification_id <= target], path="catch-up"
-                )
-                await self._advance(min(response.next_after, target))
-                self.head = max(self.head, response.max_notification_id)
-                if response.next_after <= after or response.next_after >= target:
-                    break
-        position = await self.position()
-        CONSUMER_POSITION.labels(upstream=self.upstream).set(position)
-        CONSUMER_LAG.labels(upstream=self.upstream).set(max(0, self.head - position))
-        if settled is not None:
-            self.watch.missed([e.notification_id for e in from_log])
-        return len(from_log)
-
-    async def _read(
-        self, stub: events_pb2_grpc.EventLogAsyncStub, after: int, *, limit: int
-    ) -> events_pb2.ReadEventsResponse:
-        return await read_events(
-            stub, after, limit=limit, event_types=self.event_types, token=self.token()
-        )
-
-    async def _skip_tracked(self, after: int, target: int) -> int:
+    async def skip_applied(self, after: int, target: int) -> int:
         """Move the position past blocks whose every id above it (up to `target`) is tracked
         (applied from Kafka): nothing there can be missing. Blocks with gaps in the ids, or
         with event types this consumer does not take, are read as usual."""
@@ -295,11 +250,11 @@ class TrackedConsumer:
             if tracked < end - after:
                 break
             after = end
-            await self._advance(after)
+            await self.advance(after)
             CONSUMER_SKIPPED_PAGES.labels(upstream=self.upstream).inc()
         return after
 
-    async def _advance(self, position: int) -> None:
+    async def advance(self, position: int) -> None:
         await self.db[POSITIONS].update_one(
             {"_id": self.upstream}, {"$max": {"position": position}}, upsert=True
         )
@@ -307,80 +262,23 @@ class TrackedConsumer:
             {"upstream": self.upstream, "block": {"$lt": block_of(position + 1)}}
         )
 
-    async def reconcile_forever(self, stopping: asyncio.Event, interval_s: float) -> None:
-        """Catch up at start, then periodically: whatever Kafka lost is found here."""
-        settled: int | None = None  # at start (and when Kafka partitions move): everything
-        while not stopping.is_set():
-            started = time.monotonic()
-            if self.reconcile_now.is_set():
-                settled = None
-            self.reconcile_now.clear()
-            try:
-                caught = await self.catch_up(settled)
-            except grpc.aio.AioRpcError as error:
-                log.warning(
-                    "cannot read %s's event log: %s %s",
-                    self.upstream,
-                    error.code().name,
-                    error.details(),
-                )
-            except PyMongoError as error:
-                log.warning("cannot reconcile with %s: MongoDB: %s", self.upstream, error)
-            else:
-                settled = self.seen_head
-                if caught:
-                    log.info(
-                        "applied %d %s events from its event log that Kafka had not delivered",
-                        caught,
-                        self.upstream,
-                    )
-            remaining = max(0.0, interval_s - (time.monotonic() - started))
-            waits = {
-                asyncio.ensure_future(stopping.wait()),
-                asyncio.ensure_future(self.reconcile_now.wait()),
-            }
-            _, pending = await asyncio.wait(
-                waits, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
-            )
-            for waiter in pending:
-                waiter.cancel()
-
     def subscribe(self, broker: KafkaBroker, group_id: str, session_timeout_ms: int) -> None:
-        subscriber = broker.subscriber(
-            self.topic,
+        subscriber = self.kafka_subscriber(
+            broker,
             group_id=group_id,
+            session_timeout_ms=session_timeout_ms,
             auto_offset_reset="earliest",
-            batch=True,
-            max_records=READ_LIMIT,
             # At the end of its partitions the consumer waits this long for more before it
             # hands over what it has (aiokafka's default, 500 ms, is all lag under load).
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-            session_timeout_ms=session_timeout_ms,
-            heartbeat_interval_ms=max(100, session_timeout_ms // 4),
             ack_policy=AckPolicy.NACK_ON_ERROR,
-            listener=_CatchUpOnAssignment(self.reconcile_now),
+            listener=_CatchUpOnAssignment(self.wake),
         )
 
         async def handle(bodies: list[Any]) -> None:
-            await self.apply_batch(self._decode(bodies), path="kafka")
+            await self.apply_batch(self.decode(bodies), path="kafka")
 
         subscriber(handle)
-
-    def _decode(self, bodies: list[Any]) -> list[Envelope]:
-        envelopes = []
-        for body in bodies:
-            try:
-                if isinstance(body, bytes | str):
-                    envelopes.append(Envelope.model_validate_json(body))
-                else:
-                    envelopes.append(Envelope.model_validate(body))
-            except ValidationError as error:
-                log.warning(
-                    "skipping a message on %s that is not an event envelope: %s",
-                    self.topic,
-                    error.errors()[0]["msg"],
-                )
-        return envelopes
 
     async def reset(self) -> None:
         for projection in self.projections:

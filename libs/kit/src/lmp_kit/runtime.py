@@ -335,12 +335,12 @@ class ServiceRuntime:
         reconcilers = [
             self._watch(
                 f"consumer:{c.upstream}",
-                c.reconcile_forever(stopping, settings.reconcile_interval_s),
+                c.follow(stopping, settings.reconcile_interval_s),
             )
             for c in self.consumers
         ] + [
             self._watch(
-                f"reactor:{r.reaction.upstream}", r.run(stopping, settings.reconcile_interval_s)
+                f"reactor:{r.reaction.upstream}", r.follow(stopping, settings.reconcile_interval_s)
             )
             for r in self.reactors
         ]

@@ -1,0 +1,241 @@
+"""One engine for following an upstream service's event log, at least once.
+
+The upstream's `EventLog.ReadEvents` is the truth; Kafka is the fast path. A follower catches up
+from the log at start, whenever Kafka gives it reason to (a wake, a new partition assignment),
+and periodically; each round reads pages of the event types it takes, applies them with their
+tracking record, and moves its position past what it examined. What differs between a read
+model's consumer (`lmp_kit.consumer.TrackedConsumer`: MongoDB, tracking blocks, applies Kafka's
+messages itself) and a reaction (`lmp_kit.reactions.Reactor`: commands on the service's own
+aggregates, tracked in its event store, woken by Kafka) is only where the effect and the
+tracking record are written: the hooks below.
+
+A periodic round reads only up to the head the previous round saw: Kafka has had a whole
+interval to deliver those events, so whatever such a round still applies is what Kafka missed,
+and the `FastPathWatch` hears of it (the Kafka client is re-created when it stalls). Reading the
+newest events as well would race the fast path for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from faststream.kafka import KafkaBroker
+from lmp.common.v1 import events_pb2, events_pb2_grpc
+from pydantic import ValidationError
+from pymongo.errors import PyMongoError
+
+from lmp_kit.envelope import Envelope
+from lmp_kit.eventlog import read_events
+from lmp_kit.kafka import FastPathWatch
+
+log = logging.getLogger(__name__)
+
+READ_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one page did: the ids it handled, how many it counts, and whether it handled the
+    whole page (a follower that stops short keeps its position there and tries again)."""
+
+    notification_ids: Sequence[int]
+    counted: int
+    complete: bool = True
+
+
+class LogFollower(ABC):
+    """Follows `upstream`'s log (at `upstream_target`) and its Kafka `topic`."""
+
+    def __init__(
+        self,
+        *,
+        upstream: str,
+        event_types: frozenset[str],
+        upstream_target: str,
+        topic: str,
+        token: Callable[[], str],
+    ) -> None:
+        self.upstream = upstream
+        self.event_types = event_types
+        self.upstream_target = upstream_target
+        self.topic = topic
+        self.token = token
+        self.head = 0  # the newest upstream notification id heard of, by either path
+        self.seen_head = 0  # the upstream head the last round saw
+        self.wake = asyncio.Event()  # a full round now: Kafka has news, or partitions moved
+        self.watch = FastPathWatch()
+
+    # Where the effect and the tracking record are written: the followers' own parts.
+
+    @abstractmethod
+    async def position(self) -> int:
+        """The upstream notification id up to which everything was examined."""
+
+    @abstractmethod
+    async def apply_page(self, envelopes: Sequence[Envelope], path: str) -> Applied:
+        """Apply the envelopes (each with its tracking record, so never twice)."""
+
+    @abstractmethod
+    async def advance(self, position: int) -> None:
+        """Record that everything up to `position` was examined."""
+
+    async def skip_applied(self, after: int, target: int) -> int:
+        """Move the position past what is known to be applied already; the new position."""
+        del target
+        return after
+
+    def reported(self, position: int) -> None:  # noqa: B027  # optional hook: metrics
+        """The round ended at `position`."""
+
+    @abstractmethod
+    def subscribe(self, broker: KafkaBroker, group_id: str, session_timeout_ms: int) -> None:
+        """Take the fast path through `broker`."""
+
+    # The engine.
+
+    async def catch_up(self, settled: int | None = None) -> int:
+        """Apply what the upstream log holds after the position, up to its head when the round
+        began (or only up to `settled`); the number of events the round counts.
+
+        One round reconciles what the log held when it began: a log growing faster than the
+        round reads must not keep it going for ever; the next round takes the rest."""
+        handled: list[int] = []
+        counted = 0
+        async with grpc.aio.insecure_channel(self.upstream_target) as channel:
+            stub: events_pb2_grpc.EventLogAsyncStub = events_pb2_grpc.EventLogStub(channel)
+            first = await self._read(stub, await self.position(), limit=1)
+            self.seen_head = first.max_notification_id
+            self.head = max(self.head, self.seen_head)
+            self.watch.observed(self.seen_head)
+            target = self.seen_head if settled is None else min(settled, self.seen_head)
+            while True:
+                after = await self.skip_applied(await self.position(), target)
+                if after >= target:
+                    break
+                response = await self._read(stub, after, limit=READ_LIMIT)
+                envelopes = [Envelope.from_proto(e) for e in response.events]
+                applied = await self.apply_page(
+                    [e for e in envelopes if e.notification_id <= target], "catch-up"
+                )
+                handled += applied.notification_ids
+                counted += applied.counted
+                self.head = max(self.head, response.max_notification_id)
+                if not applied.complete:
+                    break
+                await self.advance(min(response.next_after, target))
+                if response.next_after <= after or response.next_after >= target:
+                    break
+        self.reported(await self.position())
+        if settled is not None:
+            self.watch.missed(handled)
+        return counted
+
+    async def _read(
+        self, stub: events_pb2_grpc.EventLogAsyncStub, after: int, *, limit: int
+    ) -> events_pb2.ReadEventsResponse:
+        return await read_events(
+            stub, after, limit=limit, event_types=self.event_types, token=self.token()
+        )
+
+    async def follow(self, stopping: asyncio.Event, interval_s: float) -> None:
+        """Catch up at start, then at every wake and every `interval_s`, until stopping."""
+        settled: int | None = None  # at start: everything
+        while not stopping.is_set():
+            started = time.monotonic()
+            if self.wake.is_set():
+                settled = None
+            self.wake.clear()
+            try:
+                counted = await self.catch_up(settled)
+            except grpc.aio.AioRpcError as error:
+                log.warning(
+                    "cannot read %s's event log: %s %s",
+                    self.upstream,
+                    error.code().name,
+                    error.details(),
+                )
+            except PyMongoError as error:
+                log.warning("cannot follow %s: MongoDB: %s", self.upstream, error)
+            except Exception:  # the follower outlives any one round and tries the next
+                log.exception("following %s failed; retrying", self.upstream)
+            else:
+                if counted:
+                    log.info(
+                        "applied %d %s events from its event log%s",
+                        counted,
+                        self.upstream,
+                        "" if settled is None else " that Kafka had not delivered",
+                    )
+                settled = self.seen_head
+            await self._rest(stopping, max(0.0, interval_s - (time.monotonic() - started)))
+
+    async def _rest(self, stopping: asyncio.Event, seconds: float) -> None:
+        waits = {
+            asyncio.ensure_future(stopping.wait()),
+            asyncio.ensure_future(self.wake.wait()),
+        }
+        _, pending = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in pending:
+            waiter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiter
+
+    def kafka_subscriber(
+        self,
+        broker: KafkaBroker,
+        *,
+        group_id: str,
+        session_timeout_ms: int,
+        **options: Any,  # noqa: ANN401  # FastStream's subscriber options
+    ) -> Any:  # noqa: ANN401  # FastStream's subscriber type
+        """A batch subscriber to the upstream's topic in `group_id`."""
+        return broker.subscriber(
+            self.topic,
+            group_id=group_id,
+            batch=True,
+            max_records=READ_LIMIT,
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=max(100, session_timeout_ms // 4),
+            **options,
+        )
+
+    def decode(self, bodies: Sequence[Any]) -> list[Envelope]:
+        """The event envelopes among Kafka messages; anything else is logged and passed over."""
+        envelopes = []
+        for body in bodies:
+            try:
+                if isinstance(body, bytes | str):
+                    envelopes.append(Envelope.model_validate_json(body))
+                else:
+                    envelopes.append(Envelope.model_validate(body))
+            except ValidationError as error:
+                log.warning(
+                    "skipping a message on %s that is not an event envelope: %s",
+                    self.topic,
+                    error.errors()[0]["msg"],
+                )
+        return envelopes
+
+    def concerns(self, body: object) -> bool:
+        """Whether a message may be an event this follower takes (what cannot be read counts
+        too: the log decides). A voting topic full of ballots then wakes the registry's
+        reactions only for `Poll.Closed`."""
+        try:
+            if isinstance(body, bytes | str):
+                found = json.loads(body).get("event_type")
+            elif isinstance(body, Mapping):
+                found = body.get("event_type")
+            else:
+                return True
+        except (ValueError, AttributeError):
+            return True
+        return not isinstance(found, str) or found in self.event_types
