@@ -1,0 +1,90 @@
+"""The registry's reactions to other services' events (see docs/events.md): each returns the
+aggregates to save with the reaction's tracking record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from lmp_kit.envelope import Envelope
+from lmp_kit.errors import NotFoundError
+
+from registry.application.activities import ActivityUseCases
+from registry.application.practices import PracticeUseCases
+from registry.domain import Activity, Practice
+from registry.domain.checks import check_ids
+
+
+@dataclass(frozen=True)
+class ReactionOutcome:
+    practice_id: UUID
+    outcome: str
+
+    @property
+    def recorded(self) -> bool:
+        return self.outcome == "applied"
+
+
+class Reactions(PracticeUseCases, ActivityUseCases):
+    def apply_review_verdict(
+        self,
+        practice_id: UUID,
+        verdict: str,
+        priority_rank: int | None,
+        review_id: str,
+    ) -> ReactionOutcome:
+        practice = self.get_practice(practice_id)
+        outcome = practice.react_to_review(review_id, verdict, priority_rank)
+        self.save(practice)
+        return ReactionOutcome(practice.id, outcome)
+
+    def apply_vote_rank(self, practice_id: UUID, rank: int, poll_id: str) -> ReactionOutcome:
+        practice = self.get_practice(practice_id)
+        outcome = practice.react_to_vote(poll_id, rank)
+        self.save(practice)
+        return ReactionOutcome(practice.id, outcome)
+
+    def react_to_review(self, envelope: Envelope) -> list[Practice]:
+        """Expertise's `Review.Concluded` advances the practice (see docs/events.md)."""
+        payload = envelope.payload
+        practice = self.get_practice(
+            UUID(check_ids("practice_id", [str(payload.get("practice_id", ""))])[0])
+        )
+        outcome = practice.react_to_review(
+            str(envelope.aggregate_id),
+            str(payload.get("verdict", "")),
+            payload.get("priority_rank"),
+        )
+        return [practice] if outcome == "applied" else []
+
+    def react_to_session(self, envelope: Envelope) -> list[Activity]:
+        """A held council session is a programme activity of its city (a council sitting)."""
+        held_on = str(envelope.payload.get("held_on", ""))
+        activity = Activity.register(
+            envelope.city_id,
+            "council_sitting",
+            f"Заседание Экспертного совета {held_on}",
+            held_on,
+        )
+        if self._exists(activity.id):
+            return []
+        return [activity]
+
+    def react_to_poll(self, envelope: Envelope) -> list[Practice]:
+        """Voting's `Poll.Closed` of a practice rating gives each practice its rank."""
+        payload = envelope.payload
+        if payload.get("kind") != "practice_rating":
+            return []
+        ranked = []
+        for result in payload.get("results", []):
+            if result.get("ref_kind") != "practice":
+                continue
+            try:
+                practice = self.get_practice(
+                    UUID(check_ids("ref_id", [str(result.get("ref_id", ""))])[0])
+                )
+            except NotFoundError:
+                continue
+            if practice.react_to_vote(str(envelope.aggregate_id), int(result["rank"])) == "applied":
+                ranked.append(practice)
+        return ranked
