@@ -77,7 +77,17 @@ def test_a_problem_solved_without_external_resources_is_no_fact():
 
 
 def test_a_ballot_refers_to_its_poll_and_keeps_only_the_pseudonym():
-    _, found = fact("Ballot.Cast", {"poll_id": "poll-1", "pseudonym": "abc", "month": "2026-11"})
+    _, found = fact(
+        "Ballot.Cast",
+        {
+            "poll_id": "poll-1",
+            "pseudonym": "abc",
+            "month": "2026-11",
+            "choices": {"o1": 1},
+            "nonce": "n",
+            "receipt": "r",
+        },
+    )
 
     assert (found["kind"], found["ref"], found["data"]) == (
         "ballot",
@@ -87,7 +97,19 @@ def test_a_ballot_refers_to_its_poll_and_keeps_only_the_pseudonym():
 
 
 def test_a_closed_poll_keeps_its_kind():
-    given, found = fact("Poll.Closed", {"kind": "city_problem", "distinct_voters": 3})
+    given, found = fact(
+        "Poll.Closed",
+        {
+            "kind": "city_problem",
+            "closed_at": AT.isoformat(),
+            "results": [],
+            "ballots_counted": 3,
+            "distinct_voters": 3,
+            "turnout": "0.5",
+            "digest": "d",
+            "quorum_met": True,
+        },
+    )
 
     assert (found["kind"], found["ref"], found["data"]["kind"]) == (
         "poll_closed",

@@ -166,7 +166,7 @@ class PracticeLifecycleMoved(EventContract):
 
 
 def _status_changed_v1_v2(payload: Payload) -> Payload:
-    return {**payload, "review_id": ""}
+    return {"review_id": "", **payload}
 
 
 class PracticeStatusChanged(EventContract):
@@ -186,7 +186,7 @@ class PracticeStatusChanged(EventContract):
 
 
 def _passport_approved_v1_v2(payload: Payload) -> Payload:
-    return {**payload, "review_id": "", "approved_by": ""}
+    return {"review_id": "", "approved_by": "", **payload}
 
 
 class PracticePassportApproved(EventContract):

@@ -4,6 +4,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC
 from typing import Any
 
+from lmp_contracts import kpi, registry, voting
 from lmp_kit.auth import ALL_CITIES
 from lmp_kit.envelope import Envelope
 from pymongo import ASCENDING
@@ -68,53 +69,47 @@ FactOf = Callable[[Envelope], Document | None]
 
 
 def _city(e: Envelope) -> Document:
-    return fact_document(
-        e, scoring.CITY, ref=e.city_id, voter_target=int(e.payload.get("voter_target", 0))
-    )
+    city = e.parse(registry.CityRegistered)
+    return fact_document(e, scoring.CITY, ref=e.city_id, voter_target=city.voter_target)
 
 
 def _practice(e: Envelope) -> Document:
-    return fact_document(e, scoring.PRACTICE, kind=str(e.payload.get("kind", "")))
+    return fact_document(e, scoring.PRACTICE, kind=e.parse(registry.PracticeRegistered).kind)
 
 
 def _passport(e: Envelope) -> Document:
+    approved = e.parse(registry.PracticePassportApproved)
     return fact_document(
-        e,
-        scoring.PASSPORT,
-        review_id=str(e.payload.get("review_id") or ""),
-        approved_by=str(e.payload.get("approved_by") or ""),
+        e, scoring.PASSPORT, review_id=approved.review_id, approved_by=approved.approved_by
     )
 
 
 def _improvement(e: Envelope) -> Document:
-    return fact_document(e, scoring.IMPROVEMENT, month=str(e.payload.get("month") or ""))
+    recognized = e.parse(registry.ImprovementFactRecognized)
+    return fact_document(e, scoring.IMPROVEMENT, month=recognized.month)
 
 
 def _problem_solved(e: Envelope) -> Document | None:
-    if not e.payload.get("solved_with_external_resources"):
+    if not e.parse(registry.ProblemSolved).solved_with_external_resources:
         return None
     return fact_document(e, scoring.PROBLEM_SOLVED)
 
 
 def _external_case(e: Envelope) -> Document:
-    return fact_document(
-        e,
-        scoring.EXTERNAL_CASE,
-        month=str(e.payload.get("month") or ""),
-        problem_id=e.payload.get("problem_id"),
-    )
+    case = e.parse(registry.ExternalResourceCaseRecorded)
+    return fact_document(e, scoring.EXTERNAL_CASE, month=case.month, problem_id=case.problem_id)
 
 
 def _activity(e: Envelope) -> Document:
-    held_on = str(e.payload.get("held_on") or "")
+    activity = e.parse(registry.ActivityRegistered)
     return fact_document(
         e,
         scoring.ACTIVITY,
-        month=held_on[:7],
-        title=str(e.payload.get("title", "")),
-        speakers=sorted({str(s.get("person_id")) for s in e.payload.get("speakers") or []}),
-        joint_action=bool(e.payload.get("joint_action")),
-        branding_used=bool(e.payload.get("branding_used")),
+        month=f"{activity.held_on:%Y-%m}",
+        title=activity.title,
+        speakers=sorted({s.person_id for s in activity.speakers}),
+        joint_action=activity.joint_action,
+        branding_used=activity.branding_used,
     )
 
 
@@ -126,16 +121,12 @@ def _part(kind: str) -> FactOf:
 
 
 def _poll_closed(e: Envelope) -> Document:
-    return fact_document(e, scoring.POLL_CLOSED, kind=str(e.payload.get("kind", "")))
+    return fact_document(e, scoring.POLL_CLOSED, kind=e.parse(voting.PollClosed).kind)
 
 
 def _ballot(e: Envelope) -> Document:
-    return fact_document(
-        e,
-        scoring.BALLOT,
-        ref=str(e.payload.get("poll_id", "")),
-        pseudonym=str(e.payload.get("pseudonym", "")),
-    )
+    ballot = e.parse(voting.BallotCast)
+    return fact_document(e, scoring.BALLOT, ref=ballot.poll_id, pseudonym=ballot.pseudonym)
 
 
 REGISTRY_FACTS: Mapping[str, FactOf] = {
@@ -182,18 +173,31 @@ class FactsProjection:
         )
 
 
+# The events of a KPI period, each of one city and month.
+PeriodEvent = (
+    kpi.KpiPeriodOpened
+    | kpi.KpiPeriodEvaluated
+    | kpi.KpiPeriodSigned
+    | kpi.KpiPeriodAmended
+    | kpi.KpiPeriodReportingClosed
+)
+PERIOD_EVENTS: Mapping[str, type[PeriodEvent]] = {
+    contract.event_type: contract
+    for contract in (
+        kpi.KpiPeriodOpened,
+        kpi.KpiPeriodEvaluated,
+        kpi.KpiPeriodSigned,
+        kpi.KpiPeriodAmended,
+        kpi.KpiPeriodReportingClosed,
+    )
+}
+
+
 class PeriodsProjection:
     """The state of each KPI period (from kpi's own events): evaluation, closures, frozen card."""
 
     event_types: frozenset[str] = frozenset(
-        {
-            "KpiPeriod.Opened",
-            "KpiPeriod.Evaluated",
-            "KpiPeriod.Signed",
-            "KpiPeriod.Amended",
-            "KpiPeriod.ReportingClosed",
-            "PolicyCatalogue.PolicyIntroduced",
-        }
+        {*PERIOD_EVENTS, kpi.PolicyCataloguePolicyIntroduced.event_type}
     )
     collections: tuple[str, ...] = (PERIODS, POLICIES)
 
@@ -201,20 +205,25 @@ class PeriodsProjection:
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None:
         if envelope.event_type == "PolicyCatalogue.PolicyIntroduced":
-            policy = envelope.payload["policy"]
+            policy = envelope.parse(kpi.PolicyCataloguePolicyIntroduced).policy
             await db[POLICIES].replace_one(
-                {"_id": policy["version"]},
-                {**policy, "_id": policy["version"], "introduced_at": envelope.occurred_at},
+                {"_id": policy.version},
+                {
+                    **policy.model_dump(),
+                    "_id": policy.version,
+                    "introduced_at": envelope.occurred_at,
+                },
                 upsert=True,
                 session=session,
             )
             return
-        key = {"_id": f"{envelope.city_id}:{envelope.payload['month']}"}
+        month = envelope.parse(PERIOD_EVENTS[envelope.event_type]).month
+        key = {"_id": f"{envelope.city_id}:{month}"}
         found = await db[PERIODS].find_one(key, session=session)
         period = found or {
             **key,
             "city_id": envelope.city_id,
-            "month": envelope.payload["month"],
+            "month": month,
             "closed": False,
             "closures": [],
             "evaluation": None,
@@ -228,29 +237,32 @@ class PeriodsProjection:
 
 
 def _evolve(period: Document, envelope: Envelope) -> None:
-    payload = envelope.payload
     if envelope.event_type == "KpiPeriod.Evaluated":
+        evaluated = envelope.parse(kpi.KpiPeriodEvaluated)
         period["evaluation"] = {
             "event_id": str(envelope.event_id),
-            "curator": payload["curator"],
-            "score": payload["score"],
-            "branding_used": payload["branding_used"],
-            "methodology_followed": payload["methodology_followed"],
-            "conclusion": payload["conclusion"],
+            "curator": evaluated.curator,
+            "score": evaluated.score,
+            "branding_used": evaluated.branding_used,
+            "methodology_followed": evaluated.methodology_followed,
+            "conclusion": evaluated.conclusion,
             "evaluated_at": envelope.occurred_at,
         }
     elif envelope.event_type == "KpiPeriod.Signed":
+        signed = envelope.parse(kpi.KpiPeriodSigned)
         period["closed"] = True
-        period["signed_by"] = payload["curator"]
-        period["scorecard"] = payload["scorecard"]
+        period["signed_by"] = signed.curator
+        period["scorecard"] = signed.scorecard.model_dump()
         period["closures"].append({"signed_at": envelope.occurred_at, "reopened_at": None})
     elif envelope.event_type == "KpiPeriod.ReportingClosed":
+        closed = envelope.parse(kpi.KpiPeriodReportingClosed)
         period["reporting_closed"] = {
-            "closed_by": payload["closed_by"],
-            "reason": payload["reason"],
+            "closed_by": closed.closed_by,
+            "reason": closed.reason,
             "closed_at": envelope.occurred_at,
         }
     elif envelope.event_type == "KpiPeriod.Amended":
+        amended = envelope.parse(kpi.KpiPeriodAmended)
         period["closed"] = False
         period["signed_by"] = ""
         period["scorecard"] = None
@@ -259,8 +271,8 @@ def _evolve(period: Document, envelope: Envelope) -> None:
         period["amendments"].append(
             {
                 "event_id": str(envelope.event_id),
-                "requested_by": payload["requested_by"],
-                "reason": payload["reason"],
+                "requested_by": amended.requested_by,
+                "reason": amended.reason,
                 "amended_at": envelope.occurred_at,
             }
         )
