@@ -401,3 +401,15 @@ def test_a_fact_arriving_after_an_early_signature_counts_in_the_next_month():
 )
 def test_months_follow_each_other_across_years(month, after, before):
     assert (next_month(month), previous_month(month)) == (after, before)
+
+
+def test_the_thresholds_in_k1_and_k4_titles_are_the_policys_own():
+    from dataclasses import replace  # noqa: PLC0415  # this test only
+
+    stricter = replace(DEFAULT_POLICY, version="2027.1", minimum_packaged=4, minimum_speakers=7)
+
+    card = score(perfect_month(), policy=stricter)
+
+    assert card.knockout("K1").title == "at least 4 packaged practices"
+    assert card.knockout("K4").title == "at least 7 speakers"
+    assert score(perfect_month()).knockout("K4").title == "at least 5 speakers"

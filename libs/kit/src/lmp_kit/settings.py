@@ -1,4 +1,4 @@
-"""Every setting of a service, read once from the environment (defaults from DESIGN.md)."""
+"""Every setting of a service, read once from the environment (defaults in docs/architecture.md)."""
 
 from __future__ import annotations
 

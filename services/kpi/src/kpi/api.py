@@ -249,11 +249,12 @@ def policy_of(request: pb.ScoringPolicy) -> ScoringPolicy:
         version=request.version.strip(),
         year=request.year,
         weights=MappingProxyType(dict(request.weights)),
-        packaged_target=request.packaged_target or 3,
-        improvement_target=request.improvement_target or 1,
-        external_resources_target=request.external_resources_target or 1,
-        minimum_packaged=request.minimum_packaged or 3,
-        minimum_speakers=request.minimum_speakers or 5,
+        packaged_target=request.packaged_target or DEFAULT_POLICY.packaged_target,
+        improvement_target=request.improvement_target or DEFAULT_POLICY.improvement_target,
+        external_resources_target=request.external_resources_target
+        or DEFAULT_POLICY.external_resources_target,
+        minimum_packaged=request.minimum_packaged or DEFAULT_POLICY.minimum_packaged,
+        minimum_speakers=request.minimum_speakers or DEFAULT_POLICY.minimum_speakers,
     )
 
 

@@ -332,13 +332,6 @@ class DeliveryWorker:
         )
         metrics.DELIVERIES.labels(channel=delivery["channel"], outcome="retried").inc()
 
-    async def drain(self) -> int:
-        """Deliver everything due now (tests and one-shot runs)."""
-        count = 0
-        while await self.deliver_one():
-            count += 1
-        return count
-
     def is_alive(self) -> bool:
         """True while every delivery loop runs; False before `run` and once any loop ended."""
         return bool(self.loops) and not any(loop.done() for loop in self.loops)

@@ -1,7 +1,7 @@
 """Who may call what in the registry: one rule per RPC, enforced by the kit's gRPC guard
 before any handler runs (lmp_kit.access; docs/decisions/0002-registry.md).
 
-The roles follow the methodology (../shared/DOMAIN.md, decision 0002). A call that names a
+The roles follow the methodology (docs/domain.md, decision 0002). A call that names a
 record takes its city from that record (`OfRecord`: a record of another city is NOT_FOUND, the
 same as none at all); a call that creates something in a city takes it from the request. The
 approved-passport library is federation-wide: the reads of a practice, its lineage, the

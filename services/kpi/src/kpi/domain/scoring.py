@@ -20,7 +20,6 @@ ACTIVITY = "activity"
 ANNOUNCEMENT = "announcement"
 PRESS_RELEASE = "press_release"
 REPORT = "report"
-REVIEW = "review"
 CUMULATIVE_KINDS = (CITY, PRACTICE, PASSPORT)
 ACTIVITY_PARTS = (ANNOUNCEMENT, PRESS_RELEASE, REPORT)
 CITY_PROBLEM_POLL = "city_problem"
@@ -33,10 +32,10 @@ FAILED = "failed"
 PENDING = "pending"
 
 KNOCKOUT_TITLES = {
-    "K1": "at least 3 packaged practices",
+    "K1": "at least {minimum_packaged} packaged practices",
     "K2": "every activity has an announcement and a press release",
     "K3": "positive change demonstrated in the month",
-    "K4": "at least 5 speakers",
+    "K4": "at least {minimum_speakers} speakers",
     "K5": "a joint agreed action of the enterprise and the administration",
     "K6": "programme branding (GSR attributes) used",
     "K7": "methodology followed, incl. reaction speed and correction",
@@ -236,9 +235,22 @@ def indicator(  # noqa: PLR0913, PLR0917  # the parts of an indicator, each name
     )
 
 
-def knockout(code: str, *, failed: bool | None, reason: str, evidence: Iterable[str]) -> KnockOut:
+def knockout(
+    code: str,
+    *,
+    failed: bool | None,
+    reason: str,
+    evidence: Iterable[str],
+    policy: ScoringPolicy | None = None,
+) -> KnockOut:
+    """A knock-out's outcome; K1's and K4's titles carry the thresholds of their `policy`."""
     outcome = PENDING if failed is None else FAILED if failed else PASSED
-    return KnockOut(code, KNOCKOUT_TITLES[code], outcome, reason, tuple(sorted(set(evidence))))
+    title = KNOCKOUT_TITLES[code]
+    if policy is not None:
+        title = title.format(
+            minimum_packaged=policy.minimum_packaged, minimum_speakers=policy.minimum_speakers
+        )
+    return KnockOut(code, title, outcome, reason, tuple(sorted(set(evidence))))
 
 
 @dataclass(frozen=True)
@@ -415,7 +427,7 @@ def k1_packaged(packaged: Indicator, policy: ScoringPolicy) -> KnockOut:
         if failed
         else f"{packaged.achieved} packaged practices"
     )
-    return knockout("K1", failed=failed, reason=reason, evidence=packaged.evidence)
+    return knockout("K1", failed=failed, reason=reason, evidence=packaged.evidence, policy=policy)
 
 
 def activity_knockouts(facts: MonthFacts, policy: ScoringPolicy) -> list[KnockOut]:
@@ -450,6 +462,7 @@ def activity_knockouts(facts: MonthFacts, policy: ScoringPolicy) -> list[KnockOu
             reason=f"{len(speakers)} distinct speakers in {facts.month}; "
             f"at least {policy.minimum_speakers} needed",
             evidence=[a.event_id for a in activities if a.data.get("speakers")],
+            policy=policy,
         ),
         knockout(
             "K5",

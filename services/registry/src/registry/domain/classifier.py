@@ -1,4 +1,4 @@
-"""The classifier of DOMAIN.md: OMSU functions (rows) by improvement methods (columns)."""
+"""The classifier of docs/domain.md: OMSU functions (rows) by improvement methods (columns)."""
 
 from __future__ import annotations
 
