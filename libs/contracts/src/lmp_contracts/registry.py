@@ -60,10 +60,10 @@ class ReportValue(Part):
 class CityRegistered(EventContract):
     event_type: ClassVar[str] = "City.Registered"
     name: str = Field(description="the city's name")
-    region: str = Field(description="its region")
-    kind: str = Field(description="`atom_city` / `zato`")
-    population: int = Field(description="inhabitants")
-    voter_target: int = Field(description="voters the city aims to reach in its polls")
+    region: str = Field(default="", description="its region")
+    kind: str = Field(default="", description="`atom_city` / `zato`")
+    population: int = Field(default=0, description="inhabitants")
+    voter_target: int = Field(default=0, description="voters the city aims to reach in its polls")
 
 
 class CityWorkingGroupApproved(EventContract):
@@ -129,17 +129,23 @@ class PracticeRegistered(EventContract):
     event_type: ClassVar[str] = "Practice.Registered"
     kind: str = Field(description="`own` / `external` / `initiative`")
     title: str = Field(description="the practice's title")
-    summary: str = Field(description="a short summary")
-    authors: list[Person] = Field(description="its authors")
-    participants: list[Person] = Field(description="its participants")
-    problem_ids: list[str] = Field(description="problems it addresses")
-    requirement_ids: list[str] = Field(description="regional requirements it answers")
-    cells: list[Cell] = Field(description="its cells of the municipal classifier")
-    lifecycle_step: int = Field(description="step of the practice lifecycle, 1 to 12")
-    source_practice_id: str | None = Field(
-        description="the practice an external one is adopted from, or null"
+    summary: str = Field(default="", description="a short summary")
+    authors: list[Person] = Field(default_factory=list, description="its authors")
+    participants: list[Person] = Field(default_factory=list, description="its participants")
+    problem_ids: list[str] = Field(default_factory=list, description="problems it addresses")
+    requirement_ids: list[str] = Field(
+        default_factory=list, description="regional requirements it answers"
     )
-    source_city_id: str | None = Field(description="the city of the source practice, or null")
+    cells: list[Cell] = Field(
+        default_factory=list, description="its cells of the municipal classifier"
+    )
+    lifecycle_step: int = Field(default=1, description="step of the practice lifecycle, 1 to 12")
+    source_practice_id: str | None = Field(
+        default=None, description="the practice an external one is adopted from, or null"
+    )
+    source_city_id: str | None = Field(
+        default=None, description="the city of the source practice, or null"
+    )
 
 
 class PracticeClassified(EventContract):

@@ -8,6 +8,9 @@ from pydantic import Field
 
 from lmp_contracts.base import EventContract, Instant, Part
 
+# ReadEvents shows ballots' receipts and nonces only to service tokens (lmp_kit.eventlog).
+HIDDEN = "; absent for readers without a service token"
+
 
 class Option(Part):
     option_id: str = Field(description="the option's id in its poll (`o1`, `o2`, ...)")
@@ -76,8 +79,10 @@ class BallotCast(EventContract):
     pseudonym: str = Field(description="HMAC of the voter, never the raw id")
     month: str = Field(description="the month cast in, YYYY-MM")
     choices: dict[str, int] = Field(description="value per option id, by the counting method")
-    nonce: str = Field(description="random salt of the receipt")
-    receipt: str = Field(description="the voter's receipt (a leaf of the Merkle tree)")
+    nonce: str = Field(default="", description=f"random salt of the receipt{HIDDEN}")
+    receipt: str = Field(
+        default="", description=f"the voter's receipt (a leaf of the Merkle tree){HIDDEN}"
+    )
 
 
 class BallotRecast(EventContract):
@@ -87,8 +92,8 @@ class BallotRecast(EventContract):
     month: str = Field(description="the month recast in, YYYY-MM")
     choices: dict[str, int] = Field(description="the new value per option id")
     previous: dict[str, int] = Field(description="the replaced value per option id")
-    nonce: str = Field(description="random salt of the new receipt")
-    receipt: str = Field(description="the voter's new receipt")
+    nonce: str = Field(default="", description=f"random salt of the new receipt{HIDDEN}")
+    receipt: str = Field(default="", description=f"the voter's new receipt{HIDDEN}")
 
 
 CONTRACTS: tuple[type[EventContract], ...] = (

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from lmp_contracts import expertise, kpi, registry, voting
 from lmp_kit.envelope import Envelope
 from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -176,16 +177,14 @@ async def _upsert(
 
 
 async def city_registered(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
-    await _upsert(db, CITIES, e.city_id, {"name": e.payload.get("name", e.city_id)}, session)
+    name = e.parse(registry.CityRegistered).name
+    await _upsert(db, CITIES, e.city_id, {"name": name}, session)
     return None
 
 
 async def practice_registered(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
-    values = {
-        "city_id": e.city_id,
-        "title": e.payload.get("title", ""),
-        "kind": e.payload.get("kind", ""),
-    }
+    practice = e.parse(registry.PracticeRegistered)
+    values = {"city_id": e.city_id, "title": practice.title, "kind": practice.kind}
     await _upsert(db, PRACTICES, str(e.aggregate_id), values, session)
     return None
 
@@ -198,7 +197,7 @@ async def _practice_title(db: Db, practice_id: str, session: AsyncClientSession)
 async def practice_status_changed(
     e: Envelope, db: Db, session: AsyncClientSession
 ) -> Notice | None:
-    if e.payload.get("status") != "approved_for_vote":
+    if e.parse(registry.PracticeStatusChanged).status != "approved_for_vote":
         return None
     practice_id = str(e.aggregate_id)
     data = {
@@ -211,7 +210,7 @@ async def practice_status_changed(
 
 async def passport_approved(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
     practice_id = str(e.aggregate_id)
-    version = e.payload.get("version", 1)
+    version = e.parse(registry.PracticePassportApproved).version
     await _upsert(
         db,
         PRACTICES,
@@ -230,14 +229,13 @@ async def passport_approved(e: Envelope, db: Db, session: AsyncClientSession) ->
 
 async def activity_registered(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
     activity_id = str(e.aggregate_id)
-    speakers = sorted(
-        {str(s.get("person_id", "")) for s in e.payload.get("speakers", []) if s.get("person_id")}
-    )
+    activity = e.parse(registry.ActivityRegistered)
+    speakers = sorted({s.person_id for s in activity.speakers if s.person_id})
     values = {
         "city_id": e.city_id,
-        "title": e.payload.get("title", ""),
-        "kind": e.payload.get("kind", ""),
-        "held_on": e.payload.get("held_on", ""),
+        "title": activity.title,
+        "kind": activity.kind,
+        "held_on": activity.held_on.isoformat(),
         "speakers": speakers,
         **{f"has_{part}": False for part in MISSING},
     }
@@ -270,14 +268,12 @@ def activity_part(part: str) -> Handler:
 
 
 async def poll_created(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
-    labels = {
-        str(o.get("option_id")): str(o.get("label", "")) for o in e.payload.get("options", [])
-    }
+    poll = e.parse(voting.PollCreated)
     values = {
         "city_id": e.city_id,
-        "kind": e.payload.get("kind", ""),
-        "title": e.payload.get("title", ""),
-        "labels": labels,
+        "kind": poll.kind,
+        "title": poll.title,
+        "labels": {o.option_id: o.label for o in poll.options},
     }
     await _upsert(db, POLLS, str(e.aggregate_id), values, session)
     return None
@@ -289,7 +285,7 @@ async def _poll(db: Db, poll_id: str, session: AsyncClientSession) -> dict[str, 
 
 async def poll_opened(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
     poll_id = str(e.aggregate_id)
-    opens_at = str(e.payload.get("opens_at", ""))
+    opens_at = e.parse(voting.PollOpened).opens_at.isoformat()
     await _upsert(
         db,
         POLLS,
@@ -311,7 +307,8 @@ async def poll_opened(e: Envelope, db: Db, session: AsyncClientSession) -> Notic
 async def poll_closed(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
     poll_id = str(e.aggregate_id)
     closed_month = e.occurred_at.astimezone(UTC).strftime("%Y-%m")
-    kind = e.payload.get("kind", "")
+    closed = e.parse(voting.PollClosed)
+    kind = closed.kind
     await _upsert(
         db,
         POLLS,
@@ -320,16 +317,14 @@ async def poll_closed(e: Envelope, db: Db, session: AsyncClientSession) -> Notic
         session,
     )
     poll = await _poll(db, poll_id, session)
-    leaders = [r for r in e.payload.get("results", []) if r.get("rank") == 1]
-    leader = (
-        poll.get("labels", {}).get(str(leaders[0].get("option_id"))) if len(leaders) == 1 else None
-    )
+    leaders = [r for r in closed.results if r.rank == 1]
+    leader = poll.get("labels", {}).get(leaders[0].option_id) if len(leaders) == 1 else None
     data = {
         "poll_id": poll_id,
         "poll_title": poll.get("title", poll_id),
         "poll_kind": kind,
-        "distinct_voters": e.payload.get("distinct_voters", 0),
-        "turnout": e.payload.get("turnout", ""),
+        "distinct_voters": closed.distinct_voters,
+        "turnout": closed.turnout,
         "leader": leader or "",
         "city_name": await city_name(db, e.city_id, session),
     }
@@ -346,12 +341,37 @@ SCORECARD_ACTIONS = {
 }
 
 
+SCORECARD_EVENTS: Mapping[
+    str,
+    type[
+        kpi.KpiPeriodEvaluated
+        | kpi.KpiPeriodSigned
+        | kpi.KpiPeriodAmended
+        | kpi.KpiPeriodReportingClosed
+    ],
+] = {
+    c.event_type: c
+    for c in (
+        kpi.KpiPeriodEvaluated,
+        kpi.KpiPeriodSigned,
+        kpi.KpiPeriodAmended,
+        kpi.KpiPeriodReportingClosed,
+    )
+}
+
+
 async def scorecard_changed(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+    period = e.parse(SCORECARD_EVENTS[e.event_type])
+    match period:
+        case kpi.KpiPeriodEvaluated() | kpi.KpiPeriodSigned():
+            curator, reason = period.curator, ""
+        case _:
+            curator, reason = "", period.reason
     data = {
-        "month": str(e.payload.get("month", "")),
+        "month": period.month,
         "action": SCORECARD_ACTIONS[e.event_type],
-        "curator": str(e.payload.get("curator", "")),
-        "reason": str(e.payload.get("reason", "")),
+        "curator": curator,
+        "reason": reason,
         "city_name": await city_name(db, e.city_id, session),
     }
     return notice(e, "scorecard_changed", data)
@@ -361,28 +381,30 @@ async def scorecard_changed(e: Envelope, db: Db, session: AsyncClientSession) ->
 
 
 async def member_admitted(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
-    person_id = str(e.payload.get("person_id", ""))
-    values = {"name": e.payload.get("name", ""), "cities": list(e.payload.get("cities", []))}
-    await _upsert(db, MEMBERS, person_id, values, session)
+    member = e.parse(expertise.CouncilMemberAdmitted)
+    values = {"name": member.name, "cities": list(member.cities)}
+    await _upsert(db, MEMBERS, member.person_id, values, session)
     return None
 
 
 async def member_cities_changed(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
-    person_id = str(e.payload.get("person_id", ""))
-    await _upsert(db, MEMBERS, person_id, {"cities": list(e.payload.get("cities", []))}, session)
+    member = e.parse(expertise.CouncilMemberCitiesChanged)
+    await _upsert(db, MEMBERS, member.person_id, {"cities": list(member.cities)}, session)
     return None
 
 
 async def member_removed(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
-    await db[MEMBERS].delete_one({"_id": str(e.payload.get("person_id", ""))}, session=session)
+    removed = e.parse(expertise.CouncilMemberRemoved)
+    await db[MEMBERS].delete_one({"_id": removed.person_id}, session=session)
     return None
 
 
 async def review_opened(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
     review_id = str(e.aggregate_id)
-    title = str(e.payload.get("practice_title", ""))
-    practice_id = str(e.payload.get("practice_id", ""))
-    round_ = str(e.payload.get("round", ""))
+    opened = e.parse(expertise.ReviewOpened)
+    title = opened.practice_title
+    practice_id = opened.practice_id
+    round_ = opened.round
     await _upsert(
         db,
         REVIEWS,
@@ -390,7 +412,7 @@ async def review_opened(e: Envelope, db: Db, session: AsyncClientSession) -> Not
         {"city_id": e.city_id, "practice_id": practice_id, "practice_title": title},
         session,
     )
-    interested = set(e.payload.get("interested", []))
+    interested = set(opened.interested)
     reviewers = [
         doc["_id"]
         async for doc in db[MEMBERS].find(
@@ -413,9 +435,10 @@ async def review_opened(e: Envelope, db: Db, session: AsyncClientSession) -> Not
 
 async def review_concluded(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
     review = await db[REVIEWS].find_one({"_id": str(e.aggregate_id)}, session=session) or {}
-    practice_id = str(e.payload.get("practice_id", ""))
-    round_ = str(e.payload.get("round", ""))
-    verdict = str(e.payload.get("verdict", ""))
+    concluded = e.parse(expertise.ReviewConcluded)
+    practice_id = concluded.practice_id
+    round_ = concluded.round
+    verdict = concluded.verdict
     data = {
         "review_id": str(e.aggregate_id),
         "practice_id": practice_id,
@@ -423,7 +446,7 @@ async def review_concluded(e: Envelope, db: Db, session: AsyncClientSession) -> 
         or await _practice_title(db, practice_id, session),
         "round": ROUNDS.get(round_, round_),
         "verdict": VERDICTS.get(verdict, verdict),
-        "rationale": e.payload.get("rationale", ""),
+        "rationale": concluded.rationale,
         "city_name": await city_name(db, e.city_id, session),
     }
     return notice(e, "review_concluded", data)
