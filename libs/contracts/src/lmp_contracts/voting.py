@@ -66,7 +66,9 @@ class PollClosed(EventContract):
     distinct_voters: int = Field(description="voters who cast a ballot")
     turnout: str = Field(description="decimal share of the electorate that voted")
     digest: str = Field(description="Merkle root of the counted receipts")
-    quorum_met: bool = Field(description="enough ballots for the result to count")
+    quorum_met: bool = Field(
+        default=True, description="enough ballots for the result to count (absent: it counts)"
+    )
     counted_up_to: int = Field(
         default=0,
         description="the last notification id the count read; 0 on polls closed before the fence",

@@ -7,10 +7,11 @@ Kafka and catch-up bring the events in, and no ballot ever triggers a recount.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from lmp_contracts import voting
 from lmp_kit.envelope import Envelope
 from pymongo import InsertOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -28,10 +29,6 @@ TREES = "receipt_trees"
 Document = dict[str, Any]
 
 
-def moment(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
 class PollProjection:
     event_types: frozenset[str] = frozenset(
         {"Poll.Created", "Poll.Opened", "Poll.Closing", "Poll.Closed"}
@@ -41,32 +38,33 @@ class PollProjection:
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None:
-        payload = envelope.payload
         changes: Document
         if envelope.event_type == "Poll.Created":
+            created = envelope.parse(voting.PollCreated)
             changes = {
                 "city_id": envelope.city_id,
-                "kind": payload["kind"],
-                "title": payload["title"],
-                "method": payload["method"],
-                "options": payload["options"],
-                "closes_at": moment(payload.get("closes_at")),
+                "kind": created.kind,
+                "title": created.title,
+                "method": created.method,
+                "options": [o.model_dump() for o in created.options],
+                "closes_at": created.closes_at,
                 "created_at": envelope.occurred_at,
             }
         elif envelope.event_type == "Poll.Opened":
-            changes = {"opens_at": moment(payload["opens_at"])}
+            changes = {"opens_at": envelope.parse(voting.PollOpened).opens_at}
         elif envelope.event_type == "Poll.Closing":
             changes = {"closing": True}
         else:
+            closed = envelope.parse(voting.PollClosed)
             changes = {
                 "closed": True,
-                "closed_at": moment(payload["closed_at"]),
-                "results": payload["results"],
-                "ballots_counted": payload["ballots_counted"],
-                "turnout": payload["turnout"],
-                "digest": payload["digest"],
-                "quorum_met": payload.get("quorum_met", True),
-                "counted_up_to": int(payload.get("counted_up_to") or 0),
+                "closed_at": closed.closed_at,
+                "results": [r.model_dump() for r in closed.results],
+                "ballots_counted": closed.ballots_counted,
+                "turnout": closed.turnout,
+                "digest": closed.digest,
+                "quorum_met": closed.quorum_met,
+                "counted_up_to": closed.counted_up_to,
             }
         await db[POLLS].update_one(
             {"_id": str(envelope.aggregate_id)},
@@ -76,8 +74,13 @@ class PollProjection:
         )
 
 
+BALLOT_EVENTS: Mapping[str, type[voting.BallotCast | voting.BallotRecast]] = {
+    c.event_type: c for c in (voting.BallotCast, voting.BallotRecast)
+}
+
+
 class TallyProjection:
-    event_types: frozenset[str] = frozenset({"Ballot.Cast", "Ballot.Recast"})
+    event_types: frozenset[str] = frozenset(BALLOT_EVENTS)
     collections: tuple[str, ...] = (BALLOTS, TALLIES)
 
     def __init__(self) -> None:
@@ -137,23 +140,23 @@ class TallyProjection:
         increments: dict[str, dict[str, int]] = {}
         newest: dict[str, datetime] = {}
         for envelope in envelopes:
-            payload = envelope.payload
-            poll_id = str(payload["poll_id"])
+            ballot = envelope.parse(BALLOT_EVENTS[envelope.event_type])
+            poll_id = ballot.poll_id
             method, option_ids = await self._poll(poll_id, db, session)
-            change = delta(method, option_ids, payload["choices"])
-            if envelope.event_type == "Ballot.Recast":
-                change = difference(change, delta(method, option_ids, payload["previous"]))
+            change = delta(method, option_ids, ballot.choices)
+            if isinstance(ballot, voting.BallotRecast):
+                change = difference(change, delta(method, option_ids, ballot.previous))
             increments[poll_id] = combine(increments.get(poll_id, {}), change)
             newest[poll_id] = max(newest.get(poll_id, envelope.occurred_at), envelope.occurred_at)
             ballot_id = str(envelope.aggregate_id)
             version = envelope.aggregate_version
             history.setdefault(ballot_id, {})[f"versions.{version}"] = {
                 "nid": envelope.notification_id,
-                "receipt": payload["receipt"],
+                "receipt": ballot.receipt,
             }
             known = max(versions_known.get(ballot_id, 0), receipts.get(ballot_id, (0, "", ""))[0])
             if version > known:
-                receipts[ballot_id] = (version, poll_id, payload["receipt"])
+                receipts[ballot_id] = (version, poll_id, ballot.receipt)
         if history:
             # Every version with its notification id (a count may have read an earlier one
             # than the latest: docs/decisions/0003-voting.md); the latest also at the top. A
