@@ -74,31 +74,31 @@ def count(app):
     return len(events_of(app))
 
 
-def prioritized(app, title="Lit courtyards"):
+def prioritized(app, upstream, title="Lit courtyards"):
     practice = app.register_practice(WG, "sarov", "own", title, authors=[OWNER])
     app.change_status(WG, practice.id, "primary_review", "")
-    app.apply_review_verdict(practice.id, "approved_for_passport", None, f"primary-{title}")
+    upstream.conclude(practice.id, "approved_for_passport", review=f"primary-{title}")
     for section, content in PASSPORT.items():
         app.edit_passport(practice.id, section, content)
     app.approve_passport(WG, practice.id)
-    app.apply_review_verdict(practice.id, "prioritized", 1, f"secondary-{title}")
+    upstream.conclude(practice.id, "prioritized", 1, review=f"secondary-{title}")
     return practice
 
 
-def planned(app, **more):
-    practice = prioritized(app, **more)
+def planned(app, upstream, **more):
+    practice = prioritized(app, upstream, **more)
     app.set_implementation_plan(HEAD, practice.id, MILESTONES, SOURCES, PROPOSALS)
     return practice
 
 
-def implementing(app):
-    practice = planned(app)
+def implementing(app, upstream):
+    practice = planned(app, upstream)
     app.change_status(HEAD, practice.id, "implementing", "")
     return practice
 
 
-def test_the_head_of_administration_sets_the_plan_and_the_practice_becomes_planned(app):
-    practice = prioritized(app)
+def test_the_head_of_administration_sets_the_plan_and_the_practice_becomes_planned(app, upstream):
+    practice = prioritized(app, upstream)
 
     done = app.set_implementation_plan(HEAD, practice.id, MILESTONES, SOURCES, PROPOSALS)
 
@@ -132,9 +132,9 @@ def test_the_head_of_administration_sets_the_plan_and_the_practice_becomes_plann
 
 
 def test_a_plan_can_be_revised_while_planned_but_not_repeated_or_set_after_implementation_starts(
-    app,
+    app, upstream
 ):
-    practice = planned(app)
+    practice = planned(app, upstream)
 
     revised = app.set_implementation_plan(HEAD, practice.id, MILESTONES[:1], SOURCES, [])
     with pytest.raises(FailedPreconditionError) as same:
@@ -166,8 +166,10 @@ def test_a_plan_needs_a_prioritized_practice(app):
     assert count(app) == before
 
 
-def test_planned_is_reached_only_through_the_plan_and_evaluations_only_through_a_decision(app):
-    practice = prioritized(app)
+def test_planned_is_reached_only_through_the_plan_and_evaluations_only_through_a_decision(
+    app, upstream
+):
+    practice = prioritized(app, upstream)
 
     with pytest.raises(FailedPreconditionError) as by_hand:
         app.change_status(HEAD, practice.id, "planned", "")
@@ -193,8 +195,8 @@ def test_planned_is_reached_only_through_the_plan_and_evaluations_only_through_a
         (SEVERSK_HEAD, NotFoundError),
     ],
 )
-async def test_only_the_administration_of_the_city_approves_a_plan(app, actor, error):
-    practice = prioritized(app)
+async def test_only_the_administration_of_the_city_approves_a_plan(app, upstream, actor, error):
+    practice = prioritized(app, upstream)
     before = count(app)
 
     with pytest.raises(error):
@@ -265,8 +267,8 @@ async def test_only_the_administration_of_the_city_approves_a_plan(app, actor, e
         ([MILESTONES[0], MILESTONES[0]], SOURCES, "milestones must have distinct titles"),
     ],
 )
-def test_bad_plan_input_is_invalid_and_records_nothing(app, milestones, sources, message):
-    practice = prioritized(app)
+def test_bad_plan_input_is_invalid_and_records_nothing(app, upstream, milestones, sources, message):
+    practice = prioritized(app, upstream)
     before = count(app)
 
     with pytest.raises(InvalidArgumentError) as refused:
@@ -277,8 +279,8 @@ def test_bad_plan_input_is_invalid_and_records_nothing(app, milestones, sources,
     assert app.get_practice(practice.id).plan is None
 
 
-def test_a_milestone_changes_status_and_due_date(app):
-    practice = implementing(app)
+def test_a_milestone_changes_status_and_due_date(app, upstream):
+    practice = implementing(app, upstream)
 
     updated = app.update_milestone(practice.id, 2, "in_progress", "2027-07-01")
 
@@ -324,10 +326,11 @@ def test_a_milestone_changes_status_and_due_date(app):
     ],
 )
 def test_a_bad_milestone_update_is_refused_and_records_nothing(
-    app, number, status, due_date, refusal
+    upstream, number, status, due_date, refusal
 ):
+    app = upstream.app
     (error, message) = refusal
-    practice = implementing(app)
+    practice = implementing(app, upstream)
     before = count(app)
 
     with pytest.raises(error) as refused:
@@ -337,8 +340,8 @@ def test_a_bad_milestone_update_is_refused_and_records_nothing(
     assert count(app) == before
 
 
-async def test_a_milestone_needs_a_plan_and_a_writer_role(app):
-    practice = prioritized(app)
+async def test_a_milestone_needs_a_plan_and_a_writer_role(app, upstream):
+    practice = prioritized(app, upstream)
     with pytest.raises(FailedPreconditionError) as no_plan:
         app.update_milestone(practice.id, 1, "done", "")
     with pytest.raises(PermissionDeniedError):
@@ -348,8 +351,8 @@ async def test_a_milestone_needs_a_plan_and_a_writer_role(app):
     assert no_plan.value.message == "practice 'Lit courtyards' has no implementation plan"
 
 
-def test_a_monthly_report_records_planned_and_actual_per_passport_indicator(app):
-    practice = implementing(app)
+def test_a_monthly_report_records_planned_and_actual_per_passport_indicator(app, upstream):
+    practice = implementing(app, upstream)
 
     reported = app.file_progress_report(practice.id, "2027-02", VALUES, "cold month")
 
@@ -364,16 +367,16 @@ def test_a_monthly_report_records_planned_and_actual_per_passport_indicator(app)
     assert list(reported.reports) == ["2027-02"]
 
 
-def test_a_report_is_accepted_while_planned(app):
-    practice = planned(app)
+def test_a_report_is_accepted_while_planned(app, upstream):
+    practice = planned(app, upstream)
 
     reported = app.file_progress_report(practice.id, "2027-01", VALUES, "")
 
     assert "2027-01" in reported.reports
 
 
-def test_a_second_report_for_the_same_month_is_already_exists(app):
-    practice = implementing(app)
+def test_a_second_report_for_the_same_month_is_already_exists(app, upstream):
+    practice = implementing(app, upstream)
     app.file_progress_report(practice.id, "2027-02", VALUES, "")
     before = count(app)
 
@@ -415,8 +418,8 @@ def test_a_second_report_for_the_same_month_is_already_exists(app):
         ),
     ],
 )
-def test_a_bad_report_is_invalid_and_records_nothing(app, month, values, message):
-    practice = implementing(app)
+def test_a_bad_report_is_invalid_and_records_nothing(app, upstream, month, values, message):
+    practice = implementing(app, upstream)
     before = count(app)
 
     with pytest.raises(InvalidArgumentError) as refused:
@@ -426,8 +429,8 @@ def test_a_bad_report_is_invalid_and_records_nothing(app, month, values, message
     assert count(app) == before
 
 
-async def test_reports_are_refused_before_the_plan_and_for_other_roles(app):
-    practice = prioritized(app)
+async def test_reports_are_refused_before_the_plan_and_for_other_roles(app, upstream):
+    practice = prioritized(app, upstream)
     before = count(app)
 
     with pytest.raises(FailedPreconditionError) as early:
@@ -444,8 +447,8 @@ async def test_reports_are_refused_before_the_plan_and_for_other_roles(app):
     assert count(app) == before
 
 
-def test_a_stopped_practice_accepts_no_more_reports(app):
-    practice = implementing(app)
+def test_a_stopped_practice_accepts_no_more_reports(app, upstream):
+    practice = implementing(app, upstream)
     app.file_progress_report(practice.id, "2027-02", VALUES, "")
 
     stopped = app.decide_on_practice(HEAD, practice.id, "stop", "no effect after a year", [])
@@ -462,8 +465,8 @@ def test_a_stopped_practice_accepts_no_more_reports(app):
     assert count(app) == before
 
 
-def test_a_decision_records_its_reason_and_moves_the_status(app):
-    practice = implementing(app)
+def test_a_decision_records_its_reason_and_moves_the_status(app, upstream):
+    practice = implementing(app, upstream)
 
     decided = app.decide_on_practice(HEAD, practice.id, "continue", "on track", [])
 
@@ -481,8 +484,8 @@ def test_a_decision_records_its_reason_and_moves_the_status(app):
     assert back.status == "implementing"
 
 
-def test_changing_resources_replaces_the_plan_sources(app):
-    practice = implementing(app)
+def test_changing_resources_replaces_the_plan_sources(app, upstream):
+    practice = implementing(app, upstream)
     new_sources = [{"kind": "co_financing_programme", "amount": "300000", "currency": "RUB"}]
 
     decided = app.decide_on_practice(
@@ -525,8 +528,11 @@ def test_changing_resources_replaces_the_plan_sources(app):
         ),
     ],
 )
-def test_a_bad_decision_is_invalid_and_records_nothing(app, decision, reason, sources, message):
-    practice = implementing(app)
+def test_a_bad_decision_is_invalid_and_records_nothing(
+    upstream, decision, reason, sources, message
+):
+    app = upstream.app
+    practice = implementing(app, upstream)
     before = count(app)
 
     with pytest.raises(InvalidArgumentError) as refused:
@@ -537,8 +543,8 @@ def test_a_bad_decision_is_invalid_and_records_nothing(app, decision, reason, so
     assert app.get_practice(practice.id).status == "implementing"
 
 
-async def test_a_decision_needs_an_implementing_practice_and_the_administration(app):
-    practice = planned(app)
+async def test_a_decision_needs_an_implementing_practice_and_the_administration(app, upstream):
+    practice = planned(app, upstream)
     before = count(app)
 
     with pytest.raises(FailedPreconditionError) as early:
@@ -554,8 +560,8 @@ async def test_a_decision_needs_an_implementing_practice_and_the_administration(
     assert count(app) == before
 
 
-async def test_the_plan_is_read_by_its_own_city_only(app):
-    practice = planned(app)
+async def test_the_plan_is_read_by_its_own_city_only(app, upstream):
+    practice = planned(app, upstream)
     request = pb.GetImplementationPlanRequest(practice_id=str(practice.id))
 
     await policy(app).admit("GetImplementationPlan", request, HEAD)

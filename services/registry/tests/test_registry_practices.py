@@ -69,10 +69,10 @@ def register(app, title="Lit courtyards", kind="own", city="sarov", actor=WG, **
     )
 
 
-def approved_for_passport(app, **more):
+def approved_for_passport(app, upstream, **more):
     practice = register(app, **more)
     app.change_status(WG, practice.id, "primary_review", "")
-    app.apply_review_verdict(practice.id, "approved_for_passport", None, "review-1")
+    upstream.conclude(practice.id, "approved_for_passport")
     return practice
 
 
@@ -264,30 +264,31 @@ def test_only_the_councils_conclusion_gives_a_council_decision(app, status, acto
     assert app.recorder.max_notification_id() == head
 
 
-def test_revision_comes_from_the_council_and_goes_back_to_submitted_with_a_reason(app):
+def test_revision_comes_from_the_council_and_goes_back_to_submitted_with_a_reason(app, upstream):
     practice = register(app)
     app.change_status(WG, practice.id, "primary_review", "")
-    app.apply_review_verdict(practice.id, "needs_revision", None, "review-1")
+    upstream.conclude(practice.id, "needs_revision")
 
     resubmitted = app.change_status(WG, practice.id, "submitted", "result added")
 
     assert resubmitted.status == "submitted"
+    review = upstream.review_id("review-1")
     statuses = [
         (e.status, e.reason, e.review_id)
         for t, e in events_of(app)
         if t == "Practice.StatusChanged"
     ]
     assert statuses[-2:] == [
-        ("needs_revision", "review review-1", "review-1"),
+        ("needs_revision", f"review {review}", review),
         ("submitted", "result added", ""),
     ]
 
 
-def test_the_full_programme_path_of_an_own_practice(app):
-    practice = approved_for_passport(app)
+def test_the_full_programme_path_of_an_own_practice(app, upstream):
+    practice = approved_for_passport(app, upstream)
     with_full_passport(app, practice)
     app.approve_passport(WG, practice.id)
-    app.apply_review_verdict(practice.id, "prioritized", 1, "review-2")
+    upstream.conclude(practice.id, "prioritized", 1, review="review-2")
     app.set_implementation_plan(
         ADMIN,
         practice.id,
@@ -303,8 +304,8 @@ def test_the_full_programme_path_of_an_own_practice(app):
         app.change_status(ADMIN, practice.id, "implementing", "")
 
 
-def test_ranked_and_passport_approved_are_not_set_by_hand(app):
-    practice = approved_for_passport(app)
+def test_ranked_and_passport_approved_are_not_set_by_hand(app, upstream):
+    practice = approved_for_passport(app, upstream)
 
     with pytest.raises(FailedPreconditionError) as ranked:
         app.change_status(EXPERT, practice.id, "ranked", "")
@@ -372,8 +373,8 @@ def test_bad_passport_content_is_invalid_and_records_nothing(app, section, conte
     assert app.recorder.max_notification_id() == 1
 
 
-def test_approval_is_refused_while_sections_are_empty_naming_them(app):
-    practice = approved_for_passport(app)
+def test_approval_is_refused_while_sections_are_empty_naming_them(app, upstream):
+    practice = approved_for_passport(app, upstream)
     app.edit_passport(practice.id, "what", FULL_PASSPORT["what"])
     app.edit_passport(practice.id, "effects", {"social": "", "economic": "", "political": ""})
 
@@ -386,8 +387,8 @@ def test_approval_is_refused_while_sections_are_empty_naming_them(app):
     )
 
 
-def test_an_approved_passport_is_published_frozen_and_readable_by_every_city(app):
-    practice = approved_for_passport(app)
+def test_an_approved_passport_is_published_frozen_and_readable_by_every_city(app, upstream):
+    practice = approved_for_passport(app, upstream)
     with_full_passport(app, practice)
     with pytest.raises(NotFoundError) as hidden:
         app.readable_practice(SEVERSK_WG, practice.id)
@@ -399,7 +400,7 @@ def test_an_approved_passport_is_published_frozen_and_readable_by_every_city(app
 
     (event_type, event), (_, status) = events_of(app)[-2:]
     assert (event_type, event.version) == ("Practice.PassportApproved", 9)
-    assert (event.review_id, event.approved_by) == ("review-1", "working_group")
+    assert (event.review_id, event.approved_by) == (upstream.review_id("review-1"), "working_group")
     assert status.status == "passport_approved"
     assert approved.status == "passport_approved"
     assert app.readable_practice(SEVERSK_WG, practice.id).title == "Lit courtyards"
@@ -408,8 +409,8 @@ def test_an_approved_passport_is_published_frozen_and_readable_by_every_city(app
 
 
 @pytest.mark.parametrize("actor", [EXPERT, OFFICE, person("initiative_group")])
-async def test_a_single_expert_or_another_role_does_not_approve_a_passport(app, actor):
-    practice = approved_for_passport(app)
+async def test_a_single_expert_or_another_role_does_not_approve_a_passport(app, upstream, actor):
+    practice = approved_for_passport(app, upstream)
     with_full_passport(app, practice)
     request = pb.ApprovePassportRequest(practice_id=str(practice.id))
 
@@ -425,8 +426,12 @@ async def test_a_single_expert_or_another_role_does_not_approve_a_passport(app, 
 
 
 @pytest.mark.parametrize("person_id", ["p1", "p2"])
-def test_the_practices_own_authors_and_participants_do_not_approve_its_passport(app, person_id):
-    practice = approved_for_passport(app, participants=[{"person_id": "p2", "name": "Petrov B."}])
+def test_the_practices_own_authors_and_participants_do_not_approve_its_passport(
+    app, upstream, person_id
+):
+    practice = approved_for_passport(
+        app, upstream, participants=[{"person_id": "p2", "name": "Petrov B."}]
+    )
     with_full_passport(app, practice)
     own = Principal(person_id, frozenset({"working_group"}), frozenset({"sarov"}), frozenset())
 
@@ -440,7 +445,7 @@ def test_the_practices_own_authors_and_participants_do_not_approve_its_passport(
     assert app.approve_passport(ADMIN, practice.id).status == "passport_approved"
 
 
-def test_a_practice_approved_under_the_old_rule_needs_the_councils_conclusion(app):
+def test_a_practice_approved_under_the_old_rule_needs_the_councils_conclusion(app, upstream):
     practice = register(app)
     app.change_status(WG, practice.id, "primary_review", "")
     recorded_by_hand = app.get_practice(practice.id)
@@ -452,16 +457,16 @@ def test_a_practice_approved_under_the_old_rule_needs_the_councils_conclusion(ap
 
     with pytest.raises(FailedPreconditionError) as refused:
         app.approve_passport(WG, practice.id)
-    confirmed = app.apply_review_verdict(practice.id, "approved_for_passport", None, "review-7")
+    confirmed = upstream.conclude(practice.id, "approved_for_passport", review="review-7")
     approved = app.approve_passport(WG, practice.id)
 
     assert "without a conclusion of the Expert Council" in refused.value.message
-    assert confirmed.recorded
-    assert approved.council_review_id == "review-7"
+    assert [p.id for p in confirmed] == [practice.id]
+    assert approved.council_review_id == upstream.review_id("review-7")
 
 
-def test_a_city_adopts_a_published_practice_and_the_lineage_is_a_tree(app):
-    source = approved_for_passport(app)
+def test_a_city_adopts_a_published_practice_and_the_lineage_is_a_tree(app, upstream):
+    source = approved_for_passport(app, upstream)
     with_full_passport(app, source)
     app.approve_passport(WG, source.id)
     seversk = app.adopt_practice(SEVERSK_WG, source.id, "seversk")
@@ -482,8 +487,8 @@ def test_a_city_adopts_a_published_practice_and_the_lineage_is_a_tree(app):
     assert [(p.city_id, depth) for p, depth in tree] == [("sarov", 0), ("seversk", 1), ("kazan", 1)]
 
 
-def test_the_lineage_lists_only_published_copies_and_the_callers_own(app):
-    source = approved_for_passport(app)
+def test_the_lineage_lists_only_published_copies_and_the_callers_own(app, upstream):
+    source = approved_for_passport(app, upstream)
     with_full_passport(app, source)
     app.approve_passport(WG, source.id)
     seversk = app.adopt_practice(SEVERSK_WG, source.id, "seversk")
@@ -547,8 +552,10 @@ def test_an_unknown_practice_is_not_found(app):
         app.get_practice(uuid4())
 
 
-def test_status_and_passport_events_recorded_before_the_council_rule_read_without_a_review(app):
-    practice = approved_for_passport(app)
+def test_status_and_passport_events_recorded_before_the_council_rule_read_without_a_review(
+    app, upstream
+):
+    practice = approved_for_passport(app, upstream)
     with_full_passport(app, practice)
     app.approve_passport(WG, practice.id)
     transcoder = app.mapper.transcoder
@@ -566,8 +573,8 @@ def test_status_and_passport_events_recorded_before_the_council_rule_read_withou
     assert read_as_v1[-2].approved_by == ""
 
 
-def test_each_recorded_event_type_names_one_class_so_the_event_log_can_filter_by_it(app):
-    practice = approved_for_passport(app)
+def test_each_recorded_event_type_names_one_class_so_the_event_log_can_filter_by_it(app, upstream):
+    practice = approved_for_passport(app, upstream)
     with_full_passport(app, practice)
     app.approve_passport(WG, practice.id)
     recorded = {n.topic for n in app.recorder.select_notifications(start=None, limit=1000)}

@@ -95,41 +95,49 @@ def test_linking_a_practice_to_a_problem_links_both_once(app):
     assert app.recorder.max_notification_id() == 4
 
 
-def test_a_review_verdict_advances_a_practice_once(app):
+def test_a_review_verdict_advances_a_practice_once(app, upstream):
     practice = practice_in_review(app)
 
-    first = app.apply_review_verdict(practice.id, "approved_for_vote", None, "review-1")
-    again = app.apply_review_verdict(practice.id, "approved_for_vote", None, "review-1")
+    first = upstream.conclude(practice.id, "approved_for_vote")
+    again = upstream.conclude(practice.id, "approved_for_vote")
 
-    assert (first.outcome, again.outcome) == ("applied", "duplicate")
+    assert ([p.id for p in first], again) == ([practice.id], [])
+    assert (
+        app.get_practice(practice.id).react_to_review(
+            upstream.review_id("review-1"), "approved_for_vote", None
+        )
+        == "duplicate"
+    )
     statuses = [e.status for t, e in events_of(app) if t == "Practice.StatusChanged"]
     assert statuses == ["primary_review", "approved_for_vote"]
     head = app.recorder.max_notification_id()
-    app.apply_review_verdict(practice.id, "approved_for_vote", None, "review-1")
+    upstream.conclude(practice.id, "approved_for_vote")
     assert app.recorder.max_notification_id() == head
 
 
-def test_a_vote_ranks_an_approved_practice_once(app):
+def test_a_vote_ranks_an_approved_practice_once(app, upstream):
     practice = practice_in_review(app)
-    app.apply_review_verdict(practice.id, "approved_for_vote", None, "review-1")
+    upstream.conclude(practice.id, "approved_for_vote")
 
-    assert app.apply_vote_rank(practice.id, 2, "poll-1").recorded
+    assert upstream.close_poll({practice.id: 2})
     head = app.recorder.max_notification_id()
-    assert app.apply_vote_rank(practice.id, 2, "poll-1").outcome == "duplicate"
+    assert upstream.close_poll({practice.id: 2}) == []
 
     ranked = app.get_practice(practice.id)
     assert (ranked.status, ranked.rank) == ("ranked", 2)
     assert app.recorder.max_notification_id() == head
 
 
-def test_a_verdict_that_no_longer_applies_records_nothing(app):
+def test_a_verdict_that_no_longer_applies_records_nothing(app, upstream):
     practice = practice_in_review(app)
 
-    outcome = app.apply_vote_rank(practice.id, 1, "poll-1")
-    late = app.apply_review_verdict(practice.id, "prioritized", 1, "review-9")
+    outcome = upstream.close_poll({practice.id: 1})
+    late = upstream.conclude(practice.id, "prioritized", 1, review="review-9")
 
-    assert outcome.outcome == "not applicable: the practice is submitted"
-    assert late.outcome.startswith("not applicable")
+    assert (outcome, late) == ([], [])
+    submitted = app.get_practice(practice.id)
+    assert submitted.react_to_vote("poll-1", 1) == "not applicable: the practice is submitted"
+    assert submitted.react_to_review("review-9", "prioritized", 1).startswith("not applicable")
     assert app.recorder.max_notification_id() == 1
 
 

@@ -3,7 +3,6 @@ aggregates to save with the reaction's tracking record."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from uuid import UUID
 
 from lmp_kit.envelope import Envelope
@@ -15,35 +14,7 @@ from registry.domain import Activity, Practice
 from registry.domain.checks import check_ids
 
 
-@dataclass(frozen=True)
-class ReactionOutcome:
-    practice_id: UUID
-    outcome: str
-
-    @property
-    def recorded(self) -> bool:
-        return self.outcome == "applied"
-
-
 class Reactions(PracticeUseCases, ActivityUseCases):
-    def apply_review_verdict(
-        self,
-        practice_id: UUID,
-        verdict: str,
-        priority_rank: int | None,
-        review_id: str,
-    ) -> ReactionOutcome:
-        practice = self.get_practice(practice_id)
-        outcome = practice.react_to_review(review_id, verdict, priority_rank)
-        self.save(practice)
-        return ReactionOutcome(practice.id, outcome)
-
-    def apply_vote_rank(self, practice_id: UUID, rank: int, poll_id: str) -> ReactionOutcome:
-        practice = self.get_practice(practice_id)
-        outcome = practice.react_to_vote(poll_id, rank)
-        self.save(practice)
-        return ReactionOutcome(practice.id, outcome)
-
     def react_to_review(self, envelope: Envelope) -> list[Practice]:
         """Expertise's `Review.Concluded` advances the practice (see docs/events.md)."""
         payload = envelope.payload
