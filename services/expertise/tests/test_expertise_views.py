@@ -4,7 +4,9 @@ import grpc
 import pytest
 from expertise.projections import person_ids
 from expertise.views import PENDING_REVIEW_PAGES, SESSION_PAGES, Page, page_of
+from lmp_contracts.registry import Person, PracticePeopleSet
 from lmp_kit.errors import InvalidArgumentError
+from pydantic import ValidationError
 
 
 def test_a_page_defaults_to_50_from_the_start_and_a_token_is_the_next_offset():
@@ -36,7 +38,14 @@ def test_a_page_size_out_of_range_or_a_foreign_token_is_invalid(size, token):
 
 
 def test_people_of_a_registry_event_are_reduced_to_their_person_ids():
-    people = [{"person_id": "anna", "name": "Anna"}, {"name": "no id"}, "junk"]
+    people = [Person(person_id="anna", name="Anna"), Person(person_id="", name="no id")]
 
     assert person_ids(people) == ["anna"]
-    assert person_ids(None) == []
+    assert person_ids([]) == []
+
+
+def test_people_without_a_person_id_or_junk_are_refused_by_the_contract():
+    # They used to be skipped one by one; the contract now refuses such a payload whole.
+    for junk in ({"name": "no id"}, "junk"):
+        with pytest.raises(ValidationError):
+            PracticePeopleSet.model_validate({"authors": [junk], "participants": []})

@@ -118,8 +118,10 @@ class ReviewConcluded(EventContract):
         )
     )
     rationale: str = Field(description="the council's reasons")
-    priority_rank: int | None = Field(description="the priority of a `prioritized` verdict")
-    aggregate_score: str | None = Field(description="decimal weighted score, or null")
+    priority_rank: int | None = Field(
+        default=None, description="the priority of a `prioritized` verdict, else null"
+    )
+    aggregate_score: str | None = Field(default=None, description="decimal weighted score, or null")
     session_id: str = Field(description="the council session that concluded it")
     expected_results: str = Field(description="the plan's expected results")
     deadlines: str = Field(description="the plan's deadlines")

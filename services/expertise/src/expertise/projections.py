@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from lmp_contracts import expertise, registry
 from lmp_kit.envelope import Envelope
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -13,10 +15,8 @@ SESSIONS = "sessions"
 Database = AsyncDatabase[dict[str, Any]]
 
 
-def person_ids(people: object) -> list[str]:
-    if not isinstance(people, list):
-        return []
-    return [str(p["person_id"]) for p in people if isinstance(p, dict) and p.get("person_id")]
+def person_ids(people: Iterable[registry.Person]) -> list[str]:
+    return [p.person_id for p in people if p.person_id]
 
 
 class PracticesProjection:
@@ -28,23 +28,24 @@ class PracticesProjection:
     collections: tuple[str, ...] = (PRACTICES,)
 
     async def apply(self, envelope: Envelope, db: Database, session: AsyncClientSession) -> None:
-        payload = envelope.payload
         if envelope.event_type == "Practice.Registered":
+            registered = envelope.parse(registry.PracticeRegistered)
             fields: dict[str, Any] = {
                 "city_id": envelope.city_id,
-                "kind": payload.get("kind", ""),
-                "title": payload.get("title", ""),
-                "authors": person_ids(payload.get("authors")),
-                "participants": person_ids(payload.get("participants")),
+                "kind": registered.kind,
+                "title": registered.title,
+                "authors": person_ids(registered.authors),
+                "participants": person_ids(registered.participants),
                 "status": "submitted",
             }
         elif envelope.event_type == "Practice.PeopleSet":
+            people = envelope.parse(registry.PracticePeopleSet)
             fields = {
-                "authors": person_ids(payload.get("authors")),
-                "participants": person_ids(payload.get("participants")),
+                "authors": person_ids(people.authors),
+                "participants": person_ids(people.participants),
             }
         else:
-            fields = {"status": payload.get("status", "")}
+            fields = {"status": envelope.parse(registry.PracticeStatusChanged).status}
         await db[PRACTICES].update_one(
             {"_id": str(envelope.aggregate_id)},
             {"$set": fields, "$max": {"updated_at": envelope.occurred_at}},
@@ -62,23 +63,25 @@ class ReviewsProjection:
     collections: tuple[str, ...] = (REVIEWS,)
 
     async def apply(self, envelope: Envelope, db: Database, session: AsyncClientSession) -> None:
-        payload = envelope.payload
         update: dict[str, Any] = {"$max": {"version": envelope.aggregate_version}}
         if envelope.event_type == "Review.Opened":
+            opened = envelope.parse(expertise.ReviewOpened)
             update["$set"] = {
                 "city_id": envelope.city_id,
-                "practice_id": payload["practice_id"],
-                "round": payload["round"],
-                "interested": payload["interested"],
+                "practice_id": opened.practice_id,
+                "round": opened.round,
+                "interested": list(opened.interested),
                 "status": "open",
                 "opened_at": envelope.occurred_at,
             }
         elif envelope.event_type == "Review.ExpertRecused":
-            update["$addToSet"] = {"recused": payload["person_id"]}
+            recused = envelope.parse(expertise.ReviewExpertRecused)
+            update["$addToSet"] = {"recused": recused.person_id}
         elif envelope.event_type == "Review.Scored":
-            update["$addToSet"] = {"scored_by": payload["person_id"]}
+            update["$addToSet"] = {"scored_by": envelope.parse(expertise.ReviewScored).person_id}
         else:
-            update["$set"] = {"status": "concluded", "verdict": payload["verdict"]}
+            verdict = envelope.parse(expertise.ReviewConcluded).verdict
+            update["$set"] = {"status": "concluded", "verdict": verdict}
         await db[REVIEWS].update_one(
             {"_id": str(envelope.aggregate_id)}, update, upsert=True, session=session
         )
@@ -93,39 +96,41 @@ class SessionsProjection:
     collections: tuple[str, ...] = (SESSIONS,)
 
     async def apply(self, envelope: Envelope, db: Database, session: AsyncClientSession) -> None:
-        payload = envelope.payload
         if envelope.event_type == "Review.Concluded":
+            concluded = envelope.parse(expertise.ReviewConcluded)
             decision = {
                 "review_id": str(envelope.aggregate_id),
-                "practice_id": payload["practice_id"],
-                "round": payload["round"],
-                "verdict": payload["verdict"],
-                "rationale": payload["rationale"],
-                "priority_rank": payload.get("priority_rank"),
-                "aggregate_score": payload.get("aggregate_score"),
+                "practice_id": concluded.practice_id,
+                "round": concluded.round,
+                "verdict": concluded.verdict,
+                "rationale": concluded.rationale,
+                "priority_rank": concluded.priority_rank,
+                "aggregate_score": concluded.aggregate_score,
             }
             await db[SESSIONS].update_one(
-                {"_id": payload["session_id"]},
+                {"_id": concluded.session_id},
                 {"$push": {"decisions": decision}},
                 upsert=True,
                 session=session,
             )
             return
         if envelope.event_type == "CouncilSession.Scheduled":
+            scheduled = envelope.parse(expertise.CouncilSessionScheduled)
             fields: dict[str, Any] = {
                 "city_id": envelope.city_id,
-                "scheduled_on": payload["scheduled_on"],
-                "agenda": payload["agenda"],
+                "scheduled_on": scheduled.scheduled_on.isoformat(),
+                "agenda": list(scheduled.agenda),
                 "status": "scheduled",
             }
         else:
+            held = envelope.parse(expertise.CouncilSessionHeld)
             fields = {
                 "status": "held",
-                "held_on": payload["held_on"],
-                "attendees": payload["attendees"],
-                "quorum_required": payload["quorum_required"],
-                "quorum_met": payload["quorum_met"],
-                "minutes": payload["minutes"],
+                "held_on": held.held_on.isoformat(),
+                "attendees": list(held.attendees),
+                "quorum_required": held.quorum_required,
+                "quorum_met": held.quorum_met,
+                "minutes": held.minutes,
             }
         await db[SESSIONS].update_one(
             {"_id": str(envelope.aggregate_id)},
