@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
+from lmp_contracts import registry
 from lmp_kit.envelope import Envelope
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -21,12 +23,13 @@ def keywords(*texts: str) -> list[str]:
     return sorted({word for text in texts for word in WORD.findall(text.casefold())})
 
 
-def cell_fields(cells: list[dict[str, Any]]) -> Document:
+def cell_fields(cells: Iterable[registry.Cell]) -> Document:
+    listed = list(cells)
     return {
-        "cells": cells,
-        "functions": sorted({c["function"] for c in cells}),
-        "methods": sorted({c["method"] for c in cells}),
-        "cell_keys": sorted({cell_key(c["function"], c["method"]) for c in cells}),
+        "cells": [c.model_dump() for c in listed],
+        "functions": sorted({c.function for c in listed}),
+        "methods": sorted({c.method for c in listed}),
+        "cell_keys": sorted({cell_key(c.function, c.method) for c in listed}),
     }
 
 
@@ -50,7 +53,6 @@ class PracticeLibraryProjection:
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None:
-        payload = envelope.payload
         kind = envelope.event_type.partition(".")[2]
         practices = db[PRACTICES]
         key = {"_id": str(envelope.aggregate_id)}
@@ -60,37 +62,41 @@ class PracticeLibraryProjection:
         }
         update: Document = {"$set": changes}
         if kind == "Registered":
+            registered = envelope.parse(registry.PracticeRegistered)
             changes |= {
                 "city_id": envelope.city_id,
-                "kind": payload["kind"],
-                "title": payload["title"],
+                "kind": registered.kind,
+                "title": registered.title,
                 "status": "submitted",
-                "problem_ids": payload["problem_ids"],
-                "source_practice_id": payload.get("source_practice_id"),
+                "problem_ids": list(registered.problem_ids),
+                "source_practice_id": registered.source_practice_id,
                 "published": False,
                 "approved_passport_version": 0,
                 "replications": 0,
                 "passport": {},
-                "keywords": keywords(payload["title"]),
+                "keywords": keywords(registered.title),
                 "registered_at": envelope.occurred_at,
-                **cell_fields(payload.get("cells", [])),
+                **cell_fields(registered.cells),
             }
         elif kind == "Classified":
-            changes |= cell_fields(payload["cells"])
+            changes |= cell_fields(envelope.parse(registry.PracticeClassified).cells)
         elif kind == "StatusChanged":
-            changes["status"] = payload["status"]
+            changes["status"] = envelope.parse(registry.PracticeStatusChanged).status
         elif kind == "PassportSectionEdited":
+            edited = envelope.parse(registry.PracticePassportSectionEdited)
             found = await practices.find_one(key, session=session) or {}
             passport = dict(found.get("passport", {}))
-            passport[payload["section"]] = searchable_text(payload["section"], payload["content"])
+            passport[edited.section] = searchable_text(edited.section, edited.content)
             changes |= {
                 "passport": passport,
                 "keywords": keywords(found.get("title", ""), *passport.values()),
             }
         elif kind == "PassportApproved":
-            changes |= {"published": True, "approved_passport_version": payload["version"]}
+            approved = envelope.parse(registry.PracticePassportApproved)
+            changes |= {"published": True, "approved_passport_version": approved.version}
         elif kind == "ProblemLinked":
-            update["$addToSet"] = {"problem_ids": payload["problem_id"]}
+            linked = envelope.parse(registry.PracticeProblemLinked)
+            update["$addToSet"] = {"problem_ids": linked.problem_id}
         elif kind == "Replicated":
             update["$inc"] = {"replications": 1}
         await practices.update_one(key, update, upsert=True, session=session)
@@ -112,22 +118,24 @@ class ActivityProjection:
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None:
-        payload = envelope.payload
         changes: Document = {"updated_at": envelope.occurred_at}
         match envelope.event_type:
             case "Activity.Registered":
+                activity = envelope.parse(registry.ActivityRegistered)
                 changes |= {
                     "city_id": envelope.city_id,
-                    "kind": payload["kind"],
-                    "title": payload["title"],
-                    "held_on": payload["held_on"],
-                    "month": payload["held_on"][:7],
-                    "joint_action": payload["joint_action"],
+                    "kind": activity.kind,
+                    "title": activity.title,
+                    "held_on": activity.held_on.isoformat(),
+                    "month": f"{activity.held_on:%Y-%m}",
+                    "joint_action": activity.joint_action,
                 }
             case "Activity.AnnouncementPublished":
-                changes["announcement_at"] = payload["published_at"]
+                announced = envelope.parse(registry.ActivityAnnouncementPublished)
+                changes["announcement_at"] = announced.published_at.isoformat()
             case "Activity.PressReleasePublished":
-                changes["press_release_at"] = payload["published_at"]
+                released = envelope.parse(registry.ActivityPressReleasePublished)
+                changes["press_release_at"] = released.published_at.isoformat()
             case _:
                 changes["report_filed"] = True
         await db[ACTIVITIES].update_one(
