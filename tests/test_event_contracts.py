@@ -185,7 +185,7 @@ def test_what_is_published_is_what_the_contract_describes():
 
 def consumed():
     """(consumer service, upstream, event type) for every projection and reaction."""
-    found = set()
+    found: set[tuple[str, str, str]] = set()
     for service in SERVICES:
         runtime = importlib.import_module(f"{service}.main").build(
             Settings.from_env(service, BUILD_ENV)
