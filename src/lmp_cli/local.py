@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -19,3 +20,11 @@ def jwt_secret_file(data_dir: Path) -> Path:
         path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
         path.chmod(0o600)
     return path
+
+
+def with_dev_secret(env: Mapping[str, str], data_dir: Path) -> dict[str, str]:
+    """`env`, signing with the data directory's development secret unless it names a secret."""
+    given = dict(env)
+    if not given.get("LMP_JWT_SECRET") and not given.get("LMP_JWT_SECRET_FILE"):
+        given["LMP_JWT_SECRET_FILE"] = str(jwt_secret_file(data_dir))
+    return given

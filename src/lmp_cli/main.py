@@ -18,7 +18,7 @@ from lmp_kit.envelope import Envelope
 from lmp_kit.runtime import COMPONENTS, ServiceRuntime, issuer_of
 from lmp_kit.settings import SERVICES, Settings, SettingsError
 
-from lmp_cli.local import PortsTakenError, jwt_secret_file
+from lmp_cli.local import PortsTakenError, with_dev_secret
 
 
 def build_runtime(service: str) -> ServiceRuntime:
@@ -41,10 +41,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def dev_env() -> dict[str, str]:
     """The environment as `lmp up` gives it to services: the dev secret of the data dir."""
-    env = dict(os.environ)
-    if not env.get("LMP_JWT_SECRET") and not env.get("LMP_JWT_SECRET_FILE"):
-        env["LMP_JWT_SECRET_FILE"] = str(jwt_secret_file(Path(env.get("LMP_DATA_DIR", ".lmp"))))
-    return env
+    return with_dev_secret(os.environ, Path(os.environ.get("LMP_DATA_DIR", ".lmp")))
 
 
 DEFAULT_TOKEN_TTL_S = 3600

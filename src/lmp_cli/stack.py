@@ -34,7 +34,7 @@ from lmp_devstack import (
 )
 from lmp_kit.settings import SERVICES, Settings
 
-from lmp_cli.local import PortsTakenError, jwt_secret_file
+from lmp_cli.local import PortsTakenError, with_dev_secret
 
 HEALTH_TIMEOUT_S = 60.0
 LOCALHOST = "127.0.0.1"
@@ -350,8 +350,7 @@ def embedded_stack(
     base = dict(os.environ if env is None else env)
     data_dir = data_dir.resolve()
     base.setdefault("LMP_DATA_DIR", str(data_dir))
-    if not base.get("LMP_JWT_SECRET") and not base.get("LMP_JWT_SECRET_FILE"):
-        base["LMP_JWT_SECRET_FILE"] = str(jwt_secret_file(data_dir))
+    base = with_dev_secret(base, data_dir)
     check_ports_free(base, services)
     with ExitStack() as stack:
         servers: list[RunningServer] = []
