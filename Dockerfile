@@ -20,6 +20,7 @@ WORKDIR /src
 # Third-party dependencies first: this layer changes only with uv.lock.
 COPY pyproject.toml uv.lock ./
 COPY libs/kit/pyproject.toml libs/kit/
+COPY libs/contracts/pyproject.toml libs/contracts/
 COPY libs/devstack/pyproject.toml libs/devstack/
 COPY libs/proto/pyproject.toml libs/proto/
 COPY services/registry/pyproject.toml services/registry/
