@@ -1,8 +1,12 @@
-"""Generate docs/api/ from the code; with --check, fail when the committed files are stale.
+"""Generate docs/api/ and docs/events.md from the code; with --check, fail when the committed
+files are stale.
 
 - asyncapi.json: every topic and message, by FastStream from a broker that declares what each
-  service publishes (its topic, the `Envelope` model) and what each one consumes (the
-  subscriptions and reactions its composition root builds).
+  service publishes (its topic, the envelope with the payloads of its event contracts,
+  lmp_contracts) and what each one consumes (the subscriptions and reactions its composition
+  root builds, each typed with the contracts of the event types it handles).
+- events.md: every event type each service publishes, its schema version and its fields, from
+  the contracts; its consumers from the composition roots.
 - grpc.md: the gRPC reference, rendered from the protos' descriptors and their comments, with
   each RPC's roles and city rule from the services' access tables (`<service>.access.RULES`,
   the table the gRPC guard enforces).
@@ -13,25 +17,34 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import operator
 import subprocess
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+import typing
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from functools import reduce
 from pathlib import Path
+from types import UnionType
+from typing import Any
 
 import grpc_tools
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from google.protobuf import descriptor_pb2
+from lmp_contracts import PUBLISHED
+from lmp_contracts.base import EventContract, Part
 from lmp_kit.access import Rule
 from lmp_kit.envelope import Envelope
 from lmp_kit.eventlog import EVENT_LOG_RULES, EVENT_LOG_SERVICE
 from lmp_kit.runtime import ServiceRuntime
 from lmp_kit.settings import SERVICES, Settings
+from pydantic import BaseModel, Field, create_model
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTO_DIR = ROOT / "proto"
 OUT_DIR = ROOT / "docs" / "api"
+EVENTS_MD = ROOT / "docs" / "events.md"
 NAMESPACE = "lmp"
 # Only to build the composition roots: nothing is stored, nothing is signed.
 BUILD_ENV = {"LMP_EVENT_STORE": "memory", "LMP_JWT_SECRET": "api-docs-only"}
@@ -61,13 +74,35 @@ def consumed_by(built: dict[str, ServiceRuntime]) -> dict[str, dict[str, set[str
     return consumed
 
 
-def asyncapi_json() -> str:
+def consumed_now() -> dict[str, dict[str, set[str]]]:
     built = runtimes()
     try:
-        consumed = consumed_by(built)
+        return consumed_by(built)
     finally:
         for runtime in built.values():
             runtime.app.close()
+
+
+def typed_envelope(name: str, contracts: Sequence[type[EventContract]]) -> type[BaseModel]:
+    """The envelope whose payload is one of these contracts (the AsyncAPI message schema)."""
+    if not contracts:
+        return Envelope
+    payload: Any = reduce(operator.or_, contracts)
+    return create_model(
+        name,
+        __base__=Envelope,
+        __doc__=f"An envelope of {', '.join(c.event_type for c in contracts)}.",
+        payload=(payload, Field(description="the payload of the envelope's event_type")),
+    )
+
+
+def contracts_of(service: str, event_types: Iterable[str] = ()) -> list[type[EventContract]]:
+    published = PUBLISHED.get(service, {})
+    wanted = set(event_types) or set(published)
+    return [published[t] for t in sorted(published) if t in wanted]
+
+
+def asyncapi_json(consumed: Mapping[str, Mapping[str, set[str]]]) -> str:
     broker = KafkaBroker("kafka:9092", description="Apache Kafka; one topic per service")
     for service in SERVICES:
         readers = sorted(c for c, upstreams in consumed.items() if service in upstreams)
@@ -82,7 +117,7 @@ def asyncapi_json() -> str:
                 f"Event types other services rely on: {', '.join(relied_on) or 'none yet'} "
                 "(payloads: docs/events.md)."
             ),
-            schema=Envelope,
+            schema=typed_envelope(f"{service.title()}Envelope", contracts_of(service)),
         )
     for consumer, upstreams in sorted(consumed.items()):
         for upstream, types in sorted(upstreams.items()):
@@ -96,7 +131,10 @@ def asyncapi_json() -> str:
                     "redelivered event has no second effect."
                 ),
             )
-            subscriber(_handler())
+            model = typed_envelope(
+                f"{consumer.title()}From{upstream.title()}Envelope", contracts_of(upstream, types)
+            )
+            subscriber(_handler(model))
     specification = AsyncAPI(
         broker,
         title="LMP events",
@@ -112,10 +150,12 @@ def asyncapi_json() -> str:
     return json.dumps(specification.to_jsonable(), indent=2, sort_keys=True) + "\n"
 
 
-def _handler() -> Callable[[Envelope], Awaitable[None]]:
-    async def handle(envelope: Envelope) -> None:
+def _handler(model: type[BaseModel]) -> Callable[[Any], Awaitable[None]]:
+    async def handle(envelope: Any) -> None:  # noqa: ANN401  # typed below, per subscriber
         del envelope
 
+    # FastStream documents a subscriber's message by its handler's annotation.
+    handle.__annotations__ = {"envelope": model, "return": None}
     return handle
 
 
@@ -290,8 +330,150 @@ def grpc_markdown() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def generate() -> dict[str, str]:
-    return {"asyncapi.json": asyncapi_json(), "grpc.md": grpc_markdown()}
+EVENTS_HEADER = "<!-- Generated by scripts/gen_api_docs.py from lmp_contracts; do not edit. -->\n"
+EVENTS_INTRO = """# Events between services (the contract)
+
+Every event travels in the envelope of `lmp_kit.envelope.Envelope` (event id, `event_type`,
+schema version, `service`, `city_id`, `aggregate_id`, `aggregate_version`, `notification_id`,
+`occurred_at`, `traceparent`, `payload`). `event_type` is `<Aggregate>.<Event>`; the payload
+holds the event's own attributes (ids as strings, times as ISO-8601, decimals as strings).
+
+Each event type's payload is a typed model in `lmp_contracts.<service>` (libs/contracts): the
+producer publishes only what its contract describes, and every consumer reads its payload
+through it (`envelope.parse(registry.PracticeRegistered)`), which first upcasts an envelope of
+an older schema version. Changing an event needs a new schema version with an upcaster, never a
+silent change: docs/decisions/0012-event-contracts.md. A field with a default may be absent
+from older payloads; the consumer reads the default.
+
+People are identified by a `person_id` string: the JWT `sub` of the person when they have an
+account (e.g. an expert's), otherwise an id the working group assigns; each person also has a
+display `name`.
+"""
+# Prose after a service's events (hand-written; the events themselves are generated).
+EVENTS_NOTES = {
+    "registry": """Practice `status` values: `submitted`, `primary_review`, `approved_for_vote`,
+`approved_for_passport`, `needs_revision`, `rejected`, `ranked`, `passport_approved`,
+`prioritized`, `planned`, `implementing`, `evaluated_continue`, `evaluated_change_resources`,
+`evaluated_stop`. The plan, milestones, progress reports and decisions:
+docs/decisions/0002-registry.md.
+""",
+    "expertise": """Council events (membership, chair, quorum, weights) belong to the whole
+federation: their `city_id` is `*`, which is also their Kafka key. Consumers must not take `*`
+for a city.
+""",
+    "kpi": """The policy catalogue (`PolicyCatalogue.*`) is federation-wide: its `city_id` is `*`.
+""",
+}
+EVENTS_SHARED = """## every event-sourced service
+
+`RequestKey.Claimed` (lmp_contracts.requests) is on each service's topic: the request key of a
+creating command (safe retries).
+"""
+
+
+def type_text(annotation: object) -> str:
+    """A field's type as docs/events.md shows it."""
+    origin = typing.get_origin(annotation)
+    arguments = typing.get_args(annotation)
+    if origin in (UnionType, typing.Union):
+        return " or ".join("null" if a is type(None) else type_text(a) for a in arguments)
+    if origin in (list, dict):
+        return f"{origin.__name__}[{', '.join(type_text(a) for a in arguments)}]"
+    if origin is not None:
+        return type_text(origin)
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def parts_of(annotation: object) -> Iterable[type[Part]]:
+    if isinstance(annotation, type) and issubclass(annotation, Part):
+        yield annotation
+        for field in annotation.model_fields.values():
+            yield from parts_of(field.annotation)
+    for argument in typing.get_args(annotation):
+        yield from parts_of(argument)
+
+
+def field_rows(model: type[BaseModel]) -> Iterable[str]:
+    yield "| field | type | description |"
+    yield "|---|---|---|"
+    for name, field in model.model_fields.items():
+        description = field.description or ""
+        if not field.is_required():
+            description += f" (default `{field.get_default(call_default_factory=True)!r}`)"
+        yield f"| `{name}` | {type_text(field.annotation)} | {cell(description)} |"
+
+
+def anchor(event_type: str) -> str:
+    return event_type.lower().replace(".", "")
+
+
+def summary_rows(
+    service: str, contracts: Sequence[type[EventContract]], consumed: Mapping[str, Any]
+) -> Iterable[str]:
+    yield "| event_type | version | fields | consumers |"
+    yield "|---|---|---|---|"
+    for contract in contracts:
+        event_type = contract.event_type
+        readers = sorted(c for c, ups in consumed.items() if event_type in ups.get(service, ()))
+        fields = ", ".join(f"`{n}`" for n in contract.model_fields) or "none"
+        version = str(contract.schema_version)
+        if contract.upcasters:
+            version += f" (upcast from {', '.join(f'v{v}' for v in sorted(contract.upcasters))})"
+        yield (
+            f"| [`{event_type}`](#{anchor(event_type)}) | {version} | {fields} "
+            f"| {', '.join(readers) or '—'} |"
+        )
+    yield ""
+
+
+def event_section(service: str, contract: type[EventContract]) -> Iterable[str]:
+    yield f"### {contract.event_type}\n"
+    about = f"Schema version {contract.schema_version}"
+    if contract.upcasters:
+        about += "; an envelope of an older version is upcast when parsed"
+    yield f"{about}. Model `lmp_contracts.{service}.{contract.__name__}`.\n"
+    if contract.model_fields:
+        yield from field_rows(contract)
+        yield ""
+    else:
+        yield "No fields.\n"
+
+
+def parts_section(service: str, contracts: Sequence[type[EventContract]]) -> Iterable[str]:
+    nested: dict[str, type[Part]] = {}
+    for contract in contracts:
+        for field in contract.model_fields.values():
+            nested |= {part.__name__: part for part in parts_of(field.annotation)}
+    if nested:
+        yield f"### Parts of {service}'s payloads\n"
+    for name, part in nested.items():
+        yield f"#### {name}\n"
+        yield from field_rows(part)
+        yield ""
+
+
+def events_markdown(consumed: Mapping[str, Mapping[str, set[str]]]) -> str:
+    lines = [EVENTS_HEADER, EVENTS_INTRO]
+    for service in ("registry", "expertise", "voting", "kpi"):
+        contracts = importlib.import_module(f"lmp_contracts.{service}").CONTRACTS
+        lines.append(f"## {service} (`{NAMESPACE}.{service}.events`, lmp_contracts.{service})\n")
+        lines.extend(summary_rows(service, contracts, consumed))
+        if note := EVENTS_NOTES.get(service):
+            lines.append(note)
+        for contract in contracts:
+            lines.extend(event_section(service, contract))
+        lines.extend(parts_section(service, contracts))
+    lines.append(EVENTS_SHARED)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def generate() -> dict[Path, str]:
+    consumed = consumed_now()
+    return {
+        OUT_DIR / "asyncapi.json": asyncapi_json(consumed),
+        OUT_DIR / "grpc.md": grpc_markdown(),
+        EVENTS_MD: events_markdown(consumed),
+    }
 
 
 def main() -> int:
@@ -301,24 +483,24 @@ def main() -> int:
     fresh = generate()
     if args.check:
         stale = [
-            name
-            for name, text in fresh.items()
-            if not (OUT_DIR / name).exists() or (OUT_DIR / name).read_text(encoding="utf-8") != text
+            path.relative_to(ROOT)
+            for path, text in fresh.items()
+            if not path.exists() or path.read_text(encoding="utf-8") != text
         ]
-        extra = sorted(p.name for p in OUT_DIR.glob("*") if p.name not in fresh)
+        extra = sorted(p.relative_to(ROOT) for p in OUT_DIR.glob("*") if p not in fresh)
         if stale or extra:
-            print("docs/api is stale; run: uv run python scripts/gen_api_docs.py")
+            print("docs/api or docs/events.md is stale; run: uv run python scripts/gen_api_docs.py")
             for name in stale:
                 print(f"  {name}")
             for name in extra:
                 print(f"  {name} (no longer generated)")
             return 1
-        print("docs/api is up to date")
+        print("docs/api and docs/events.md are up to date")
         return 0
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    for name, text in fresh.items():
-        (OUT_DIR / name).write_text(text, encoding="utf-8")
-    print(f"generated {', '.join(sorted(fresh))} in {OUT_DIR.relative_to(ROOT)}")
+    for path, text in fresh.items():
+        path.write_text(text, encoding="utf-8")
+    print(f"generated {', '.join(sorted(str(p.relative_to(ROOT)) for p in fresh))}")
     return 0
 
 
