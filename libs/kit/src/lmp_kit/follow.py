@@ -73,6 +73,7 @@ class LogFollower(ABC):
         self.seen_head = 0  # the upstream head the last round saw
         self.wake = asyncio.Event()  # a full round now: Kafka has news, or partitions moved
         self.watch = FastPathWatch()
+        self.fast_path: Any = None  # the FastStream subscriber, once subscribed
 
     # Where the effect and the tracking record are written: the followers' own parts.
 
@@ -197,8 +198,8 @@ class LogFollower(ABC):
         session_timeout_ms: int,
         **options: Any,  # noqa: ANN401  # FastStream's subscriber options
     ) -> Any:  # noqa: ANN401  # FastStream's subscriber type
-        """A batch subscriber to the upstream's topic in `group_id`."""
-        return broker.subscriber(
+        """A batch subscriber to the upstream's topic in `group_id`: the fast path."""
+        self.fast_path = broker.subscriber(
             self.topic,
             group_id=group_id,
             batch=True,
@@ -207,6 +208,7 @@ class LogFollower(ABC):
             heartbeat_interval_ms=max(100, session_timeout_ms // 4),
             **options,
         )
+        return self.fast_path
 
     def decode(self, bodies: Sequence[Any]) -> list[Envelope]:
         """The event envelopes among Kafka messages; anything else is logged and passed over."""

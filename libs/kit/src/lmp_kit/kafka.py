@@ -7,6 +7,15 @@ acknowledgement waits on them), although the broker, a fresh client and the rela
 are fine. The library does not notice, so we do: each consumer's catch-up round tells its
 `FastPathWatch` when it applied events that Kafka had a whole round to deliver, and the
 client is then stopped and built again.
+
+A broker that lost its data (the embedded one keeps it in memory) starts every partition at
+offset 0 again, and never answers OFFSET_OUT_OF_RANGE to a fetch beyond its end: "no error, no
+records", with the true end as the high watermark. A consumer positioned before the restart
+then waits silently until the new log grows past its old offset, and skips all below it; a
+client re-created in the same group reads those stale offsets once they were committed to the
+new broker. So the watch also compares each assigned partition's position with the high
+watermark of the last fetch, and reads a partition whose log went back from its start again
+(the tracking records make the replay harmless).
 """
 
 from __future__ import annotations
@@ -15,12 +24,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 
-from lmp_kit.metrics import KAFKA_CLIENT_RESTARTS
+from lmp_kit.metrics import KAFKA_CLIENT_RESTARTS, KAFKA_REWINDS
 from lmp_kit.stopping import sleep_unless
 
 log = logging.getLogger(__name__)
@@ -32,6 +41,7 @@ START_RETRY_S = 2.0
 WATCH_INTERVAL_S = 0.5
 STOP_TIMEOUT_S = 15.0
 STALLED_GRACE_S = 0.5
+POSITION_TIMEOUT_S = 1.0
 
 
 class FastPathWatch:
@@ -73,8 +83,46 @@ class KafkaSubscriber(Protocol):
 
     upstream: str
     watch: FastPathWatch
+    # The FastStream subscriber `subscribe` made (its `.consumer` is aiokafka's, once started).
+    fast_path: Any
 
     def subscribe(self, broker: KafkaBroker, group_id: str, session_timeout_ms: int) -> None: ...
+
+
+async def rewind_if_log_went_back(subscriber: KafkaSubscriber) -> int:
+    """Seek each assigned partition whose position is beyond the broker's end of its log back
+    to the start; the number of partitions rewound. A real log never ends below a position the
+    consumer reached, so this fires only after the broker lost its data."""
+    consumer = getattr(subscriber.fast_path, "consumer", None)
+    if consumer is None:
+        return 0
+    rewound = 0
+    try:
+        for partition in consumer.assignment():
+            end = consumer.highwater(partition)
+            if end is None:
+                continue
+            position = await asyncio.wait_for(consumer.position(partition), POSITION_TIMEOUT_S)
+            if position <= end:
+                continue
+            log.warning(
+                "Kafka's log of %s (partition %d) went back below this consumer (position %d, "
+                "end %d): the broker lost its data; reading the partition from its start again",
+                subscriber.upstream,
+                partition.partition,
+                position,
+                end,
+            )
+            await consumer.seek_to_beginning(partition)
+            KAFKA_REWINDS.labels(upstream=subscriber.upstream).inc()
+            rewound += 1
+    except (KafkaError, TimeoutError) as error:  # a rebalance or an outage: the next tick
+        log.debug("cannot compare %s's positions with the log: %s", subscriber.upstream, error)
+    if rewound:
+        # What the lost log held is the catch-up's to apply, no fault of this client: judge it
+        # only on events recorded from now on.
+        subscriber.watch.reset()
+    return rewound
 
 
 class KafkaClient:
@@ -146,6 +194,8 @@ class KafkaClient:
             stalled = [s for s in self.subscribers if s.watch.stalled]
             if stalled:
                 return stalled
+            for subscriber in self.subscribers:
+                await rewind_if_log_went_back(subscriber)
             await sleep_unless(stopping, WATCH_INTERVAL_S)
         return []
 

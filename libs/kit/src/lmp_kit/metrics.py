@@ -64,6 +64,12 @@ GRPC_STREAMS_REFUSED = Counter(
     "Server streams refused with RESOURCE_EXHAUSTED (per caller or per service cap)",
     ["method"],
 )
+KAFKA_REWINDS = Counter(
+    "lmp_kafka_rewinds_total",
+    "Partitions read again from their start because the broker's log went back below the "
+    "consumer's position (a broker that lost its data, e.g. the embedded one restarting)",
+    ["upstream"],
+)
 KAFKA_CLIENT_RESTARTS = Counter(
     "lmp_kafka_client_restarts_total",
     "Kafka clients re-created after the consumer noticed a stalled fast path",
