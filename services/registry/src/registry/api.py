@@ -4,20 +4,18 @@ use case (registry.application) and answers with the record as a message (regist
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import grpc
-from eventsourcing.persistence import IntegrityError
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from lmp_kit.auth import principal
+from lmp_kit.commands import run_command
 from lmp_kit.domain import check_city_id
 from lmp_kit.errors import PermissionDeniedError
 from lmp_kit.grpc_server import Registration
 from lmp_kit.idempotency import Retry
+from lmp_kit.rpc import Context, parse_id
 from pymongo.asynchronous.database import AsyncDatabase
 
 from registry import messages, requests, views
@@ -25,26 +23,10 @@ from registry.access import policy
 from registry.application import RegistryApplication
 from registry.domain import Activity, Practice
 from registry.projections import Document
-from registry.requests import parse_id
 
 T = TypeVar("T")
 
-Context = grpc.aio.ServicerContext[object, object]
 pb = registry_pb2
-
-
-COMMAND_ATTEMPTS = 5
-
-
-async def run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:  # noqa: ANN401  # use-case arguments
-    """Run a use case off the event loop; one that lost the race for an aggregate's next
-    version (a reaction or another command saved first) runs again on the new state."""
-    for attempt in range(1, COMMAND_ATTEMPTS):
-        try:
-            return await asyncio.to_thread(function, *args, **kwargs)
-        except IntegrityError:
-            await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311  # jitter
-    return await asyncio.to_thread(function, *args, **kwargs)
 
 
 class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
@@ -61,13 +43,13 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def practice_reply(self, practice: Practice) -> pb.Practice:
         """The practice as the caller may see it: its copies only when published or of the
         caller's cities (another city's unpublished copy is that city's own business)."""
-        shown = await run(self.app.shown_replications, principal(), practice)
+        shown = await run_command(self.app.shown_replications, principal(), practice)
         return messages.practice(practice, shown)
 
     # City programme
 
     async def RegisterCity(self, request: pb.RegisterCityRequest, _context: Context) -> pb.City:
-        city = await run(
+        city = await run_command(
             self.app.register_city,
             request.city_id,
             name=request.name,
@@ -79,12 +61,12 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         return messages.city(city)
 
     async def GetCity(self, request: pb.GetCityRequest, _context: Context) -> pb.City:
-        return messages.city(await run(self.app.get_city, check_city_id(request.city_id)))
+        return messages.city(await run_command(self.app.get_city, check_city_id(request.city_id)))
 
     async def ApproveWorkingGroup(
         self, request: pb.ApproveWorkingGroupRequest, _context: Context
     ) -> pb.City:
-        city = await run(
+        city = await run_command(
             self.app.approve_working_group,
             request.city_id,
             requests.members(request.members),
@@ -94,7 +76,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         return messages.city(city)
 
     async def FixStrategy(self, request: pb.FixStrategyRequest, _context: Context) -> pb.City:
-        city = await run(
+        city = await run_command(
             self.app.fix_strategy,
             request.city_id,
             list(request.priority_directions),
@@ -105,7 +87,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def AddRegionalRequirement(
         self, request: pb.AddRegionalRequirementRequest, _context: Context
     ) -> pb.AddRegionalRequirementResponse:
-        city, requirement_id = await run(
+        city, requirement_id = await run_command(
             self.app.add_regional_requirement,
             request.city_id,
             request.title,
@@ -117,14 +99,16 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         )
 
     async def AdvanceStage(self, request: pb.AdvanceStageRequest, _context: Context) -> pb.City:
-        return messages.city(await run(self.app.advance_stage, request.city_id, request.to_stage))
+        return messages.city(
+            await run_command(self.app.advance_stage, request.city_id, request.to_stage)
+        )
 
     # Problems
 
     async def RegisterProblem(
         self, request: pb.RegisterProblemRequest, _context: Context
     ) -> pb.RegisterProblemResponse:
-        problem = await run(
+        problem = await run_command(
             self.app.register_problem,
             request.city_id,
             request.title,
@@ -135,14 +119,14 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
 
     async def GetProblem(self, request: pb.GetProblemRequest, _context: Context) -> pb.Problem:
         problem_id = parse_id("problem_id", request.problem_id)
-        return messages.problem(await run(self.app.get_problem, problem_id))
+        return messages.problem(await run_command(self.app.get_problem, problem_id))
 
     async def DescribeProblem(
         self, request: pb.DescribeProblemRequest, _context: Context
     ) -> pb.Problem:
         problem_id = parse_id("problem_id", request.problem_id)
         return messages.problem(
-            await run(self.app.describe_problem, problem_id, request.description)
+            await run_command(self.app.describe_problem, problem_id, request.description)
         )
 
     async def SetProblemPriority(
@@ -150,13 +134,13 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     ) -> pb.Problem:
         problem_id = parse_id("problem_id", request.problem_id)
         return messages.problem(
-            await run(self.app.set_problem_priority, problem_id, request.priority)
+            await run_command(self.app.set_problem_priority, problem_id, request.priority)
         )
 
     async def MarkProblemSolved(
         self, request: pb.MarkProblemSolvedRequest, _context: Context
     ) -> pb.Problem:
-        problem = await run(
+        problem = await run_command(
             self.app.mark_problem_solved,
             parse_id("problem_id", request.problem_id),
             with_external_resources=request.solved_with_external_resources,
@@ -166,14 +150,14 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def LinkPractice(self, request: pb.LinkPracticeRequest, _context: Context) -> pb.Problem:
         problem_id = parse_id("problem_id", request.problem_id)
         practice_id = parse_id("practice_id", request.practice_id)
-        return messages.problem(await run(self.app.link_practice, problem_id, practice_id))
+        return messages.problem(await run_command(self.app.link_practice, problem_id, practice_id))
 
     # Practices
 
     async def RegisterPractice(
         self, request: pb.RegisterPracticeRequest, _context: Context
     ) -> pb.Practice:
-        practice = await run(
+        practice = await run_command(
             self.app.register_practice,
             principal(),
             request.city_id,
@@ -195,22 +179,24 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         caller = principal()
         moment = requests.as_of(request)
         if moment is None:
-            practice = await run(self.app.readable_practice, caller, practice_id)
+            practice = await run_command(self.app.readable_practice, caller, practice_id)
         else:
-            practice = await run(self.app.practice_as_of, caller, practice_id, moment)
+            practice = await run_command(self.app.practice_as_of, caller, practice_id, moment)
         return await self.practice_reply(practice)
 
     async def ClassifyPractice(
         self, request: pb.ClassifyPracticeRequest, _context: Context
     ) -> pb.Practice:
         practice_id = parse_id("practice_id", request.practice_id)
-        practice = await run(self.app.classify_practice, practice_id, requests.cells(request.cells))
+        practice = await run_command(
+            self.app.classify_practice, practice_id, requests.cells(request.cells)
+        )
         return await self.practice_reply(practice)
 
     async def SetPracticePeople(
         self, request: pb.SetPracticePeopleRequest, _context: Context
     ) -> pb.Practice:
-        practice = await run(
+        practice = await run_command(
             self.app.set_practice_people,
             parse_id("practice_id", request.practice_id),
             requests.people(request.authors),
@@ -222,11 +208,13 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         self, request: pb.MoveLifecycleRequest, _context: Context
     ) -> pb.Practice:
         practice_id = parse_id("practice_id", request.practice_id)
-        practice = await run(self.app.move_lifecycle, practice_id, request.step, request.reason)
+        practice = await run_command(
+            self.app.move_lifecycle, practice_id, request.step, request.reason
+        )
         return await self.practice_reply(practice)
 
     async def ChangeStatus(self, request: pb.ChangeStatusRequest, _context: Context) -> pb.Practice:
-        practice = await run(
+        practice = await run_command(
             self.app.change_status,
             principal(),
             parse_id("practice_id", request.practice_id),
@@ -238,7 +226,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def EditPassportSection(
         self, request: pb.EditPassportSectionRequest, _context: Context
     ) -> pb.Passport:
-        practice = await run(
+        practice = await run_command(
             self.app.edit_passport,
             parse_id("practice_id", request.practice_id),
             request.section,
@@ -250,23 +238,29 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         self, request: pb.ApprovePassportRequest, _context: Context
     ) -> pb.Passport:
         practice_id = parse_id("practice_id", request.practice_id)
-        return messages.passport(await run(self.app.approve_passport, principal(), practice_id))
+        return messages.passport(
+            await run_command(self.app.approve_passport, principal(), practice_id)
+        )
 
     async def GetPassport(self, request: pb.GetPassportRequest, _context: Context) -> pb.Passport:
         practice_id = parse_id("practice_id", request.practice_id)
-        return messages.passport(await run(self.app.readable_practice, principal(), practice_id))
+        return messages.passport(
+            await run_command(self.app.readable_practice, principal(), practice_id)
+        )
 
     async def GetSectionHistory(
         self, request: pb.GetSectionHistoryRequest, _context: Context
     ) -> pb.GetSectionHistoryResponse:
         practice_id = parse_id("practice_id", request.practice_id)
-        history = await run(self.app.section_history, principal(), practice_id, request.section)
+        history = await run_command(
+            self.app.section_history, principal(), practice_id, request.section
+        )
         return messages.section_history(request.section, history)
 
     async def DiffSection(
         self, request: pb.DiffSectionRequest, _context: Context
     ) -> pb.DiffSectionResponse:
-        difference = await run(
+        difference = await run_command(
             self.app.section_diff,
             principal(),
             parse_id("practice_id", request.practice_id),
@@ -278,7 +272,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def AdoptPractice(
         self, request: pb.AdoptPracticeRequest, _context: Context
     ) -> pb.Practice:
-        practice = await run(
+        practice = await run_command(
             self.app.adopt_practice,
             principal(),
             parse_id("source_practice_id", request.source_practice_id),
@@ -292,14 +286,14 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         self, request: pb.GetLineageRequest, _context: Context
     ) -> pb.GetLineageResponse:
         practice_id = parse_id("practice_id", request.practice_id)
-        return messages.lineage(await run(self.app.lineage, principal(), practice_id))
+        return messages.lineage(await run_command(self.app.lineage, principal(), practice_id))
 
     # Implementation plans
 
     async def SetImplementationPlan(
         self, request: pb.SetImplementationPlanRequest, _context: Context
     ) -> pb.ImplementationPlan:
-        practice = await run(
+        practice = await run_command(
             self.app.set_implementation_plan,
             principal(),
             parse_id("practice_id", request.practice_id),
@@ -312,7 +306,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def UpdateMilestone(
         self, request: pb.UpdateMilestoneRequest, _context: Context
     ) -> pb.ImplementationPlan:
-        practice = await run(
+        practice = await run_command(
             self.app.update_milestone,
             parse_id("practice_id", request.practice_id),
             request.number,
@@ -324,7 +318,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def FileProgressReport(
         self, request: pb.FileProgressReportRequest, _context: Context
     ) -> pb.ImplementationPlan:
-        practice = await run(
+        practice = await run_command(
             self.app.file_progress_report,
             parse_id("practice_id", request.practice_id),
             request.month,
@@ -336,7 +330,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def DecideOnPractice(
         self, request: pb.DecideOnPracticeRequest, _context: Context
     ) -> pb.ImplementationPlan:
-        practice = await run(
+        practice = await run_command(
             self.app.decide_on_practice,
             principal(),
             parse_id("practice_id", request.practice_id),
@@ -350,14 +344,14 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         self, request: pb.GetImplementationPlanRequest, _context: Context
     ) -> pb.ImplementationPlan:
         practice_id = parse_id("practice_id", request.practice_id)
-        return messages.plan(await run(self.app.get_practice, practice_id))
+        return messages.plan(await run_command(self.app.get_practice, practice_id))
 
     # Activities
 
     async def RegisterActivity(
         self, request: pb.RegisterActivityRequest, _context: Context
     ) -> pb.Activity:
-        activity = await run(
+        activity = await run_command(
             self.app.register_activity,
             request.city_id,
             request.kind,
@@ -372,7 +366,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
 
     async def GetActivity(self, request: pb.GetActivityRequest, _context: Context) -> pb.Activity:
         activity_id = parse_id("activity_id", request.activity_id)
-        return messages.activity(await run(self.app.get_activity, activity_id))
+        return messages.activity(await run_command(self.app.get_activity, activity_id))
 
     async def PublishAnnouncement(
         self, request: pb.PublishRequest, _context: Context
@@ -389,12 +383,12 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     ) -> pb.Activity:
         moment = requests.published_at(request)
         activity_id = parse_id("activity_id", request.activity_id)
-        return messages.activity(await run(use_case, activity_id, request.text, moment))
+        return messages.activity(await run_command(use_case, activity_id, request.text, moment))
 
     async def FileActivityReport(
         self, request: pb.FileActivityReportRequest, _context: Context
     ) -> pb.Activity:
-        activity = await run(
+        activity = await run_command(
             self.app.file_activity_report,
             parse_id("activity_id", request.activity_id),
             requests.people(request.attendees),
@@ -407,7 +401,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def RecordImprovementFact(
         self, request: pb.RecordImprovementFactRequest, _context: Context
     ) -> pb.ImprovementFact:
-        fact = await run(
+        fact = await run_command(
             self.app.record_improvement_fact,
             request.city_id,
             month=request.month,
@@ -422,12 +416,12 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         self, request: pb.GetImprovementFactRequest, _context: Context
     ) -> pb.ImprovementFact:
         fact_id = parse_id("fact_id", request.fact_id)
-        return messages.fact(await run(self.app.get_improvement_fact, fact_id))
+        return messages.fact(await run_command(self.app.get_improvement_fact, fact_id))
 
     async def JudgeImprovementFact(
         self, request: pb.JudgeImprovementFactRequest, _context: Context
     ) -> pb.ImprovementFact:
-        fact = await run(
+        fact = await run_command(
             self.app.judge_improvement_fact,
             parse_id("fact_id", request.fact_id),
             recognized=request.recognized,
@@ -438,7 +432,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def RecordExternalResourceCase(
         self, request: pb.RecordExternalResourceCaseRequest, _context: Context
     ) -> pb.ExternalResourceCase:
-        case = await run(
+        case = await run_command(
             self.app.record_external_resource_case,
             request.city_id,
             month=request.month,
@@ -456,7 +450,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         self, request: pb.GetExternalResourceCaseRequest, _context: Context
     ) -> pb.ExternalResourceCase:
         case_id = parse_id("case_id", request.case_id)
-        return messages.case(await run(self.app.get_external_resource_case, case_id))
+        return messages.case(await run_command(self.app.get_external_resource_case, case_id))
 
     # Read models
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.registry.v1 import registry_pb2 as pb
+from lmp_kit.rpc import timestamp
 
 from registry.application import SectionVersion
 from registry.domain import (
@@ -40,12 +40,6 @@ def alike(kind: type[M], source: object, **given: Any) -> M:  # noqa: ANN401  # 
         if field.name not in given
     }
     return kind(**{name: value for name, value in copied.items() if value is not None}, **given)
-
-
-def timestamp(moment: datetime) -> Timestamp:
-    message = Timestamp()
-    message.FromDatetime(moment)
-    return message
 
 
 def persons(values: Iterable[Mapping[str, str]]) -> list[pb.Person]:

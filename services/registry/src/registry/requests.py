@@ -6,20 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 from lmp.registry.v1 import registry_pb2 as pb
 from lmp_kit.errors import InvalidArgumentError
 
 from registry.views import LibraryQuery
-
-
-def parse_id(name: str, value: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError:
-        msg = f"{name} must be a UUID, not {value!r}"
-        raise InvalidArgumentError(msg) from None
 
 
 def people(persons: Iterable[pb.Person]) -> list[dict[str, str]]:
