@@ -28,7 +28,7 @@ def app() -> Application[UUID]:
     return Application()
 
 
-def race(app: Application[UUID], counter_id: object, *, rival_saves: bool) -> int:
+def race(app: Application[UUID], counter_id: UUID, *, rival_saves: bool) -> int:
     """Load the counter, let a rival save the next version first (when told), then save."""
     mine: Counter = app.repository.get(counter_id)
     if rival_saves:
