@@ -27,12 +27,6 @@ PRODUCERS = ("registry", "expertise", "voting", "kpi")
 ROOT = Path(__file__).resolve().parents[1]
 # Only to build the composition roots (as scripts/gen_api_docs.py does): nothing is stored.
 BUILD_ENV = {"LMP_EVENT_STORE": "memory", "LMP_JWT_SECRET": "contract-tests-only"}
-# Payload reads by key still left; each names its follow-up (drop it once converted).
-UNCONVERTED = {
-    # issue 16: the registry's reactions (Review.Concluded, CouncilSession.Held, Poll.Closed)
-    # parse their envelopes through lmp_contracts once the application split lands.
-    "services/registry/src/registry/application/reactions.py",
-}
 
 
 def aggregates_of(service):
@@ -234,4 +228,4 @@ def test_no_consumer_reads_a_payload_by_key():
     }
 
     assert len(sources) > 50
-    assert set(reads) - UNCONVERTED == set(), "parse the envelope: envelope.parse(<contract>)"
+    assert reads == {}, "parse the envelope: envelope.parse(<contract>)"

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import pytest
+from lmp_contracts import expertise, voting
 from lmp_kit.envelope import Envelope
 
 
@@ -22,18 +23,42 @@ class Upstream:
         return str(uuid5(NAMESPACE_URL, f"review/{name}"))
 
     def conclude(self, practice_id: UUID, verdict: str, priority_rank=None, review="review-1"):
-        payload = {"practice_id": str(practice_id), "verdict": verdict}
-        if priority_rank is not None:
-            payload["priority_rank"] = priority_rank
+        payload = expertise.ReviewConcluded(
+            practice_id=str(practice_id),
+            round="secondary" if verdict == "prioritized" else "primary",
+            verdict=verdict,
+            rationale="",
+            priority_rank=priority_rank,
+            session_id="",
+            expected_results="",
+            deadlines="",
+            resource_sources="",
+            regulation_proposals="",
+        ).model_dump(mode="json")
         envelope = self.envelope("expertise", "Review.Concluded", self.review_id(review), payload)
         return self.saved(self.app.react_to_review(envelope))
 
     def close_poll(self, ranks: dict[UUID, int], poll="poll-1"):
         results = [
-            {"ref_kind": "practice", "ref_id": str(practice_id), "rank": rank}
-            for practice_id, rank in ranks.items()
+            voting.Result(
+                option_id=f"o{number}",
+                ref_kind="practice",
+                ref_id=str(practice_id),
+                rank=rank,
+                score="0",
+                votes=0,
+            )
+            for number, (practice_id, rank) in enumerate(ranks.items(), 1)
         ]
-        payload = {"kind": "practice_rating", "results": results}
+        payload = voting.PollClosed(
+            kind="practice_rating",
+            closed_at=datetime.now(UTC),
+            results=results,
+            ballots_counted=0,
+            distinct_voters=0,
+            turnout="0",
+            digest="",
+        ).model_dump(mode="json")
         poll_id = str(uuid5(NAMESPACE_URL, f"poll/{poll}"))
         return self.saved(
             self.app.react_to_poll(self.envelope("voting", "Poll.Closed", poll_id, payload))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from lmp_contracts import expertise, voting
 from lmp_kit.envelope import Envelope
 from lmp_kit.errors import NotFoundError
 
@@ -17,20 +18,16 @@ from registry.domain.checks import check_ids
 class Reactions(PracticeUseCases, ActivityUseCases):
     def react_to_review(self, envelope: Envelope) -> list[Practice]:
         """Expertise's `Review.Concluded` advances the practice (see docs/events.md)."""
-        payload = envelope.payload
-        practice = self.get_practice(
-            UUID(check_ids("practice_id", [str(payload.get("practice_id", ""))])[0])
-        )
+        review = envelope.parse(expertise.ReviewConcluded)
+        practice = self.get_practice(UUID(check_ids("practice_id", [review.practice_id])[0]))
         outcome = practice.react_to_review(
-            str(envelope.aggregate_id),
-            str(payload.get("verdict", "")),
-            payload.get("priority_rank"),
+            str(envelope.aggregate_id), review.verdict, review.priority_rank
         )
         return [practice] if outcome == "applied" else []
 
     def react_to_session(self, envelope: Envelope) -> list[Activity]:
         """A held council session is a programme activity of its city (a council sitting)."""
-        held_on = str(envelope.payload.get("held_on", ""))
+        held_on = envelope.parse(expertise.CouncilSessionHeld).held_on.isoformat()
         activity = Activity.register(
             envelope.city_id,
             "council_sitting",
@@ -43,19 +40,17 @@ class Reactions(PracticeUseCases, ActivityUseCases):
 
     def react_to_poll(self, envelope: Envelope) -> list[Practice]:
         """Voting's `Poll.Closed` of a practice rating gives each practice its rank."""
-        payload = envelope.payload
-        if payload.get("kind") != "practice_rating":
+        poll = envelope.parse(voting.PollClosed)
+        if poll.kind != "practice_rating":
             return []
         ranked = []
-        for result in payload.get("results", []):
-            if result.get("ref_kind") != "practice":
+        for result in poll.results:
+            if result.ref_kind != "practice":
                 continue
             try:
-                practice = self.get_practice(
-                    UUID(check_ids("ref_id", [str(result.get("ref_id", ""))])[0])
-                )
+                practice = self.get_practice(UUID(check_ids("ref_id", [result.ref_id])[0]))
             except NotFoundError:
                 continue
-            if practice.react_to_vote(str(envelope.aggregate_id), int(result["rank"])) == "applied":
+            if practice.react_to_vote(str(envelope.aggregate_id), result.rank) == "applied":
                 ranked.append(practice)
         return ranked
