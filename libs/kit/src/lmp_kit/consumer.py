@@ -13,21 +13,21 @@ passes unread, and moving the position drops whole blocks.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from aiokafka import ConsumerRebalanceListener
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from lmp_kit.envelope import Envelope
 from lmp_kit.follow import READ_LIMIT, Applied, LogFollower
+from lmp_kit.kafka import AppliedOffsets
 from lmp_kit.metrics import (
     CONSUMER_APPLIED,
     CONSUMER_DUPLICATES,
@@ -78,21 +78,6 @@ class BatchProjection(Protocol):
     ) -> None: ...
 
 
-class _CatchUpOnAssignment(ConsumerRebalanceListener):
-    """A new partition assignment (start, rebalance, a broker that came back) may follow lost
-    messages: reconcile with the upstream log now rather than at the next interval."""
-
-    def __init__(self, wake: asyncio.Event) -> None:
-        self.wake = wake
-
-    async def on_partitions_revoked(self, revoked: object) -> None:
-        pass
-
-    async def on_partitions_assigned(self, assigned: object) -> None:
-        if assigned:
-            self.wake.set()
-
-
 def block_of(notification_id: int) -> int:
     """The tracking block of a notification id: ids 1..READ_LIMIT are block 0."""
     return (notification_id - 1) // READ_LIMIT
@@ -121,6 +106,7 @@ class TrackedConsumer(LogFollower):
             token=token,
         )
         self.projections = projections
+        self.offsets = AppliedOffsets(upstream)
         self.client = client
         self.db: AsyncDatabase[Document] = client[database]
 
@@ -265,18 +251,32 @@ class TrackedConsumer(LogFollower):
     def subscribe(self, broker: KafkaBroker, group_id: str, session_timeout_ms: int) -> None:
         subscriber = self.kafka_subscriber(
             broker,
-            group_id=group_id,
+            group_id=f"{group_id}.{self.upstream}",
             session_timeout_ms=session_timeout_ms,
+            # Without offsets of its group (the first start) it reads what the topic holds.
             auto_offset_reset="earliest",
             # At the end of its partitions the consumer waits this long for more before it
             # hands over what it has (aiokafka's default, 500 ms, is all lag under load).
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            listener=_CatchUpOnAssignment(self.wake),
         )
 
-        async def handle(bodies: list[Any]) -> None:
-            await self.apply_batch(self.decode(bodies), path="kafka")
+        async def handle(bodies: list[Any], message: KafkaMessage) -> None:
+            try:
+                await self.apply_batch(self.decode(bodies), path="kafka")
+            except PyMongoError as error:
+                # Kafka will not deliver this batch again (its offsets move on regardless):
+                # a full catch-up round applies it from the log as soon as MongoDB answers.
+                log.warning(
+                    "cannot apply %d %s events from Kafka (%s); catching up from its log",
+                    len(bodies),
+                    self.upstream,
+                    error,
+                )
+                self.wake.set()
+            else:
+                raw = message.raw_message
+                records = raw if isinstance(raw, tuple) else (raw,)
+                self.offsets.applied(self.fast_path.consumer, records)
 
         subscriber(handle)
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from aiokafka import ConsumerRebalanceListener
+from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from lmp.common.v1 import events_pb2, events_pb2_grpc
 from pydantic import ValidationError
@@ -50,6 +52,21 @@ class Applied:
     notification_ids: Sequence[int]
     counted: int
     complete: bool = True
+
+
+class CatchUpOnAssignment(ConsumerRebalanceListener):
+    """A new partition assignment (start, rebalance, a broker that came back) may follow lost
+    messages: reconcile with the upstream log now rather than at the next interval."""
+
+    def __init__(self, wake: asyncio.Event) -> None:
+        self.wake = wake
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        if assigned:
+            self.wake.set()
 
 
 class LogFollower(ABC):
@@ -198,14 +215,25 @@ class LogFollower(ABC):
         session_timeout_ms: int,
         **options: Any,  # noqa: ANN401  # FastStream's subscriber options
     ) -> Any:  # noqa: ANN401  # FastStream's subscriber type
-        """A batch subscriber to the upstream's topic in `group_id`: the fast path."""
+        """A batch subscriber to the upstream's topic in `group_id`: the fast path.
+
+        FastStream never commits for it: a handler that waited on its commit would wait for
+        ever after a broker that lost its data restarted (see `lmp_kit.kafka.AppliedOffsets`,
+        which a follower that wants its offsets kept uses instead). Whatever Kafka does not
+        deliver, the catch-up does, at start, at every new assignment and periodically.
+
+        Each follower has a consumer group of its own (`<service>.<upstream>`,
+        `<service>.reactions.<upstream>`): one group over several topics rebalances as one, so
+        a member stuck on one topic would hold every other topic's partitions unassigned."""
         self.fast_path = broker.subscriber(
             self.topic,
             group_id=group_id,
+            ack_policy=AckPolicy.MANUAL,  # never acknowledged: FastStream commits nothing
             batch=True,
             max_records=READ_LIMIT,
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=max(100, session_timeout_ms // 4),
+            listener=CatchUpOnAssignment(self.wake),
             **options,
         )
         return self.fast_path

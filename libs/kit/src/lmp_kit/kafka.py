@@ -26,6 +26,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 
@@ -42,6 +43,7 @@ WATCH_INTERVAL_S = 0.5
 STOP_TIMEOUT_S = 15.0
 STALLED_GRACE_S = 0.5
 POSITION_TIMEOUT_S = 1.0
+COMMIT_TIMEOUT_S = 2.0
 
 
 class FastPathWatch:
@@ -123,6 +125,38 @@ async def rewind_if_log_went_back(subscriber: KafkaSubscriber) -> int:
         # only on events recorded from now on.
         subscriber.watch.reset()
     return rewound
+
+
+class AppliedOffsets:
+    """Commits, in the background, the offsets of what a handler applied: never from the
+    handler itself (it returns at once), each commit bounded in time, and only for partitions
+    that had messages. A commit is an optimisation (a restarted consumer is redelivered less;
+    the tracking records make a redelivery harmless), so one that fails or times out is dropped
+    and the next batch commits further. aiokafka retries a commit to a partition the broker
+    does not know for ever (after a broker that lost its data restarted): a handler that waited
+    on it would stop the fast path, and a client being stopped would hang on it."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.pending: dict[TopicPartition, int] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    def applied(self, consumer: Any, records: Sequence[Any]) -> None:  # noqa: ANN401  # aiokafka
+        """The handler applied these records (aiokafka ConsumerRecords) of `consumer`."""
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            self.pending[partition] = max(self.pending.get(partition, 0), record.offset + 1)
+        if self.pending and (self.task is None or self.task.done()):
+            self.task = asyncio.create_task(self._commit(consumer))
+
+    async def _commit(self, consumer: Any) -> None:  # noqa: ANN401  # aiokafka's consumer
+        while self.pending:
+            offsets, self.pending = self.pending, {}
+            try:
+                await asyncio.wait_for(consumer.commit(offsets), COMMIT_TIMEOUT_S)
+            except (KafkaError, TimeoutError, AssertionError) as error:
+                # AssertionError: aiokafka asserts the partitions are still assigned.
+                log.debug("dropped a commit of %s's offsets: %r", self.upstream, error)
 
 
 class KafkaClient:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from prometheus_client import Counter, Gauge
 
@@ -175,10 +174,10 @@ class Reactor(LogFollower):
         """Kafka only says that something new exists upstream; the log says what."""
         subscriber = self.kafka_subscriber(
             broker,
-            group_id=f"{group_id}.reactions",
+            group_id=f"{group_id}.reactions.{self.upstream}",
             session_timeout_ms=session_timeout_ms,
+            # A wake needs no history: the catch-up at start reads the log up to its head.
             auto_offset_reset="latest",
-            ack_policy=AckPolicy.ACK,
         )
 
         async def handle(bodies: list[object]) -> None:
