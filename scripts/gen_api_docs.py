@@ -80,7 +80,7 @@ def consumed_now() -> dict[str, dict[str, set[str]]]:
         return consumed_by(built)
     finally:
         for runtime in built.values():
-            runtime.app.close()
+            runtime.close()
 
 
 def typed_envelope(name: str, contracts: Sequence[type[EventContract]]) -> type[BaseModel]:
@@ -123,10 +123,12 @@ def asyncapi_json(consumed: Mapping[str, Mapping[str, set[str]]]) -> str:
         for upstream, types in sorted(upstreams.items()):
             subscriber = broker.subscriber(
                 f"{NAMESPACE}.{upstream}.events",
-                group_id=f"{NAMESPACE}.{consumer}",
+                group_id=f"{NAMESPACE}.{consumer}.{upstream}",
                 title=f"{consumer} consumes {upstream}",
                 description=(
-                    f"Consumer group {NAMESPACE}.{consumer}; handles {', '.join(sorted(types))}. "
+                    f"Consumer group {NAMESPACE}.{consumer}.{upstream} (its reactions: "
+                    f"{NAMESPACE}.{consumer}.reactions.{upstream}); handles "
+                    f"{', '.join(sorted(types))}. "
                     "Applied with a tracking record per (upstream, notification id): a "
                     "redelivered event has no second effect."
                 ),

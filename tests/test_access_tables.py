@@ -32,7 +32,7 @@ def runtimes() -> Iterator[dict[str, ServiceRuntime]]:
     }
     yield built
     for runtime in built.values():
-        runtime.app.close()
+        runtime.close()
 
 
 @pytest.mark.parametrize("service", SERVICES)

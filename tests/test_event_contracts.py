@@ -193,7 +193,7 @@ def consumed():
             for reaction in runtime.reactions:
                 found.update((service, reaction.upstream, t) for t in reaction.event_types)
         finally:
-            runtime.app.close()
+            runtime.close()
     return found
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import grpc
 from lmp.common.v1 import events_pb2, events_pb2_grpc
+from lmp_contracts import PUBLISHED
 from lmp_kit.auth import ALL_CITIES, READ_ALL_EVENTS_SCOPE, ROLES
 from lmp_kit.envelope import Envelope
 from lmp_kit.runtime import COMPONENTS, ServiceRuntime, issuer_of
@@ -159,7 +160,8 @@ def parser() -> argparse.ArgumentParser:
     token_cmd.set_defaults(run=token)
 
     events_cmd = commands.add_parser("events", help="print a service's events as JSON lines")
-    events_cmd.add_argument("service", choices=SERVICES)
+    # The services with an event store (notifications has none).
+    events_cmd.add_argument("service", choices=sorted(PUBLISHED))
     events_cmd.add_argument("--after", type=int, default=0)
     events_cmd.add_argument("--follow", "-f", action="store_true")
     events_cmd.set_defaults(run=events)

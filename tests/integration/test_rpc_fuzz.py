@@ -52,9 +52,11 @@ from lmp.common.v1 import events_pb2
 from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc
 from lmp.notifications.v1 import notifications_pb2, notifications_pb2_grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
+from lmp_contracts import PUBLISHED
 from lmp_kit.auth import ALL_CITIES, READ_EVENTS_SCOPE
 from lmp_kit.runtime import issuer_of
 from lmp_kit.settings import SERVICES, Settings
+from pymongo import MongoClient
 
 from lmp_cli.stack import ServiceProcess, isolated_env
 
@@ -77,10 +79,8 @@ settings.register_profile(
 )
 PROFILE = os.environ.get("LMP_FUZZ_PROFILE", "ci")
 
-SHARED_SERVICES = (
-    "lmp.common.v1.EventLog",
-    health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-)
+EVENT_LOG = "lmp.common.v1.EventLog"
+HEALTH = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 REFLECTION = reflection_pb2.DESCRIPTOR.services_by_name["ServerReflection"].full_name
 NEVER = frozenset({grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN})
 CALL_TIMEOUT_S = 20.0
@@ -110,9 +110,12 @@ def _project_services() -> list[ServiceDescriptor]:
 
 
 def _servers_of(service: ServiceDescriptor) -> tuple[str, ...]:
-    """Which service processes serve it: its own package's, or all five for the shared ones."""
-    if service.full_name in SHARED_SERVICES:
+    """Which service processes serve it: its own package's; health all five; the event log
+    those with an event store (notifications has none)."""
+    if service.full_name == HEALTH:
         return SERVICES
+    if service.full_name == EVENT_LOG:
+        return tuple(s for s in SERVICES if s in PUBLISHED)
     package = service.full_name.split(".")
     return tuple(s for s in SERVICES if package[:2] == ["lmp", s])
 
@@ -468,8 +471,14 @@ class Fleet:
     env: dict[str, str]
     channels: dict[str, grpc.Channel]
     tokens: dict[str, str]
+    mongo: MongoClient[dict[str, Any]]
 
     def head(self, server: str) -> int:
+        """How much the server has recorded: its event log's head, or for notifications (no
+        event store) the documents its subscriptions and deliveries hold in MongoDB."""
+        if server not in PUBLISHED:
+            db = self.mongo[Settings.from_env(server, self.env).mongodb_database]
+            return sum(db[name].estimated_document_count() for name in db.list_collection_names())
         read = self.channels[server].unary_unary(
             "/lmp.common.v1.EventLog/ReadEvents",
             request_serializer=events_pb2.ReadEventsRequest.SerializeToString,
@@ -531,11 +540,12 @@ def fleet(
         for process in processes:
             process.wait_healthy()
         channels = {p.service: grpc.insecure_channel(p.target) for p in processes}
-        made = Fleet(env, channels, _tokens(env))
+        made = Fleet(env, channels, _tokens(env), MongoClient(mongodb_uri))
         _seed(made)
         yield made
         for channel in channels.values():
             channel.close()
+        made.mongo.close()
     finally:
         for process in processes:
             process.stop()

@@ -31,6 +31,7 @@ from lmp.kpi.v1 import kpi_pb2 as kpi
 from lmp.notifications.v1 import notifications_pb2 as ntf
 from lmp.registry.v1 import registry_pb2 as reg
 from lmp.voting.v1 import voting_pb2 as vot
+from lmp_contracts import PUBLISHED
 from lmp_devstack import free_port
 from lmp_kit.access import Federation, Filtered, Rule
 from lmp_kit.auth import ALL_CITIES, READ_EVENTS_SCOPE, ROLES
@@ -100,7 +101,8 @@ def _rpcs() -> list[Rpc]:
     for server in SERVICES:
         module, name = MODULES[server]
         found.extend(Rpc(server, m) for m in module.DESCRIPTOR.services_by_name[name].methods)
-        found.extend(Rpc(server, m) for m in EVENT_LOG.methods)
+        if server in PUBLISHED:  # an event log where there is an event store
+            found.extend(Rpc(server, m) for m in EVENT_LOG.methods)
     return found
 
 
@@ -1435,11 +1437,11 @@ def _event_logs() -> dict[str, Entry]:
             by="portal",
             public=True,
             also=no_city_a_events,
-            # notifications keeps subscriptions and notices in MongoDB: its log has no events
-            shows="" if server == "notifications" else A,
+            shows=A,
             step=8,
         )
-        for server in SERVICES
+        # notifications has no event store, so no EventLog (it records no events)
+        for server in sorted(PUBLISHED)
     }
 
 

@@ -14,7 +14,7 @@ def test_expertise_builds_from_settings_and_serves_the_expertise_api():
     assert runtime.settings.service == "expertise"
     assert [r.service_name for r in runtime.registrations] == ["lmp.expertise.v1.ExpertiseService"]
     assert not runtime.app.recorder.max_notification_id()
-    runtime.app.close()
+    runtime.close()
 
 
 def test_expertise_follows_registry_practices_and_its_own_reviews_and_sessions():
@@ -36,4 +36,4 @@ def test_expertise_follows_registry_practices_and_its_own_reviews_and_sessions()
             "CouncilSession.Held",
         },
     }
-    runtime.app.close()
+    runtime.close()

@@ -15,4 +15,4 @@ def test_registry_builds_from_settings_and_serves_the_registry_api():
     assert not runtime.app.recorder.max_notification_id()
     runtime.app.register_problem("sarov", "Broken street lights", "")
     assert runtime.app.recorder.max_notification_id() == 1
-    runtime.app.close()
+    runtime.close()

@@ -13,4 +13,4 @@ def test_voting_builds_from_settings_with_an_empty_event_store():
     assert isinstance(runtime.app, VotingApplication)
     assert runtime.settings.service == "voting"
     assert not runtime.app.recorder.max_notification_id()
-    runtime.app.close()
+    runtime.close()

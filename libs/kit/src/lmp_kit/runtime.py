@@ -106,9 +106,14 @@ def service_token(settings: Settings) -> Callable[[], str]:
 
 @dataclass
 class ServiceRuntime:
+    """A service's parts, each an option: the event store (`app`) with its relay, its event log
+    served over gRPC and its reactions; MongoDB with the consumers of its subscriptions; the
+    background workers. A service without an event store (notifications keeps subscriptions
+    and deliveries in MongoDB only) has no `app`, no relay and no EventLog."""
+
     settings: Settings
-    app: ServiceApplication
     registrations: Sequence[Registration]
+    app: ServiceApplication | None = None
     mongo: AsyncMongoClient[dict[str, Any]] | None = None
     subscriptions: Sequence[Subscription] = ()
     reactions: Sequence[Reaction] = ()
@@ -137,11 +142,17 @@ class ServiceRuntime:
         ]
 
     def build_reactors(self) -> list[Reactor]:
+        if self.app is None:
+            if self.reactions:
+                msg = f"{self.settings.service} has reactions but no event store to record them"
+                raise RuntimeError(msg)
+            return []
+        app = self.app
         token = service_token(self.settings)
         return [
             Reactor(
                 reaction=r,
-                app=self.app,
+                app=app,
                 upstream_target=self.settings.endpoints[r.upstream].grpc_target,
                 topic=self.settings.topic_of(r.upstream),
                 token=token,
@@ -149,11 +160,11 @@ class ServiceRuntime:
             for r in self.reactions
         ]
 
-    def relay(self) -> OutboxRelay:
+    def relay(self, app: ServiceApplication) -> OutboxRelay:
         return OutboxRelay(
             service=self.settings.service,
-            app=self.app,
-            tracking=self.app.tracking,
+            app=app,
+            tracking=app.tracking,
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             topic=self.settings.topic,
             batch_size=self.settings.relay_batch_size,
@@ -200,7 +211,7 @@ class ServiceRuntime:
         if settings.endpoint.metrics_port:
             serve_metrics(settings.grpc_host, settings.endpoint.metrics_port)
         server = None
-        registrations = [*self.registrations, event_log_registration(settings.service, self.app)]
+        registrations = self.served()
         if "api" in components:
             server = await start_grpc_server(
                 settings.grpc_host,
@@ -213,7 +224,7 @@ class ServiceRuntime:
         self._start_tasks(components, stopping)
         if server is not None and self.mongo is not None:
             self._watch_dependencies(server[1], [r.service_name for r in registrations], stopping)
-        vitals = [*self.vitals, *event_store_vitals(self.app)]
+        vitals = self.all_vitals()
         for name, _ in vitals:
             WORKER_UP.labels(worker=name).set(1)
         log.info(
@@ -250,14 +261,30 @@ class ServiceRuntime:
         if self.mongo is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.mongo.close(), TASK_DRAIN_S)
-        self.app.close()
+        self.close()
         code = 0 if died is None else EXIT_WORKER_DIED
         log.info("%s stopped", settings.service, extra={"exit_code": code})
         return code
 
+    def served(self) -> list[Registration]:
+        """The service's own APIs, and its event log when it has an event store."""
+        if self.app is None:
+            return list(self.registrations)
+        return [*self.registrations, event_log_registration(self.settings.service, self.app)]
+
+    def all_vitals(self) -> list[Vital]:
+        if self.app is None:
+            return list(self.vitals)
+        return [*self.vitals, *event_store_vitals(self.app)]
+
+    def close(self) -> None:
+        """Close the event store (a runtime built but never run, e.g. in a test)."""
+        if self.app is not None:
+            self.app.close()
+
     def _start_tasks(self, components: Collection[str], stopping: asyncio.Event) -> None:
-        if "relay" in components:
-            self._watch("relay", self.relay().run(stopping))
+        if "relay" in components and self.app is not None:
+            self._watch("relay", self.relay(self.app).run(stopping))
         if "consumers" in components and (self.subscriptions or self.reactions or self.workers):
             if self.subscriptions:
                 if self.mongo is None:

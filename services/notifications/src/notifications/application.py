@@ -1,5 +1,6 @@
 """The notification use cases. Subscriptions and deliveries live in MongoDB, next to the read
-models they are matched against in the consumer's transaction; the event store stays empty."""
+models they are matched against in the consumer's transaction. The service has no event
+store, so no relay and no EventLog either: nothing consumes its events, it records none."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lmp_kit.auth import Principal
-from lmp_kit.domain import ServiceApplication
 from lmp_kit.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -31,10 +31,6 @@ READ_MAX = 500
 REQUEST_KEY = "request_key"
 REQUEST_FINGERPRINT = "request_fingerprint"
 REQUEST_KEY_INDEX = "city_request_key"
-
-
-class NotificationsApplication(ServiceApplication):
-    """The service's event store: its log is served like every service's, and stays empty."""
 
 
 def utc_now() -> datetime:

@@ -4,13 +4,12 @@ import asyncio
 from typing import Any
 
 from lmp_kit.changes import HUB
-from lmp_kit.eventstore import event_store_env
 from lmp_kit.runtime import ServiceRuntime, mongo_client
 from lmp_kit.settings import Settings
 from pymongo import AsyncMongoClient
 
 from notifications.api import registrations
-from notifications.application import NotificationsApplication, utc_now
+from notifications.application import utc_now
 from notifications.config import DeliverySettings
 from notifications.consumers import SUBSCRIPTIONS
 from notifications.delivery import (
@@ -55,7 +54,6 @@ def build(settings: Settings, delivery: DeliverySettings | None = None) -> Servi
     delivery = delivery or DeliverySettings.from_env()
     return ServiceRuntime(
         settings=settings,
-        app=NotificationsApplication(env=event_store_env(settings)),
         registrations=registrations(mongo[settings.mongodb_database], delivery.webhook_targets),
         mongo=mongo,
         subscriptions=SUBSCRIPTIONS,
