@@ -18,7 +18,11 @@ from uuid import uuid4
 import pytest
 from eventsourcing.domain import Aggregate, _created_event_classes
 from lmp_contracts import PUBLISHED, contract_of
-from lmp_contracts.registry import PracticePassportApproved, PracticeStatusChanged
+from lmp_contracts.registry import (
+    ActivityRegistered,
+    PracticePassportApproved,
+    PracticeStatusChanged,
+)
 from lmp_kit.envelope import ENVELOPE_FIELDS, ContractError, Envelope, published_payload
 from lmp_kit.idempotency import RequestKey
 from lmp_kit.settings import SERVICES, Settings
@@ -132,6 +136,39 @@ def test_a_version_1_passport_approval_parses_into_the_version_2_model():
     approved = old.parse(PracticePassportApproved)
 
     assert (approved.version, approved.review_id, approved.approved_by) == (4, "", "")
+
+
+@pytest.mark.parametrize(
+    ("joint_action", "categories"), [(True, ["administration", "enterprise"]), (False, [])]
+)
+def test_a_version_1_activity_with_its_joint_action_flag_parses_into_participant_categories(
+    joint_action, categories
+):
+    v1 = {
+        "kind": "working_meeting",
+        "title": "Совет жителей",
+        "held_on": "2026-11-14",
+        "speakers": [],
+        "joint_action": joint_action,
+        "branding_used": False,
+    }
+
+    activity = envelope("Activity.Registered", v1, 1).parse(ActivityRegistered)
+
+    assert activity.participant_categories == categories
+    assert activity.joint_action is joint_action  # K5 reads the same as before
+    assert "joint_action" not in activity.model_dump()
+
+
+def test_a_version_2_activity_is_a_joint_action_only_with_the_enterprise_and_the_administration():
+    def with_categories(*categories):
+        payload = {"kind": "other", "title": "t", "held_on": "2026-11-14"}
+        return envelope(
+            "Activity.Registered", {**payload, "participant_categories": list(categories)}, 2
+        ).parse(ActivityRegistered)
+
+    assert with_categories("administration", "enterprise", "residents").joint_action
+    assert not with_categories("administration", "business").joint_action
 
 
 def test_a_version_2_envelope_parses_as_it_is():

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from lmp.registry.v1 import registry_pb2 as pb
 from lmp_kit.auth import Principal
+from lmp_kit.envelope import envelope_of
 from lmp_kit.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -14,6 +17,7 @@ from lmp_kit.errors import (
 )
 from registry.access import policy
 from registry.application import RegistryApplication
+from registry.domain import Activity
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 PHOTO = {"uri": "https://photos.example/1.jpg", "sha256": "ab" * 32}
@@ -160,12 +164,14 @@ def test_an_activity_with_announcement_release_and_report(app):
 
     (event_type, event) = events_of(app)[0]
     assert event_type == "Activity.Registered"
-    assert (event.kind, event.title, event.held_on, event.joint_action) == (
+    # joint_action=True is the enterprise and the administration (Activity.Registered v2)
+    assert (event.kind, event.title, event.held_on, event.participant_categories) == (
         "charity_event",
         "Yard clean-up",
         "2026-11-14",
-        True,
+        ["administration", "enterprise"],
     )
+    assert activity.joint_action
     assert reported.report == {
         "attendees": [{"person_id": "r1", "name": "Resident"}],
         "photos": [PHOTO],
@@ -313,3 +319,47 @@ def test_bad_external_resource_cases_are_invalid(app, field, value, message):
 
     assert refused.value.message == message
     assert app.recorder.max_notification_id() is None
+
+
+@pytest.mark.parametrize(
+    ("joint_action", "categories"), [(True, ["administration", "enterprise"]), (False, [])]
+)
+def test_an_activity_stored_in_version_1_reads_its_joint_action_flag_as_participant_categories(
+    app, joint_action, categories
+):
+    """Activity.Registered v1 (a bare `joint_action` flag) as stored before v2: eventsourcing's
+    upcast_v1_v2 turns it into the participant categories it meant."""
+    current = Activity.register(
+        "sarov", "working_meeting", "Совет жителей", "2026-11-14", joint_action=joint_action
+    )
+    (event,) = current.collect_events()
+    stored = app.mapper.to_stored_event(event)
+    state = json.loads(stored.state)
+    del state["participant_categories"], state["class_version"]
+    state["joint_action"] = joint_action
+    app.recorder.insert_events([replace(stored, state=json.dumps(state).encode())])
+
+    activity = app.repository.get(current.id)
+
+    assert (activity.participant_categories, activity.joint_action) == (categories, joint_action)
+    (notification,) = app.recorder.select_notifications(start=None, limit=10)
+    envelope = envelope_of("registry", app.mapper, notification)
+    assert envelope.schema_version == 2  # what the relay publishes is the current version
+    assert envelope.payload["participant_categories"] == categories
+
+
+def test_an_activity_names_who_took_part_and_an_unknown_category_is_refused(app):
+    activity = app.register_activity(
+        "sarov",
+        "working_meeting",
+        "Business breakfast",
+        "2026-11-14",
+        participant_categories=["business", "administration", "business"],
+    )
+
+    assert activity.participant_categories == ["administration", "business"]
+    assert not activity.joint_action  # the enterprise was not there: K5 is not met by it
+    with pytest.raises(InvalidArgumentError, match="participant_categories"):
+        app.register_activity(
+            "sarov", "other", "Meeting", "2026-11-15", participant_categories=["aliens"]
+        )

@@ -137,7 +137,8 @@ def activities_and_facts(api: Portals, run: CityRun, today: str, month: str) -> 
             title="Стратегическая сессия: приоритетные направления",
             held_on=today,
             speakers=speakers,
-            joint_action=True,
+            # The enterprise and the administration together: K5's joint action.
+            participant_categories=["administration", "enterprise", "residents"],
             branding_used=True,
         ),
         metadata=wg,

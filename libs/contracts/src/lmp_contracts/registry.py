@@ -281,14 +281,45 @@ class PracticeDecided(EventContract):
 # Activity
 
 
+# Who took part in an activity, by the seed's categories: the city-forming enterprise, the
+# municipal administration, business, non-profit organisations, residents.
+PARTICIPANT_CATEGORIES = ("enterprise", "administration", "business", "ngo", "residents")
+# K5's "joint agreed action of the enterprise and the administration": both took part.
+JOINT_ACTION = frozenset({"enterprise", "administration"})
+
+
+def _activity_registered_v1_v2(payload: Payload) -> Payload:
+    """Version 1 had only a flag `joint_action`: true becomes the two categories it meant."""
+    upcast = {k: v for k, v in payload.items() if k != "joint_action"}
+    upcast.setdefault(
+        "participant_categories", sorted(JOINT_ACTION) if payload.get("joint_action") else []
+    )
+    return upcast
+
+
 class ActivityRegistered(EventContract):
     event_type: ClassVar[str] = "Activity.Registered"
+    schema_version: ClassVar[int] = 2
+    upcasters: ClassVar[MappingProxyType[int, Upcaster]] = MappingProxyType(
+        {1: _activity_registered_v1_v2}
+    )
     kind: str = Field(description="the kind of activity")
     title: str = Field(description="its title")
     held_on: date = Field(description="the day it is held")
     speakers: list[Person] = Field(default_factory=list, description="its speakers")
-    joint_action: bool = Field(default=False, description="a joint action with other cities")
+    participant_categories: list[str] = Field(
+        description=(
+            "who took part, each once, sorted: `enterprise`, `administration`, `business`, "
+            "`ngo`, `residents` (schema version 1's `joint_action` true is `administration` "
+            "and `enterprise`)"
+        )
+    )
     branding_used: bool = Field(default=False, description="the programme's branding was used")
+
+    @property
+    def joint_action(self) -> bool:
+        """K5: the enterprise and the administration both took part."""
+        return set(self.participant_categories) >= JOINT_ACTION
 
 
 class ActivityAnnouncementPublished(EventContract):

@@ -108,6 +108,7 @@ def _activity(e: Envelope) -> Document:
         month=f"{activity.held_on:%Y-%m}",
         title=activity.title,
         speakers=sorted({s.person_id for s in activity.speakers}),
+        participant_categories=activity.participant_categories,
         joint_action=activity.joint_action,
         branding_used=activity.branding_used,
     )

@@ -358,6 +358,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             request.title,
             request.held_on,
             speakers=requests.people(request.speakers),
+            participant_categories=list(request.participant_categories),
             joint_action=request.joint_action,
             branding_used=request.branding_used,
             retry=Retry.of(request.city_id, request),

@@ -128,6 +128,7 @@ class ActivityProjection:
                     "title": activity.title,
                     "held_on": activity.held_on.isoformat(),
                     "month": f"{activity.held_on:%Y-%m}",
+                    "participant_categories": activity.participant_categories,
                     "joint_action": activity.joint_action,
                 }
             case "Activity.AnnouncementPublished":

@@ -21,6 +21,7 @@ class ActivityUseCases(RegistryBase):
         held_on: str,
         *,
         speakers: Iterable[Mapping[str, str]] = (),
+        participant_categories: Iterable[str] = (),
         joint_action: bool = False,
         branding_used: bool = False,
         retry: Retry | None = None,
@@ -32,6 +33,7 @@ class ActivityUseCases(RegistryBase):
                 title,
                 held_on,
                 speakers=speakers,
+                participant_categories=participant_categories,
                 joint_action=joint_action,
                 branding_used=branding_used,
             )

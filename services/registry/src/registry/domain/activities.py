@@ -3,9 +3,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
+from lmp_contracts.registry import JOINT_ACTION, PARTICIPANT_CATEGORIES
 from lmp_kit.domain import CityAggregate, check_city_id
 from lmp_kit.errors import FailedPreconditionError
 
@@ -32,6 +34,23 @@ PHOTO_URI = re.compile(r"^(https?|s3|file)://\S{1,1000}$")
 
 
 class Activity(CityAggregate):
+    class Registered(CityAggregate.Created):
+        """Version 2 names who took part (`participant_categories`) instead of version 1's
+        bare `joint_action` flag (docs/decisions/0012-event-contracts.md)."""
+
+        kind: str
+        title: str
+        held_on: str
+        speakers: list[dict[str, str]]
+        participant_categories: list[str]
+        branding_used: bool
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            joint = state.pop("joint_action", False)
+            state["participant_categories"] = sorted(JOINT_ACTION) if joint else []
+
     @staticmethod
     def create_id(city_id: str, held_on: str, title: str) -> UUID:
         return natural_id("activity", city_id, held_on, normalized(title))
@@ -45,21 +64,30 @@ class Activity(CityAggregate):
         held_on: str,
         *,
         speakers: Iterable[Mapping[str, str]] = (),
+        participant_categories: Iterable[str] = (),
         joint_action: bool = False,
         branding_used: bool = False,
     ) -> Activity:
+        """`joint_action` is the API's older way to say that the enterprise and the
+        administration took part: it adds those two categories."""
         check_city_id(city_id)
+        categories = {
+            check_choice("participant_categories", c, PARTICIPANT_CATEGORIES)
+            for c in participant_categories
+        }
+        if joint_action:
+            categories |= JOINT_ACTION
         return cls(
             city_id=city_id,
             kind=check_choice("kind", kind, ACTIVITY_KINDS),
             title=check_text("title", title, minimum=3, maximum=200),
             held_on=check_date("held_on", held_on),
             speakers=check_people("speaker", speakers),
-            joint_action=joint_action,
+            participant_categories=sorted(categories),
             branding_used=branding_used,
         )
 
-    @event("Registered")
+    @event(Registered)
     def __init__(  # noqa: PLR0913  # the attributes of an activity, each named
         self,
         *,
@@ -68,7 +96,7 @@ class Activity(CityAggregate):
         title: str,
         held_on: str,
         speakers: list[dict[str, str]],
-        joint_action: bool,  # event attribute
+        participant_categories: list[str],  # event attribute
         branding_used: bool,  # event attribute
     ) -> None:
         self.city_id = city_id
@@ -76,11 +104,16 @@ class Activity(CityAggregate):
         self.title = title
         self.held_on = held_on
         self.speakers = speakers
-        self.joint_action = joint_action
+        self.participant_categories = participant_categories
         self.branding_used = branding_used
         self.announcement: dict[str, str] | None = None
         self.press_release: dict[str, str] | None = None
         self.report: dict[str, list[dict[str, str]]] | None = None
+
+    @property
+    def joint_action(self) -> bool:
+        """K5: the enterprise and the administration both took part."""
+        return set(self.participant_categories) >= JOINT_ACTION
 
     def publish_announcement(self, text: str, published_at: datetime) -> None:
         if self.announcement is not None:
