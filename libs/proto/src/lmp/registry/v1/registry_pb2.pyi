@@ -566,7 +566,7 @@ class ActivityReport(_message.Message):
     def __init__(self, attendees: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., photos: _Optional[_Iterable[_Union[Photo, _Mapping]]] = ...) -> None: ...
 
 class Activity(_message.Message):
-    __slots__ = ("activity_id", "city_id", "kind", "title", "held_on", "speakers", "joint_action", "branding_used", "announcement", "press_release", "report", "version")
+    __slots__ = ("activity_id", "city_id", "kind", "title", "held_on", "speakers", "joint_action", "branding_used", "announcement", "press_release", "report", "version", "participant_categories")
     ACTIVITY_ID_FIELD_NUMBER: _ClassVar[int]
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -579,6 +579,7 @@ class Activity(_message.Message):
     PRESS_RELEASE_FIELD_NUMBER: _ClassVar[int]
     REPORT_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANT_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
     activity_id: str
     city_id: str
     kind: str
@@ -591,10 +592,11 @@ class Activity(_message.Message):
     press_release: Publication
     report: ActivityReport
     version: int
-    def __init__(self, activity_id: _Optional[str] = ..., city_id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., held_on: _Optional[str] = ..., speakers: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., joint_action: _Optional[bool] = ..., branding_used: _Optional[bool] = ..., announcement: _Optional[_Union[Publication, _Mapping]] = ..., press_release: _Optional[_Union[Publication, _Mapping]] = ..., report: _Optional[_Union[ActivityReport, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
+    participant_categories: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, activity_id: _Optional[str] = ..., city_id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., held_on: _Optional[str] = ..., speakers: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., joint_action: _Optional[bool] = ..., branding_used: _Optional[bool] = ..., announcement: _Optional[_Union[Publication, _Mapping]] = ..., press_release: _Optional[_Union[Publication, _Mapping]] = ..., report: _Optional[_Union[ActivityReport, _Mapping]] = ..., version: _Optional[int] = ..., participant_categories: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RegisterActivityRequest(_message.Message):
-    __slots__ = ("city_id", "kind", "title", "held_on", "speakers", "joint_action", "branding_used", "request_id")
+    __slots__ = ("city_id", "kind", "title", "held_on", "speakers", "joint_action", "branding_used", "request_id", "participant_categories")
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -603,6 +605,7 @@ class RegisterActivityRequest(_message.Message):
     JOINT_ACTION_FIELD_NUMBER: _ClassVar[int]
     BRANDING_USED_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANT_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
     city_id: str
     kind: str
     title: str
@@ -611,7 +614,8 @@ class RegisterActivityRequest(_message.Message):
     joint_action: bool
     branding_used: bool
     request_id: str
-    def __init__(self, city_id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., held_on: _Optional[str] = ..., speakers: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., joint_action: _Optional[bool] = ..., branding_used: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
+    participant_categories: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, city_id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., held_on: _Optional[str] = ..., speakers: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., joint_action: _Optional[bool] = ..., branding_used: _Optional[bool] = ..., request_id: _Optional[str] = ..., participant_categories: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetActivityRequest(_message.Message):
     __slots__ = ("activity_id",)
