@@ -36,7 +36,7 @@ import grpc
 from lmp.kpi.v1 import kpi_pb2, kpi_pb2_grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from lmp_devstack import start_postgres
-from lmp_kit.runtime import issuer_of
+from lmp_kit.auth import issuer_of
 from lmp_kit.settings import SERVICES, Settings
 from prometheus_client.parser import text_string_to_metric_families
 

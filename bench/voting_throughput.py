@@ -42,7 +42,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
 from lmp_devstack import free_port, start_postgres
-from lmp_kit.runtime import issuer_of
+from lmp_kit.auth import issuer_of
 from lmp_kit.settings import Settings
 from prometheus_client.parser import text_string_to_metric_families
 

@@ -10,16 +10,18 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import grpc
-from lmp.common.v1 import events_pb2, events_pb2_grpc
-from lmp_contracts import PUBLISHED
-from lmp_kit.auth import ALL_CITIES, READ_ALL_EVENTS_SCOPE, ROLES
-from lmp_kit.envelope import Envelope
-from lmp_kit.runtime import COMPONENTS, ServiceRuntime, issuer_of
-from lmp_kit.settings import SERVICES, Settings, SettingsError
+from lmp_kit.auth import ALL_CITIES, READ_ALL_EVENTS_SCOPE, ROLES, issuer_of
+from lmp_kit.settings import COMPONENTS, SERVICES, Settings, SettingsError
 
 from lmp_cli.local import PortsTakenError, with_dev_secret
+
+if TYPE_CHECKING:
+    from lmp_kit.runtime import ServiceRuntime
+
+# Each command imports what it needs when it runs: `lmp token` answers without loading gRPC,
+# Kafka, MongoDB and the services (a third of a second instead of one and a half).
 
 
 def build_runtime(service: str) -> ServiceRuntime:
@@ -70,6 +72,14 @@ def token(args: argparse.Namespace) -> int:
 
 
 def events(args: argparse.Namespace) -> int:
+    import grpc  # noqa: PLC0415  # see the module's note on imports
+    from lmp.common.v1 import events_pb2, events_pb2_grpc  # noqa: PLC0415
+    from lmp_contracts import PUBLISHED  # noqa: PLC0415
+    from lmp_kit.envelope import Envelope  # noqa: PLC0415
+
+    if args.service not in PUBLISHED:
+        print(f"{args.service} has no event store, hence no events", file=sys.stderr)
+        return 2
     settings = Settings.from_env(args.service, dev_env())
     issuer = issuer_of(settings)
     after = args.after
@@ -160,8 +170,7 @@ def parser() -> argparse.ArgumentParser:
     token_cmd.set_defaults(run=token)
 
     events_cmd = commands.add_parser("events", help="print a service's events as JSON lines")
-    # The services with an event store (notifications has none).
-    events_cmd.add_argument("service", choices=sorted(PUBLISHED))
+    events_cmd.add_argument("service", choices=SERVICES)
     events_cmd.add_argument("--after", type=int, default=0)
     events_cmd.add_argument("--follow", "-f", action="store_true")
     events_cmd.set_defaults(run=events)

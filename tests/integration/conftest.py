@@ -23,7 +23,8 @@ from lmp.kpi.v1 import kpi_pb2, kpi_pb2_grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from lmp.voting.v1 import voting_pb2_grpc
 from lmp_devstack import free_port, start_postgres, start_secantus, start_tansu
-from lmp_kit.runtime import issuer_of, service_token
+from lmp_kit.auth import issuer_of
+from lmp_kit.runtime import service_token
 from lmp_kit.settings import Settings
 from pymongo import AsyncMongoClient
 

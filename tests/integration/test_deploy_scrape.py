@@ -15,7 +15,7 @@ import grpc
 import pytest
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from lmp_devstack import free_port
-from lmp_kit.runtime import issuer_of
+from lmp_kit.auth import issuer_of
 from lmp_kit.settings import SERVICES, Settings
 
 from lmp_cli.stack import embedded_stack

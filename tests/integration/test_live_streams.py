@@ -22,12 +22,11 @@ from lmp.notifications.v1 import notifications_pb2 as pb
 from lmp.notifications.v1 import notifications_pb2_grpc as pb_grpc
 from lmp_devstack import free_port
 from lmp_kit import changes
-from lmp_kit.auth import Principal
+from lmp_kit.auth import Principal, issuer_of, verifier_of
 from lmp_kit.changes import HUB, ChangeHub
 from lmp_kit.consumer import TrackedConsumer
 from lmp_kit.envelope import Envelope
 from lmp_kit.grpc_server import Registration, start_grpc_server, stop_grpc_server
-from lmp_kit.runtime import issuer_of, verifier_of
 from lmp_kit.settings import Settings
 from notifications import access as notifications_access
 from notifications.api import NotificationsServicer

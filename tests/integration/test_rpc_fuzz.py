@@ -53,8 +53,7 @@ from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc
 from lmp.notifications.v1 import notifications_pb2, notifications_pb2_grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
 from lmp_contracts import PUBLISHED
-from lmp_kit.auth import ALL_CITIES, READ_EVENTS_SCOPE
-from lmp_kit.runtime import issuer_of
+from lmp_kit.auth import ALL_CITIES, READ_EVENTS_SCOPE, issuer_of
 from lmp_kit.settings import SERVICES, Settings
 from pymongo import MongoClient
 

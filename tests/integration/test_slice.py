@@ -9,7 +9,7 @@ import grpc
 import pytest
 from lmp.kpi.v1 import kpi_pb2
 from lmp.registry.v1 import registry_pb2
-from lmp_kit.runtime import issuer_of
+from lmp_kit.auth import issuer_of
 from lmp_kit.settings import Settings
 
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from lmp_kit.auth import issuer_of, verifier_of
 from lmp_kit.errors import UnauthenticatedError
-from lmp_kit.runtime import issuer_of, verifier_of
 from lmp_kit.settings import Settings
 
 SECRET = "a-test-secret-long-enough-for-hs256-signing"  # noqa: S105  # a test key

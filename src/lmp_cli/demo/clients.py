@@ -17,8 +17,7 @@ from lmp.kpi.v1 import kpi_pb2_grpc
 from lmp.registry.v1 import registry_pb2 as reg
 from lmp.registry.v1 import registry_pb2_grpc
 from lmp.voting.v1 import voting_pb2_grpc
-from lmp_kit.auth import ALL_CITIES
-from lmp_kit.runtime import issuer_of
+from lmp_kit.auth import ALL_CITIES, issuer_of
 from lmp_kit.settings import SERVICES, Settings
 
 T = TypeVar("T")

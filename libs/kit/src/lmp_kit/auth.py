@@ -7,10 +7,14 @@ import time
 from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import jwt
 
 from lmp_kit.errors import PermissionDeniedError, UnauthenticatedError
+
+if TYPE_CHECKING:
+    from lmp_kit.settings import Settings
 
 ROLES = frozenset(
     {
@@ -195,3 +199,22 @@ def _strings(claims: dict[str, object], name: str) -> frozenset[str]:
         msg = f"the token's {name!r} claim must be a list of strings"
         raise UnauthenticatedError(msg)
     return frozenset(value)
+
+
+def verifier_of(settings: Settings) -> TokenVerifier:
+    return TokenVerifier(
+        key=settings.jwt_verify_key,
+        algorithm=settings.jwt_algorithm,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        max_ttl_s=settings.jwt_max_ttl_s,
+    )
+
+
+def issuer_of(settings: Settings) -> TokenIssuer:
+    return TokenIssuer(
+        key=settings.jwt_signing_key,
+        algorithm=settings.jwt_algorithm,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )

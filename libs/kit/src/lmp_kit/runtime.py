@@ -19,7 +19,7 @@ from grpc_health.v1 import health_pb2
 from grpc_health.v1._async import HealthServicer
 from pymongo import AsyncMongoClient
 
-from lmp_kit.auth import ALL_CITIES, READ_EVENTS_SCOPE, TokenIssuer, TokenVerifier
+from lmp_kit.auth import ALL_CITIES, READ_EVENTS_SCOPE, issuer_of, verifier_of
 from lmp_kit.changes import HUB
 from lmp_kit.consumer import Projection, TrackedConsumer
 from lmp_kit.dependencies import mongodb, watch_dependencies
@@ -31,11 +31,10 @@ from lmp_kit.logs import configure_logging
 from lmp_kit.metrics import WORKER_UP, serve_metrics
 from lmp_kit.reactions import Reaction, Reactor
 from lmp_kit.relay import OutboxRelay
-from lmp_kit.settings import Settings
+from lmp_kit.settings import COMPONENTS, Settings
 
 log = logging.getLogger(__name__)
 
-COMPONENTS = frozenset({"api", "relay", "consumers"})
 SHUTDOWN_GRACE_S = 5.0
 # After a worker died, health answers NOT_SERVING this long (probes and `lmp status` see why
 # it goes away, load balancers take it out) before the server stops; calls in flight then get
@@ -68,25 +67,6 @@ class Subscription:
 
 def mongo_client(settings: Settings) -> AsyncMongoClient[dict[str, Any]]:
     return AsyncMongoClient(settings.mongodb_uri, tz_aware=True)
-
-
-def verifier_of(settings: Settings) -> TokenVerifier:
-    return TokenVerifier(
-        key=settings.jwt_verify_key,
-        algorithm=settings.jwt_algorithm,
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-        max_ttl_s=settings.jwt_max_ttl_s,
-    )
-
-
-def issuer_of(settings: Settings) -> TokenIssuer:
-    return TokenIssuer(
-        key=settings.jwt_signing_key,
-        algorithm=settings.jwt_algorithm,
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-    )
 
 
 def service_token(settings: Settings) -> Callable[[], str]:

@@ -17,6 +17,10 @@ DEFAULT_METRICS_PORTS = dict(zip(SERVICES, range(9101, 9106), strict=True))
 EventStoreKind = Literal["sqlite", "postgres", "memory"]
 
 
+# What one process of a service may run: its gRPC API, its outbox relay, its consumers.
+COMPONENTS = frozenset({"api", "relay", "consumers"})
+
+
 class SettingsError(ValueError):
     pass
 
