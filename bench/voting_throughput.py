@@ -183,7 +183,8 @@ def create_poll(env: dict[str, str], method: str, problems: list[str], title: st
                 timeout=30,
             )
         except grpc.RpcError as error:
-            if error.code() != grpc.StatusCode.NOT_FOUND or time.monotonic() > ready_by:
+            # UNAVAILABLE: not in the read model yet
+            if error.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > ready_by:
                 raise
             time.sleep(0.2)
         else:

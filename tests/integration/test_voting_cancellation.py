@@ -32,7 +32,13 @@ MAX_DELAY_S = 0.05
 RETRIED = 50
 NEXT_SUCCESS_S = 1.0
 # Until the read model has the closed poll and its ballots.
-NOT_YET = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION)
+# Not counted yet (FAILED_PRECONDITION: the poll is not closed) or not projected yet
+# (UNAVAILABLE with a retry hint: closed, its count on the way to the read model).
+NOT_YET = (
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.UNAVAILABLE,
+)
 GAVE_UP = (grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 

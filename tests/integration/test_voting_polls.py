@@ -79,7 +79,7 @@ def wait_live(stack: Slice, poll_id, ballots, timeout=60.0) -> voting_pb2.LiveRe
                 timeout=10,
             )
         except grpc.RpcError as error:
-            if error.code() != grpc.StatusCode.NOT_FOUND:
+            if error.code() != grpc.StatusCode.UNAVAILABLE:  # not in the read model yet
                 raise
         else:
             if live.ballots >= ballots:
@@ -98,7 +98,9 @@ def wait_receipt(stack: Slice, poll_id, receipt, timeout=30.0) -> voting_pb2.Ver
                 timeout=10,
             )
         except grpc.RpcError as error:
-            if error.code() != grpc.StatusCode.FAILED_PRECONDITION or time.monotonic() > deadline:
+            # FAILED_PRECONDITION: not closed; UNAVAILABLE: closed, not projected yet.
+            not_yet = (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.UNAVAILABLE)
+            if error.code() not in not_yet or time.monotonic() > deadline:
                 raise
         time.sleep(0.2)
 

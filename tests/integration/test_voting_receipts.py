@@ -18,10 +18,28 @@ from voting.domain.merkle import verify_inclusion
 from .conftest import Slice, stamp
 
 BALLOTS = 37  # not a power of two: the tree has a ragged right edge
-NOT_YET = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION)
+# Not counted yet (FAILED_PRECONDITION: the poll is not closed) or not projected yet
+# (UNAVAILABLE with a retry hint: closed, its count on the way to the read model).
+NOT_YET = (
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.UNAVAILABLE,
+)
 
 
 def closed_poll_with_ballots(stack) -> tuple[voting_pb2.Poll, list[str]]:
+    poll, receipts = open_poll_with_ballots(stack)
+    return close(stack, poll.poll_id), receipts
+
+
+def close(stack, poll_id: str) -> voting_pb2.Poll:
+    closed: voting_pb2.Poll = stack.voting().ClosePoll(
+        voting_pb2.ClosePollRequest(poll_id=poll_id), metadata=stack.metadata(), timeout=30
+    )
+    return closed
+
+
+def open_poll_with_ballots(stack) -> tuple[voting_pb2.Poll, list[str]]:
     problems = [
         stack.registry()
         .RegisterProblem(
@@ -60,10 +78,7 @@ def closed_poll_with_ballots(stack) -> tuple[voting_pb2.Poll, list[str]]:
         .receipt
         for n in range(BALLOTS)
     ]
-    closed = stack.voting().ClosePoll(
-        voting_pb2.ClosePollRequest(poll_id=poll.poll_id), metadata=stack.metadata(), timeout=30
-    )
-    return closed, receipts
+    return poll, receipts
 
 
 def verify(
@@ -171,3 +186,38 @@ def test_a_portal_gets_the_receipt_of_the_ballot_its_resident_cast_and_nothing_m
     with pytest.raises(grpc.RpcError) as someone_else:
         mine("resident-7", stack.metadata("resident", cities=("sarov",)))
     assert someone_else.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_receipt_of_a_poll_closed_but_not_yet_projected_is_unavailable_not_a_refusal(
+    voting_stack,
+):
+    """ "Not yet" is not "wrong": an open poll is FAILED_PRECONDITION (wait for its close), a
+    poll closed in the event store whose count has not reached the read model is UNAVAILABLE
+    with a retry hint. A voting without relay or consumers holds the count back for good."""
+    stack = voting_stack
+    poll, receipts = open_poll_with_ballots(stack)
+
+    def refusal() -> grpc.StatusCode:
+        with pytest.raises(grpc.RpcError) as refused:
+            verify(stack, poll.poll_id, receipts[0], timeout=0)
+        return refused.value.code()
+
+    deadline = time.monotonic() + 30
+    codes = [refusal()]
+    while codes[-1] == grpc.StatusCode.UNAVAILABLE and time.monotonic() < deadline:
+        time.sleep(0.2)  # the new poll on its way to the read model
+        codes.append(refusal())
+    assert codes[-1] == grpc.StatusCode.FAILED_PRECONDITION, codes  # open: wait for its close
+
+    (voting,) = [p for p in stack.processes if p.service == "voting"]
+    voting.stop()
+    stack.processes.remove(voting)
+    stack.start("voting", ("api",), label="voting-api-only")
+    close(stack, poll.poll_id)
+
+    with pytest.raises(grpc.RpcError) as not_yet:
+        verify(stack, poll.poll_id, receipts[0], timeout=0)
+    assert not_yet.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "still being projected: retry shortly" in str(not_yet.value.details())
+    trailers: Any = not_yet.value.trailing_metadata() or ()  # grpc gives str values here
+    assert [m.value for m in trailers if m.key == "grpc-retry-pushback-ms"] == ["500"]

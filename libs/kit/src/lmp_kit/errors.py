@@ -41,3 +41,10 @@ class ConcurrentChangeError(DomainError):
     """The record changed under the command more often than it was retried."""
 
     status = grpc.StatusCode.ABORTED
+
+
+class NotYetError(DomainError):
+    """The record exists, but the read model answering the call has not caught up with it yet
+    (a read right after the command that wrote it): retry shortly, the answer will come."""
+
+    status = grpc.StatusCode.UNAVAILABLE

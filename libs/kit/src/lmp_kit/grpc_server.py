@@ -27,7 +27,7 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 
 from lmp_kit.access import AccessPolicy
 from lmp_kit.auth import TokenVerifier, current_principal, principal
-from lmp_kit.errors import DomainError, InvalidArgumentError, UnauthenticatedError
+from lmp_kit.errors import DomainError, InvalidArgumentError, NotYetError, UnauthenticatedError
 from lmp_kit.logs import current_city, current_traceparent
 from lmp_kit.metrics import (
     GRPC_LATENCY,
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/",)
 # The gRPC retry policy's server pushback (gRFC A6): how long a client should wait before
 # sending again a call that met a dependency away.
+# A read model behind its command catches up within a second or two.
+NOT_YET_PUSHBACK_MS = 500
 RETRY_PUSHBACK_MS = 2_000
 # A deadline further away than this is no deadline for the read model's database.
 NO_DEADLINE_S = 3_600.0
@@ -340,6 +342,8 @@ def dependency_status(error: BaseException) -> str | None:
 
 def _error_mapper(method: str) -> Callable[[BaseException, Any], Awaitable[None]]:
     async def on_error(error: BaseException, context: Any) -> None:  # noqa: ANN401  # grpc context
+        if isinstance(error, NotYetError):
+            context.set_trailing_metadata((("grpc-retry-pushback-ms", str(NOT_YET_PUSHBACK_MS)),))
         if isinstance(error, DomainError):
             await context.abort(error.status, error.message)
         if isinstance(error, ValidationError):

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+from uuid import UUID
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.voting.v1 import voting_pb2, voting_pb2_grpc
 from lmp_kit.auth import Principal, principal
-from lmp_kit.errors import InvalidArgumentError, PermissionDeniedError
+from lmp_kit.errors import InvalidArgumentError, NotYetError, PermissionDeniedError
 from lmp_kit.grpc_server import Registration
 from lmp_kit.idempotency import Retry
 from lmp_kit.rpc import Context, timestamp
@@ -17,6 +19,8 @@ from voting import views
 from voting.access import SERVICE_NAME, parse_poll_id, policy
 from voting.application import Voter, VotingApplication, utc_now
 from voting.domain import OptionSpec, Poll, PollSpec
+
+T = TypeVar("T")
 
 PORTAL = "portal"
 RECEIPT_LENGTH = 64
@@ -28,6 +32,23 @@ class VotingServicer(voting_pb2_grpc.VotingServiceServicer):
         self.app = app
         self.db = db
         self.proofs = views.ReceiptProofs(db)
+
+    async def not_yet_told(self, poll_id: UUID, read: Awaitable[T]) -> T:
+        """A read model's answer, or UNAVAILABLE with a retry hint where the model is only
+        behind the event store (a read right after CreatePoll or ClosePoll), never NOT_FOUND
+        or FAILED_PRECONDITION for "not yet"."""
+        try:
+            return await read
+        except views.PollNotInModelError:
+            await asyncio.to_thread(self.app.get_poll, poll_id)  # NOT_FOUND if there is none
+            msg = f"poll {poll_id} is not in the read model yet: retry shortly"
+            raise NotYetError(msg) from None
+        except views.PollNotClosedError:
+            poll = await asyncio.to_thread(self.app.get_poll, poll_id)
+            if poll.closed_at is None:
+                raise
+            msg = f"poll {poll_id} is closed; its count is still being projected: retry shortly"
+            raise NotYetError(msg) from None
 
     async def CreatePoll(  # noqa: N802  # gRPC method name
         self, request: voting_pb2.CreatePollRequest, context: Context
@@ -87,7 +108,8 @@ class VotingServicer(voting_pb2_grpc.VotingServiceServicer):
         self, request: voting_pb2.GetLiveResultsRequest, context: Context
     ) -> voting_pb2.LiveResults:
         del context
-        live = await views.live_results(self.db, str(parse_poll_id(request.poll_id)))
+        poll_id = parse_poll_id(request.poll_id)
+        live = await self.not_yet_told(poll_id, views.live_results(self.db, str(poll_id)))
         labels = {o["option_id"]: o for o in live.options}
         message = voting_pb2.LiveResults(
             poll_id=live.poll_id,
@@ -114,8 +136,9 @@ class VotingServicer(voting_pb2_grpc.VotingServiceServicer):
         self, request: voting_pb2.VerifyReceiptRequest, context: Context
     ) -> voting_pb2.VerifyReceiptResponse:
         del context
-        found = await self.proofs.inclusion(
-            str(parse_poll_id(request.poll_id)), receipt_of(request.receipt)
+        poll_id = parse_poll_id(request.poll_id)
+        found = await self.not_yet_told(
+            poll_id, self.proofs.inclusion(str(poll_id), receipt_of(request.receipt))
         )
         return voting_pb2.VerifyReceiptResponse(
             digest=found.digest,

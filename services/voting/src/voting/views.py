@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lmp_kit.errors import FailedPreconditionError, NotFoundError
+from lmp_kit.errors import FailedPreconditionError, NotFoundError, NotYetError
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
@@ -50,11 +50,16 @@ def flatten(tree: Document, prefix: str = "") -> dict[str, int]:
     return flat
 
 
+class PollNotInModelError(NotFoundError):
+    def __init__(self, poll_id: str) -> None:
+        super().__init__(f"poll {poll_id} is not (yet) in the read model")
+        self.poll_id = poll_id
+
+
 async def poll_document(db: AsyncDatabase[Document], poll_id: str) -> Document:
     poll = await db[POLLS].find_one({"_id": poll_id})
     if poll is None or "method" not in poll:
-        msg = f"poll {poll_id} is not (yet) in the read model"
-        raise NotFoundError(msg)
+        raise PollNotInModelError(poll_id)
     return poll
 
 
@@ -71,6 +76,14 @@ async def live_results(db: AsyncDatabase[Document], poll_id: str) -> LiveResults
         ballots=counters.get("ballots", 0),
         updated_at=tally.get("updated_at"),
     )
+
+
+class PollNotClosedError(FailedPreconditionError):
+    def __init__(self, poll_id: str) -> None:
+        super().__init__(
+            f"poll {poll_id} is not closed: receipts are verified against its final digest"
+        )
+        self.poll_id = poll_id
 
 
 class ReceiptProofs:
@@ -133,15 +146,14 @@ class ReceiptProofs:
     async def _build(self, poll_id: str) -> Document:
         poll = await poll_document(self.db, poll_id)
         if not poll.get("closed"):
-            msg = f"poll {poll_id} is not closed: receipts are verified against its final digest"
-            raise FailedPreconditionError(msg)
+            raise PollNotClosedError(poll_id)
         cursor = self.db[BALLOTS].find({"poll_id": poll_id}).sort("_id", ASCENDING)
         counted_up_to = int(poll.get("counted_up_to") or 0)
         receipts = [r async for doc in cursor if (r := counted_receipt(doc, counted_up_to))]
         levels = await asyncio.to_thread(tree_levels, receipts)
         if tree_root(levels, len(receipts)) != poll["digest"]:
             msg = f"the ballots of poll {poll_id} are still being projected; try again shortly"
-            raise FailedPreconditionError(msg)
+            raise NotYetError(msg)
         await self._insert(
             [{"_id": f"{poll_id}:{r}", "i": i} for i, r in enumerate(receipts)]
             + [
