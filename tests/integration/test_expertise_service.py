@@ -14,6 +14,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from lmp.common.v1 import events_pb2
 from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc
+from lmp.registry.v1 import registry_pb2
 from lmp_kit.envelope import Envelope
 from lmp_kit.runtime import service_token
 from lmp_kit.settings import Settings
@@ -25,7 +26,10 @@ GOOD = expertise_pb2.CriterionScores(
 
 @pytest.fixture
 def expertise(slice_factory):
+    """Expertise, and the registry's API (expertise asks it about a practice its read model
+    does not hold yet); the registry's events are played by `publish_practices`."""
     made = slice_factory()
+    made.start("registry", ("api",))
     made.start("expertise")
     return made
 
@@ -486,3 +490,46 @@ def test_a_session_agenda_takes_only_practices_of_the_session_city(expertise):
     assert stack.head("expertise") == before
     session = schedule([seversk_practice])
     assert (session.city_id, list(session.agenda)) == ("seversk", [seversk_practice])
+
+
+def test_a_review_of_a_practice_registered_a_moment_ago_is_not_yet_not_not_found(expertise):
+    """Right after RegisterPractice expertise may not have the practice from the registry's
+    events yet: OpenReview answers UNAVAILABLE with a retry hint, not NOT_FOUND. Here the
+    registry runs without its relay, so the practice never arrives."""
+    stack, api = expertise, stub(expertise)
+    form_council(api, stack)
+    stack.register_city("sarov")
+    practice = stack.registry().RegisterPractice(
+        registry_pb2.RegisterPracticeRequest(
+            city_id="sarov",
+            kind="own",
+            title="Courtyard lighting",
+            authors=[registry_pb2.Person(person_id="anna", name="Анна")],
+        ),
+        metadata=stack.metadata("working_group", cities=("sarov",)),
+        timeout=10,
+    )
+    before = stack.head("expertise")
+
+    def open_review(practice_id, metadata):
+        return refused(
+            lambda: api.OpenReview(
+                expertise_pb2.OpenReviewRequest(practice_id=practice_id, round="primary"),
+                metadata=metadata,
+                timeout=10,
+            )
+        )
+
+    not_yet = open_review(practice.practice_id, office(stack))
+    elsewhere = open_review(
+        practice.practice_id, as_person(stack, "office-2", "programme_office", cities=("seversk",))
+    )
+    unknown = open_review(str(uuid.uuid4()), office(stack))
+
+    assert not_yet.code() == grpc.StatusCode.UNAVAILABLE
+    assert "has not received it from the registry yet: retry shortly" in str(not_yet.details())
+    trailers = dict(not_yet.trailing_metadata() or ())
+    assert trailers.get("grpc-retry-pushback-ms") == "500"
+    # another city's token learns nothing more than about a practice that does not exist
+    assert elsewhere.code() == unknown.code() == grpc.StatusCode.NOT_FOUND
+    assert stack.head("expertise") == before

@@ -9,8 +9,9 @@ from lmp.voting.v1 import voting_pb2
 from lmp_kit.access import missing_rules
 from lmp_kit.auth import Principal
 from lmp_kit.errors import DomainError
+from lmp_kit.registry_client import RegisteredItem
 from voting.access import RULES, SERVICE_NAME, policy
-from voting.application import RegisteredItem, VotingApplication
+from voting.application import VotingApplication
 from voting.domain import OptionSpec, Poll, PollSpec
 from voting.keys import PseudonymKeys
 

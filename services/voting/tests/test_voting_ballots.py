@@ -15,7 +15,8 @@ from lmp_kit.errors import (
     PermissionDeniedError,
 )
 from lmp_kit.idempotency import Retry
-from voting.application import NotCountedError, RegisteredItem, Voter, VotingApplication
+from lmp_kit.registry_client import RegisteredItem
+from voting.application import NotCountedError, Voter, VotingApplication
 from voting.domain import Ballot, OptionSpec, PollSpec
 from voting.domain.ballots import pseudonym_of
 from voting.domain.merkle import inclusion_proof, merkle_root, verify_inclusion

@@ -19,8 +19,9 @@ import pytest
 from eventsourcing.persistence import OperationalError
 from lmp_kit.errors import AlreadyExistsError
 from lmp_kit.logs import JsonFormatter, current_traceparent
+from lmp_kit.registry_client import RegisteredItem
 from prometheus_client import REGISTRY
-from voting.application import RegisteredItem, Voter, VotingApplication
+from voting.application import Voter, VotingApplication
 from voting.domain import OptionSpec, PollSpec
 from voting.keys import PseudonymKeys
 from voting.writer import BallotWriter, WriterStoppedError

@@ -28,6 +28,7 @@ from lmp_kit.access import (
     rule,
 )
 from lmp_kit.errors import NotFoundError
+from lmp_kit.registry_client import RegistryClient
 from lmp_kit.rpc import parse_id
 
 from expertise import views
@@ -94,15 +95,23 @@ RULES: Mapping[str, Rule] = {
 }
 
 
-def policy(app: ExpertiseApplication, db: Database) -> AccessPolicy:
+def policy(
+    app: ExpertiseApplication, db: Database, registry: RegistryClient | None = None
+) -> AccessPolicy:
     """Reviews and sessions are found in the event store (current right after a write);
-    practices are the registry's, known to expertise only from its events (the `practices`
-    read model, which OpenReview already waits for)."""
+    practices are the registry's, known to expertise from its events (the `practices` read
+    model). A practice not there yet (a review opened right after RegisterPractice) is asked
+    of the registry itself, so that the caller learns "not yet" (UNAVAILABLE) from the handler
+    instead of "no such practice" (NOT_FOUND)."""
 
     async def locate(kind: str, record_id: str) -> str | None:
         found = parse_id(f"{kind}_id", record_id)
         if kind == PRACTICE:
-            return await views.practice_city(db, str(found))
+            city = await views.practice_city(db, str(found))
+            if city is None and registry is not None:
+                item = await asyncio.to_thread(registry.practice, str(found))
+                city = item.city_id if item is not None else None
+            return city
         if kind == REVIEW:
             return await asyncio.to_thread(city_of, app.get_review, found)
         if kind == SESSION:

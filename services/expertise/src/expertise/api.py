@@ -8,9 +8,10 @@ from uuid import UUID
 from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc
 from lmp_kit.auth import principal
 from lmp_kit.domain import check_city_id
-from lmp_kit.errors import NotFoundError, PermissionDeniedError
+from lmp_kit.errors import NotFoundError, NotYetError, PermissionDeniedError
 from lmp_kit.grpc_server import Registration
 from lmp_kit.idempotency import Retry
+from lmp_kit.registry_client import RegistryClient
 from lmp_kit.rpc import Context, parse_id, timestamp
 
 from expertise import views
@@ -96,9 +97,12 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
         del context
         practice_id = parse_id("practice_id", request.practice_id)
         practice = await views.practice_facts(self.db, str(practice_id))
-        if practice is None:  # the guard found it: only if the read model lost it since
-            msg = f"practice {practice_id} is not known to expertise"
-            raise NotFoundError(msg)
+        if practice is None:  # the guard found it in the registry: not here yet
+            msg = (
+                f"practice {practice_id} is registered, but expertise has not received it from "
+                "the registry yet: retry shortly"
+            )
+            raise NotYetError(msg)
         review = await asyncio.to_thread(
             self.app.open_review,
             practice,
@@ -398,12 +402,14 @@ def list_message(approved: ApprovedList) -> expertise_pb2.ApprovedList:
     )
 
 
-def registrations(app: ExpertiseApplication, db: Database) -> list[Registration]:
+def registrations(
+    app: ExpertiseApplication, db: Database, registry: RegistryClient | None = None
+) -> list[Registration]:
     return [
         Registration(
             add=expertise_pb2_grpc.add_ExpertiseServiceServicer_to_server,
             servicer=ExpertiseServicer(app, db),
             service_name=SERVICE_NAME,
-            access=policy(app, db),
+            access=policy(app, db, registry),
         )
     ]

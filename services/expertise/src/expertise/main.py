@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from lmp_kit.eventstore import event_store_env
-from lmp_kit.runtime import ServiceRuntime, mongo_client
+from lmp_kit.registry_client import RegistryClient
+from lmp_kit.runtime import ServiceRuntime, mongo_client, service_token
 from lmp_kit.settings import Settings
 
 from expertise.api import registrations
@@ -15,7 +16,11 @@ def build(settings: Settings) -> ServiceRuntime:
     return ServiceRuntime(
         settings=settings,
         app=app,
-        registrations=registrations(app, mongo[settings.mongodb_database]),
+        registrations=registrations(
+            app,
+            mongo[settings.mongodb_database],
+            RegistryClient(settings.endpoints["registry"].grpc_target, service_token(settings)),
+        ),
         mongo=mongo,
         subscriptions=SUBSCRIPTIONS,
     )

@@ -20,6 +20,7 @@ from lmp_kit.errors import (
     NotFoundError,
 )
 from lmp_kit.idempotency import Claim, Retry
+from lmp_kit.registry_client import RegisteredItem
 
 from voting.domain import Ballot, OptionSpec, Poll, PollSpec
 from voting.domain.ballots import pseudonym_of
@@ -35,13 +36,6 @@ SCAN_PAGE = 1000
 CAST_ATTEMPTS = 3
 POLL_CACHE_S = 1.0
 CLOSE_WAIT_S = 10.0
-
-
-@dataclass(frozen=True)
-class RegisteredItem:
-    city_id: str
-    title: str
-    status: str = ""
 
 
 class Registry(Protocol):

@@ -10,6 +10,7 @@ from eventsourcing.persistence import IntegrityError
 from lmp_kit.errors import DomainError
 from lmp_kit.eventstore import event_store_env
 from lmp_kit.metrics import WORKER_FAILURES
+from lmp_kit.registry_client import RegistryClient
 from lmp_kit.runtime import ServiceRuntime, mongo_client, service_token
 from lmp_kit.settings import Settings
 from lmp_kit.stopping import sleep_unless
@@ -22,7 +23,6 @@ from voting.api import registrations
 from voting.application import VotingApplication, utc_now
 from voting.consumers import subscriptions
 from voting.keys import PseudonymKeys
-from voting.registry import GrpcRegistry
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def poll_schedule(
 
 
 def build(settings: Settings) -> ServiceRuntime:
-    registry = GrpcRegistry(settings.endpoints["registry"].grpc_target, service_token(settings))
+    registry = RegistryClient(settings.endpoints["registry"].grpc_target, service_token(settings))
     app = VotingApplication(
         env=event_store_env(settings), keys=PseudonymKeys.from_env(settings), registry=registry
     )

@@ -1,23 +1,34 @@
-"""The registry as voting sees it: RegistryService.GetProblem and GetPractice over gRPC."""
+"""The registry as other services see it: RegistryService.GetProblem and GetPractice over
+gRPC with the caller's service token (voting confirms poll options with it, expertise the
+practice a review names before its own read model has it)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import grpc
 from lmp.registry.v1 import registry_pb2, registry_pb2_grpc
+
 from lmp_kit.errors import DomainError, FailedPreconditionError
 
-from voting.application import RegisteredItem
-
 TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class RegisteredItem:
+    city_id: str
+    title: str
+    status: str = ""
 
 
 class RegistryUnavailableError(DomainError):
     status = grpc.StatusCode.UNAVAILABLE
 
 
-class GrpcRegistry:
+class RegistryClient:
+    """Blocking calls (run them in a worker thread from an event loop)."""
+
     def __init__(self, target: str, token: Callable[[], str]) -> None:
         self.target = target
         self.token = token
