@@ -1035,6 +1035,14 @@ def _registry() -> dict[str, Entry]:  # one entry per RPC
         probe(same(lambda _w: reg.GetCityDashboardRequest(city_id=A))),
         lambda _w: reg.GetCityDashboardRequest(city_id=A),
     )
+    m["ListProblems"] = Entry(
+        probe(same(lambda _w: reg.ListProblemsRequest(city_id=A))),
+        lambda _w: reg.ListProblemsRequest(city_id=A),
+    )
+    m["ListActivities"] = Entry(
+        probe(same(lambda _w: reg.ListActivitiesRequest(city_id=A))),
+        lambda _w: reg.ListActivitiesRequest(city_id=A),
+    )
     return {f"registry/{name}": entry for name, entry in m.items()}
 
 

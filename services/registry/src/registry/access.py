@@ -87,6 +87,7 @@ RULES: Mapping[str, Rule] = {
         note="a `portal` registers a resident's problem on the resident's behalf",
     ),
     "GetProblem": rule(ANY_ROLE, PROBLEM),
+    "ListProblems": rule(ANY_ROLE, InRequest("city_id")),
     "DescribeProblem": rule(PROBLEM_WRITERS, PROBLEM),
     "SetProblemPriority": rule(PROBLEM_WRITERS, PROBLEM),
     "MarkProblemSolved": rule(PROBLEM_WRITERS, PROBLEM),
@@ -150,6 +151,7 @@ RULES: Mapping[str, Rule] = {
     # Activities
     "RegisterActivity": rule(ACTIVITY_WRITERS, InRequest("city_id")),
     "GetActivity": rule(ANY_ROLE, ACTIVITY),
+    "ListActivities": rule(ANY_ROLE, InRequest("city_id")),
     "PublishAnnouncement": rule(ACTIVITY_WRITERS, ACTIVITY),
     "PublishPressRelease": rule(ACTIVITY_WRITERS, ACTIVITY),
     "FileActivityReport": rule(ACTIVITY_WRITERS, ACTIVITY),

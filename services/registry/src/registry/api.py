@@ -455,6 +455,28 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
 
     # Read models
 
+    async def ListProblems(
+        self, request: pb.ListProblemsRequest, _context: Context
+    ) -> pb.ListProblemsResponse:
+        page = await views.list_problems(
+            self.views_db(),
+            requests.problem_query(request),
+            request.page.page_size,
+            request.page.page_token,
+        )
+        return messages.problems_page(page)
+
+    async def ListActivities(
+        self, request: pb.ListActivitiesRequest, _context: Context
+    ) -> pb.ListActivitiesResponse:
+        page = await views.list_activities(
+            self.views_db(),
+            requests.activity_query(request),
+            request.page.page_size,
+            request.page.page_token,
+        )
+        return messages.activities_page(page)
+
     async def SearchLibrary(
         self, request: pb.SearchLibraryRequest, _context: Context
     ) -> pb.SearchLibraryResponse:

@@ -4,11 +4,12 @@ from lmp_kit.reactions import Reaction
 from lmp_kit.runtime import Subscription
 
 from registry.application import RegistryApplication
-from registry.projections import ActivityProjection, PracticeLibraryProjection
+from registry.projections import ActivityProjection, PracticeLibraryProjection, ProblemProjection
 
 SUBSCRIPTIONS = (
     Subscription(
-        upstream="registry", projections=(PracticeLibraryProjection(), ActivityProjection())
+        upstream="registry",
+        projections=(PracticeLibraryProjection(), ProblemProjection(), ActivityProjection()),
     ),
 )
 

@@ -260,6 +260,45 @@ def library_entry(doc: Document) -> pb.LibraryEntry:
     )
 
 
+def problem_entry(doc: Document) -> pb.ProblemEntry:
+    return pb.ProblemEntry(
+        problem_id=str(doc["_id"]),
+        city_id=doc.get("city_id", ""),
+        title=doc.get("title", ""),
+        priority=doc.get("priority", ""),
+        solved=bool(doc.get("solved")),
+        practice_ids=doc.get("practice_ids", []),
+        registered_at=timestamp(doc["registered_at"]) if "registered_at" in doc else None,
+    )
+
+
+def problems_page(page: Page) -> pb.ListProblemsResponse:
+    return pb.ListProblemsResponse(
+        problems=[problem_entry(doc) for doc in page.documents], next_page_token=page.next_token
+    )
+
+
+def activity_entry(doc: Document) -> pb.ActivityEntry:
+    return pb.ActivityEntry(
+        activity_id=str(doc["_id"]),
+        city_id=doc.get("city_id", ""),
+        kind=doc.get("kind", ""),
+        title=doc.get("title", ""),
+        held_on=doc.get("held_on", ""),
+        participant_categories=doc.get("participant_categories", []),
+        announced="announcement_at" in doc,
+        press_released="press_release_at" in doc,
+        reported=bool(doc.get("report_filed")),
+    )
+
+
+def activities_page(page: Page) -> pb.ListActivitiesResponse:
+    return pb.ListActivitiesResponse(
+        activities=[activity_entry(doc) for doc in page.documents],
+        next_page_token=page.next_token,
+    )
+
+
 def library_page(page: Page) -> pb.SearchLibraryResponse:
     return pb.SearchLibraryResponse(
         entries=[library_entry(doc) for doc in page.documents], next_page_token=page.next_token

@@ -6,6 +6,7 @@ from typing import Any
 
 from lmp_contracts import registry
 from lmp_kit.envelope import Envelope
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -14,6 +15,7 @@ from registry.domain.passports import searchable_text
 
 PRACTICES = "library_practices"
 ACTIVITIES = "activities"
+PROBLEMS = "problems"
 WORD = re.compile(r"\w+")
 
 Document = dict[str, Any]
@@ -100,6 +102,61 @@ class PracticeLibraryProjection:
         elif kind == "Replicated":
             update["$inc"] = {"replications": 1}
         await practices.update_one(key, update, upsert=True, session=session)
+
+
+class ProblemProjection:
+    """A city's problems as a portal lists them: priority, solved, linked practices, and the
+    words of title and description. `seq` (the registration's notification id) orders them
+    newest first."""
+
+    event_types: frozenset[str] = frozenset(
+        {
+            "Problem.Registered",
+            "Problem.Described",
+            "Problem.PrioritySet",
+            "Problem.PracticeLinked",
+            "Problem.Solved",
+        }
+    )
+    collections: tuple[str, ...] = (PROBLEMS,)
+
+    async def prepare(self, db: AsyncDatabase[Document]) -> None:
+        await db[PROBLEMS].create_index([("city_id", ASCENDING), ("seq", DESCENDING)])
+
+    async def apply(
+        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> None:
+        problems = db[PROBLEMS]
+        key = {"_id": str(envelope.aggregate_id)}
+        update: Document = {"$set": {"updated_at": envelope.occurred_at}}
+        match envelope.event_type:
+            case "Problem.Registered":
+                registered = envelope.parse(registry.ProblemRegistered)
+                update["$set"] |= {
+                    "city_id": envelope.city_id,
+                    "title": registered.title,
+                    "description": registered.description,
+                    "keywords": keywords(registered.title, registered.description),
+                    "registered_at": envelope.occurred_at,
+                    "seq": envelope.notification_id,
+                }
+                update["$setOnInsert"] = {"priority": "", "solved": False, "practice_ids": []}
+            case "Problem.Described":
+                described = envelope.parse(registry.ProblemDescribed)
+                found = await problems.find_one(key, {"title": 1}, session=session) or {}
+                update["$set"] |= {
+                    "description": described.description,
+                    "keywords": keywords(found.get("title", ""), described.description),
+                }
+            case "Problem.PrioritySet":
+                update["$set"]["priority"] = envelope.parse(registry.ProblemPrioritySet).priority
+            case "Problem.PracticeLinked":
+                linked = envelope.parse(registry.ProblemPracticeLinked)
+                update["$addToSet"] = {"practice_ids": linked.practice_id}
+            case _:
+                envelope.parse(registry.ProblemSolved)
+                update["$set"]["solved"] = True
+        await problems.update_one(key, update, upsert=True, session=session)
 
 
 class ActivityProjection:

@@ -10,7 +10,7 @@ from typing import Any
 from lmp.registry.v1 import registry_pb2 as pb
 from lmp_kit.errors import InvalidArgumentError
 
-from registry.views import LibraryQuery
+from registry.views import ActivityQuery, LibraryQuery, ProblemQuery
 
 
 def people(persons: Iterable[pb.Person]) -> list[dict[str, str]]:
@@ -88,6 +88,19 @@ def published_at(request: pb.PublishRequest) -> datetime:
         msg = "published_at is required: when the text was published"
         raise InvalidArgumentError(msg)
     return request.published_at.ToDatetime(tzinfo=UTC)
+
+
+def problem_query(request: pb.ListProblemsRequest) -> ProblemQuery:
+    return ProblemQuery(
+        city_id=request.city_id,
+        priority=request.priority,
+        unsolved_only=request.unsolved_only,
+        text=request.text,
+    )
+
+
+def activity_query(request: pb.ListActivitiesRequest) -> ActivityQuery:
+    return ActivityQuery(city_id=request.city_id, month=request.month, kind=request.kind)
 
 
 def library_query(request: pb.SearchLibraryRequest) -> LibraryQuery:

@@ -7,15 +7,19 @@ from lmp_kit.auth import Principal
 from lmp_kit.domain import check_city_id
 from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.pages import Pages
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from registry.domain.activities import ACTIVITY_KINDS
 from registry.domain.checks import check_month
 from registry.domain.classifier import Function, Method, cell_key
 from registry.domain.practices import KINDS, STATUSES
-from registry.projections import ACTIVITIES, PRACTICES, Document, keywords
+from registry.domain.problems import PRIORITIES
+from registry.projections import ACTIVITIES, PRACTICES, PROBLEMS, Document, keywords
 
 LIBRARY_PAGES = Pages("registry.SearchLibrary", max_size=200)
+PROBLEM_PAGES = Pages("registry.ListProblems", max_size=200)
+ACTIVITY_PAGES = Pages("registry.ListActivities", max_size=200)
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,85 @@ async def search_library(
     more = len(found) > size
     documents = found[:size]
     return Page(documents, LIBRARY_PAGES.token(str(documents[-1]["_id"])) if more else "")
+
+
+@dataclass(frozen=True)
+class ProblemQuery:
+    city_id: str
+    priority: str = ""
+    unsolved_only: bool = False
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class ActivityQuery:
+    city_id: str
+    month: str = ""
+    kind: str = ""
+
+
+async def list_problems(
+    db: AsyncDatabase[Document], query: ProblemQuery, page_size: int, page_token: str
+) -> Page:
+    """A city's problems, newest first (by the registration's notification id)."""
+    size = PROBLEM_PAGES.size(page_size)
+    after = PROBLEM_PAGES.number(page_token)
+    conditions: list[Document] = [{"city_id": check_city_id(query.city_id)}]
+    if query.priority:
+        if query.priority not in PRIORITIES:
+            msg = f"priority {query.priority!r} is not one of: {', '.join(PRIORITIES)}"
+            raise InvalidArgumentError(msg)
+        conditions.append({"priority": query.priority})
+    if query.unsolved_only:
+        conditions.append({"solved": False})
+    words = keywords(query.text)
+    if words:
+        conditions.append({"keywords": {"$all": words}})
+    if after is not None:
+        conditions.append({"seq": {"$lt": after}})
+    cursor = db[PROBLEMS].find({"$and": conditions}).sort("seq", DESCENDING).limit(size + 1)
+    found = [doc async for doc in cursor]
+    documents = found[:size]
+    more = len(found) > size
+    return Page(documents, PROBLEM_PAGES.token(int(documents[-1]["seq"])) if more else "")
+
+
+async def list_activities(
+    db: AsyncDatabase[Document], query: ActivityQuery, page_size: int, page_token: str
+) -> Page:
+    """A city's activities, the latest held first (then by id, so that pages never overlap)."""
+    size = ACTIVITY_PAGES.size(page_size)
+    after = ACTIVITY_PAGES.key(page_token)
+    conditions: list[Document] = [{"city_id": check_city_id(query.city_id)}]
+    if query.month:
+        conditions.append({"month": check_month("month", query.month)})
+    if query.kind:
+        if query.kind not in ACTIVITY_KINDS:
+            msg = f"kind {query.kind!r} is not one of: {', '.join(ACTIVITY_KINDS)}"
+            raise InvalidArgumentError(msg)
+        conditions.append({"kind": query.kind})
+    if after is not None:
+        held_on, _, last_id = after.partition("|")
+        conditions.append(
+            {
+                "$or": [
+                    {"held_on": {"$lt": held_on}},
+                    {"held_on": held_on, "_id": {"$lt": last_id}},
+                ]
+            }
+        )
+    cursor = (
+        db[ACTIVITIES]
+        .find({"$and": conditions})
+        .sort([("held_on", DESCENDING), ("_id", DESCENDING)])
+        .limit(size + 1)
+    )
+    found = [doc async for doc in cursor]
+    documents = found[:size]
+    more = len(found) > size
+    last = documents[-1] if documents else {}
+    token = ACTIVITY_PAGES.token(f"{last.get('held_on', '')}|{last.get('_id', '')}")
+    return Page(documents, token if more else "")
 
 
 async def classifier_matrix(db: AsyncDatabase[Document], city_id: str) -> Matrix:

@@ -749,6 +749,88 @@ class GetExternalResourceCaseRequest(_message.Message):
     case_id: str
     def __init__(self, case_id: _Optional[str] = ...) -> None: ...
 
+class ListProblemsRequest(_message.Message):
+    __slots__ = ("city_id", "priority", "unsolved_only", "text", "page")
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    UNSOLVED_ONLY_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    city_id: str
+    priority: str
+    unsolved_only: bool
+    text: str
+    page: PageRequest
+    def __init__(self, city_id: _Optional[str] = ..., priority: _Optional[str] = ..., unsolved_only: _Optional[bool] = ..., text: _Optional[str] = ..., page: _Optional[_Union[PageRequest, _Mapping]] = ...) -> None: ...
+
+class ProblemEntry(_message.Message):
+    __slots__ = ("problem_id", "city_id", "title", "priority", "solved", "practice_ids", "registered_at")
+    PROBLEM_ID_FIELD_NUMBER: _ClassVar[int]
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    SOLVED_FIELD_NUMBER: _ClassVar[int]
+    PRACTICE_IDS_FIELD_NUMBER: _ClassVar[int]
+    REGISTERED_AT_FIELD_NUMBER: _ClassVar[int]
+    problem_id: str
+    city_id: str
+    title: str
+    priority: str
+    solved: bool
+    practice_ids: _containers.RepeatedScalarFieldContainer[str]
+    registered_at: _timestamp_pb2.Timestamp
+    def __init__(self, problem_id: _Optional[str] = ..., city_id: _Optional[str] = ..., title: _Optional[str] = ..., priority: _Optional[str] = ..., solved: _Optional[bool] = ..., practice_ids: _Optional[_Iterable[str]] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListProblemsResponse(_message.Message):
+    __slots__ = ("problems", "next_page_token")
+    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    problems: _containers.RepeatedCompositeFieldContainer[ProblemEntry]
+    next_page_token: str
+    def __init__(self, problems: _Optional[_Iterable[_Union[ProblemEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListActivitiesRequest(_message.Message):
+    __slots__ = ("city_id", "month", "kind", "page")
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    city_id: str
+    month: str
+    kind: str
+    page: PageRequest
+    def __init__(self, city_id: _Optional[str] = ..., month: _Optional[str] = ..., kind: _Optional[str] = ..., page: _Optional[_Union[PageRequest, _Mapping]] = ...) -> None: ...
+
+class ActivityEntry(_message.Message):
+    __slots__ = ("activity_id", "city_id", "kind", "title", "held_on", "participant_categories", "announced", "press_released", "reported")
+    ACTIVITY_ID_FIELD_NUMBER: _ClassVar[int]
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    HELD_ON_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANT_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    ANNOUNCED_FIELD_NUMBER: _ClassVar[int]
+    PRESS_RELEASED_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_FIELD_NUMBER: _ClassVar[int]
+    activity_id: str
+    city_id: str
+    kind: str
+    title: str
+    held_on: str
+    participant_categories: _containers.RepeatedScalarFieldContainer[str]
+    announced: bool
+    press_released: bool
+    reported: bool
+    def __init__(self, activity_id: _Optional[str] = ..., city_id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., held_on: _Optional[str] = ..., participant_categories: _Optional[_Iterable[str]] = ..., announced: _Optional[bool] = ..., press_released: _Optional[bool] = ..., reported: _Optional[bool] = ...) -> None: ...
+
+class ListActivitiesResponse(_message.Message):
+    __slots__ = ("activities", "next_page_token")
+    ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    activities: _containers.RepeatedCompositeFieldContainer[ActivityEntry]
+    next_page_token: str
+    def __init__(self, activities: _Optional[_Iterable[_Union[ActivityEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class SearchLibraryRequest(_message.Message):
     __slots__ = ("text", "function", "method", "cell", "kind", "status", "city_id", "problem_id", "page")
     TEXT_FIELD_NUMBER: _ClassVar[int]

@@ -74,6 +74,11 @@ class RegistryServiceStub:
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetProblemRequest.SerializeToString,
                 response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.FromString,
                 _registered_method=True)
+        self.ListProblems = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/ListProblems',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListProblemsRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListProblemsResponse.FromString,
+                _registered_method=True)
         self.DescribeProblem = channel.unary_unary(
                 '/lmp.registry.v1.RegistryService/DescribeProblem',
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.DescribeProblemRequest.SerializeToString,
@@ -194,6 +199,11 @@ class RegistryServiceStub:
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetActivityRequest.SerializeToString,
                 response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.FromString,
                 _registered_method=True)
+        self.ListActivities = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/ListActivities',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListActivitiesRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListActivitiesResponse.FromString,
+                _registered_method=True)
         self.PublishAnnouncement = channel.unary_unary(
                 '/lmp.registry.v1.RegistryService/PublishAnnouncement',
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.PublishRequest.SerializeToString,
@@ -297,6 +307,12 @@ class RegistryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetProblem(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProblems(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -446,6 +462,12 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListActivities(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PublishAnnouncement(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -554,6 +576,11 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.GetProblem,
                     request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetProblemRequest.FromString,
                     response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.SerializeToString,
+            ),
+            'ListProblems': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProblems,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListProblemsRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListProblemsResponse.SerializeToString,
             ),
             'DescribeProblem': grpc.unary_unary_rpc_method_handler(
                     servicer.DescribeProblem,
@@ -674,6 +701,11 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.GetActivity,
                     request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetActivityRequest.FromString,
                     response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.SerializeToString,
+            ),
+            'ListActivities': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListActivities,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListActivitiesRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListActivitiesResponse.SerializeToString,
             ),
             'PublishAnnouncement': grpc.unary_unary_rpc_method_handler(
                     servicer.PublishAnnouncement,
@@ -947,6 +979,33 @@ class RegistryService:
             '/lmp.registry.v1.RegistryService/GetProblem',
             lmp_dot_registry_dot_v1_dot_registry__pb2.GetProblemRequest.SerializeToString,
             lmp_dot_registry_dot_v1_dot_registry__pb2.Problem.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProblems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/ListProblems',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ListProblemsRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ListProblemsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1595,6 +1654,33 @@ class RegistryService:
             '/lmp.registry.v1.RegistryService/GetActivity',
             lmp_dot_registry_dot_v1_dot_registry__pb2.GetActivityRequest.SerializeToString,
             lmp_dot_registry_dot_v1_dot_registry__pb2.Activity.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListActivities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/ListActivities',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ListActivitiesRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ListActivitiesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -39,6 +39,7 @@ class RegistryServiceStub:
     AdvanceStage: _grpc.UnaryUnaryMultiCallable[_registry_pb2.AdvanceStageRequest, _registry_pb2.City]
     RegisterProblem: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RegisterProblemRequest, _registry_pb2.RegisterProblemResponse]
     GetProblem: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetProblemRequest, _registry_pb2.Problem]
+    ListProblems: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListProblemsRequest, _registry_pb2.ListProblemsResponse]
     DescribeProblem: _grpc.UnaryUnaryMultiCallable[_registry_pb2.DescribeProblemRequest, _registry_pb2.Problem]
     SetProblemPriority: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SetProblemPriorityRequest, _registry_pb2.Problem]
     MarkProblemSolved: _grpc.UnaryUnaryMultiCallable[_registry_pb2.MarkProblemSolvedRequest, _registry_pb2.Problem]
@@ -63,6 +64,7 @@ class RegistryServiceStub:
     GetImplementationPlan: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetImplementationPlanRequest, _registry_pb2.ImplementationPlan]
     RegisterActivity: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RegisterActivityRequest, _registry_pb2.Activity]
     GetActivity: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetActivityRequest, _registry_pb2.Activity]
+    ListActivities: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListActivitiesRequest, _registry_pb2.ListActivitiesResponse]
     PublishAnnouncement: _grpc.UnaryUnaryMultiCallable[_registry_pb2.PublishRequest, _registry_pb2.Activity]
     PublishPressRelease: _grpc.UnaryUnaryMultiCallable[_registry_pb2.PublishRequest, _registry_pb2.Activity]
     FileActivityReport: _grpc.UnaryUnaryMultiCallable[_registry_pb2.FileActivityReportRequest, _registry_pb2.Activity]
@@ -86,6 +88,7 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     AdvanceStage: _aio.UnaryUnaryMultiCallable[_registry_pb2.AdvanceStageRequest, _registry_pb2.City]  # type: ignore[assignment]
     RegisterProblem: _aio.UnaryUnaryMultiCallable[_registry_pb2.RegisterProblemRequest, _registry_pb2.RegisterProblemResponse]  # type: ignore[assignment]
     GetProblem: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetProblemRequest, _registry_pb2.Problem]  # type: ignore[assignment]
+    ListProblems: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListProblemsRequest, _registry_pb2.ListProblemsResponse]  # type: ignore[assignment]
     DescribeProblem: _aio.UnaryUnaryMultiCallable[_registry_pb2.DescribeProblemRequest, _registry_pb2.Problem]  # type: ignore[assignment]
     SetProblemPriority: _aio.UnaryUnaryMultiCallable[_registry_pb2.SetProblemPriorityRequest, _registry_pb2.Problem]  # type: ignore[assignment]
     MarkProblemSolved: _aio.UnaryUnaryMultiCallable[_registry_pb2.MarkProblemSolvedRequest, _registry_pb2.Problem]  # type: ignore[assignment]
@@ -110,6 +113,7 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     GetImplementationPlan: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetImplementationPlanRequest, _registry_pb2.ImplementationPlan]  # type: ignore[assignment]
     RegisterActivity: _aio.UnaryUnaryMultiCallable[_registry_pb2.RegisterActivityRequest, _registry_pb2.Activity]  # type: ignore[assignment]
     GetActivity: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetActivityRequest, _registry_pb2.Activity]  # type: ignore[assignment]
+    ListActivities: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListActivitiesRequest, _registry_pb2.ListActivitiesResponse]  # type: ignore[assignment]
     PublishAnnouncement: _aio.UnaryUnaryMultiCallable[_registry_pb2.PublishRequest, _registry_pb2.Activity]  # type: ignore[assignment]
     PublishPressRelease: _aio.UnaryUnaryMultiCallable[_registry_pb2.PublishRequest, _registry_pb2.Activity]  # type: ignore[assignment]
     FileActivityReport: _aio.UnaryUnaryMultiCallable[_registry_pb2.FileActivityReportRequest, _registry_pb2.Activity]  # type: ignore[assignment]
@@ -178,6 +182,13 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _registry_pb2.GetProblemRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_registry_pb2.Problem, _abc.Awaitable[_registry_pb2.Problem]]: ...
+
+    @_abc_1.abstractmethod
+    def ListProblems(
+        self,
+        request: _registry_pb2.ListProblemsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ListProblemsResponse, _abc.Awaitable[_registry_pb2.ListProblemsResponse]]: ...
 
     @_abc_1.abstractmethod
     def DescribeProblem(
@@ -346,6 +357,13 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _registry_pb2.GetActivityRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_registry_pb2.Activity, _abc.Awaitable[_registry_pb2.Activity]]: ...
+
+    @_abc_1.abstractmethod
+    def ListActivities(
+        self,
+        request: _registry_pb2.ListActivitiesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ListActivitiesResponse, _abc.Awaitable[_registry_pb2.ListActivitiesResponse]]: ...
 
     @_abc_1.abstractmethod
     def PublishAnnouncement(
