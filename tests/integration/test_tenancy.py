@@ -1394,6 +1394,10 @@ def _voting() -> dict[str, Entry]:
         probe(lambda _w, i: vot.GetPollRequest(poll_id=i), "poll"),
         lambda w: vot.GetPollRequest(poll_id=w["poll"]),
     )
+    m["ListPolls"] = Entry(
+        probe(same(lambda _w: vot.ListPollsRequest(city_id=A))),
+        lambda _w: vot.ListPollsRequest(city_id=A),
+    )
     m["OpenPoll"] = Entry(
         probe(lambda _w, i: vot.OpenPollRequest(poll_id=i), "later_poll"),
         lambda w: vot.OpenPollRequest(poll_id=w["later_poll"]),

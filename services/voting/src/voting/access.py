@@ -27,6 +27,7 @@ THE_POLL = OfRecord(POLL, "poll_id")
 RULES: Mapping[str, Rule] = {
     "CreatePoll": rule(ORGANIZERS, InRequest("city_id")),
     "GetPoll": rule(ANY_ROLE, THE_POLL),
+    "ListPolls": rule(ANY_ROLE, InRequest("city_id")),
     "OpenPoll": rule(ORGANIZERS, THE_POLL),
     "ClosePoll": rule(ORGANIZERS, THE_POLL),
     "CastBallot": rule(

@@ -66,6 +66,25 @@ class VotingServicer(voting_pb2_grpc.VotingServiceServicer):
         poll = await asyncio.to_thread(self.app.get_poll, parse_poll_id(request.poll_id))
         return poll_message(poll)
 
+    async def ListPolls(  # noqa: N802  # gRPC method name
+        self, request: voting_pb2.ListPollsRequest, context: Context
+    ) -> voting_pb2.ListPollsResponse:
+        del context
+        now = utc_now()
+        found = await views.list_polls(
+            self.db,
+            request.city_id,
+            kind=request.kind,
+            status=request.status,
+            now=now,
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        return voting_pb2.ListPollsResponse(
+            polls=[poll_entry(doc, now) for doc in found.polls],
+            next_page_token=found.next_token,
+        )
+
     async def OpenPoll(  # noqa: N802  # gRPC method name
         self, request: voting_pb2.OpenPollRequest, context: Context
     ) -> voting_pb2.Poll:
@@ -204,6 +223,25 @@ def spec_of(request: voting_pb2.CreatePollRequest) -> PollSpec:
         closes_at=moment_of(request, "closes_at"),
         subject_practice_id=request.subject_practice_id.strip(),
         request_id=request.request_id.strip(),
+    )
+
+
+def poll_entry(doc: dict[str, Any], now: datetime) -> voting_pb2.PollEntry:
+    def at(name: str) -> Timestamp | None:
+        moment = doc.get(name)
+        return timestamp(moment) if moment is not None else None
+
+    return voting_pb2.PollEntry(
+        poll_id=str(doc["_id"]),
+        city_id=doc.get("city_id", ""),
+        kind=doc.get("kind", ""),
+        title=doc.get("title", ""),
+        method=doc.get("method", ""),
+        status=views.status_of(doc, now),
+        opens_at=at("opens_at"),
+        closes_at=at("closes_at"),
+        closed_at=at("closed_at"),
+        ballots_counted=int(doc.get("ballots_counted", 0)),
     )
 
 

@@ -49,6 +49,7 @@ class PollProjection:
                 "options": [o.model_dump() for o in created.options],
                 "closes_at": created.closes_at,
                 "created_at": envelope.occurred_at,
+                "seq": envelope.notification_id,  # ListPolls: the newest first
             }
         elif envelope.event_type == "Poll.Opened":
             changes = {"opens_at": envelope.parse(voting.PollOpened).opens_at}

@@ -5,13 +5,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lmp_kit.errors import FailedPreconditionError, NotFoundError, NotYetError
-from pymongo import ASCENDING
+from lmp_kit.domain import check_city_id
+from lmp_kit.errors import (
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+    NotYetError,
+)
+from lmp_kit.pages import Pages
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from voting.domain.counting import Method, Placement, lot_of, rank
 from voting.domain.merkle import fold, merkle_root, proof_subtrees, root_subtrees, tree_levels
+from voting.domain.polls import PollKind
 from voting.projections import BALLOTS, POLLS, TALLIES, TREES
 
 Document = dict[str, Any]
@@ -209,3 +217,88 @@ async def due_polls(db: AsyncDatabase[Document], now: datetime) -> list[str]:
         {"_id": 1},
     )
     return [doc["_id"] async for doc in cursor]
+
+
+POLL_PAGES = Pages("voting.ListPolls", max_size=200)
+POLL_STATUSES = ("draft", "scheduled", "open", "closing", "closed")
+
+
+@dataclass(frozen=True)
+class PollList:
+    polls: list[Document]
+    next_token: str
+
+
+def status_condition(status: str, now: datetime) -> Document:
+    """The read-model documents whose status (as Poll.status computes it) is `status` now."""
+    not_closed: Document = {"closed": {"$ne": True}}
+    running: Document = {**not_closed, "closing": {"$ne": True}}
+    conditions: dict[str, Document] = {
+        "closed": {"closed": True},
+        "draft": {**running, "opens_at": None},
+        "scheduled": {**running, "opens_at": {"$gt": now}},
+        "open": {
+            **running,
+            "opens_at": {"$lte": now},
+            "$or": [{"closes_at": None}, {"closes_at": {"$gt": now}}],
+        },
+        "closing": {
+            **not_closed,
+            "$or": [
+                {"closing": True},
+                {"opens_at": {"$lte": now}, "closes_at": {"$lte": now}},
+            ],
+        },
+    }
+    if status not in conditions:
+        msg = f"status {status!r} is not one of: {', '.join(POLL_STATUSES)}"
+        raise InvalidArgumentError(msg)
+    return conditions[status]
+
+
+def status_of(doc: Document, now: datetime) -> str:
+    """Poll.status, from the read model's document."""
+    opens_at, closes_at = doc.get("opens_at"), doc.get("closes_at")
+    if doc.get("closed"):
+        return "closed"
+    if doc.get("closing"):
+        return "closing"
+    if opens_at is None:
+        return "draft"
+    if now < opens_at:
+        return "scheduled"
+    if closes_at is not None and now >= closes_at:
+        return "closing"
+    return "open"
+
+
+async def list_polls(  # noqa: PLR0913  # the list's filters and page, each named
+    db: AsyncDatabase[Document],
+    city_id: str,
+    *,
+    kind: str,
+    status: str,
+    now: datetime,
+    page_size: int,
+    page_token: str,
+) -> PollList:
+    size = POLL_PAGES.size(page_size)
+    after = POLL_PAGES.number(page_token)
+    conditions: list[Document] = [
+        {"city_id": check_city_id(city_id)},
+        {"method": {"$exists": True}},
+    ]
+    if kind:
+        if kind not in tuple(PollKind):
+            msg = f"kind {kind!r} is not one of: {', '.join(PollKind)}"
+            raise InvalidArgumentError(msg)
+        conditions.append({"kind": kind})
+    if status:
+        conditions.append(status_condition(status, now))
+    if after is not None:
+        conditions.append({"seq": {"$lt": after}})
+    cursor = db[POLLS].find({"$and": conditions}).sort("seq", DESCENDING).limit(size + 1)
+    found = [doc async for doc in cursor]
+    polls = found[:size]
+    more = len(found) > size
+    return PollList(polls, POLL_PAGES.token(int(polls[-1]["seq"])) if more else "")

@@ -133,6 +133,52 @@ class Poll(_message.Message):
     version: int
     def __init__(self, poll_id: _Optional[str] = ..., city_id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., method: _Optional[str] = ..., options: _Optional[_Iterable[_Union[Option, _Mapping]]] = ..., eligible_roles: _Optional[_Iterable[str]] = ..., quorum: _Optional[int] = ..., electorate: _Optional[int] = ..., revote_allowed: _Optional[bool] = ..., opens_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closes_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., subject_practice_id: _Optional[str] = ..., status: _Optional[str] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., results: _Optional[_Iterable[_Union[Result, _Mapping]]] = ..., ballots_counted: _Optional[int] = ..., turnout: _Optional[str] = ..., digest: _Optional[str] = ..., quorum_met: _Optional[bool] = ..., lot: _Optional[_Iterable[str]] = ..., version: _Optional[int] = ...) -> None: ...
 
+class ListPollsRequest(_message.Message):
+    __slots__ = ("city_id", "kind", "status", "page_size", "page_token")
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    city_id: str
+    kind: str
+    status: str
+    page_size: int
+    page_token: str
+    def __init__(self, city_id: _Optional[str] = ..., kind: _Optional[str] = ..., status: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class PollEntry(_message.Message):
+    __slots__ = ("poll_id", "city_id", "kind", "title", "method", "status", "opens_at", "closes_at", "closed_at", "ballots_counted")
+    POLL_ID_FIELD_NUMBER: _ClassVar[int]
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    OPENS_AT_FIELD_NUMBER: _ClassVar[int]
+    CLOSES_AT_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_AT_FIELD_NUMBER: _ClassVar[int]
+    BALLOTS_COUNTED_FIELD_NUMBER: _ClassVar[int]
+    poll_id: str
+    city_id: str
+    kind: str
+    title: str
+    method: str
+    status: str
+    opens_at: _timestamp_pb2.Timestamp
+    closes_at: _timestamp_pb2.Timestamp
+    closed_at: _timestamp_pb2.Timestamp
+    ballots_counted: int
+    def __init__(self, poll_id: _Optional[str] = ..., city_id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., method: _Optional[str] = ..., status: _Optional[str] = ..., opens_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closes_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ballots_counted: _Optional[int] = ...) -> None: ...
+
+class ListPollsResponse(_message.Message):
+    __slots__ = ("polls", "next_page_token")
+    POLLS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    polls: _containers.RepeatedCompositeFieldContainer[PollEntry]
+    next_page_token: str
+    def __init__(self, polls: _Optional[_Iterable[_Union[PollEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class GetPollRequest(_message.Message):
     __slots__ = ("poll_id",)
     POLL_ID_FIELD_NUMBER: _ClassVar[int]

@@ -45,6 +45,11 @@ class VotingServiceStub:
                 request_serializer=lmp_dot_voting_dot_v1_dot_voting__pb2.GetPollRequest.SerializeToString,
                 response_deserializer=lmp_dot_voting_dot_v1_dot_voting__pb2.Poll.FromString,
                 _registered_method=True)
+        self.ListPolls = channel.unary_unary(
+                '/lmp.voting.v1.VotingService/ListPolls',
+                request_serializer=lmp_dot_voting_dot_v1_dot_voting__pb2.ListPollsRequest.SerializeToString,
+                response_deserializer=lmp_dot_voting_dot_v1_dot_voting__pb2.ListPollsResponse.FromString,
+                _registered_method=True)
         self.OpenPoll = channel.unary_unary(
                 '/lmp.voting.v1.VotingService/OpenPoll',
                 request_serializer=lmp_dot_voting_dot_v1_dot_voting__pb2.OpenPollRequest.SerializeToString,
@@ -88,6 +93,12 @@ class VotingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetPoll(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPolls(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -144,6 +155,11 @@ def add_VotingServiceServicer_to_server(servicer, server):
                     servicer.GetPoll,
                     request_deserializer=lmp_dot_voting_dot_v1_dot_voting__pb2.GetPollRequest.FromString,
                     response_serializer=lmp_dot_voting_dot_v1_dot_voting__pb2.Poll.SerializeToString,
+            ),
+            'ListPolls': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPolls,
+                    request_deserializer=lmp_dot_voting_dot_v1_dot_voting__pb2.ListPollsRequest.FromString,
+                    response_serializer=lmp_dot_voting_dot_v1_dot_voting__pb2.ListPollsResponse.SerializeToString,
             ),
             'OpenPoll': grpc.unary_unary_rpc_method_handler(
                     servicer.OpenPoll,
@@ -231,6 +247,33 @@ class VotingService:
             '/lmp.voting.v1.VotingService/GetPoll',
             lmp_dot_voting_dot_v1_dot_voting__pb2.GetPollRequest.SerializeToString,
             lmp_dot_voting_dot_v1_dot_voting__pb2.Poll.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPolls(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.voting.v1.VotingService/ListPolls',
+            lmp_dot_voting_dot_v1_dot_voting__pb2.ListPollsRequest.SerializeToString,
+            lmp_dot_voting_dot_v1_dot_voting__pb2.ListPollsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -35,6 +35,7 @@ class VotingServiceStub:
     def __new__(cls, channel: _aio.Channel) -> VotingServiceAsyncStub: ...
     CreatePoll: _grpc.UnaryUnaryMultiCallable[_voting_pb2.CreatePollRequest, _voting_pb2.Poll]
     GetPoll: _grpc.UnaryUnaryMultiCallable[_voting_pb2.GetPollRequest, _voting_pb2.Poll]
+    ListPolls: _grpc.UnaryUnaryMultiCallable[_voting_pb2.ListPollsRequest, _voting_pb2.ListPollsResponse]
     OpenPoll: _grpc.UnaryUnaryMultiCallable[_voting_pb2.OpenPollRequest, _voting_pb2.Poll]
     ClosePoll: _grpc.UnaryUnaryMultiCallable[_voting_pb2.ClosePollRequest, _voting_pb2.Poll]
     CastBallot: _grpc.UnaryUnaryMultiCallable[_voting_pb2.CastBallotRequest, _voting_pb2.CastBallotResponse]
@@ -53,6 +54,7 @@ class VotingServiceAsyncStub(VotingServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreatePoll: _aio.UnaryUnaryMultiCallable[_voting_pb2.CreatePollRequest, _voting_pb2.Poll]  # type: ignore[assignment]
     GetPoll: _aio.UnaryUnaryMultiCallable[_voting_pb2.GetPollRequest, _voting_pb2.Poll]  # type: ignore[assignment]
+    ListPolls: _aio.UnaryUnaryMultiCallable[_voting_pb2.ListPollsRequest, _voting_pb2.ListPollsResponse]  # type: ignore[assignment]
     OpenPoll: _aio.UnaryUnaryMultiCallable[_voting_pb2.OpenPollRequest, _voting_pb2.Poll]  # type: ignore[assignment]
     ClosePoll: _aio.UnaryUnaryMultiCallable[_voting_pb2.ClosePollRequest, _voting_pb2.Poll]  # type: ignore[assignment]
     CastBallot: _aio.UnaryUnaryMultiCallable[_voting_pb2.CastBallotRequest, _voting_pb2.CastBallotResponse]  # type: ignore[assignment]
@@ -80,6 +82,13 @@ class VotingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _voting_pb2.GetPollRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_voting_pb2.Poll, _abc.Awaitable[_voting_pb2.Poll]]: ...
+
+    @_abc_1.abstractmethod
+    def ListPolls(
+        self,
+        request: _voting_pb2.ListPollsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_voting_pb2.ListPollsResponse, _abc.Awaitable[_voting_pb2.ListPollsResponse]]: ...
 
     @_abc_1.abstractmethod
     def OpenPoll(
