@@ -15,6 +15,7 @@ from lmp_kit.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from lmp_kit.eventlog import read_envelopes, topics_of
 from registry.access import policy
 from registry.application import RegistryApplication
 from registry.domain import Activity
@@ -363,3 +364,17 @@ def test_an_activity_names_who_took_part_and_an_unknown_category_is_refused(app)
         app.register_activity(
             "sarov", "other", "Meeting", "2026-11-15", participant_categories=["aliens"]
         )
+
+
+def test_a_filtered_read_of_the_log_finds_activities_whose_created_event_is_an_explicit_class(app):
+    """eventsourcing derives a second `Activity.Registered` class from the explicit one: a
+    ReadEvents filter by event type still names the one topic (it refused it before)."""
+    app.register_activity("sarov", "working_meeting", "Совет жителей", "2026-11-14")
+
+    assert topics_of(frozenset({"Activity.Registered"})) == [
+        "registry.domain.activities:Activity.Registered"
+    ]
+    envelopes, _, _ = read_envelopes(
+        "registry", app, after=0, limit=10, event_types=frozenset({"Activity.Registered"})
+    )
+    assert [e.event_type for e in envelopes] == ["Activity.Registered"]

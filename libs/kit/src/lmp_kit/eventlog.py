@@ -11,7 +11,6 @@ from uuid import UUID
 import grpc
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEvent
-from eventsourcing.utils import get_topic
 from lmp.common.v1 import events_pb2, events_pb2_grpc
 
 from lmp_kit.access import ANY_ROLE, AccessPolicy, Filtered, rule
@@ -126,7 +125,10 @@ def read_envelopes(  # noqa: PLR0913  # the position, the page and the two filte
 @functools.lru_cache(maxsize=64)
 def topics_of(event_types: frozenset[str]) -> list[str]:
     """The topics (`voting.domain.polls:Poll.Closed`) of the loaded domain event classes whose
-    event type (`Poll.Closed`) is one of these."""
+    event type (`Poll.Closed`) is one of these. A topic is the class's module and qualified
+    name, written here rather than through eventsourcing's `get_topic`, which refuses a second
+    class of one topic: the library derives one from an aggregate's explicit created-event
+    class (e.g. `Activity.Registered`), both named alike."""
     found: set[str] = set()
     pending: list[type] = [DomainEvent]
     seen: set[type] = set()
@@ -137,7 +139,7 @@ def topics_of(event_types: frozenset[str]) -> list[str]:
         seen.add(cls)
         pending.extend(cls.__subclasses__())
         if cls.__qualname__ in event_types:
-            found.add(get_topic(cls))
+            found.add(f"{cls.__module__}:{cls.__qualname__}")
     return sorted(found)
 
 
