@@ -24,6 +24,7 @@ from lmp_contracts.registry import (
     PracticeStatusChanged,
 )
 from lmp_kit.envelope import ENVELOPE_FIELDS, ContractError, Envelope, published_payload
+from lmp_kit.eventlog import topics_of
 from lmp_kit.idempotency import RequestKey
 from lmp_kit.settings import SERVICES, Settings
 
@@ -266,3 +267,15 @@ def test_no_consumer_reads_a_payload_by_key():
 
     assert len(sources) > 50
     assert reads == {}, "parse the envelope: envelope.parse(<contract>)"
+
+
+@pytest.mark.parametrize("service", PRODUCERS)
+def test_a_read_filtered_by_any_published_event_type_finds_its_stored_topic(service):
+    """ReadEvents filters by the stored topics of the event types asked for: every published
+    type has exactly one, whatever classes eventsourcing derives from it."""
+    list(aggregates_of(service))  # every event class of the service loaded
+    published = sorted(PUBLISHED[service])
+
+    topics = {event_type: topics_of(frozenset({event_type})) for event_type in published}
+
+    assert {t for t, found in topics.items() if len(found) != 1} == set(), topics
