@@ -272,10 +272,16 @@ def test_no_consumer_reads_a_payload_by_key():
 @pytest.mark.parametrize("service", PRODUCERS)
 def test_a_read_filtered_by_any_published_event_type_finds_its_stored_topic(service):
     """ReadEvents filters by the stored topics of the event types asked for: every published
-    type has exactly one, whatever classes eventsourcing derives from it."""
+    type has its one topic in the service (or the kit, for request keys), whatever classes
+    eventsourcing derives from it. Other loaded classes of the same name (a test's own) may
+    add theirs: a service process loads only its own."""
     list(aggregates_of(service))  # every event class of the service loaded
     published = sorted(PUBLISHED[service])
 
     topics = {event_type: topics_of(frozenset({event_type})) for event_type in published}
 
-    assert {t for t, found in topics.items() if len(found) != 1} == set(), topics
+    own = {
+        event_type: [t for t in found if t.startswith((f"{service}.", "lmp_kit."))]
+        for event_type, found in topics.items()
+    }
+    assert {t for t, found in own.items() if len(found) != 1} == set(), topics
