@@ -79,3 +79,14 @@ def test_a_page_size_out_of_range_is_invalid_and_names_page_size(requested):
         LIBRARY.size(requested)
 
     assert raised.value.message == f"page_size must be 0 (the default, 20) to 100, not {requested}"
+
+
+def test_a_page_cut_from_one_item_more_than_its_size_carries_the_next_token():
+    pages = Pages("test.Cut")
+
+    more, token = pages.cut([1, 2, 3], 2, lambda n: n * 10)
+    last, none = pages.cut([1, 2], 2, lambda n: n * 10)
+
+    assert (more, pages.number(token)) == ([1, 2], 20)
+    assert (last, none) == ([1, 2], "")
+    assert pages.cut([], 2, lambda n: n) == ([], "")

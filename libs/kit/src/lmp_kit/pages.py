@@ -15,7 +15,9 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from lmp_kit.errors import InvalidArgumentError
 
@@ -27,6 +29,7 @@ MAX_POSITION = 2**63 - 1
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 
 Position = int | str
+T = TypeVar("T")
 
 
 def page_size(
@@ -57,6 +60,14 @@ class Pages:
         """The token of the page that starts at `position`."""
         text = json.dumps([self.list_name, position], ensure_ascii=False, separators=(",", ":"))
         return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode("ascii")
+
+    def cut(
+        self, found: Sequence[T], size: int, position: Callable[[T], Position]
+    ) -> tuple[list[T], str]:
+        """A page from the `size + 1` items a list read: the first `size`, and the token of the
+        next page (its position taken from the last item kept), or "" when there is none."""
+        page = list(found[:size])
+        return page, self.token(position(page[-1])) if len(found) > size else ""
 
     def number(self, token: str) -> int | None:
         """The numeric position (an offset, a sequence number) of a token; None for none."""

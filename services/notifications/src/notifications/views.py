@@ -52,9 +52,7 @@ async def subscriptions(
         Subscription.of(doc)
         async for doc in db[SUBSCRIPTIONS].find(query).sort("_id", 1).limit(size + 1)
     ]
-    more = len(found) > size
-    found = found[:size]
-    return found, SUBSCRIPTION_PAGES.token(found[-1].subscription_id) if more else ""
+    return SUBSCRIPTION_PAGES.cut(found, size, lambda s: s.subscription_id)
 
 
 async def inbox(  # noqa: PLR0913  # a page of one inbox, each filter named
@@ -67,9 +65,7 @@ async def inbox(  # noqa: PLR0913  # a page of one inbox, each filter named
     if before is not None:
         query["position"] = {"$lt": before}
     found = [doc async for doc in db[INBOX].find(query).sort("position", -1).limit(size + 1)]
-    more = len(found) > size
-    found = found[:size]
-    return Page(found, INBOX_PAGES.token(int(found[-1]["position"])) if more else "")
+    return Page(*INBOX_PAGES.cut(found, size, lambda doc: int(doc["position"])))
 
 
 async def unread_count(db: Db, caller: Principal, recipient: str) -> int:
@@ -91,6 +87,4 @@ async def dead_letters(db: Db, city_id: str, size: int, token: str) -> Page:
     if after is not None:
         query["_id"] = {"$gt": after}
     found = [doc async for doc in db[DELIVERIES].find(query).sort("_id", 1).limit(size + 1)]
-    more = len(found) > size
-    found = found[:size]
-    return Page(found, DEAD_LETTER_PAGES.token(str(found[-1]["_id"])) if more else "")
+    return Page(*DEAD_LETTER_PAGES.cut(found, size, lambda doc: str(doc["_id"])))

@@ -101,9 +101,7 @@ async def search_library(
         selector = {"$and": [selector, {"_id": {"$gt": after}}]}
     cursor = db[PRACTICES].find(selector).sort("_id", ASCENDING).limit(size + 1)
     found = [doc async for doc in cursor]
-    more = len(found) > size
-    documents = found[:size]
-    return Page(documents, LIBRARY_PAGES.token(str(documents[-1]["_id"])) if more else "")
+    return Page(*LIBRARY_PAGES.cut(found, size, lambda doc: str(doc["_id"])))
 
 
 @dataclass(frozen=True)
@@ -142,9 +140,7 @@ async def list_problems(
         conditions.append({"seq": {"$lt": after}})
     cursor = db[PROBLEMS].find({"$and": conditions}).sort("seq", DESCENDING).limit(size + 1)
     found = [doc async for doc in cursor]
-    documents = found[:size]
-    more = len(found) > size
-    return Page(documents, PROBLEM_PAGES.token(int(documents[-1]["seq"])) if more else "")
+    return Page(*PROBLEM_PAGES.cut(found, size, lambda doc: int(doc["seq"])))
 
 
 async def list_activities(
@@ -178,11 +174,7 @@ async def list_activities(
         .limit(size + 1)
     )
     found = [doc async for doc in cursor]
-    documents = found[:size]
-    more = len(found) > size
-    last = documents[-1] if documents else {}
-    token = ACTIVITY_PAGES.token(f"{last.get('held_on', '')}|{last.get('_id', '')}")
-    return Page(documents, token if more else "")
+    return Page(*ACTIVITY_PAGES.cut(found, size, lambda doc: f"{doc['held_on']}|{doc['_id']}"))
 
 
 async def classifier_matrix(db: AsyncDatabase[Document], city_id: str) -> Matrix:

@@ -19,7 +19,7 @@ from pymongo.errors import BulkWriteError
 
 from voting.domain.counting import Method, Placement, lot_of, rank
 from voting.domain.merkle import fold, merkle_root, proof_subtrees, root_subtrees, tree_levels
-from voting.domain.polls import PollKind
+from voting.domain.polls import PollKind, poll_status
 from voting.projections import BALLOTS, POLLS, TALLIES, TREES
 
 Document = dict[str, Any]
@@ -258,18 +258,13 @@ def status_condition(status: str, now: datetime) -> Document:
 
 def status_of(doc: Document, now: datetime) -> str:
     """Poll.status, from the read model's document."""
-    opens_at, closes_at = doc.get("opens_at"), doc.get("closes_at")
-    if doc.get("closed"):
-        return "closed"
-    if doc.get("closing"):
-        return "closing"
-    if opens_at is None:
-        return "draft"
-    if now < opens_at:
-        return "scheduled"
-    if closes_at is not None and now >= closes_at:
-        return "closing"
-    return "open"
+    return poll_status(
+        now,
+        closed=bool(doc.get("closed")),
+        closing=bool(doc.get("closing")),
+        opens_at=doc.get("opens_at"),
+        closes_at=doc.get("closes_at"),
+    )
 
 
 async def list_polls(  # noqa: PLR0913  # the list's filters and page, each named
@@ -299,6 +294,4 @@ async def list_polls(  # noqa: PLR0913  # the list's filters and page, each name
         conditions.append({"seq": {"$lt": after}})
     cursor = db[POLLS].find({"$and": conditions}).sort("seq", DESCENDING).limit(size + 1)
     found = [doc async for doc in cursor]
-    polls = found[:size]
-    more = len(found) > size
-    return PollList(polls, POLL_PAGES.token(int(polls[-1]["seq"])) if more else "")
+    return PollList(*POLL_PAGES.cut(found, size, lambda doc: int(doc["seq"])))

@@ -184,17 +184,13 @@ class Poll(CityAggregate):
         return lot_of(str(self.id), self.option_ids)
 
     def status(self, now: datetime) -> str:
-        if self.closed_at is not None:
-            return "closed"
-        if self.closing:
-            return "closing"
-        if self.opens_at is None:
-            return "draft"
-        if now < self.opens_at:
-            return "scheduled"
-        if self.closes_at is not None and now >= self.closes_at:
-            return "closing"
-        return "open"
+        return poll_status(
+            now,
+            closed=self.closed_at is not None,
+            closing=self.closing,
+            opens_at=self.opens_at,
+            closes_at=self.closes_at,
+        )
 
     def check_accepts_ballots(self, now: datetime) -> None:
         status = self.status(now)
@@ -403,3 +399,26 @@ def check_ref_id(number: int, ref_id: str) -> None:
     except ValueError:
         msg = f"option {number}: ref_id must be a registry id (UUID), not {ref_id!r}"
         raise InvalidArgumentError(msg) from None
+
+
+def poll_status(
+    now: datetime,
+    *,
+    closed: bool,
+    closing: bool,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+) -> str:
+    """draft, scheduled, open, closing (past closes_at, not yet counted) or closed: one rule for
+    the aggregate and for voting's read model (ListPolls)."""
+    if closed:
+        return "closed"
+    if closing:
+        return "closing"
+    if opens_at is None:
+        return "draft"
+    if now < opens_at:
+        return "scheduled"
+    if closes_at is not None and now >= closes_at:
+        return "closing"
+    return "open"
