@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from expertise.application import CouncilNotFormedError, ExpertiseApplication
+from expertise.application import (
+    CouncilNotFormedError,
+    CouncilNotFoundError,
+    ExpertiseApplication,
+)
 from lmp_kit.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -59,6 +63,14 @@ def test_the_council_is_one_for_the_federation_and_forming_it_twice_is_already_e
 
     assert raised.value.status == grpc.StatusCode.ALREADY_EXISTS
     assert app.recorder.max_notification_id() == 1
+
+
+def test_reading_a_council_that_was_never_formed_is_not_found(app):
+    with pytest.raises(CouncilNotFoundError) as raised:
+        app.get_council()
+
+    assert raised.value.status == grpc.StatusCode.NOT_FOUND
+    assert raised.value.message == "no Expert Council has been formed yet: FormCouncil first"
 
 
 def test_changing_a_council_that_was_never_formed_is_a_failed_precondition(app):

@@ -16,7 +16,7 @@ from lmp_kit.rpc import Context, parse_id, timestamp
 
 from expertise import views
 from expertise.access import OFFICE, SERVICE_NAME, policy
-from expertise.application import ExpertiseApplication
+from expertise.application import CouncilNotFoundError, ExpertiseApplication
 from expertise.domain import (
     CRITERIA,
     ApprovedList,
@@ -164,7 +164,10 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
             msg = "an expert reads their own queue; only programme_office reads another member's"
             raise PermissionDeniedError(msg)
         page = views.page_of(views.PENDING_REVIEW_PAGES, request.page_size, request.page_token)
-        council = await asyncio.to_thread(self.app.get_council)
+        try:
+            council = await asyncio.to_thread(self.app.get_council)
+        except CouncilNotFoundError:
+            return expertise_pb2.ListReviewsResponse()  # no council, no members, no queue
         member = council.members.get(person_id)
         if member is None:
             return expertise_pb2.ListReviewsResponse()
@@ -262,7 +265,7 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
         caller = principal()
         if OFFICE in caller.roles:
             return
-        council = await asyncio.to_thread(self.app.get_council)
+        council = await asyncio.to_thread(self.app.council)
         council.check_chair(caller.subject, action)
 
 

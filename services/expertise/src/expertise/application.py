@@ -25,9 +25,21 @@ from expertise.domain.lists import check_list_kind
 T = TypeVar("T")
 
 
-class CouncilNotFormedError(FailedPreconditionError):
+NO_COUNCIL = "no Expert Council has been formed yet: FormCouncil first"
+
+
+class CouncilNotFoundError(NotFoundError):
+    """Reading the council before it was formed: there is nothing to read."""
+
     def __init__(self) -> None:
-        super().__init__("the expert council has not been formed yet (FormCouncil)")
+        super().__init__(NO_COUNCIL)
+
+
+class CouncilNotFormedError(FailedPreconditionError):
+    """A command that needs the council, before it was formed."""
+
+    def __init__(self) -> None:
+        super().__init__(NO_COUNCIL)
 
 
 class ReviewNotFoundError(NotFoundError):
@@ -51,6 +63,13 @@ class ExpertiseApplication(ServiceApplication):
         return council
 
     def get_council(self) -> Council:
+        try:
+            return self.council()
+        except CouncilNotFormedError:
+            raise CouncilNotFoundError from None
+
+    def council(self) -> Council:
+        """The council a command needs: FAILED_PRECONDITION while none was formed."""
         try:
             council: Council = self.repository.get(Council.create_id())
         except AggregateNotFoundError:
@@ -77,7 +96,7 @@ class ExpertiseApplication(ServiceApplication):
 
     def _change_council(self, change: Callable[[Council], None]) -> Council:
         def attempt() -> Council:
-            council = self.get_council()
+            council = self.council()
             change(council)
             self.save(council)
             return council
@@ -91,7 +110,7 @@ class ExpertiseApplication(ServiceApplication):
         retry: Retry | None = None,
     ) -> Review:
         def create(claim: Claim) -> Review:
-            review = Review.open(practice, round, self.get_council())
+            review = Review.open(practice, round, self.council())
             try:
                 self.save(review, *claim(review.id))
             except IntegrityError:
@@ -113,7 +132,7 @@ class ExpertiseApplication(ServiceApplication):
     def score(self, review_id: UUID, person_id: str, scores: dict[str, int]) -> Review:
         def attempt() -> Review:
             review = self.get_review(review_id)
-            review.score(person_id, scores, self.get_council())
+            review.score(person_id, scores, self.council())
             self.save(review)
             return review
 
@@ -136,7 +155,7 @@ class ExpertiseApplication(ServiceApplication):
                 verdict=verdict,
                 rationale=rationale,
                 session=self.get_session(session_id),
-                council=self.get_council(),
+                council=self.council(),
                 plan=plan,
             )
             kind = LIST_OF_VERDICT.get(verdict)
@@ -158,7 +177,7 @@ class ExpertiseApplication(ServiceApplication):
         retry: Retry | None = None,
     ) -> CouncilSession:
         def create(claim: Claim) -> CouncilSession:
-            self.get_council()
+            self.council()
             session = CouncilSession.schedule(city_id, scheduled_on, list(agenda))
             try:
                 self.save(session, *claim(session.id))
@@ -186,7 +205,7 @@ class ExpertiseApplication(ServiceApplication):
     ) -> CouncilSession:
         def attempt() -> CouncilSession:
             session = self.get_session(session_id)
-            session.hold(held_on, list(attendees), minutes, self.get_council())
+            session.hold(held_on, list(attendees), minutes, self.council())
             self.save(session)
             return session
 
@@ -197,7 +216,7 @@ class ExpertiseApplication(ServiceApplication):
 
     def close_list(self, city_id: str, kind: str, by: str) -> ApprovedList:
         def attempt() -> ApprovedList:
-            self.get_council().check_chair(by, "closes an approved list")
+            self.council().check_chair(by, "closes an approved list")
             approved = self._list(city_id, kind)
             approved.close()
             self.save(approved)
