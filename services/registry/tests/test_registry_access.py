@@ -69,7 +69,7 @@ def test_every_rpc_of_the_registry_has_exactly_one_rule(app):
 
     assert access.service_name == SERVICE_NAME == "lmp.registry.v1.RegistryService"
     assert missing_rules(access, SERVICE.methods_by_name) == []
-    assert len(RULES) == len(SERVICE.methods) == 45
+    assert len(RULES) == len(SERVICE.methods) == 50
 
 
 def test_every_city_rule_names_a_field_of_its_request():

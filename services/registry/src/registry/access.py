@@ -107,6 +107,7 @@ RULES: Mapping[str, Rule] = {
         ),
     ),
     "GetPractice": rule(ANY_ROLE, LIBRARY_READ),
+    "ListPractices": rule(ANY_ROLE, InRequest("city_id")),
     "ClassifyPractice": rule(PRACTICE_EDITORS, PRACTICE),
     "SetPracticePeople": rule(PRACTICE_EDITORS, PRACTICE),
     "MoveLifecycle": rule(PRACTICE_EDITORS, PRACTICE),
@@ -148,6 +149,8 @@ RULES: Mapping[str, Rule] = {
     "FileProgressReport": rule(PLAN_KEEPERS, PRACTICE),
     "DecideOnPractice": rule(DECIDERS, PRACTICE),
     "GetImplementationPlan": rule(ANY_ROLE, PRACTICE),
+    "ListImplementationPlans": rule(ANY_ROLE, InRequest("city_id")),
+    "ListProgressReports": rule(ANY_ROLE, InRequest("city_id")),
     # Activities
     "RegisterActivity": rule(ACTIVITY_WRITERS, InRequest("city_id")),
     "GetActivity": rule(ANY_ROLE, ACTIVITY),
@@ -158,9 +161,11 @@ RULES: Mapping[str, Rule] = {
     # Improvement facts and external-resource cases
     "RecordImprovementFact": rule(FACT_RECORDERS, InRequest("city_id")),
     "GetImprovementFact": rule(ANY_ROLE, FACT),
+    "ListImprovementFacts": rule(ANY_ROLE, InRequest("city_id")),
     "JudgeImprovementFact": rule(FACT_JUDGES, FACT),
     "RecordExternalResourceCase": rule(CASE_RECORDERS, InRequest("city_id")),
     "GetExternalResourceCase": rule(ANY_ROLE, CASE),
+    "ListExternalResourceCases": rule(ANY_ROLE, InRequest("city_id")),
     # Read models
     "SearchLibrary": rule(
         ANY_ROLE,

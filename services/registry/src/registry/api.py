@@ -477,6 +477,61 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         )
         return messages.activities_page(page)
 
+    async def ListPractices(
+        self, request: pb.ListPracticesRequest, _context: Context
+    ) -> pb.ListPracticesResponse:
+        page = await views.list_practices(
+            self.views_db(),
+            requests.practice_query(request),
+            request.page.page_size,
+            request.page.page_token,
+        )
+        return messages.practices_page(page)
+
+    async def ListImprovementFacts(
+        self, request: pb.ListImprovementFactsRequest, _context: Context
+    ) -> pb.ListImprovementFactsResponse:
+        page = await views.list_improvement_facts(
+            self.views_db(),
+            requests.fact_query(request),
+            request.page.page_size,
+            request.page.page_token,
+        )
+        return messages.facts_page(page)
+
+    async def ListExternalResourceCases(
+        self, request: pb.ListExternalResourceCasesRequest, _context: Context
+    ) -> pb.ListExternalResourceCasesResponse:
+        page = await views.list_external_resource_cases(
+            self.views_db(),
+            requests.case_query(request),
+            request.page.page_size,
+            request.page.page_token,
+        )
+        return messages.cases_page(page)
+
+    async def ListImplementationPlans(
+        self, request: pb.ListImplementationPlansRequest, _context: Context
+    ) -> pb.ListImplementationPlansResponse:
+        page = await views.list_implementation_plans(
+            self.views_db(),
+            requests.plan_query(request),
+            request.page.page_size,
+            request.page.page_token,
+        )
+        return messages.plans_page(page)
+
+    async def ListProgressReports(
+        self, request: pb.ListProgressReportsRequest, _context: Context
+    ) -> pb.ListProgressReportsResponse:
+        page = await views.list_progress_reports(
+            self.views_db(),
+            requests.report_query(request),
+            request.page.page_size,
+            request.page.page_token,
+        )
+        return messages.reports_page(page)
+
     async def SearchLibrary(
         self, request: pb.SearchLibraryRequest, _context: Context
     ) -> pb.SearchLibraryResponse:

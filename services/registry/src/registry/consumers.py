@@ -4,12 +4,26 @@ from lmp_kit.reactions import Reaction
 from lmp_kit.runtime import Subscription
 
 from registry.application import RegistryApplication
-from registry.projections import ActivityProjection, PracticeLibraryProjection, ProblemProjection
+from registry.projections import (
+    ActivityProjection,
+    CaseProjection,
+    CityPracticeProjection,
+    FactProjection,
+    PracticeLibraryProjection,
+    ProblemProjection,
+)
 
 SUBSCRIPTIONS = (
     Subscription(
         upstream="registry",
-        projections=(PracticeLibraryProjection(), ProblemProjection(), ActivityProjection()),
+        projections=(
+            PracticeLibraryProjection(),
+            CityPracticeProjection(),
+            ProblemProjection(),
+            ActivityProjection(),
+            FactProjection(),
+            CaseProjection(),
+        ),
     ),
 )
 

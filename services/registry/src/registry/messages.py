@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from lmp.registry.v1 import registry_pb2 as pb
 from lmp_kit.rpc import timestamp
 
@@ -296,6 +297,122 @@ def activities_page(page: Page) -> pb.ListActivitiesResponse:
     return pb.ListActivitiesResponse(
         activities=[activity_entry(doc) for doc in page.documents],
         next_page_token=page.next_token,
+    )
+
+
+def moment(doc: Document, name: str) -> Timestamp | None:
+    return timestamp(doc[name]) if name in doc else None
+
+
+def practice_entry(doc: Document) -> pb.PracticeEntry:
+    return pb.PracticeEntry(
+        practice_id=str(doc["_id"]),
+        city_id=doc.get("city_id", ""),
+        kind=doc.get("kind", ""),
+        title=doc.get("title", ""),
+        status=doc.get("status", ""),
+        status_reason=doc.get("status_reason", ""),
+        lifecycle_step=int(doc.get("lifecycle_step", 0)),
+        cells=cells(doc.get("cells", [])),
+        problem_ids=doc.get("problem_ids", []),
+        rank=int(doc.get("rank", 0)),
+        priority_rank=int(doc.get("priority_rank", 0)),
+        approved_passport_version=int(doc.get("approved_passport_version", 0)),
+        plan_version=int((doc.get("plan") or {}).get("plan_version", 0)),
+        source_practice_id=doc.get("source_practice_id", ""),
+        registered_at=moment(doc, "registered_at"),
+    )
+
+
+def practices_page(page: Page) -> pb.ListPracticesResponse:
+    return pb.ListPracticesResponse(
+        practices=[practice_entry(doc) for doc in page.documents],
+        next_page_token=page.next_token,
+    )
+
+
+def fact_entry(doc: Document) -> pb.ImprovementFactEntry:
+    return pb.ImprovementFactEntry(
+        fact_id=str(doc["_id"]),
+        city_id=doc.get("city_id", ""),
+        month=doc.get("month", ""),
+        title=doc.get("title", ""),
+        verdict=doc.get("verdict", ""),
+        reason=doc.get("reason", ""),
+        evidence_count=int(doc.get("evidence_count", 0)),
+        recorded_at=moment(doc, "recorded_at"),
+    )
+
+
+def facts_page(page: Page) -> pb.ListImprovementFactsResponse:
+    return pb.ListImprovementFactsResponse(
+        facts=[fact_entry(doc) for doc in page.documents], next_page_token=page.next_token
+    )
+
+
+def case_entry(doc: Document) -> pb.ExternalResourceCaseEntry:
+    return pb.ExternalResourceCaseEntry(
+        case_id=str(doc["_id"]),
+        city_id=doc.get("city_id", ""),
+        month=doc.get("month", ""),
+        title=doc.get("title", ""),
+        source_kind=doc.get("source_kind", ""),
+        amount=doc.get("amount", ""),
+        currency=doc.get("currency", ""),
+        partner=doc.get("partner", ""),
+        problem_id=doc.get("problem_id", ""),
+        recorded_at=moment(doc, "recorded_at"),
+    )
+
+
+def cases_page(page: Page) -> pb.ListExternalResourceCasesResponse:
+    return pb.ListExternalResourceCasesResponse(
+        cases=[case_entry(doc) for doc in page.documents], next_page_token=page.next_token
+    )
+
+
+def plan_entry(doc: Document) -> pb.ImplementationPlanEntry:
+    plan = doc.get("plan") or {}
+    return pb.ImplementationPlanEntry(
+        practice_id=str(doc["_id"]),
+        city_id=doc.get("city_id", ""),
+        title=doc.get("title", ""),
+        status=doc.get("status", ""),
+        plan_version=int(plan.get("plan_version", 0)),
+        approved_by=plan.get("approved_by", ""),
+        milestones=int(doc.get("milestones_total", 0)),
+        milestones_done=int(doc.get("milestones_done", 0)),
+        milestones_in_progress=int(doc.get("milestones_in_progress", 0)),
+        milestones_missed=int(doc.get("milestones_missed", 0)),
+        next_due_date=doc.get("next_due_date", ""),
+        resource_sources=sources(doc.get("resource_sources", [])),
+        reports=int(doc.get("reports", 0)),
+        last_report_month=doc.get("last_report_month", ""),
+        last_decision=doc.get("last_decision", ""),
+        planned_at=moment(doc, "planned_at"),
+    )
+
+
+def plans_page(page: Page) -> pb.ListImplementationPlansResponse:
+    return pb.ListImplementationPlansResponse(
+        plans=[plan_entry(doc) for doc in page.documents], next_page_token=page.next_token
+    )
+
+
+def report_entry(doc: Document) -> pb.ProgressReportEntry:
+    return pb.ProgressReportEntry(
+        practice_id=doc.get("practice_id", ""),
+        city_id=doc.get("city_id", ""),
+        month=doc.get("month", ""),
+        indicators=[pb.IndicatorProgress(**v) for v in doc.get("indicators", [])],
+        note=doc.get("note", ""),
+        reported_at=moment(doc, "reported_at"),
+    )
+
+
+def reports_page(page: Page) -> pb.ListProgressReportsResponse:
+    return pb.ListProgressReportsResponse(
+        reports=[report_entry(doc) for doc in page.documents], next_page_token=page.next_token
     )
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from lmp_contracts import registry
@@ -16,6 +16,10 @@ from registry.domain.passports import searchable_text
 PRACTICES = "library_practices"
 ACTIVITIES = "activities"
 PROBLEMS = "problems"
+CITY_PRACTICES = "city_practices"
+PROGRESS_REPORTS = "progress_reports"
+FACTS = "improvement_facts"
+CASES = "external_resource_cases"
 WORD = re.compile(r"\w+")
 
 Document = dict[str, Any]
@@ -198,4 +202,324 @@ class ActivityProjection:
                 changes["report_filed"] = True
         await db[ACTIVITIES].update_one(
             {"_id": str(envelope.aggregate_id)}, {"$set": changes}, upsert=True, session=session
+        )
+
+
+class PracticeChanges:
+    """What one event of a practice sets in its `city_practices` document, given the document
+    as the practice's events so far left it.
+
+    A field group (`status`, `plan`, ...) takes the word of the latest aggregate version that
+    spoke of it (`versions`): an event the fast path missed may come after later ones (the
+    catch-up fills the gap) and must not undo what they said. Sets grow by union. So any order
+    and any repetition of a practice's events end in the same document."""
+
+    def __init__(self, doc: Document, envelope: Envelope) -> None:
+        self.doc = doc
+        self.envelope = envelope
+        self.fields: Document = {}
+        self.versions: Document = {}
+
+    def newer(self, name: str) -> bool:
+        known = {**self.doc.get("versions", {}), **self.versions}
+        return self.envelope.aggregate_version > int(known.get(name, 0))
+
+    def latest(self, name: str, values: Document) -> None:
+        if self.newer(name):
+            self.fields |= values
+            self.versions[name] = self.envelope.aggregate_version
+
+    def union(self, name: str, values: Iterable[str]) -> None:
+        self.fields[name] = sorted({*self.doc.get(name, []), *values})
+
+    def result(self) -> Document:
+        if self.versions:
+            self.fields["versions"] = {**self.doc.get("versions", {}), **self.versions}
+        return self.fields
+
+
+def _registered(c: PracticeChanges) -> None:
+    registered = c.envelope.parse(registry.PracticeRegistered)
+    c.fields |= {
+        "city_id": c.envelope.city_id,
+        "kind": registered.kind,
+        "title": registered.title,
+        "keywords": keywords(registered.title),
+        "source_practice_id": registered.source_practice_id or "",
+        "registered_at": c.envelope.occurred_at,
+        "seq": c.envelope.notification_id,
+    }
+    c.union("problem_ids", registered.problem_ids)
+    c.latest("status", {"status": "submitted", "status_reason": ""})
+    c.latest("lifecycle", {"lifecycle_step": registered.lifecycle_step})
+    c.latest("cells", cell_fields(registered.cells))
+
+
+def _classified(c: PracticeChanges) -> None:
+    c.latest("cells", cell_fields(c.envelope.parse(registry.PracticeClassified).cells))
+
+
+def _problem_linked(c: PracticeChanges) -> None:
+    c.union("problem_ids", [c.envelope.parse(registry.PracticeProblemLinked).problem_id])
+
+
+def _lifecycle_moved(c: PracticeChanges) -> None:
+    moved = c.envelope.parse(registry.PracticeLifecycleMoved)
+    c.latest("lifecycle", {"lifecycle_step": moved.step})
+
+
+def _status_changed(c: PracticeChanges) -> None:
+    changed = c.envelope.parse(registry.PracticeStatusChanged)
+    c.latest("status", {"status": changed.status, "status_reason": changed.reason})
+
+
+def _passport_approved(c: PracticeChanges) -> None:
+    approved = c.envelope.parse(registry.PracticePassportApproved)
+    c.latest("passport", {"approved_passport_version": approved.version})
+
+
+def _ranked(c: PracticeChanges) -> None:
+    c.latest("rank", {"rank": c.envelope.parse(registry.PracticeRanked).rank})
+
+
+def _priority_ranked(c: PracticeChanges) -> None:
+    ranked = c.envelope.parse(registry.PracticePriorityRanked)
+    c.latest("priority_rank", {"priority_rank": ranked.priority_rank})
+
+
+def _plan_set(c: PracticeChanges) -> None:
+    plan = c.envelope.parse(registry.PracticePlanSet)
+    c.latest(
+        "plan",
+        {
+            "plan": {
+                "plan_version": plan.plan_version,
+                "approved_by": plan.approved_by,
+                "milestones": [m.model_dump(mode="json") for m in plan.milestones],
+            }
+        },
+    )
+    c.latest("resources", {"resource_sources": [s.model_dump() for s in plan.resource_sources]})
+    first = c.doc.get("plan_seq")
+    if first is None or c.envelope.notification_id < first:
+        c.fields |= {"plan_seq": c.envelope.notification_id, "planned_at": c.envelope.occurred_at}
+
+
+def _milestone_updated(c: PracticeChanges) -> None:
+    updated = c.envelope.parse(registry.PracticeMilestoneUpdated)
+    number = str(updated.number)
+    if c.newer(f"milestone_{number}"):
+        c.fields["milestone_updates"] = {
+            **c.doc.get("milestone_updates", {}),
+            number: {
+                "status": updated.status,
+                "due_date": updated.due_date.isoformat(),
+                "version": c.envelope.aggregate_version,
+            },
+        }
+        c.versions[f"milestone_{number}"] = c.envelope.aggregate_version
+
+
+def _progress_reported(c: PracticeChanges) -> None:
+    c.union("report_months", [c.envelope.parse(registry.PracticeProgressReported).month])
+
+
+def _decided(c: PracticeChanges) -> None:
+    decided = c.envelope.parse(registry.PracticeDecided)
+    c.latest(
+        "decision", {"last_decision": decided.decision, "last_decision_reason": decided.reason}
+    )
+    if decided.resource_sources:
+        sources = [s.model_dump() for s in decided.resource_sources]
+        c.latest("resources", {"resource_sources": sources})
+
+
+PRACTICE_CHANGES: Mapping[str, Callable[[PracticeChanges], None]] = {
+    "Practice.Registered": _registered,
+    "Practice.Classified": _classified,
+    "Practice.ProblemLinked": _problem_linked,
+    "Practice.LifecycleMoved": _lifecycle_moved,
+    "Practice.StatusChanged": _status_changed,
+    "Practice.PassportApproved": _passport_approved,
+    "Practice.Ranked": _ranked,
+    "Practice.PriorityRanked": _priority_ranked,
+    "Practice.PlanSet": _plan_set,
+    "Practice.MilestoneUpdated": _milestone_updated,
+    "Practice.ProgressReported": _progress_reported,
+    "Practice.Decided": _decided,
+}
+
+
+def effective_milestones(doc: Document) -> list[Document]:
+    """The plan's milestones with the updates made since that plan version was set."""
+    plan = doc.get("plan") or {}
+    updates = doc.get("milestone_updates", {})
+    milestones = []
+    for planned in plan.get("milestones", []):
+        update = updates.get(str(planned["number"]))
+        if update and update["version"] > doc["versions"]["plan"]:
+            milestones.append(
+                {**planned, "status": update["status"], "due_date": update["due_date"]}
+            )
+        else:
+            milestones.append(planned)
+    return milestones
+
+
+def plan_progress(doc: Document) -> Document:
+    """What ListImplementationPlans shows of a plan's progress, from the merged document."""
+    milestones = effective_milestones(doc)
+    statuses = [m["status"] for m in milestones]
+    open_dates = [m["due_date"] for m in milestones if m["status"] in ("planned", "in_progress")]
+    months = sorted(doc.get("report_months", []))
+    return {
+        "milestones": milestones,
+        "milestones_total": len(milestones),
+        "milestones_done": statuses.count("done"),
+        "milestones_in_progress": statuses.count("in_progress"),
+        "milestones_missed": statuses.count("missed"),
+        "next_due_date": min(open_dates, default=""),
+        "reports": len(months),
+        "last_report_month": months[-1] if months else "",
+    }
+
+
+class CityPracticeProjection:
+    """A working group's view of its city's practices (ListPractices: every status, with
+    lifecycle step, classifier cells, ranks) and of their implementation plans
+    (ListImplementationPlans: status, milestones, reports, the latest decision), with each
+    monthly progress report a document of its own (ListProgressReports).
+
+    Replay-safe and idempotent (PracticeChanges): each document depends only on its own
+    practice's events, whatever their order or repetition; the progress fields are derived
+    from the document itself. `seq` (the registration's notification id) orders practices
+    newest first, `plan_seq` (the first plan's) plans."""
+
+    event_types: frozenset[str] = frozenset(PRACTICE_CHANGES)
+    collections: tuple[str, ...] = (CITY_PRACTICES, PROGRESS_REPORTS)
+
+    async def prepare(self, db: AsyncDatabase[Document]) -> None:
+        await db[CITY_PRACTICES].create_index([("city_id", ASCENDING), ("seq", DESCENDING)])
+        await db[CITY_PRACTICES].create_index([("city_id", ASCENDING), ("plan_seq", DESCENDING)])
+        await db[PROGRESS_REPORTS].create_index(
+            [("city_id", ASCENDING), ("month", DESCENDING), ("_id", DESCENDING)]
+        )
+
+    async def apply(
+        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> None:
+        practices = db[CITY_PRACTICES]
+        key = {"_id": str(envelope.aggregate_id)}
+        doc = await practices.find_one(key, session=session) or {}
+        changes = PracticeChanges(doc, envelope)
+        PRACTICE_CHANGES[envelope.event_type](changes)
+        fields = changes.result()
+        merged = {**doc, **fields}
+        if merged.get("plan"):
+            fields |= plan_progress(merged)
+        update: Document = {
+            "$set": fields,
+            "$max": {"version": envelope.aggregate_version, "updated_at": envelope.occurred_at},
+        }
+        await practices.update_one(key, update, upsert=True, session=session)
+        if envelope.event_type == "Practice.ProgressReported":
+            await self.file_report(envelope, db, session)
+
+    @staticmethod
+    async def file_report(
+        envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> None:
+        """A practice has one report per month, never changed: keyed by both, set whole."""
+        report = envelope.parse(registry.PracticeProgressReported)
+        practice_id = str(envelope.aggregate_id)
+        await db[PROGRESS_REPORTS].update_one(
+            {"_id": f"{practice_id}:{report.month}"},
+            {
+                "$set": {
+                    "city_id": envelope.city_id,
+                    "practice_id": practice_id,
+                    "month": report.month,
+                    "indicators": [v.model_dump() for v in report.indicators],
+                    "note": report.note,
+                    "reported_at": envelope.occurred_at,
+                    "seq": envelope.notification_id,
+                }
+            },
+            upsert=True,
+            session=session,
+        )
+
+
+class FactProjection:
+    """A city's improvement facts with the curator's verdict. A fact is judged once, so the
+    verdict of a judgement stands whichever of its two events arrives first (the recording
+    only sets the empty verdict on a document it creates)."""
+
+    event_types: frozenset[str] = frozenset(
+        {"ImprovementFact.Recorded", "ImprovementFact.Recognized", "ImprovementFact.Rejected"}
+    )
+    collections: tuple[str, ...] = (FACTS,)
+
+    async def prepare(self, db: AsyncDatabase[Document]) -> None:
+        await db[FACTS].create_index([("city_id", ASCENDING), ("seq", DESCENDING)])
+
+    async def apply(
+        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> None:
+        update: Document = {"$max": {"version": envelope.aggregate_version}}
+        match envelope.event_type:
+            case "ImprovementFact.Recorded":
+                recorded = envelope.parse(registry.ImprovementFactRecorded)
+                update["$set"] = {
+                    "city_id": envelope.city_id,
+                    "month": recorded.month,
+                    "title": recorded.title,
+                    "evidence_count": len(recorded.evidence),
+                    "recorded_at": envelope.occurred_at,
+                    "seq": envelope.notification_id,
+                }
+                update["$setOnInsert"] = {"verdict": "", "reason": ""}
+            case "ImprovementFact.Recognized":
+                envelope.parse(registry.ImprovementFactRecognized)
+                update["$set"] = {"verdict": "recognized", "reason": ""}
+            case _:
+                rejected = envelope.parse(registry.ImprovementFactRejected)
+                update["$set"] = {"verdict": "rejected", "reason": rejected.reason}
+        await db[FACTS].update_one(
+            {"_id": str(envelope.aggregate_id)}, update, upsert=True, session=session
+        )
+
+
+class CaseProjection:
+    """A city's external-resource cases; a case is recorded once and never changes."""
+
+    event_types: frozenset[str] = frozenset({"ExternalResourceCase.Recorded"})
+    collections: tuple[str, ...] = (CASES,)
+
+    async def prepare(self, db: AsyncDatabase[Document]) -> None:
+        await db[CASES].create_index([("city_id", ASCENDING), ("seq", DESCENDING)])
+
+    async def apply(
+        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> None:
+        recorded = envelope.parse(registry.ExternalResourceCaseRecorded)
+        await db[CASES].update_one(
+            {"_id": str(envelope.aggregate_id)},
+            {
+                "$set": {
+                    "city_id": envelope.city_id,
+                    "month": recorded.month,
+                    "title": recorded.title,
+                    "source_kind": recorded.source_kind,
+                    "amount": recorded.amount,
+                    "currency": recorded.currency,
+                    "partner": recorded.partner,
+                    "problem_id": recorded.problem_id or "",
+                    "recorded_at": envelope.occurred_at,
+                    "seq": envelope.notification_id,
+                    "version": envelope.aggregate_version,
+                }
+            },
+            upsert=True,
+            session=session,
         )

@@ -10,7 +10,16 @@ from typing import Any
 from lmp.registry.v1 import registry_pb2 as pb
 from lmp_kit.errors import InvalidArgumentError
 
-from registry.views import ActivityQuery, LibraryQuery, ProblemQuery
+from registry.views import (
+    ActivityQuery,
+    CaseQuery,
+    FactQuery,
+    LibraryQuery,
+    PlanQuery,
+    PracticeQuery,
+    ProblemQuery,
+    ReportQuery,
+)
 
 
 def people(persons: Iterable[pb.Person]) -> list[dict[str, str]]:
@@ -101,6 +110,42 @@ def problem_query(request: pb.ListProblemsRequest) -> ProblemQuery:
 
 def activity_query(request: pb.ListActivitiesRequest) -> ActivityQuery:
     return ActivityQuery(city_id=request.city_id, month=request.month, kind=request.kind)
+
+
+def practice_query(request: pb.ListPracticesRequest) -> PracticeQuery:
+    return PracticeQuery(
+        city_id=request.city_id,
+        kind=request.kind,
+        status=request.status,
+        lifecycle_step=request.lifecycle_step,
+        cell=request.cell,
+        text=request.text,
+    )
+
+
+def fact_query(request: pb.ListImprovementFactsRequest) -> FactQuery:
+    return FactQuery(city_id=request.city_id, month=request.month, verdict=request.verdict)
+
+
+def case_query(request: pb.ListExternalResourceCasesRequest) -> CaseQuery:
+    return CaseQuery(
+        city_id=request.city_id,
+        month=request.month,
+        problem_id=request.problem_id,
+        source_kind=request.source_kind,
+    )
+
+
+def plan_query(request: pb.ListImplementationPlansRequest) -> PlanQuery:
+    return PlanQuery(
+        city_id=request.city_id, practice_id=request.practice_id, status=request.status
+    )
+
+
+def report_query(request: pb.ListProgressReportsRequest) -> ReportQuery:
+    return ReportQuery(
+        city_id=request.city_id, practice_id=request.practice_id, month=request.month
+    )
 
 
 def library_query(request: pb.SearchLibraryRequest) -> LibraryQuery:

@@ -7,19 +7,40 @@ from lmp_kit.auth import Principal
 from lmp_kit.domain import check_city_id
 from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.pages import Pages
+from lmp_kit.rpc import parse_id
 from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from registry.domain.activities import ACTIVITY_KINDS
-from registry.domain.checks import check_month
+from registry.domain.checks import check_choice, check_month
 from registry.domain.classifier import Function, Method, cell_key
-from registry.domain.practices import KINDS, STATUSES
+from registry.domain.facts import EXTERNAL_SOURCES, VERDICTS
+from registry.domain.practices import KINDS, LIFECYCLE_STEPS, PLAN_STATUSES, STATUSES
 from registry.domain.problems import PRIORITIES
-from registry.projections import ACTIVITIES, PRACTICES, PROBLEMS, Document, keywords
+from registry.projections import (
+    ACTIVITIES,
+    CASES,
+    CITY_PRACTICES,
+    FACTS,
+    PRACTICES,
+    PROBLEMS,
+    PROGRESS_REPORTS,
+    Document,
+    keywords,
+)
 
 LIBRARY_PAGES = Pages("registry.SearchLibrary", max_size=200)
 PROBLEM_PAGES = Pages("registry.ListProblems", max_size=200)
 ACTIVITY_PAGES = Pages("registry.ListActivities", max_size=200)
+PRACTICE_PAGES = Pages("registry.ListPractices", max_size=200)
+FACT_PAGES = Pages("registry.ListImprovementFacts", max_size=200)
+CASE_PAGES = Pages("registry.ListExternalResourceCases", max_size=200)
+PLAN_PAGES = Pages("registry.ListImplementationPlans", max_size=200)
+REPORT_PAGES = Pages("registry.ListProgressReports", max_size=200)
+# ListImprovementFacts' name for a fact the curator has not judged yet (its verdict is empty).
+UNDECIDED = "undecided"
+CELLS = tuple(cell_key(f, m) for f in Function for m in Method)
 
 
 @dataclass(frozen=True)
@@ -69,8 +90,7 @@ def library_filter(query: LibraryQuery, reader: Principal) -> Document:
 
     choice("function", query.function, tuple(Function), "functions")
     choice("method", query.method, tuple(Method), "methods")
-    cells = tuple(cell_key(f, m) for f in Function for m in Method)
-    choice("cell", query.cell, cells, "cell_keys")
+    choice("cell", query.cell, CELLS, "cell_keys")
     choice("kind", query.kind, KINDS, "kind")
     choice("status", query.status, STATUSES, "status")
     if query.city_id:
@@ -123,8 +143,6 @@ async def list_problems(
     db: AsyncDatabase[Document], query: ProblemQuery, page_size: int, page_token: str
 ) -> Page:
     """A city's problems, newest first (by the registration's notification id)."""
-    size = PROBLEM_PAGES.size(page_size)
-    after = PROBLEM_PAGES.number(page_token)
     conditions: list[Document] = [{"city_id": check_city_id(query.city_id)}]
     if query.priority:
         if query.priority not in PRIORITIES:
@@ -136,11 +154,7 @@ async def list_problems(
     words = keywords(query.text)
     if words:
         conditions.append({"keywords": {"$all": words}})
-    if after is not None:
-        conditions.append({"seq": {"$lt": after}})
-    cursor = db[PROBLEMS].find({"$and": conditions}).sort("seq", DESCENDING).limit(size + 1)
-    found = [doc async for doc in cursor]
-    return Page(*PROBLEM_PAGES.cut(found, size, lambda doc: int(doc["seq"])))
+    return await newest_first(db[PROBLEMS], PROBLEM_PAGES, conditions, page_size, page_token)
 
 
 async def list_activities(
@@ -175,6 +189,161 @@ async def list_activities(
     )
     found = [doc async for doc in cursor]
     return Page(*ACTIVITY_PAGES.cut(found, size, lambda doc: f"{doc['held_on']}|{doc['_id']}"))
+
+
+@dataclass(frozen=True)
+class PracticeQuery:
+    city_id: str
+    kind: str = ""
+    status: str = ""
+    lifecycle_step: int = 0
+    cell: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class FactQuery:
+    city_id: str
+    month: str = ""
+    verdict: str = ""
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    city_id: str
+    month: str = ""
+    problem_id: str = ""
+    source_kind: str = ""
+
+
+@dataclass(frozen=True)
+class PlanQuery:
+    city_id: str
+    practice_id: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    city_id: str
+    practice_id: str = ""
+    month: str = ""
+
+
+async def newest_first(  # noqa: PLR0913  # the collection, its order and the page, each named
+    collection: AsyncCollection[Document],
+    pages: Pages,
+    conditions: list[Document],
+    page_size: int,
+    page_token: str,
+    *,
+    order: str = "seq",
+) -> Page:
+    """A page of the documents that meet `conditions`, the highest `order` first (a
+    notification id: the newest first), keyed by it so that pages never overlap."""
+    size = pages.size(page_size)
+    after = pages.number(page_token)
+    if after is not None:
+        conditions = [*conditions, {order: {"$lt": after}}]
+    cursor = collection.find({"$and": conditions}).sort(order, DESCENDING).limit(size + 1)
+    found = [doc async for doc in cursor]
+    return Page(*pages.cut(found, size, lambda doc: int(doc[order])))
+
+
+async def list_practices(
+    db: AsyncDatabase[Document], query: PracticeQuery, page_size: int, page_token: str
+) -> Page:
+    """A city's practices and initiatives of every status, newest registered first."""
+    conditions: list[Document] = [{"city_id": check_city_id(query.city_id)}]
+    if query.kind:
+        conditions.append({"kind": check_choice("kind", query.kind, KINDS)})
+    if query.status:
+        conditions.append({"status": check_choice("status", query.status, STATUSES)})
+    if query.lifecycle_step:
+        if not 1 <= query.lifecycle_step <= len(LIFECYCLE_STEPS):
+            msg = (
+                f"lifecycle_step must be 1 to {len(LIFECYCLE_STEPS)} (0 for any), "
+                f"not {query.lifecycle_step}"
+            )
+            raise InvalidArgumentError(msg)
+        conditions.append({"lifecycle_step": query.lifecycle_step})
+    if query.cell:
+        conditions.append({"cell_keys": check_choice("cell", query.cell, CELLS)})
+    words = keywords(query.text)
+    if words:
+        conditions.append({"keywords": {"$all": words}})
+    return await newest_first(db[CITY_PRACTICES], PRACTICE_PAGES, conditions, page_size, page_token)
+
+
+async def list_improvement_facts(
+    db: AsyncDatabase[Document], query: FactQuery, page_size: int, page_token: str
+) -> Page:
+    """A city's improvement facts, newest recorded first."""
+    conditions: list[Document] = [{"city_id": check_city_id(query.city_id)}]
+    if query.month:
+        conditions.append({"month": check_month("month", query.month)})
+    if query.verdict:
+        verdict = check_choice("verdict", query.verdict, (UNDECIDED, *VERDICTS))
+        conditions.append({"verdict": "" if verdict == UNDECIDED else verdict})
+    return await newest_first(db[FACTS], FACT_PAGES, conditions, page_size, page_token)
+
+
+async def list_external_resource_cases(
+    db: AsyncDatabase[Document], query: CaseQuery, page_size: int, page_token: str
+) -> Page:
+    """A city's external-resource cases, newest recorded first."""
+    conditions: list[Document] = [{"city_id": check_city_id(query.city_id)}]
+    if query.month:
+        conditions.append({"month": check_month("month", query.month)})
+    if query.problem_id:
+        conditions.append({"problem_id": str(parse_id("problem_id", query.problem_id))})
+    if query.source_kind:
+        kind = check_choice("source_kind", query.source_kind, EXTERNAL_SOURCES)
+        conditions.append({"source_kind": kind})
+    return await newest_first(db[CASES], CASE_PAGES, conditions, page_size, page_token)
+
+
+async def list_implementation_plans(
+    db: AsyncDatabase[Document], query: PlanQuery, page_size: int, page_token: str
+) -> Page:
+    """A city's practices with an implementation plan, the newest plan first."""
+    conditions: list[Document] = [
+        {"city_id": check_city_id(query.city_id)},
+        {"plan_seq": {"$exists": True}},
+    ]
+    if query.practice_id:
+        conditions.append({"_id": str(parse_id("practice_id", query.practice_id))})
+    if query.status:
+        conditions.append({"status": check_choice("status", query.status, PLAN_STATUSES)})
+    return await newest_first(
+        db[CITY_PRACTICES], PLAN_PAGES, conditions, page_size, page_token, order="plan_seq"
+    )
+
+
+async def list_progress_reports(
+    db: AsyncDatabase[Document], query: ReportQuery, page_size: int, page_token: str
+) -> Page:
+    """A city's monthly progress reports, the latest month first (then by practice)."""
+    size = REPORT_PAGES.size(page_size)
+    after = REPORT_PAGES.key(page_token)
+    conditions: list[Document] = [{"city_id": check_city_id(query.city_id)}]
+    if query.practice_id:
+        conditions.append({"practice_id": str(parse_id("practice_id", query.practice_id))})
+    if query.month:
+        conditions.append({"month": check_month("month", query.month)})
+    if after is not None:
+        month, _, last_id = after.partition("|")
+        conditions.append(
+            {"$or": [{"month": {"$lt": month}}, {"month": month, "_id": {"$lt": last_id}}]}
+        )
+    cursor = (
+        db[PROGRESS_REPORTS]
+        .find({"$and": conditions})
+        .sort([("month", DESCENDING), ("_id", DESCENDING)])
+        .limit(size + 1)
+    )
+    found = [doc async for doc in cursor]
+    return Page(*REPORT_PAGES.cut(found, size, lambda doc: f"{doc['month']}|{doc['_id']}"))
 
 
 async def classifier_matrix(db: AsyncDatabase[Document], city_id: str) -> Matrix:

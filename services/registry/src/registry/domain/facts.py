@@ -19,6 +19,7 @@ from registry.domain.checks import (
     normalized,
 )
 
+VERDICTS = ("recognized", "rejected")
 EXTERNAL_SOURCES = (
     "co_financing_programme",
     "donors",

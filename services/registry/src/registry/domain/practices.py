@@ -65,6 +65,8 @@ STATUSES = (
 )
 VERDICTS = ("approved_for_vote", "approved_for_passport", "needs_revision", "rejected")
 EVALUATIONS = ("evaluated_continue", "evaluated_change_resources", "evaluated_stop")
+# The statuses of a practice with an implementation plan (ListImplementationPlans).
+PLAN_STATUSES = ("planned", "implementing", *EVALUATIONS)
 # Statuses only the Expert Council's conclusion gives (docs/decisions/0002-registry.md).
 COUNCIL_DECISIONS = frozenset({*VERDICTS, "prioritized"})
 COUNCIL_APPROVALS = frozenset({"approved_for_vote", "approved_for_passport"})

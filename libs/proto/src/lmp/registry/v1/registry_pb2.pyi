@@ -831,6 +831,244 @@ class ListActivitiesResponse(_message.Message):
     next_page_token: str
     def __init__(self, activities: _Optional[_Iterable[_Union[ActivityEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class ListPracticesRequest(_message.Message):
+    __slots__ = ("city_id", "kind", "status", "lifecycle_step", "cell", "text", "page")
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    LIFECYCLE_STEP_FIELD_NUMBER: _ClassVar[int]
+    CELL_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    city_id: str
+    kind: str
+    status: str
+    lifecycle_step: int
+    cell: str
+    text: str
+    page: PageRequest
+    def __init__(self, city_id: _Optional[str] = ..., kind: _Optional[str] = ..., status: _Optional[str] = ..., lifecycle_step: _Optional[int] = ..., cell: _Optional[str] = ..., text: _Optional[str] = ..., page: _Optional[_Union[PageRequest, _Mapping]] = ...) -> None: ...
+
+class PracticeEntry(_message.Message):
+    __slots__ = ("practice_id", "city_id", "kind", "title", "status", "status_reason", "lifecycle_step", "cells", "problem_ids", "rank", "priority_rank", "approved_passport_version", "plan_version", "source_practice_id", "registered_at")
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
+    LIFECYCLE_STEP_FIELD_NUMBER: _ClassVar[int]
+    CELLS_FIELD_NUMBER: _ClassVar[int]
+    PROBLEM_IDS_FIELD_NUMBER: _ClassVar[int]
+    RANK_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_RANK_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_PASSPORT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PLAN_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    REGISTERED_AT_FIELD_NUMBER: _ClassVar[int]
+    practice_id: str
+    city_id: str
+    kind: str
+    title: str
+    status: str
+    status_reason: str
+    lifecycle_step: int
+    cells: _containers.RepeatedCompositeFieldContainer[Cell]
+    problem_ids: _containers.RepeatedScalarFieldContainer[str]
+    rank: int
+    priority_rank: int
+    approved_passport_version: int
+    plan_version: int
+    source_practice_id: str
+    registered_at: _timestamp_pb2.Timestamp
+    def __init__(self, practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., kind: _Optional[str] = ..., title: _Optional[str] = ..., status: _Optional[str] = ..., status_reason: _Optional[str] = ..., lifecycle_step: _Optional[int] = ..., cells: _Optional[_Iterable[_Union[Cell, _Mapping]]] = ..., problem_ids: _Optional[_Iterable[str]] = ..., rank: _Optional[int] = ..., priority_rank: _Optional[int] = ..., approved_passport_version: _Optional[int] = ..., plan_version: _Optional[int] = ..., source_practice_id: _Optional[str] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListPracticesResponse(_message.Message):
+    __slots__ = ("practices", "next_page_token")
+    PRACTICES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    practices: _containers.RepeatedCompositeFieldContainer[PracticeEntry]
+    next_page_token: str
+    def __init__(self, practices: _Optional[_Iterable[_Union[PracticeEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListImprovementFactsRequest(_message.Message):
+    __slots__ = ("city_id", "month", "verdict", "page")
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    city_id: str
+    month: str
+    verdict: str
+    page: PageRequest
+    def __init__(self, city_id: _Optional[str] = ..., month: _Optional[str] = ..., verdict: _Optional[str] = ..., page: _Optional[_Union[PageRequest, _Mapping]] = ...) -> None: ...
+
+class ImprovementFactEntry(_message.Message):
+    __slots__ = ("fact_id", "city_id", "month", "title", "verdict", "reason", "evidence_count", "recorded_at")
+    FACT_ID_FIELD_NUMBER: _ClassVar[int]
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_AT_FIELD_NUMBER: _ClassVar[int]
+    fact_id: str
+    city_id: str
+    month: str
+    title: str
+    verdict: str
+    reason: str
+    evidence_count: int
+    recorded_at: _timestamp_pb2.Timestamp
+    def __init__(self, fact_id: _Optional[str] = ..., city_id: _Optional[str] = ..., month: _Optional[str] = ..., title: _Optional[str] = ..., verdict: _Optional[str] = ..., reason: _Optional[str] = ..., evidence_count: _Optional[int] = ..., recorded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListImprovementFactsResponse(_message.Message):
+    __slots__ = ("facts", "next_page_token")
+    FACTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    facts: _containers.RepeatedCompositeFieldContainer[ImprovementFactEntry]
+    next_page_token: str
+    def __init__(self, facts: _Optional[_Iterable[_Union[ImprovementFactEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListExternalResourceCasesRequest(_message.Message):
+    __slots__ = ("city_id", "month", "problem_id", "source_kind", "page")
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    PROBLEM_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_KIND_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    city_id: str
+    month: str
+    problem_id: str
+    source_kind: str
+    page: PageRequest
+    def __init__(self, city_id: _Optional[str] = ..., month: _Optional[str] = ..., problem_id: _Optional[str] = ..., source_kind: _Optional[str] = ..., page: _Optional[_Union[PageRequest, _Mapping]] = ...) -> None: ...
+
+class ExternalResourceCaseEntry(_message.Message):
+    __slots__ = ("case_id", "city_id", "month", "title", "source_kind", "amount", "currency", "partner", "problem_id", "recorded_at")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_KIND_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    PARTNER_FIELD_NUMBER: _ClassVar[int]
+    PROBLEM_ID_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_AT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    city_id: str
+    month: str
+    title: str
+    source_kind: str
+    amount: str
+    currency: str
+    partner: str
+    problem_id: str
+    recorded_at: _timestamp_pb2.Timestamp
+    def __init__(self, case_id: _Optional[str] = ..., city_id: _Optional[str] = ..., month: _Optional[str] = ..., title: _Optional[str] = ..., source_kind: _Optional[str] = ..., amount: _Optional[str] = ..., currency: _Optional[str] = ..., partner: _Optional[str] = ..., problem_id: _Optional[str] = ..., recorded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListExternalResourceCasesResponse(_message.Message):
+    __slots__ = ("cases", "next_page_token")
+    CASES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    cases: _containers.RepeatedCompositeFieldContainer[ExternalResourceCaseEntry]
+    next_page_token: str
+    def __init__(self, cases: _Optional[_Iterable[_Union[ExternalResourceCaseEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListImplementationPlansRequest(_message.Message):
+    __slots__ = ("city_id", "practice_id", "status", "page")
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    city_id: str
+    practice_id: str
+    status: str
+    page: PageRequest
+    def __init__(self, city_id: _Optional[str] = ..., practice_id: _Optional[str] = ..., status: _Optional[str] = ..., page: _Optional[_Union[PageRequest, _Mapping]] = ...) -> None: ...
+
+class ImplementationPlanEntry(_message.Message):
+    __slots__ = ("practice_id", "city_id", "title", "status", "plan_version", "approved_by", "milestones", "milestones_done", "milestones_in_progress", "milestones_missed", "next_due_date", "resource_sources", "reports", "last_report_month", "last_decision", "planned_at")
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PLAN_VERSION_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_BY_FIELD_NUMBER: _ClassVar[int]
+    MILESTONES_FIELD_NUMBER: _ClassVar[int]
+    MILESTONES_DONE_FIELD_NUMBER: _ClassVar[int]
+    MILESTONES_IN_PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    MILESTONES_MISSED_FIELD_NUMBER: _ClassVar[int]
+    NEXT_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_SOURCES_FIELD_NUMBER: _ClassVar[int]
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    LAST_REPORT_MONTH_FIELD_NUMBER: _ClassVar[int]
+    LAST_DECISION_FIELD_NUMBER: _ClassVar[int]
+    PLANNED_AT_FIELD_NUMBER: _ClassVar[int]
+    practice_id: str
+    city_id: str
+    title: str
+    status: str
+    plan_version: int
+    approved_by: str
+    milestones: int
+    milestones_done: int
+    milestones_in_progress: int
+    milestones_missed: int
+    next_due_date: str
+    resource_sources: _containers.RepeatedCompositeFieldContainer[ResourceSource]
+    reports: int
+    last_report_month: str
+    last_decision: str
+    planned_at: _timestamp_pb2.Timestamp
+    def __init__(self, practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., title: _Optional[str] = ..., status: _Optional[str] = ..., plan_version: _Optional[int] = ..., approved_by: _Optional[str] = ..., milestones: _Optional[int] = ..., milestones_done: _Optional[int] = ..., milestones_in_progress: _Optional[int] = ..., milestones_missed: _Optional[int] = ..., next_due_date: _Optional[str] = ..., resource_sources: _Optional[_Iterable[_Union[ResourceSource, _Mapping]]] = ..., reports: _Optional[int] = ..., last_report_month: _Optional[str] = ..., last_decision: _Optional[str] = ..., planned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListImplementationPlansResponse(_message.Message):
+    __slots__ = ("plans", "next_page_token")
+    PLANS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    plans: _containers.RepeatedCompositeFieldContainer[ImplementationPlanEntry]
+    next_page_token: str
+    def __init__(self, plans: _Optional[_Iterable[_Union[ImplementationPlanEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListProgressReportsRequest(_message.Message):
+    __slots__ = ("city_id", "practice_id", "month", "page")
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    city_id: str
+    practice_id: str
+    month: str
+    page: PageRequest
+    def __init__(self, city_id: _Optional[str] = ..., practice_id: _Optional[str] = ..., month: _Optional[str] = ..., page: _Optional[_Union[PageRequest, _Mapping]] = ...) -> None: ...
+
+class ProgressReportEntry(_message.Message):
+    __slots__ = ("practice_id", "city_id", "month", "indicators", "note", "reported_at")
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    INDICATORS_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_AT_FIELD_NUMBER: _ClassVar[int]
+    practice_id: str
+    city_id: str
+    month: str
+    indicators: _containers.RepeatedCompositeFieldContainer[IndicatorProgress]
+    note: str
+    reported_at: _timestamp_pb2.Timestamp
+    def __init__(self, practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., month: _Optional[str] = ..., indicators: _Optional[_Iterable[_Union[IndicatorProgress, _Mapping]]] = ..., note: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListProgressReportsResponse(_message.Message):
+    __slots__ = ("reports", "next_page_token")
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    reports: _containers.RepeatedCompositeFieldContainer[ProgressReportEntry]
+    next_page_token: str
+    def __init__(self, reports: _Optional[_Iterable[_Union[ProgressReportEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class SearchLibraryRequest(_message.Message):
     __slots__ = ("text", "function", "method", "cell", "kind", "status", "city_id", "problem_id", "page")
     TEXT_FIELD_NUMBER: _ClassVar[int]

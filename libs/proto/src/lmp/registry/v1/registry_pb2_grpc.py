@@ -109,6 +109,11 @@ class RegistryServiceStub:
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetPracticeRequest.SerializeToString,
                 response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
                 _registered_method=True)
+        self.ListPractices = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/ListPractices',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListPracticesRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListPracticesResponse.FromString,
+                _registered_method=True)
         self.ClassifyPractice = channel.unary_unary(
                 '/lmp.registry.v1.RegistryService/ClassifyPractice',
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ClassifyPracticeRequest.SerializeToString,
@@ -189,6 +194,16 @@ class RegistryServiceStub:
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetImplementationPlanRequest.SerializeToString,
                 response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
                 _registered_method=True)
+        self.ListImplementationPlans = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/ListImplementationPlans',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListImplementationPlansRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListImplementationPlansResponse.FromString,
+                _registered_method=True)
+        self.ListProgressReports = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/ListProgressReports',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListProgressReportsRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListProgressReportsResponse.FromString,
+                _registered_method=True)
         self.RegisterActivity = channel.unary_unary(
                 '/lmp.registry.v1.RegistryService/RegisterActivity',
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterActivityRequest.SerializeToString,
@@ -229,6 +244,11 @@ class RegistryServiceStub:
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetImprovementFactRequest.SerializeToString,
                 response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImprovementFact.FromString,
                 _registered_method=True)
+        self.ListImprovementFacts = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/ListImprovementFacts',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListImprovementFactsRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListImprovementFactsResponse.FromString,
+                _registered_method=True)
         self.JudgeImprovementFact = channel.unary_unary(
                 '/lmp.registry.v1.RegistryService/JudgeImprovementFact',
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.JudgeImprovementFactRequest.SerializeToString,
@@ -243,6 +263,11 @@ class RegistryServiceStub:
                 '/lmp.registry.v1.RegistryService/GetExternalResourceCase',
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetExternalResourceCaseRequest.SerializeToString,
                 response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ExternalResourceCase.FromString,
+                _registered_method=True)
+        self.ListExternalResourceCases = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/ListExternalResourceCases',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListExternalResourceCasesRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListExternalResourceCasesResponse.FromString,
                 _registered_method=True)
         self.SearchLibrary = channel.unary_unary(
                 '/lmp.registry.v1.RegistryService/SearchLibrary',
@@ -354,6 +379,12 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPractices(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ClassifyPractice(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -450,6 +481,18 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListImplementationPlans(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProgressReports(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RegisterActivity(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -498,6 +541,12 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListImprovementFacts(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def JudgeImprovementFact(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -511,6 +560,12 @@ class RegistryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetExternalResourceCase(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListExternalResourceCases(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -612,6 +667,11 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetPracticeRequest.FromString,
                     response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.SerializeToString,
             ),
+            'ListPractices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPractices,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListPracticesRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListPracticesResponse.SerializeToString,
+            ),
             'ClassifyPractice': grpc.unary_unary_rpc_method_handler(
                     servicer.ClassifyPractice,
                     request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ClassifyPracticeRequest.FromString,
@@ -692,6 +752,16 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetImplementationPlanRequest.FromString,
                     response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.SerializeToString,
             ),
+            'ListImplementationPlans': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListImplementationPlans,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListImplementationPlansRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListImplementationPlansResponse.SerializeToString,
+            ),
+            'ListProgressReports': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProgressReports,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListProgressReportsRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListProgressReportsResponse.SerializeToString,
+            ),
             'RegisterActivity': grpc.unary_unary_rpc_method_handler(
                     servicer.RegisterActivity,
                     request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterActivityRequest.FromString,
@@ -732,6 +802,11 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetImprovementFactRequest.FromString,
                     response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImprovementFact.SerializeToString,
             ),
+            'ListImprovementFacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListImprovementFacts,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListImprovementFactsRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListImprovementFactsResponse.SerializeToString,
+            ),
             'JudgeImprovementFact': grpc.unary_unary_rpc_method_handler(
                     servicer.JudgeImprovementFact,
                     request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.JudgeImprovementFactRequest.FromString,
@@ -746,6 +821,11 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.GetExternalResourceCase,
                     request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetExternalResourceCaseRequest.FromString,
                     response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ExternalResourceCase.SerializeToString,
+            ),
+            'ListExternalResourceCases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListExternalResourceCases,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListExternalResourceCasesRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListExternalResourceCasesResponse.SerializeToString,
             ),
             'SearchLibrary': grpc.unary_unary_rpc_method_handler(
                     servicer.SearchLibrary,
@@ -1168,6 +1248,33 @@ class RegistryService:
             '/lmp.registry.v1.RegistryService/GetPractice',
             lmp_dot_registry_dot_v1_dot_registry__pb2.GetPracticeRequest.SerializeToString,
             lmp_dot_registry_dot_v1_dot_registry__pb2.Practice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPractices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/ListPractices',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ListPracticesRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ListPracticesResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1611,6 +1718,60 @@ class RegistryService:
             _registered_method=True)
 
     @staticmethod
+    def ListImplementationPlans(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/ListImplementationPlans',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ListImplementationPlansRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ListImplementationPlansResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProgressReports(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/ListProgressReports',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ListProgressReportsRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ListProgressReportsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def RegisterActivity(request,
             target,
             options=(),
@@ -1827,6 +1988,33 @@ class RegistryService:
             _registered_method=True)
 
     @staticmethod
+    def ListImprovementFacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/ListImprovementFacts',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ListImprovementFactsRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ListImprovementFactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def JudgeImprovementFact(request,
             target,
             options=(),
@@ -1897,6 +2085,33 @@ class RegistryService:
             '/lmp.registry.v1.RegistryService/GetExternalResourceCase',
             lmp_dot_registry_dot_v1_dot_registry__pb2.GetExternalResourceCaseRequest.SerializeToString,
             lmp_dot_registry_dot_v1_dot_registry__pb2.ExternalResourceCase.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListExternalResourceCases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/ListExternalResourceCases',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ListExternalResourceCasesRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ListExternalResourceCasesResponse.FromString,
             options,
             channel_credentials,
             insecure,

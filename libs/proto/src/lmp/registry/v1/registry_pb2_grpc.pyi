@@ -46,6 +46,7 @@ class RegistryServiceStub:
     LinkPractice: _grpc.UnaryUnaryMultiCallable[_registry_pb2.LinkPracticeRequest, _registry_pb2.Problem]
     RegisterPractice: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RegisterPracticeRequest, _registry_pb2.Practice]
     GetPractice: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetPracticeRequest, _registry_pb2.Practice]
+    ListPractices: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListPracticesRequest, _registry_pb2.ListPracticesResponse]
     ClassifyPractice: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ClassifyPracticeRequest, _registry_pb2.Practice]
     SetPracticePeople: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SetPracticePeopleRequest, _registry_pb2.Practice]
     MoveLifecycle: _grpc.UnaryUnaryMultiCallable[_registry_pb2.MoveLifecycleRequest, _registry_pb2.Practice]
@@ -62,6 +63,8 @@ class RegistryServiceStub:
     FileProgressReport: _grpc.UnaryUnaryMultiCallable[_registry_pb2.FileProgressReportRequest, _registry_pb2.ImplementationPlan]
     DecideOnPractice: _grpc.UnaryUnaryMultiCallable[_registry_pb2.DecideOnPracticeRequest, _registry_pb2.ImplementationPlan]
     GetImplementationPlan: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetImplementationPlanRequest, _registry_pb2.ImplementationPlan]
+    ListImplementationPlans: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListImplementationPlansRequest, _registry_pb2.ListImplementationPlansResponse]
+    ListProgressReports: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListProgressReportsRequest, _registry_pb2.ListProgressReportsResponse]
     RegisterActivity: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RegisterActivityRequest, _registry_pb2.Activity]
     GetActivity: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetActivityRequest, _registry_pb2.Activity]
     ListActivities: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListActivitiesRequest, _registry_pb2.ListActivitiesResponse]
@@ -70,9 +73,11 @@ class RegistryServiceStub:
     FileActivityReport: _grpc.UnaryUnaryMultiCallable[_registry_pb2.FileActivityReportRequest, _registry_pb2.Activity]
     RecordImprovementFact: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RecordImprovementFactRequest, _registry_pb2.ImprovementFact]
     GetImprovementFact: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetImprovementFactRequest, _registry_pb2.ImprovementFact]
+    ListImprovementFacts: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListImprovementFactsRequest, _registry_pb2.ListImprovementFactsResponse]
     JudgeImprovementFact: _grpc.UnaryUnaryMultiCallable[_registry_pb2.JudgeImprovementFactRequest, _registry_pb2.ImprovementFact]
     RecordExternalResourceCase: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RecordExternalResourceCaseRequest, _registry_pb2.ExternalResourceCase]
     GetExternalResourceCase: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetExternalResourceCaseRequest, _registry_pb2.ExternalResourceCase]
+    ListExternalResourceCases: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListExternalResourceCasesRequest, _registry_pb2.ListExternalResourceCasesResponse]
     SearchLibrary: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SearchLibraryRequest, _registry_pb2.SearchLibraryResponse]
     GetClassifierMatrix: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetClassifierMatrixRequest, _registry_pb2.ClassifierMatrix]
     GetCityDashboard: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetCityDashboardRequest, _registry_pb2.CityDashboard]
@@ -95,6 +100,7 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     LinkPractice: _aio.UnaryUnaryMultiCallable[_registry_pb2.LinkPracticeRequest, _registry_pb2.Problem]  # type: ignore[assignment]
     RegisterPractice: _aio.UnaryUnaryMultiCallable[_registry_pb2.RegisterPracticeRequest, _registry_pb2.Practice]  # type: ignore[assignment]
     GetPractice: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetPracticeRequest, _registry_pb2.Practice]  # type: ignore[assignment]
+    ListPractices: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListPracticesRequest, _registry_pb2.ListPracticesResponse]  # type: ignore[assignment]
     ClassifyPractice: _aio.UnaryUnaryMultiCallable[_registry_pb2.ClassifyPracticeRequest, _registry_pb2.Practice]  # type: ignore[assignment]
     SetPracticePeople: _aio.UnaryUnaryMultiCallable[_registry_pb2.SetPracticePeopleRequest, _registry_pb2.Practice]  # type: ignore[assignment]
     MoveLifecycle: _aio.UnaryUnaryMultiCallable[_registry_pb2.MoveLifecycleRequest, _registry_pb2.Practice]  # type: ignore[assignment]
@@ -111,6 +117,8 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     FileProgressReport: _aio.UnaryUnaryMultiCallable[_registry_pb2.FileProgressReportRequest, _registry_pb2.ImplementationPlan]  # type: ignore[assignment]
     DecideOnPractice: _aio.UnaryUnaryMultiCallable[_registry_pb2.DecideOnPracticeRequest, _registry_pb2.ImplementationPlan]  # type: ignore[assignment]
     GetImplementationPlan: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetImplementationPlanRequest, _registry_pb2.ImplementationPlan]  # type: ignore[assignment]
+    ListImplementationPlans: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListImplementationPlansRequest, _registry_pb2.ListImplementationPlansResponse]  # type: ignore[assignment]
+    ListProgressReports: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListProgressReportsRequest, _registry_pb2.ListProgressReportsResponse]  # type: ignore[assignment]
     RegisterActivity: _aio.UnaryUnaryMultiCallable[_registry_pb2.RegisterActivityRequest, _registry_pb2.Activity]  # type: ignore[assignment]
     GetActivity: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetActivityRequest, _registry_pb2.Activity]  # type: ignore[assignment]
     ListActivities: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListActivitiesRequest, _registry_pb2.ListActivitiesResponse]  # type: ignore[assignment]
@@ -119,9 +127,11 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     FileActivityReport: _aio.UnaryUnaryMultiCallable[_registry_pb2.FileActivityReportRequest, _registry_pb2.Activity]  # type: ignore[assignment]
     RecordImprovementFact: _aio.UnaryUnaryMultiCallable[_registry_pb2.RecordImprovementFactRequest, _registry_pb2.ImprovementFact]  # type: ignore[assignment]
     GetImprovementFact: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetImprovementFactRequest, _registry_pb2.ImprovementFact]  # type: ignore[assignment]
+    ListImprovementFacts: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListImprovementFactsRequest, _registry_pb2.ListImprovementFactsResponse]  # type: ignore[assignment]
     JudgeImprovementFact: _aio.UnaryUnaryMultiCallable[_registry_pb2.JudgeImprovementFactRequest, _registry_pb2.ImprovementFact]  # type: ignore[assignment]
     RecordExternalResourceCase: _aio.UnaryUnaryMultiCallable[_registry_pb2.RecordExternalResourceCaseRequest, _registry_pb2.ExternalResourceCase]  # type: ignore[assignment]
     GetExternalResourceCase: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetExternalResourceCaseRequest, _registry_pb2.ExternalResourceCase]  # type: ignore[assignment]
+    ListExternalResourceCases: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListExternalResourceCasesRequest, _registry_pb2.ListExternalResourceCasesResponse]  # type: ignore[assignment]
     SearchLibrary: _aio.UnaryUnaryMultiCallable[_registry_pb2.SearchLibraryRequest, _registry_pb2.SearchLibraryResponse]  # type: ignore[assignment]
     GetClassifierMatrix: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetClassifierMatrixRequest, _registry_pb2.ClassifierMatrix]  # type: ignore[assignment]
     GetCityDashboard: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetCityDashboardRequest, _registry_pb2.CityDashboard]  # type: ignore[assignment]
@@ -231,6 +241,13 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _registry_pb2.GetPracticeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_registry_pb2.Practice, _abc.Awaitable[_registry_pb2.Practice]]: ...
+
+    @_abc_1.abstractmethod
+    def ListPractices(
+        self,
+        request: _registry_pb2.ListPracticesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ListPracticesResponse, _abc.Awaitable[_registry_pb2.ListPracticesResponse]]: ...
 
     @_abc_1.abstractmethod
     def ClassifyPractice(
@@ -345,6 +362,20 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_registry_pb2.ImplementationPlan, _abc.Awaitable[_registry_pb2.ImplementationPlan]]: ...
 
     @_abc_1.abstractmethod
+    def ListImplementationPlans(
+        self,
+        request: _registry_pb2.ListImplementationPlansRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ListImplementationPlansResponse, _abc.Awaitable[_registry_pb2.ListImplementationPlansResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListProgressReports(
+        self,
+        request: _registry_pb2.ListProgressReportsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ListProgressReportsResponse, _abc.Awaitable[_registry_pb2.ListProgressReportsResponse]]: ...
+
+    @_abc_1.abstractmethod
     def RegisterActivity(
         self,
         request: _registry_pb2.RegisterActivityRequest,
@@ -401,6 +432,13 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_registry_pb2.ImprovementFact, _abc.Awaitable[_registry_pb2.ImprovementFact]]: ...
 
     @_abc_1.abstractmethod
+    def ListImprovementFacts(
+        self,
+        request: _registry_pb2.ListImprovementFactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ListImprovementFactsResponse, _abc.Awaitable[_registry_pb2.ListImprovementFactsResponse]]: ...
+
+    @_abc_1.abstractmethod
     def JudgeImprovementFact(
         self,
         request: _registry_pb2.JudgeImprovementFactRequest,
@@ -420,6 +458,13 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _registry_pb2.GetExternalResourceCaseRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_registry_pb2.ExternalResourceCase, _abc.Awaitable[_registry_pb2.ExternalResourceCase]]: ...
+
+    @_abc_1.abstractmethod
+    def ListExternalResourceCases(
+        self,
+        request: _registry_pb2.ListExternalResourceCasesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ListExternalResourceCasesResponse, _abc.Awaitable[_registry_pb2.ListExternalResourceCasesResponse]]: ...
 
     @_abc_1.abstractmethod
     def SearchLibrary(
