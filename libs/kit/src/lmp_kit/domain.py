@@ -19,6 +19,7 @@ from eventsourcing.persistence import (
     Tracking,
 )
 
+from lmp_kit.consistency import wrote
 from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.logs import current_traceparent
 from lmp_kit.metrics import EVENTS_RECORDED
@@ -114,6 +115,8 @@ class ServiceApplication(Application[UUID]):
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         super()._notify(recordings)
+        if recordings:
+            wrote(max(r.notification.id for r in recordings))
         for recording in recordings:
             EVENTS_RECORDED.labels(event_type=type(recording.domain_event).__qualname__).inc()
         with self.recorded:

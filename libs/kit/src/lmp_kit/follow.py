@@ -42,6 +42,8 @@ from lmp_kit.kafka import FastPathWatch
 log = logging.getLogger(__name__)
 
 READ_LIMIT = 500
+# How often a process without the follow loop reads a stored position a caller waits for.
+STORED_POSITION_POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,11 @@ class LogFollower(ABC):
         self.wake = asyncio.Event()  # a full round now: Kafka has news, or partitions moved
         self.watch = FastPathWatch()
         self.fast_path: Any = None  # the FastStream subscriber, once subscribed
+        # Read-your-writes (lmp_kit.consistency): how far this process knows the log examined,
+        # whether its follow loop runs here, and who waits for the next step.
+        self.examined = 0
+        self.running = False
+        self._advanced = asyncio.Event()
 
     # Where the effect and the tracking record are written: the followers' own parts.
 
@@ -150,12 +157,42 @@ class LogFollower(ABC):
                 if not applied.complete:
                     break
                 await self.advance(min(response.next_after, target))
+                self._reached(min(response.next_after, target))
                 if response.next_after <= after or response.next_after >= target:
                     break
-        self.reported(await self.position())
+        position = await self.position()
+        self.reported(position)
+        self._reached(position)
         if settled is not None:
             self.watch.missed(handled)
         return counted
+
+    def _reached(self, position: int) -> None:
+        if position > self.examined:
+            self.examined = position
+            advanced, self._advanced = self._advanced, asyncio.Event()
+            advanced.set()
+
+    async def reach(self, position: int, timeout_s: float) -> bool:
+        """Whether everything up to `position` was examined within `timeout_s`: a caller that
+        holds a consistency token for it waits here (lmp_kit.consistency). The follow loop in
+        this process is woken for a full round at once; a process that only serves the API
+        (its consumers run elsewhere) reads the stored position until it is there."""
+        deadline = time.monotonic() + timeout_s
+        while self.examined < position:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if not self.running:
+                self._reached(await self.position())
+                if self.examined < position:
+                    await asyncio.sleep(min(STORED_POSITION_POLL_S, remaining))
+                continue
+            self.wake.set()
+            advanced = self._advanced
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(advanced.wait(), remaining)
+        return True
 
     async def _read(
         self, stub: events_pb2_grpc.EventLogAsyncStub, after: int, *, limit: int
@@ -166,6 +203,13 @@ class LogFollower(ABC):
 
     async def follow(self, stopping: asyncio.Event, interval_s: float) -> None:
         """Catch up at start, then at every wake and every `interval_s`, until stopping."""
+        self.running = True
+        try:
+            await self._follow(stopping, interval_s)
+        finally:
+            self.running = False
+
+    async def _follow(self, stopping: asyncio.Event, interval_s: float) -> None:
         settled: int | None = None  # at start: everything
         while not stopping.is_set():
             started = time.monotonic()

@@ -27,6 +27,7 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 
 from lmp_kit.access import AccessPolicy
 from lmp_kit.auth import TokenVerifier, current_principal, principal
+from lmp_kit.consistency import HEADER, Consistency, ConsistencyToken, recording, token_of
 from lmp_kit.errors import DomainError, InvalidArgumentError, NotYetError, UnauthenticatedError
 from lmp_kit.logs import current_city, current_traceparent
 from lmp_kit.metrics import (
@@ -74,10 +75,12 @@ class CallGuard:
         verifier: TokenVerifier,
         limits: GrpcLimits | None = None,
         policies: Sequence[AccessPolicy] = (),
+        consistency: Consistency | None = None,
     ) -> None:
         self.verifier = verifier
         self.streams = StreamLimiter(limits or GrpcLimits())
         self.policies = {p.service_name: p for p in policies}
+        self.consistency = consistency or Consistency("")
 
     def wrap(
         self, handler: grpc.RpcMethodHandler[Any, Any], method: str
@@ -106,9 +109,8 @@ class CallGuard:
     def _guarded(
         self, behavior: Behavior, *, client_streaming: bool, streaming: bool, method: str
     ) -> Behavior:
-        authenticate = self._authenticator(method)
-        check = _checked_requests if client_streaming else _checked_request
-        admit = self._admitter(method)
+        enter = self._entrance(method, client_streaming=client_streaming)
+        service = self.consistency.service
         on_error = _error_mapper(method)
         latency = GRPC_LATENCY.labels(method=method)
         requests: dict[str, Any] = {}
@@ -123,46 +125,79 @@ class CallGuard:
             latency.observe(time.perf_counter() - started)
 
         if streaming:
-            streams = self.streams
-            writes = not inspect.isasyncgenfunction(behavior)  # context.write(), e.g. Health
-            idle_s = None if writes else streams.limits.stream_idle_s
-            open_streams = GRPC_STREAMS_OPEN.labels(method=method)
-
-            async def stream(request: Any, context: Any) -> AsyncIterator[Any]:  # noqa: ANN401  # any message type
-                started = time.perf_counter()
-                try:
-                    authenticate(context)
-                    request = check(request)
-                    await admit(request)
-                    with streams.admit(method, _caller_of(context)), _counted(open_streams):
-                        if writes:
-                            await behavior(request, context)
-                        else:
-                            # the client knows at once that its stream is open, not refused
-                            await context.send_initial_metadata(())
-                            async for response in _until_idle(behavior(request, context), idle_s):
-                                yield response
-                except BaseException as error:  # noqa: BLE001  # the mapper decides and re-raises
-                    await on_error(error, context)
-                finally:
-                    observe(context, started)
-
-            return stream
+            return self._streamed(behavior, method, enter, on_error, observe)
 
         async def unary(request: Any, context: Any) -> Any:  # noqa: ANN401  # any message type
             started = time.perf_counter()
             try:
-                authenticate(context)
-                request = check(request)
                 with pymongo.timeout(_database_budget(context)):
-                    await admit(request)
-                    return await behavior(request, context)
+                    request, asked = await enter(request, context)
+                    with recording() as written:
+                        response = await behavior(request, context)
+                answer = asked.merged(service, written.position)
+                if answer:
+                    await context.send_initial_metadata(((HEADER, str(answer)),))
+            except BaseException as error:  # noqa: BLE001  # the mapper decides and re-raises
+                await on_error(error, context)
+            else:
+                return response
+            finally:
+                observe(context, started)
+
+        return unary
+
+    def _streamed(  # the handler's parts, built once by _guarded
+        self,
+        behavior: Behavior,
+        method: str,
+        enter: Callable[[Any, Any], Awaitable[tuple[Any, ConsistencyToken]]],
+        on_error: Callable[[BaseException, Any], Awaitable[None]],
+        observe: Callable[[Any, float], None],
+    ) -> Behavior:
+        streams = self.streams
+        writes = not inspect.isasyncgenfunction(behavior)  # context.write(), e.g. Health
+        idle_s = None if writes else streams.limits.stream_idle_s
+        open_streams = GRPC_STREAMS_OPEN.labels(method=method)
+
+        async def stream(request: Any, context: Any) -> AsyncIterator[Any]:  # noqa: ANN401  # any message type
+            started = time.perf_counter()
+            try:
+                request, _ = await enter(request, context)
+                with streams.admit(method, _caller_of(context)), _counted(open_streams):
+                    if writes:
+                        await behavior(request, context)
+                    else:
+                        # the client knows at once that its stream is open, not refused
+                        await context.send_initial_metadata(())
+                        async for response in _until_idle(behavior(request, context), idle_s):
+                            yield response
             except BaseException as error:  # noqa: BLE001  # the mapper decides and re-raises
                 await on_error(error, context)
             finally:
                 observe(context, started)
 
-        return unary
+        return stream
+
+    def _entrance(
+        self, method: str, *, client_streaming: bool
+    ) -> Callable[[Any, Any], Awaitable[tuple[Any, ConsistencyToken]]]:
+        """What a call passes before its handler: its credentials, its request's checks, the
+        wait for the read models its consistency token names (before the access check, which
+        may read the same models), the access table; the request and the token."""
+        authenticate = self._authenticator(method)
+        check = _checked_requests if client_streaming else _checked_request
+        admit = self._admitter(method)
+        consistency = self.consistency
+
+        async def enter(request: Any, context: Any) -> tuple[Any, ConsistencyToken]:  # noqa: ANN401  # any message type, grpc context
+            asked = authenticate(context)
+            request = check(request)
+            if asked:
+                await consistency.wait(asked, context.time_remaining())
+            await admit(request)
+            return request, asked
+
+        return enter
 
     def _admitter(self, method: str) -> Callable[[Any], Awaitable[None]]:
         """The access table's check of the method (lmp_kit.access); nothing for health and
@@ -176,22 +211,26 @@ class CallGuard:
 
         return admit
 
-    def _authenticator(self, method: str) -> Callable[[Any], None]:
+    def _authenticator(self, method: str) -> Callable[[Any], ConsistencyToken]:
+        """Verifies the caller; the consistency token the call carries (empty: none)."""
         public = method.startswith(UNAUTHENTICATED_PREFIXES)
         verify = self.verifier.verify
+        none = ConsistencyToken()
 
-        def authenticate(context: Any) -> None:  # noqa: ANN401  # grpc context
-            metadata = dict(context.invocation_metadata() or ())
+        def authenticate(context: Any) -> ConsistencyToken:  # noqa: ANN401  # grpc context
+            pairs = context.invocation_metadata() or ()
+            metadata = dict(pairs)
             current_traceparent.set(str(metadata.get("traceparent") or new_traceparent()))
             current_city.set("")
             if public:
-                return
+                return none
             header = str(metadata.get("authorization", ""))
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token:
                 msg = "missing credentials: send metadata 'authorization: Bearer <JWT>' (lmp token)"
                 raise UnauthenticatedError(msg)
             current_principal.set(verify(token.strip()))
+            return token_of(pairs) if HEADER in metadata else none
 
         return authenticate
 
@@ -441,6 +480,7 @@ async def start_grpc_server(  # noqa: PLR0913  # the server's parts and options,
     *,
     reuse_port: bool = False,
     limits: GrpcLimits | None = None,
+    consistency: Consistency | None = None,
 ) -> tuple[grpc.aio.Server, HealthServicer]:
     """`reuse_port`: several processes of a service share the port on one host (SO_REUSEPORT:
     the kernel spreads connections over them); otherwise a taken port fails at once."""
@@ -453,7 +493,7 @@ async def start_grpc_server(  # noqa: PLR0913  # the server's parts and options,
         ]
     )
     policies = [r.access for r in registrations]
-    guard = CallGuard(verifier, limits, policies)
+    guard = CallGuard(verifier, limits, policies, consistency)
     guarded = cast("grpc.aio.Server", _GuardedServer(server, guard))
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, guarded)

@@ -21,6 +21,7 @@ from pymongo import AsyncMongoClient
 
 from lmp_kit.auth import ALL_CITIES, READ_EVENTS_SCOPE, issuer_of, verifier_of
 from lmp_kit.changes import HUB
+from lmp_kit.consistency import Consistency
 from lmp_kit.consumer import Projection, TrackedConsumer
 from lmp_kit.dependencies import mongodb, watch_dependencies
 from lmp_kit.domain import ServiceApplication
@@ -192,7 +193,10 @@ class ServiceRuntime:
             serve_metrics(settings.grpc_host, settings.endpoint.metrics_port)
         server = None
         registrations = self.served()
+        self._build_followers()
         if "api" in components:
+            consistency = Consistency(settings.service)
+            consistency.add([*self.consumers, *self.reactors])
             server = await start_grpc_server(
                 settings.grpc_host,
                 settings.endpoint.grpc_port,
@@ -200,6 +204,7 @@ class ServiceRuntime:
                 verifier_of(settings),
                 reuse_port=settings.grpc_reuse_port,
                 limits=settings.grpc_limits,
+                consistency=consistency,
             )
         self._start_tasks(components, stopping)
         if server is not None and self.mongo is not None:
@@ -266,13 +271,17 @@ class ServiceRuntime:
         if "relay" in components and self.app is not None:
             self._watch("relay", self.relay(self.app).run(stopping))
         if "consumers" in components and (self.subscriptions or self.reactions or self.workers):
-            if self.subscriptions:
-                if self.mongo is None:
-                    msg = f"{self.settings.service} has subscriptions but no MongoDB client"
-                    raise RuntimeError(msg)
-                self.consumers = self.build_consumers(self.mongo)
-            self.reactors = self.build_reactors()
             self._watch("consumers", self._consume(stopping))
+
+    def _build_followers(self) -> None:
+        """The consumers and reactors, built in every process: the API's consistency tokens
+        wait on their positions even where they run in another process."""
+        if self.subscriptions:
+            if self.mongo is None:
+                msg = f"{self.settings.service} has subscriptions but no MongoDB client"
+                raise RuntimeError(msg)
+            self.consumers = self.build_consumers(self.mongo)
+        self.reactors = self.build_reactors()
 
     def _watch_dependencies(
         self, health: HealthServicer, service_names: Sequence[str], stopping: asyncio.Event

@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
+from lmp_kit.consistency import wrote
 from lmp_kit.domain import ServiceApplication
 from lmp_kit.errors import (
     AlreadyExistsError,
@@ -173,6 +174,9 @@ class VotingApplication(ServiceApplication):
 
     def close_poll(self, poll_id: UUID, now: datetime | None = None) -> Poll:
         closed: Poll = self.writer.close_poll(poll_id, lambda: self._close(poll_id, now)).result()
+        # Saved on the writer's thread: the caller's consistency token is the log's head now,
+        # at or after Poll.Closed.
+        wrote(self.recorder.max_notification_id() or 0)
         return closed
 
     def _close(self, poll_id: UUID, now: datetime | None) -> Poll:
@@ -224,6 +228,7 @@ class VotingApplication(ServiceApplication):
                 if recorded is not None:
                     return recorded
             else:
+                wrote(saved.notification_id)  # saved on the writer's thread, for this caller
                 if saved.poll_changed:
                     return await asyncio.to_thread(self.confirm_counted, saved)
                 return self.confirm_counted(saved)
