@@ -533,3 +533,194 @@ def test_a_review_of_a_practice_registered_a_moment_ago_is_not_yet_not_not_found
     # another city's token learns nothing more than about a practice that does not exist
     assert elsewhere.code() == unknown.code() == grpc.StatusCode.NOT_FOUND
     assert stack.head("expertise") == before
+
+
+def test_get_council_before_any_council_was_formed_is_not_found(expertise):
+    stack, api = expertise, stub(expertise)
+
+    missing = refused(
+        lambda: api.GetCouncil(
+            expertise_pb2.GetCouncilRequest(), metadata=office(stack), timeout=10
+        )
+    )
+    queue = api.ListPendingReviews(
+        expertise_pb2.ListPendingReviewsRequest(),
+        metadata=as_person(stack, "anna", "expert"),
+        timeout=10,
+    )
+
+    assert missing.code() == grpc.StatusCode.NOT_FOUND
+    assert missing.details() == "no Expert Council has been formed yet: FormCouncil first"
+    assert list(queue.reviews) == []
+    assert form_council(api, stack).chair_id == "chair"
+
+
+def every_page(call, request, size):
+    """Every item of a list, a page of `size` at a time."""
+    items, token = [], ""
+    while True:
+        request.page_size, request.page_token = size, token
+        answer = call(request)
+        items += list(answer.reviews if hasattr(answer, "reviews") else answer.sessions)
+        token = answer.next_page_token
+        if not token:
+            return items
+
+
+def in_ms(review):
+    moments = [review.opened_at]
+    if review.HasField("decision"):
+        moments.append(review.decision.concluded_at)
+    for moment in moments:
+        moment.nanos -= moment.nanos % 1_000_000
+    return review
+
+
+def test_a_citys_reviews_and_sessions_are_listed_latest_first_with_each_filter(expertise):
+    stack, api = expertise, stub(expertise)
+    form_council(api, stack)
+    sarov = [(str(uuid.uuid4()), "own", authors) for authors in (["anna"], [], [])]
+    elsewhere = str(uuid.uuid4())
+    publish_practices(stack, sarov)
+    publish_practices(stack, [(elsewhere, "own", [])], city="seversk", first=len(sarov) + 1)
+    ids = [p for p, _, _ in sarov]
+
+    def open_review(practice_id, round_="primary"):
+        return eventually(
+            lambda: api.OpenReview(
+                expertise_pb2.OpenReviewRequest(practice_id=practice_id, round=round_),
+                metadata=office(stack),
+                timeout=10,
+            )
+        ).review_id
+
+    primary = [open_review(p) for p in ids]
+    open_review(elsewhere)
+    secondary = open_review(ids[2], "secondary")
+    api.ScorePractice(
+        expertise_pb2.ScorePracticeRequest(review_id=secondary, scores=GOOD),
+        metadata=as_person(stack, "boris", "expert"),
+        timeout=10,
+    )
+    chair = as_person(stack, "chair", "expert")
+    held = api.ScheduleSession(
+        expertise_pb2.ScheduleSessionRequest(
+            city_id="sarov", scheduled_on="2026-12-01", agenda=ids
+        ),
+        metadata=chair,
+        timeout=10,
+    ).session_id
+    api.HoldSession(
+        expertise_pb2.HoldSessionRequest(
+            session_id=held, held_on="2026-12-01", attendees=["chair", "boris", "vera"]
+        ),
+        metadata=chair,
+        timeout=10,
+    )
+    for review_id, verdict in ((primary[0], "approved_for_vote"), (primary[1], "rejected")):
+        api.ConcludeReview(
+            expertise_pb2.ConcludeReviewRequest(
+                review_id=review_id, session_id=held, verdict=verdict, rationale="Considered"
+            ),
+            metadata=chair,
+            timeout=10,
+        )
+    scheduled = api.ScheduleSession(
+        expertise_pb2.ScheduleSessionRequest(
+            city_id="sarov", scheduled_on="2027-01-15", agenda=[ids[2]]
+        ),
+        metadata=chair,
+        timeout=10,
+    ).session_id
+    resident = as_person(stack, "resident-1", "resident")
+
+    def reviews(size=2, **filters):
+        request = expertise_pb2.ListReviewsRequest(city_id="sarov", **filters)
+        return every_page(
+            lambda r: api.ListReviews(r, metadata=resident, timeout=10), request, size
+        )
+
+    def sessions(size=1, **filters):
+        request = expertise_pb2.ListSessionsRequest(city_id="sarov", **filters)
+        return every_page(
+            lambda r: api.ListSessions(r, metadata=resident, timeout=10), request, size
+        )
+
+    def caught_up():
+        listed = reviews()
+        assert [r.status for r in listed] == ["open", "open", "concluded", "concluded"]
+        assert len(listed[0].scores) == 1
+        assert [len(s.decisions) for s in sessions()] == [0, 2]
+        return listed
+
+    listed = eventually(caught_up)
+
+    assert [r.review_id for r in listed] == [secondary, primary[2], primary[1], primary[0]]
+    for review in listed:  # the read model's review is GetReview's (MongoDB keeps ms)
+        assert review == in_ms(
+            api.GetReview(
+                expertise_pb2.GetReviewRequest(review_id=review.review_id),
+                metadata=resident,
+                timeout=10,
+            )
+        )
+    assert [r.review_id for r in reviews(status="open")] == [secondary, primary[2]]
+    assert [r.review_id for r in reviews(status="concluded")] == [primary[1], primary[0]]
+    assert [r.review_id for r in reviews(verdict="rejected")] == [primary[1]]
+    assert [r.review_id for r in reviews(practice_id=ids[2])] == [secondary, primary[2]]
+    assert [r.review_id for r in reviews(round="secondary", size=50)] == [secondary]
+    assert [r.review_id for r in reviews(status="open", round="primary")] == [primary[2]]
+    assert [s.session_id for s in sessions()] == [scheduled, held]
+    assert [s.session_id for s in sessions(status="held")] == [held]
+    assert [s.session_id for s in sessions(status="scheduled")] == [scheduled]
+    assert [s.session_id for s in sessions(month="2027-01")] == [scheduled]
+    assert sessions(month="2026-11") == []
+
+
+def test_list_reviews_and_sessions_refuse_another_citys_token_and_bad_filters(expertise):
+    stack, api = expertise, stub(expertise)
+    resident = as_person(stack, "resident-1", "resident")
+    elsewhere = as_person(stack, "resident-2", "resident", cities=("seversk",))
+    bad_reviews = [
+        expertise_pb2.ListReviewsRequest(),
+        expertise_pb2.ListReviewsRequest(city_id="sarov", status="finished"),
+        expertise_pb2.ListReviewsRequest(city_id="sarov", round="tertiary"),
+        expertise_pb2.ListReviewsRequest(city_id="sarov", verdict="maybe"),
+        expertise_pb2.ListReviewsRequest(city_id="sarov", practice_id="not-a-uuid"),
+        expertise_pb2.ListReviewsRequest(city_id="sarov", page_token="not-one-we-gave"),  # noqa: S106  # not a password
+        expertise_pb2.ListReviewsRequest(city_id="sarov", page_size=201),
+    ]
+    bad_sessions = [
+        expertise_pb2.ListSessionsRequest(),
+        expertise_pb2.ListSessionsRequest(city_id="sarov", status="cancelled"),
+        expertise_pb2.ListSessionsRequest(city_id="sarov", month="2026-13"),
+        expertise_pb2.ListSessionsRequest(city_id="sarov", month="December"),
+        expertise_pb2.ListSessionsRequest(city_id="sarov", page_token="bm90LW91cnM"),  # noqa: S106  # not a password
+    ]
+
+    wrong_city = [
+        refused(
+            lambda: api.ListReviews(
+                expertise_pb2.ListReviewsRequest(city_id="sarov"), metadata=elsewhere, timeout=10
+            )
+        ),
+        refused(
+            lambda: api.ListSessions(
+                expertise_pb2.ListSessionsRequest(city_id="sarov"), metadata=elsewhere, timeout=10
+            )
+        ),
+    ]
+    invalid = [
+        refused(lambda r=r: api.ListReviews(r, metadata=resident, timeout=10)) for r in bad_reviews
+    ] + [
+        refused(lambda r=r: api.ListSessions(r, metadata=resident, timeout=10))
+        for r in bad_sessions
+    ]
+
+    assert {e.code() for e in wrong_city} == {grpc.StatusCode.PERMISSION_DENIED}
+    assert [e.code() for e in invalid] == [grpc.StatusCode.INVALID_ARGUMENT] * len(invalid)
+    named = ["city_id", "status", "round", "verdict", "practice_id", "page_token", "page_size"]
+    named += ["city_id", "status", "month", "month", "page_token"]
+    assert [n in str(e.details()) for n, e in zip(named, invalid, strict=True)] == [True] * len(
+        invalid
+    )

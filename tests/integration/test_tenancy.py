@@ -1144,6 +1144,11 @@ def _expertise() -> dict[str, Entry]:
         public=True,
         shows=MARK,
     )
+    m["ListReviews"] = Entry(
+        probe(same(lambda _w: exp.ListReviewsRequest(city_id=A))),
+        lambda _w: exp.ListReviewsRequest(city_id=A),
+        shows=MARK,
+    )
     m["ScheduleSession"] = Entry(
         (
             Probe(

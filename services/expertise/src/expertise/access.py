@@ -83,6 +83,11 @@ RULES: Mapping[str, Rule] = {
         ),
         note="an expert reads their own queue; `programme_office` any member's",
     ),
+    "ListReviews": rule(
+        ANY_ROLE,
+        InRequest("city_id"),
+        note="the city's reviews with their scores and decisions, as GetReview shows each",
+    ),
     "ScheduleSession": rule(
         {EXPERT, OFFICE},
         InRequest("city_id"),

@@ -24,7 +24,9 @@ from expertise.domain import (
     CouncilSession,
     Plan,
     Review,
+    summarize,
 )
+from expertise.domain.reviews import weighted_score_of
 from expertise.domain.sessions import check_agenda
 from expertise.projections import Database
 
@@ -189,6 +191,24 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
             next_page_token=page.next_token(len(ids)),
         )
 
+    async def ListReviews(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.ListReviewsRequest, context: Context
+    ) -> expertise_pb2.ListReviewsResponse:
+        del context
+        query = views.ReviewQuery(
+            city_id=request.city_id,
+            status=request.status,
+            practice_id=request.practice_id,
+            round=request.round,
+            verdict=request.verdict,
+        )
+        docs, token = await views.list_reviews(
+            self.db, query, request.page_size, request.page_token
+        )
+        return expertise_pb2.ListReviewsResponse(
+            reviews=[review_document_message(d) for d in docs], next_page_token=token
+        )
+
     async def ScheduleSession(  # noqa: N802  # gRPC method name
         self, request: expertise_pb2.ScheduleSessionRequest, context: Context
     ) -> expertise_pb2.CouncilSession:
@@ -234,12 +254,14 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
         self, request: expertise_pb2.ListSessionsRequest, context: Context
     ) -> expertise_pb2.ListSessionsResponse:
         del context
-        city_id = check_city_id(request.city_id)
-        page = views.page_of(views.SESSION_PAGES, request.page_size, request.page_token)
-        docs = await views.sessions_of(self.db, city_id, page)
+        query = views.SessionQuery(
+            city_id=request.city_id, status=request.status, month=request.month
+        )
+        docs, token = await views.list_sessions(
+            self.db, query, request.page_size, request.page_token
+        )
         return expertise_pb2.ListSessionsResponse(
-            sessions=[session_document_message(d) for d in docs],
-            next_page_token=page.next_token(len(docs)),
+            sessions=[session_document_message(d) for d in docs], next_page_token=token
         )
 
     async def GetApprovedList(  # noqa: N802  # gRPC method name
@@ -326,6 +348,62 @@ def review_message(review: Review) -> expertise_pb2.Review:
     )
     if review.concluded:
         message.decision.CopyFrom(decision_message(review))
+    return message
+
+
+def review_document_message(doc: Mapping[str, Any]) -> expertise_pb2.Review:
+    """A review as the read model holds it: the same message GetReview builds from events."""
+    weights: dict[str, int] = doc.get("weights") or {}
+    scores = {s["person_id"]: s["scores"] for s in doc.get("scores", [])}
+    summary = summarize(weights, scores)
+    decision = doc.get("decision")
+    message = expertise_pb2.Review(
+        review_id=doc["_id"],
+        practice_id=doc.get("practice_id", ""),
+        city_id=doc.get("city_id", ""),
+        round=doc.get("round", ""),
+        practice_kind=doc.get("practice_kind", ""),
+        practice_title=doc.get("practice_title", ""),
+        weights=weights_message(weights) if weights else None,
+        recusals=[
+            expertise_pb2.Recusal(person_id=r["person_id"], reason=r["reason"])
+            for r in sorted(doc.get("recusals", []), key=lambda r: str(r["person_id"]))
+        ],
+        scores=[
+            expertise_pb2.ExpertScore(
+                person_id=person_id,
+                scores=expertise_pb2.CriterionScores(**given),
+                weighted=str(weighted_score_of(weights, given)),
+            )
+            for person_id, given in scores.items()
+        ],
+        aggregate=expertise_pb2.ScoreAggregate(
+            experts=summary.experts,
+            aggregate=decimal_text(summary.aggregate),
+            minimum=decimal_text(summary.minimum),
+            maximum=decimal_text(summary.maximum),
+            stdev=decimal_text(summary.stdev),
+            per_criterion={c: str(v) for c, v in summary.per_criterion.items()},
+        ),
+        status=doc.get("status", ""),
+        opened_at=timestamp(doc["opened_at"]) if doc.get("opened_at") else None,
+        version=doc.get("version", 0),
+    )
+    if decision:
+        message.decision.CopyFrom(
+            expertise_pb2.Decision(
+                verdict=decision["verdict"],
+                rationale=decision["rationale"],
+                session_id=decision["session_id"],
+                priority_rank=decision.get("priority_rank") or 0,
+                expected_results=decision["expected_results"],
+                deadlines=decision["deadlines"],
+                resource_sources=decision["resource_sources"],
+                regulation_proposals=decision["regulation_proposals"],
+                aggregate_score=decision.get("aggregate_score") or "",
+                concluded_at=timestamp(decision["concluded_at"]),
+            )
+        )
     return message
 
 

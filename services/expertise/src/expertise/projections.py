@@ -5,6 +5,7 @@ from typing import Any
 
 from lmp_contracts import expertise, registry
 from lmp_kit.envelope import Envelope
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -55,12 +56,16 @@ class PracticesProjection:
 
 
 class ReviewsProjection:
-    """Reviews with their recusals, scores and decision: the experts' queues read them."""
+    """Reviews with their recusals, scores and decision: the experts' queues and ListReviews
+    read them."""
 
     event_types: frozenset[str] = frozenset(
         {"Review.Opened", "Review.ExpertRecused", "Review.Scored", "Review.Concluded"}
     )
     collections: tuple[str, ...] = (REVIEWS,)
+
+    async def prepare(self, db: Database) -> None:
+        await db[REVIEWS].create_index([("city_id", ASCENDING), ("seq", DESCENDING)])
 
     async def apply(self, envelope: Envelope, db: Database, session: AsyncClientSession) -> None:
         update: dict[str, Any] = {"$max": {"version": envelope.aggregate_version}}
@@ -69,19 +74,46 @@ class ReviewsProjection:
             update["$set"] = {
                 "city_id": envelope.city_id,
                 "practice_id": opened.practice_id,
+                "practice_kind": opened.practice_kind,
+                "practice_title": opened.practice_title,
                 "round": opened.round,
+                "weights": dict(opened.weights),
                 "interested": list(opened.interested),
                 "status": "open",
                 "opened_at": envelope.occurred_at,
+                "seq": envelope.notification_id,  # ListReviews: the latest opened first
             }
         elif envelope.event_type == "Review.ExpertRecused":
             recused = envelope.parse(expertise.ReviewExpertRecused)
             update["$addToSet"] = {"recused": recused.person_id}
+            # a list, not a map: a subject may hold a '.' (each event is applied once)
+            update["$push"] = {
+                "recusals": {"person_id": recused.person_id, "reason": recused.reason}
+            }
         elif envelope.event_type == "Review.Scored":
-            update["$addToSet"] = {"scored_by": envelope.parse(expertise.ReviewScored).person_id}
+            scored = envelope.parse(expertise.ReviewScored)
+            update["$addToSet"] = {"scored_by": scored.person_id}
+            update["$push"] = {
+                "scores": {"person_id": scored.person_id, "scores": dict(scored.scores)}
+            }
         else:
-            verdict = envelope.parse(expertise.ReviewConcluded).verdict
-            update["$set"] = {"status": "concluded", "verdict": verdict}
+            concluded = envelope.parse(expertise.ReviewConcluded)
+            update["$set"] = {
+                "status": "concluded",
+                "verdict": concluded.verdict,
+                "decision": {
+                    "verdict": concluded.verdict,
+                    "rationale": concluded.rationale,
+                    "session_id": concluded.session_id,
+                    "priority_rank": concluded.priority_rank,
+                    "expected_results": concluded.expected_results,
+                    "deadlines": concluded.deadlines,
+                    "resource_sources": concluded.resource_sources,
+                    "regulation_proposals": concluded.regulation_proposals,
+                    "aggregate_score": concluded.aggregate_score,
+                    "concluded_at": envelope.occurred_at,
+                },
+            }
         await db[REVIEWS].update_one(
             {"_id": str(envelope.aggregate_id)}, update, upsert=True, session=session
         )
@@ -94,6 +126,9 @@ class SessionsProjection:
         {"CouncilSession.Scheduled", "CouncilSession.Held", "Review.Concluded"}
     )
     collections: tuple[str, ...] = (SESSIONS,)
+
+    async def prepare(self, db: Database) -> None:
+        await db[SESSIONS].create_index([("city_id", ASCENDING), ("scheduled_on", DESCENDING)])
 
     async def apply(self, envelope: Envelope, db: Database, session: AsyncClientSession) -> None:
         if envelope.event_type == "Review.Concluded":

@@ -3,14 +3,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lmp_kit.domain import check_city_id
+from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.pages import Pages
-from pymongo import ASCENDING
+from lmp_kit.rpc import parse_id
+from pymongo import ASCENDING, DESCENDING
 
 from expertise.domain import FEDERATION, PracticeFacts
+from expertise.domain.reviews import PRIMARY_VERDICTS, ROUNDS, SECONDARY_VERDICTS
+from expertise.domain.sessions import check_month
 from expertise.projections import PRACTICES, REVIEWS, SESSIONS, Database
 
 PENDING_REVIEW_PAGES = Pages("expertise.ListPendingReviews")
-SESSION_PAGES = Pages("expertise.ListSessions")
+REVIEW_PAGES = Pages("expertise.ListReviews", max_size=200)
+SESSION_PAGES = Pages("expertise.ListSessions", max_size=200)
+REVIEW_STATUSES = ("open", "concluded")
+SESSION_STATUSES = ("scheduled", "held")
+VERDICTS = tuple(dict.fromkeys((*PRIMARY_VERDICTS, *SECONDARY_VERDICTS)))
 
 
 @dataclass(frozen=True)
@@ -86,12 +95,77 @@ async def pending_review_ids(
     return [doc["_id"] async for doc in cursor]
 
 
-async def sessions_of(db: Database, city_id: str, page: Page) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ReviewQuery:
+    city_id: str
+    status: str = ""
+    practice_id: str = ""
+    round: str = ""
+    verdict: str = ""
+
+
+@dataclass(frozen=True)
+class SessionQuery:
+    city_id: str
+    status: str = ""
+    month: str = ""
+
+
+def one_of(field: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        msg = f"{field} {value!r} is not one of: {', '.join(allowed)}"
+        raise InvalidArgumentError(msg)
+    return value
+
+
+async def list_reviews(
+    db: Database, query: ReviewQuery, page_size: int, page_token: str
+) -> tuple[list[dict[str, Any]], str]:
+    """A city's reviews, the latest opened first (by the notification id of Review.Opened)."""
+    size = REVIEW_PAGES.size(page_size)
+    after = REVIEW_PAGES.number(page_token)
+    conditions: list[dict[str, Any]] = [
+        {"city_id": check_city_id(query.city_id)},
+        {"seq": {"$exists": True}},
+    ]
+    if query.status:
+        conditions.append({"status": one_of("status", query.status, REVIEW_STATUSES)})
+    if query.practice_id:
+        conditions.append({"practice_id": str(parse_id("practice_id", query.practice_id))})
+    if query.round:
+        conditions.append({"round": one_of("round", query.round, ROUNDS)})
+    if query.verdict:
+        conditions.append({"verdict": one_of("verdict", query.verdict, VERDICTS)})
+    if after is not None:
+        conditions.append({"seq": {"$lt": after}})
+    cursor = db[REVIEWS].find({"$and": conditions}).sort("seq", DESCENDING).limit(size + 1)
+    found = [doc async for doc in cursor]
+    return REVIEW_PAGES.cut(found, size, lambda doc: int(doc["seq"]))
+
+
+async def list_sessions(
+    db: Database, query: SessionQuery, page_size: int, page_token: str
+) -> tuple[list[dict[str, Any]], str]:
+    """A city's sessions, the latest scheduled first: one per city and day, so the day is the
+    page's key."""
+    size = SESSION_PAGES.size(page_size)
+    before = SESSION_PAGES.key(page_token)
+    conditions: list[dict[str, Any]] = [
+        {"city_id": check_city_id(query.city_id)},
+        {"scheduled_on": {"$exists": True}},
+    ]
+    if query.status:
+        conditions.append({"status": one_of("status", query.status, SESSION_STATUSES)})
+    if query.month:
+        month = check_month("month", query.month)
+        conditions.append({"scheduled_on": {"$gte": f"{month}-01", "$lte": f"{month}-31"}})
+    if before is not None:
+        conditions.append({"scheduled_on": {"$lt": before}})
     cursor = (
         db[SESSIONS]
-        .find({"city_id": city_id})
-        .sort([("scheduled_on", ASCENDING), ("_id", ASCENDING)])
-        .skip(page.offset)
-        .limit(page.size)
+        .find({"$and": conditions})
+        .sort([("scheduled_on", DESCENDING), ("_id", DESCENDING)])
+        .limit(size + 1)
     )
-    return [doc async for doc in cursor]
+    found = [doc async for doc in cursor]
+    return SESSION_PAGES.cut(found, size, lambda doc: str(doc["scheduled_on"]))

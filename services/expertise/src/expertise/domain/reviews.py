@@ -255,7 +255,12 @@ class Review(CityAggregate):
         return summarize(self.weights, self.scores)
 
     def weighted_score_of(self, person_id: str) -> Decimal:
-        return _cents(weighted_score(self.weights, self.scores[person_id]))
+        return weighted_score_of(self.weights, self.scores[person_id])
+
+
+def weighted_score_of(weights: dict[str, int], scores: dict[str, int]) -> Decimal:
+    """An expert's weighted mean, in cents: as shown with the expert's scores."""
+    return _cents(weighted_score(weights, scores))
 
 
 def weighted_score(weights: dict[str, int], scores: dict[str, int]) -> Decimal:

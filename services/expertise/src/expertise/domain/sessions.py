@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -10,6 +11,7 @@ from lmp_kit.errors import AlreadyExistsError, FailedPreconditionError, InvalidA
 from expertise.domain.council import Council
 
 AGENDA_MAX = 200
+MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 MINUTES_MAX = 50_000
 
 
@@ -110,6 +112,13 @@ def check_date(value: str) -> str:
     except ValueError:
         msg = f"a date must be YYYY-MM-DD (e.g. 2026-12-01), not {value!r}"
         raise InvalidArgumentError(msg) from None
+
+
+def check_month(field: str, value: str) -> str:
+    if not MONTH.fullmatch(value) or not 1 <= int(value[5:]) <= 12:  # noqa: PLR2004  # months of a year
+        msg = f"{field} must be YYYY-MM (e.g. 2026-12), not {value!r}"
+        raise InvalidArgumentError(msg)
+    return value
 
 
 def check_agenda(agenda: list[str]) -> list[str]:

@@ -262,6 +262,24 @@ class ListPendingReviewsRequest(_message.Message):
     page_token: str
     def __init__(self, person_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
+class ListReviewsRequest(_message.Message):
+    __slots__ = ("city_id", "status", "practice_id", "round", "verdict", "page_size", "page_token")
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    city_id: str
+    status: str
+    practice_id: str
+    round: str
+    verdict: str
+    page_size: int
+    page_token: str
+    def __init__(self, city_id: _Optional[str] = ..., status: _Optional[str] = ..., practice_id: _Optional[str] = ..., round: _Optional[str] = ..., verdict: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
 class ListReviewsResponse(_message.Message):
     __slots__ = ("reviews", "next_page_token")
     REVIEWS_FIELD_NUMBER: _ClassVar[int]
@@ -341,14 +359,18 @@ class HoldSessionRequest(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., held_on: _Optional[str] = ..., attendees: _Optional[_Iterable[str]] = ..., minutes: _Optional[str] = ...) -> None: ...
 
 class ListSessionsRequest(_message.Message):
-    __slots__ = ("city_id", "page_size", "page_token")
+    __slots__ = ("city_id", "page_size", "page_token", "status", "month")
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
     city_id: str
     page_size: int
     page_token: str
-    def __init__(self, city_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    status: str
+    month: str
+    def __init__(self, city_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., status: _Optional[str] = ..., month: _Optional[str] = ...) -> None: ...
 
 class ListSessionsResponse(_message.Message):
     __slots__ = ("sessions", "next_page_token")

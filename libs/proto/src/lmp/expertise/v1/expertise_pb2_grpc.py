@@ -100,6 +100,11 @@ class ExpertiseServiceStub:
                 request_serializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.ListPendingReviewsRequest.SerializeToString,
                 response_deserializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.ListReviewsResponse.FromString,
                 _registered_method=True)
+        self.ListReviews = channel.unary_unary(
+                '/lmp.expertise.v1.ExpertiseService/ListReviews',
+                request_serializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.ListReviewsRequest.SerializeToString,
+                response_deserializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.ListReviewsResponse.FromString,
+                _registered_method=True)
         self.ScheduleSession = channel.unary_unary(
                 '/lmp.expertise.v1.ExpertiseService/ScheduleSession',
                 request_serializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.ScheduleSessionRequest.SerializeToString,
@@ -209,6 +214,12 @@ class ExpertiseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListReviews(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ScheduleSession(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -305,6 +316,11 @@ def add_ExpertiseServiceServicer_to_server(servicer, server):
             'ListPendingReviews': grpc.unary_unary_rpc_method_handler(
                     servicer.ListPendingReviews,
                     request_deserializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.ListPendingReviewsRequest.FromString,
+                    response_serializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.ListReviewsResponse.SerializeToString,
+            ),
+            'ListReviews': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReviews,
+                    request_deserializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.ListReviewsRequest.FromString,
                     response_serializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.ListReviewsResponse.SerializeToString,
             ),
             'ScheduleSession': grpc.unary_unary_rpc_method_handler(
@@ -684,6 +700,33 @@ class ExpertiseService:
             target,
             '/lmp.expertise.v1.ExpertiseService/ListPendingReviews',
             lmp_dot_expertise_dot_v1_dot_expertise__pb2.ListPendingReviewsRequest.SerializeToString,
+            lmp_dot_expertise_dot_v1_dot_expertise__pb2.ListReviewsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReviews(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.expertise.v1.ExpertiseService/ListReviews',
+            lmp_dot_expertise_dot_v1_dot_expertise__pb2.ListReviewsRequest.SerializeToString,
             lmp_dot_expertise_dot_v1_dot_expertise__pb2.ListReviewsResponse.FromString,
             options,
             channel_credentials,

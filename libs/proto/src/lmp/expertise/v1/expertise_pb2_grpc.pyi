@@ -46,6 +46,7 @@ class ExpertiseServiceStub:
     ConcludeReview: _grpc.UnaryUnaryMultiCallable[_expertise_pb2.ConcludeReviewRequest, _expertise_pb2.Review]
     GetReview: _grpc.UnaryUnaryMultiCallable[_expertise_pb2.GetReviewRequest, _expertise_pb2.Review]
     ListPendingReviews: _grpc.UnaryUnaryMultiCallable[_expertise_pb2.ListPendingReviewsRequest, _expertise_pb2.ListReviewsResponse]
+    ListReviews: _grpc.UnaryUnaryMultiCallable[_expertise_pb2.ListReviewsRequest, _expertise_pb2.ListReviewsResponse]
     ScheduleSession: _grpc.UnaryUnaryMultiCallable[_expertise_pb2.ScheduleSessionRequest, _expertise_pb2.CouncilSession]
     HoldSession: _grpc.UnaryUnaryMultiCallable[_expertise_pb2.HoldSessionRequest, _expertise_pb2.CouncilSession]
     ListSessions: _grpc.UnaryUnaryMultiCallable[_expertise_pb2.ListSessionsRequest, _expertise_pb2.ListSessionsResponse]
@@ -70,6 +71,7 @@ class ExpertiseServiceAsyncStub(ExpertiseServiceStub):
     ConcludeReview: _aio.UnaryUnaryMultiCallable[_expertise_pb2.ConcludeReviewRequest, _expertise_pb2.Review]  # type: ignore[assignment]
     GetReview: _aio.UnaryUnaryMultiCallable[_expertise_pb2.GetReviewRequest, _expertise_pb2.Review]  # type: ignore[assignment]
     ListPendingReviews: _aio.UnaryUnaryMultiCallable[_expertise_pb2.ListPendingReviewsRequest, _expertise_pb2.ListReviewsResponse]  # type: ignore[assignment]
+    ListReviews: _aio.UnaryUnaryMultiCallable[_expertise_pb2.ListReviewsRequest, _expertise_pb2.ListReviewsResponse]  # type: ignore[assignment]
     ScheduleSession: _aio.UnaryUnaryMultiCallable[_expertise_pb2.ScheduleSessionRequest, _expertise_pb2.CouncilSession]  # type: ignore[assignment]
     HoldSession: _aio.UnaryUnaryMultiCallable[_expertise_pb2.HoldSessionRequest, _expertise_pb2.CouncilSession]  # type: ignore[assignment]
     ListSessions: _aio.UnaryUnaryMultiCallable[_expertise_pb2.ListSessionsRequest, _expertise_pb2.ListSessionsResponse]  # type: ignore[assignment]
@@ -167,6 +169,13 @@ class ExpertiseServiceServicer(metaclass=_abc_1.ABCMeta):
     def ListPendingReviews(
         self,
         request: _expertise_pb2.ListPendingReviewsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_expertise_pb2.ListReviewsResponse, _abc.Awaitable[_expertise_pb2.ListReviewsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListReviews(
+        self,
+        request: _expertise_pb2.ListReviewsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_expertise_pb2.ListReviewsResponse, _abc.Awaitable[_expertise_pb2.ListReviewsResponse]]: ...
 
