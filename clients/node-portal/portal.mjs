@@ -4,10 +4,12 @@
 // Environment: LMP_PROTO_DIR (proto/), LMP_PORTAL_GUIDE (docs/api/portal.md), LMP_REGISTRY_TARGET,
 // LMP_VOTING_TARGET, LMP_CITY, and bearer tokens LMP_TOKEN_OFFICE (programme_office, every city),
 // LMP_TOKEN_GROUP (working_group of LMP_CITY), LMP_TOKEN_PORTAL (portal of LMP_CITY),
-// LMP_TOKEN_OTHER_CITY (working_group of another city). Exits 0 when every check held.
+// LMP_TOKEN_OTHER_CITY (working_group of another city); with LMP_NOTIFICATIONS_TARGET also a live
+// webhook (the notifications service must be allowed to post to 127.0.0.1). Exits 0 when every
+// check held.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
+import { createServer } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import * as grpc from "@grpc/grpc-js";
@@ -34,17 +36,23 @@ const TOKENS = {
 const CONSISTENCY = "lmp-consistency-token";
 const WAIT_MS = 30_000;
 
-const definition = protoLoader.loadSync(
+const LOADING = {
+  includeDirs: [env("LMP_PROTO_DIR")],
+  keepCase: true, // field names as in the .proto (city_id), as the guide writes them
+  longs: String, // int64 arrives as a decimal string
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+let definition = protoLoader.loadSync(
   ["lmp/registry/v1/registry.proto", "lmp/voting/v1/voting.proto"],
-  {
-    includeDirs: [env("LMP_PROTO_DIR")],
-    keepCase: true, // field names as in the .proto (city_id), as the guide writes them
-    longs: String, // int64 arrives as a decimal string
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  },
+  LOADING,
 );
+const NOTIFICATIONS = process.env.LMP_NOTIFICATIONS_TARGET ?? "";
+if (NOTIFICATIONS) definition = {
+  ...definition,
+  ...protoLoader.loadSync(["lmp/notifications/v1/notifications.proto"], LOADING),
+};
 const lmp = grpc.loadPackageDefinition(definition).lmp;
 const registry = new lmp.registry.v1.RegistryService(
   env("LMP_REGISTRY_TARGET"),
@@ -54,6 +62,10 @@ const voting = new lmp.voting.v1.VotingService(
   env("LMP_VOTING_TARGET"),
   grpc.credentials.createInsecure(),
 );
+
+const notifications = NOTIFICATIONS
+  ? new lmp.notifications.v1.NotificationsService(NOTIFICATIONS, grpc.credentials.createInsecure())
+  : null;
 
 const step = (text) => console.log(`- ${text}`);
 
@@ -284,7 +296,67 @@ async function programmeCycle() {
   return problems;
 }
 
+// A webhook receiver on 127.0.0.1: every POST kept with its raw body, answered 204.
+async function webhookReceiver() {
+  const received = [];
+  const server = createServer((request, response) => {
+    const chunks = [];
+    request.on("data", (chunk) => chunks.push(chunk));
+    request.on("end", () => {
+      received.push({ headers: request.headers, rawBody: Buffer.concat(chunks) });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const delivered = async (wanted) => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const found = received.find(wanted);
+      if (found) return found;
+      assert.ok(Date.now() < deadline, `no webhook delivery within 60 s (${received.length} others)`);
+      await sleep(200);
+    }
+  };
+  return { url: `http://127.0.0.1:${server.address().port}/lmp-hook`, delivered, server };
+}
+
+async function subscribeWebhook(receiver) {
+  const answer = await call(
+    notifications,
+    "CreateSubscription",
+    {
+      city_id: CITY,
+      kind: "poll_closed",
+      person_id: "node-portal-webhook",
+      channels: ["webhook"],
+      webhook_url: receiver.url,
+      request_id: randomUUID(),
+    },
+    TOKENS.portal,
+  );
+  assert.match(answer.webhook_secret, /^[0-9a-f]{64}$/);
+  step(`webhook subscription ${answer.subscription.subscription_id} for poll_closed at ${receiver.url}`);
+  return answer.webhook_secret;
+}
+
+async function checkDelivery(receiver, secret, poll) {
+  const mentions = (d) => d.rawBody.includes(poll.poll_id);
+  const delivery = await receiver.delivered(mentions);
+  const nowS = Math.floor(Date.now() / 1000);
+  assert.ok(verifyWebhook({ secret, headers: delivery.headers, rawBody: delivery.rawBody, nowS }));
+  assert.ok(!verifyWebhook({ secret: secret.replace(/^./, "x"), headers: delivery.headers, rawBody: delivery.rawBody, nowS }));
+  const body = JSON.parse(delivery.rawBody.toString("utf8"));
+  assert.equal(body.kind, "poll_closed");
+  assert.equal(body.city_id, CITY);
+  assert.equal(delivery.headers["x-lmp-event-kind"], "poll_closed");
+  assert.equal(delivery.headers["idempotency-key"], body.delivery_id);
+  assert.deepEqual(Object.keys(body), [...Object.keys(body)].sort(), "keys sorted");
+  step(`webhook ${body.delivery_id} (${body.subject}): ${delivery.headers["x-lmp-signature"]} verified`);
+}
+
 async function vote(problems) {
+  const receiver = notifications ? await webhookReceiver() : null;
+  const secret = receiver ? await subscribeWebhook(receiver) : "";
   // Stage 3: a city-problem vote. A draft until OpenPoll; the portal casts for its residents.
   const poll = await call(
     voting,
@@ -363,11 +435,20 @@ async function vote(problems) {
     grpc.status.NOT_FOUND,
   );
   step(`another city's token: VerifyReceipt NOT_FOUND ("${otherCity.details}")`);
+
+  if (receiver) {
+    try {
+      await checkDelivery(receiver, secret, poll);
+    } finally {
+      receiver.server.close();
+    }
+  }
 }
 
 async function main() {
   checkTheGuidesWorkedExamples();
   const problems = await programmeCycle();
+  step(consistency ? `answers carried ${CONSISTENCY}: ${consistency}` : `no ${CONSISTENCY} in the answers`);
   await vote(problems);
   console.log("node portal: every check held");
 }
@@ -380,4 +461,5 @@ try {
 } finally {
   registry.close();
   voting.close();
+  notifications?.close();
 }

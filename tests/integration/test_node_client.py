@@ -16,12 +16,16 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from notifications.domain.messages import signature
 from voting.domain.merkle import inclusion_proof, leaf_hash, merkle_root
 
 from .conftest import Slice
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "clients" / "node-portal"
@@ -58,16 +62,28 @@ def node_client() -> Path:
     return CLIENT
 
 
-def test_a_node_portal_drives_a_programme_cycle_and_verifies_the_receipts_itself(
-    voting_stack: Slice, node_client: Path
+@pytest.fixture
+def portal_stack(slice_factory: Callable[..., Slice]) -> Slice:
+    """Registry, voting and notifications, which may post webhooks to this machine."""
+    made = slice_factory()
+    made.env["LMP_VOTING_PSEUDONYM_KEY"] = "an-integration-test-pseudonym-master-key"
+    made.env["LMP_WEBHOOK_ALLOW_PRIVATE"] = "true"
+    for name in ("registry", "voting", "notifications"):
+        made.start(name)
+    return made
+
+
+def test_a_node_portal_drives_a_programme_cycle_and_verifies_receipts_and_webhooks_itself(
+    portal_stack: Slice, node_client: Path
 ):
-    stack = voting_stack
+    stack = portal_stack
     env = {
         "PATH": os.environ.get("PATH", ""),
         "LMP_PROTO_DIR": str(ROOT / "proto"),
         "LMP_PORTAL_GUIDE": str(GUIDE),
         "LMP_REGISTRY_TARGET": stack.target("registry"),
         "LMP_VOTING_TARGET": stack.target("voting"),
+        "LMP_NOTIFICATIONS_TARGET": stack.target("notifications"),
         "LMP_CITY": "sarov",
         "LMP_TOKEN_OFFICE": stack.token("programme_office", cities=("*",)),
         "LMP_TOKEN_GROUP": stack.token("working_group", cities=("sarov",)),
