@@ -34,6 +34,8 @@ const TOKENS = {
   otherCity: env("LMP_TOKEN_OTHER_CITY"),
 };
 const CONSISTENCY = "lmp-consistency-token";
+// Titles are unique in a city: a run of its own may share a stack with earlier ones.
+const RUN = randomUUID().slice(0, 8);
 const WAIT_MS = 30_000;
 
 const LOADING = {
@@ -186,7 +188,9 @@ async function programmeCycle() {
   step(`city ${city.city_id} at stage ${city.stage}`);
 
   // Stage 1: the city's problems, each with a retry key; the same request again is the same one.
-  const titles = ["Unlit courtyards", "Snow on the pavements", "No bus after 22:00"];
+  const titles = ["Unlit courtyards", "Snow on the pavements", "No bus after 22:00"].map(
+    (title) => `${title} (${RUN})`,
+  );
   const keys = titles.map(() => randomUUID());
   const problems = [];
   for (const [i, title] of titles.entries()) {
@@ -214,7 +218,7 @@ async function programmeCycle() {
     {
       city_id: CITY,
       kind: "own",
-      title: "Lights in every courtyard",
+      title: `Lights in every courtyard (${RUN})`,
       summary: "Residents choose the courtyards; the administration lights them.",
       authors: [{ person_id: "author-1", name: "Ivanova A." }],
       problem_ids: [problems[0].problem_id],
@@ -250,7 +254,8 @@ async function programmeCycle() {
     } while (pageToken);
     return { seen, pages };
   };
-  const listed = await until(listAll, ({ seen }) => {
+  const ours = ({ seen, pages }) => ({ seen: seen.filter((p) => wanted.has(p.problem_id)), pages });
+  const listed = await until(async () => ours(await listAll()), ({ seen }) => {
     const linked = seen.find((p) => p.problem_id === problems[0].problem_id);
     return [...wanted].every((id) => seen.some((p) => p.problem_id === id)) && linked?.practice_ids.length;
   });
@@ -260,7 +265,7 @@ async function programmeCycle() {
     [...titles].reverse(),
     "newest first",
   );
-  assert.ok(listed.pages >= 2);
+  assert.ok(listed.pages >= 2, "three problems in pages of two");
   const linked = listed.seen.find((p) => p.problem_id === problems[0].problem_id);
   assert.deepEqual(linked.practice_ids, [practice.practice_id]);
   step(`ListProblems: ${listed.seen.length} problems in ${listed.pages} pages, newest first`);
@@ -327,7 +332,7 @@ async function subscribeWebhook(receiver) {
     {
       city_id: CITY,
       kind: "poll_closed",
-      person_id: "node-portal-webhook",
+      person_id: `node-portal-webhook-${RUN}`,
       channels: ["webhook"],
       webhook_url: receiver.url,
       request_id: randomUUID(),
@@ -383,7 +388,7 @@ async function vote(problems) {
     const cast = await call(
       voting,
       "CastBallot",
-      { poll_id: poll.poll_id, voter_id: `node-resident-${i}`, choices: [{ option_id: option, value: "1" }] },
+      { poll_id: poll.poll_id, voter_id: `node-resident-${RUN}-${i}`, choices: [{ option_id: option, value: "1" }] },
       TOKENS.portal,
     );
     assert.match(cast.receipt, /^[0-9a-f]{64}$/);
@@ -393,7 +398,7 @@ async function vote(problems) {
     call(
       voting,
       "CastBallot",
-      { poll_id: poll.poll_id, voter_id: "node-resident-0", choices: [{ option_id: "o2", value: "1" }] },
+      { poll_id: poll.poll_id, voter_id: `node-resident-${RUN}-0`, choices: [{ option_id: "o2", value: "1" }] },
       TOKENS.portal,
     ),
     grpc.status.ALREADY_EXISTS,
