@@ -672,6 +672,45 @@ def _policy() -> kpi.ScoringPolicy:
     )
 
 
+def _registry_lists() -> dict[str, Entry]:  # the registry's lists, city_id required
+    m: dict[str, Entry] = {}
+    m["ListProblems"] = Entry(
+        probe(same(lambda _w: reg.ListProblemsRequest(city_id=A))),
+        lambda _w: reg.ListProblemsRequest(city_id=A),
+    )
+    m["ListActivities"] = Entry(
+        probe(same(lambda _w: reg.ListActivitiesRequest(city_id=A))),
+        lambda _w: reg.ListActivitiesRequest(city_id=A),
+    )
+    m["ListPractices"] = Entry(
+        probe(same(lambda _w: reg.ListPracticesRequest(city_id=A))),
+        lambda _w: reg.ListPracticesRequest(city_id=A),
+    )
+    m["ListImprovementFacts"] = Entry(
+        probe(same(lambda _w: reg.ListImprovementFactsRequest(city_id=A))),
+        lambda _w: reg.ListImprovementFactsRequest(city_id=A),
+    )
+    m["ListExternalResourceCases"] = Entry(
+        probe(same(lambda _w: reg.ListExternalResourceCasesRequest(city_id=A))),
+        lambda _w: reg.ListExternalResourceCasesRequest(city_id=A),
+    )
+    m["ListImplementationPlans"] = Entry(
+        (
+            Probe(same(lambda _w: reg.ListImplementationPlansRequest(city_id=A))),
+            Probe(
+                lambda _w, i: reg.ListImplementationPlansRequest(city_id=A, practice_id=i),
+                "published",
+            ),
+        ),
+        lambda _w: reg.ListImplementationPlansRequest(city_id=A),
+    )
+    m["ListProgressReports"] = Entry(
+        probe(lambda _w, i: reg.ListProgressReportsRequest(city_id=A, practice_id=i), "published"),
+        lambda _w: reg.ListProgressReportsRequest(city_id=A),
+    )
+    return m
+
+
 def _registry() -> dict[str, Entry]:  # one entry per RPC
     m: dict[str, Entry] = {}
 
@@ -1035,14 +1074,7 @@ def _registry() -> dict[str, Entry]:  # one entry per RPC
         probe(same(lambda _w: reg.GetCityDashboardRequest(city_id=A))),
         lambda _w: reg.GetCityDashboardRequest(city_id=A),
     )
-    m["ListProblems"] = Entry(
-        probe(same(lambda _w: reg.ListProblemsRequest(city_id=A))),
-        lambda _w: reg.ListProblemsRequest(city_id=A),
-    )
-    m["ListActivities"] = Entry(
-        probe(same(lambda _w: reg.ListActivitiesRequest(city_id=A))),
-        lambda _w: reg.ListActivitiesRequest(city_id=A),
-    )
+    m |= _registry_lists()
     return {f"registry/{name}": entry for name, entry in m.items()}
 
 
