@@ -325,3 +325,26 @@ def test_the_live_schulze_tally_with_revotes_equals_the_recount_at_close(voting_
 
     assert closed.ballots_counted == live.ballots == 25
     assert sum(r.votes for r in closed.results) == 25
+
+
+def test_a_ballot_beyond_the_electorate_is_refused_and_turnout_never_exceeds_100(voting_stack):
+    """Issue 17: with an electorate of 2, a third voter used to be counted ("150.00")."""
+    stack = voting_stack
+    poll = create_poll(stack, register_problems(stack, 2), electorate=2)
+    receipts = [cast(stack, poll.poll_id, f"resident-{n}", {"o1": 1}).receipt for n in range(2)]
+    before = [e.event_type for e in voting_events(stack)]
+
+    beyond = refused(cast, stack, poll.poll_id, "resident-2", {"o2": 1})
+    again = refused(cast, stack, poll.poll_id, "resident-0", {"o2": 1})
+    retried = cast(stack, poll.poll_id, "resident-1", {"o1": 1})  # the same ballot again
+    after = [e.event_type for e in voting_events(stack)]
+    closed = stack.voting().ClosePoll(
+        voting_pb2.ClosePollRequest(poll_id=poll.poll_id), metadata=stack.metadata(), timeout=30
+    )
+
+    assert beyond.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "as many ballots as its electorate (2)" in str(beyond.details())
+    assert again.code() == grpc.StatusCode.ALREADY_EXISTS  # a voter who voted hears that
+    assert retried.receipt == receipts[1]
+    assert after == before  # nothing written for the refused ballots and the retry
+    assert (closed.ballots_counted, closed.turnout) == (2, "100.00")

@@ -21,6 +21,7 @@ from voting.domain import Ballot, OptionSpec, PollSpec
 from voting.domain.ballots import pseudonym_of
 from voting.domain.merkle import inclusion_proof, merkle_root, verify_inclusion
 from voting.keys import PseudonymKeys
+from voting.seats import ElectorateReachedError
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -432,3 +433,106 @@ def test_a_poll_created_again_under_its_request_id_is_the_original(app, registry
     other = voting_pb2.CreatePollRequest(city_id="sarov", title="B", request_id="portal-p1")
     with pytest.raises(AlreadyExistsError, match=f"created poll {first.id}"):
         app.create_poll(spec(registry, request_id="portal-p1"), NOW, Retry.of("sarov", other))
+
+
+def ballot_casts(app):
+    return [e for e in events(app) if type(e).__qualname__ == "Ballot.Cast"]
+
+
+def test_a_poll_admits_no_more_voters_than_its_electorate_and_turnout_stays_at_most_100(
+    app, registry
+):
+    poll = app.create_poll(spec(registry, electorate=2, revote_allowed=True), now=NOW)
+    app.cast_ballot(poll.id, Voter("r1", "resident"), {"o1": 1}, now=NOW)
+    app.cast_ballot(poll.id, Voter("r2", "resident"), {"o2": 1}, now=NOW)
+    before = app.recorder.max_notification_id()
+
+    with pytest.raises(ElectorateReachedError) as refused:
+        app.cast_ballot(poll.id, Voter("r3", "resident"), {"o1": 1}, now=NOW)
+    assert app.recorder.max_notification_id() == before  # nothing written
+    app.cast_ballot(poll.id, Voter("r1", "resident"), {"o3": 1}, now=NOW)  # a re-vote has its seat
+    closed = app.close_poll(poll.id, now=NOW)
+
+    assert refused.value.status == grpc.StatusCode.FAILED_PRECONDITION
+    assert "as many ballots as its electorate (2)" in refused.value.message
+    assert (closed.ballots_counted, closed.turnout) == (2, "100.00")
+
+
+def test_a_poll_without_an_electorate_takes_no_seats(app, registry):
+    poll = app.create_poll(spec(registry), now=NOW)
+
+    for number in range(3):
+        app.cast_ballot(poll.id, Voter(f"r{number}", "resident"), {"o1": 1}, now=NOW)
+
+    assert [type(e).__qualname__ for e in events(app)].count("RequestKey.Claimed") == 0
+    assert len(ballot_casts(app)) == 3
+
+
+def test_concurrent_voters_beyond_the_electorate_are_refused_exactly(app, registry):
+    poll = app.create_poll(spec(registry, electorate=7), now=NOW)
+
+    def attempt(number):
+        try:
+            app.cast_ballot(poll.id, Voter(f"r{number}", "resident"), {"o1": 1}, now=NOW)
+        except ElectorateReachedError:
+            return "refused"
+        return "admitted"
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(attempt, range(30)))
+
+    assert outcomes.count("admitted") == 7
+    assert len(ballot_casts(app)) == 7
+    assert app.close_poll(poll.id, now=NOW).turnout == "100.00"
+
+
+def test_replicas_that_share_an_event_store_never_admit_more_than_the_electorate(
+    replicas, registry
+):
+    """Each replica's writer knows the seats it took; a seat the other replica took meanwhile
+    fails the commit in the store, and the ballot takes the next seat or is refused."""
+    first, second = replicas
+    poll = first.create_poll(spec(registry, electorate=3), now=NOW)
+    first.cast_ballot(poll.id, Voter("r1", "resident"), {"o1": 1}, now=NOW)  # seat 1
+    second.cast_ballot(poll.id, Voter("r2", "resident"), {"o1": 1}, now=NOW)  # seat 2
+    first.cast_ballot(poll.id, Voter("r3", "resident"), {"o1": 1}, now=NOW)  # 2 taken: seat 3
+
+    with pytest.raises(ElectorateReachedError):
+        second.cast_ballot(poll.id, Voter("r4", "resident"), {"o1": 1}, now=NOW)
+    with pytest.raises(AlreadyExistsError):  # a voter's second ballot is still that
+        second.cast_ballot(poll.id, Voter("r3", "resident"), {"o2": 1}, now=NOW)
+
+    def attempt(replica_and_number):
+        replica, number = replica_and_number
+        try:
+            replica.cast_ballot(poll.id, Voter(f"s{number}", "resident"), {"o1": 1}, now=NOW)
+        except ElectorateReachedError:
+            return "refused"
+        return "admitted"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        late = list(pool.map(attempt, [(replicas[n % 2], n) for n in range(8)]))
+
+    assert late == ["refused"] * 8
+    assert len(ballot_casts(first)) == 3
+    assert first.close_poll(poll.id, now=NOW).turnout == "100.00"
+
+
+def test_replicas_racing_for_the_last_seats_admit_exactly_the_electorate(replicas, registry):
+    first, second = replicas
+    poll = first.create_poll(spec(registry, electorate=5), now=NOW)
+
+    def attempt(replica_and_number):
+        replica, number = replica_and_number
+        try:
+            replica.cast_ballot(poll.id, Voter(f"r{number}", "resident"), {"o1": 1}, now=NOW)
+        except ElectorateReachedError:
+            return "refused"
+        return "admitted"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(attempt, [(replicas[n % 2], n) for n in range(16)]))
+
+    assert outcomes.count("admitted") == 5
+    assert len(ballot_casts(second)) == 5
+    assert first.close_poll(poll.id, now=NOW).ballots_counted == 5

@@ -29,6 +29,7 @@ from voting.domain.counting import check_choices, choices_of, rank, tally
 from voting.domain.merkle import merkle_root
 from voting.domain.polls import PollKind, RefKind
 from voting.keys import PseudonymKeys
+from voting.seats import ElectorateReachedError, Seats
 from voting.writer import BallotWriter, Saved
 
 APPROVED_FOR_VOTE = "approved_for_vote"
@@ -99,7 +100,9 @@ class VotingApplication(ServiceApplication):
         self.keys = keys or PseudonymKeys(master=secrets.token_bytes(32))
         self.registry = registry
         self._polls: dict[UUID, tuple[Poll, float]] = {}
-        self.writer = BallotWriter(self.save, self.poll_changed)
+        self.writer = BallotWriter(
+            self.save, self.poll_changed, Seats(self, self.request_keys.service)
+        )
 
     def close(self) -> None:
         self.writer.stop()
@@ -222,8 +225,17 @@ class VotingApplication(ServiceApplication):
             # A caller that goes away while its ballot is queued cancels the job (the writer
             # drops it); once the writer has claimed it, it commits or fails regardless.
             try:
-                saved = await asyncio.wrap_future(self.writer.submit(ballot, poll.id, poll.version))
+                saved = await asyncio.wrap_future(
+                    self.writer.submit(ballot, poll.id, poll.version, poll.electorate)
+                )
             except IntegrityError:
+                recorded = await asyncio.to_thread(self.recorded_again, poll, ballot)
+                if recorded is not None:
+                    return recorded
+            except ElectorateReachedError:
+                # every seat is taken: a voter who has one is answered as a voter who voted
+                if await asyncio.to_thread(self.recorded_ballot, ballot.id) is None:
+                    raise
                 recorded = await asyncio.to_thread(self.recorded_again, poll, ballot)
                 if recorded is not None:
                     return recorded

@@ -9,6 +9,9 @@ than the version its ballots were checked against; if so, the ballot's caller wa
 count and learns whether it was counted (docs/decisions/0003-voting.md).
 When a batch conflicts (the event store refuses a second ballot of the same voter), every ballot
 of it is saved alone, so only the conflicting ones fail.
+A poll that states its electorate gives each new voter's ballot the next seat in the ballot's
+own transaction (`voting.seats`); a ballot that finds every seat taken is refused unsaved, and
+one whose seat another replica took meanwhile takes the next.
 
 The writer is shared by every caller of every city, so no caller can stop it. A job is claimed
 when its batch starts: one whose caller went away before (a cancelled or timed-out call) is
@@ -37,6 +40,8 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, Recordin
 from lmp_kit.errors import DomainError, FailedPreconditionError
 from lmp_kit.logs import current_traceparent, trace_id_of
 from lmp_kit.metrics import WORKER_FAILURES, WORKER_UP
+
+from voting.seats import ElectorateReachedError, Seats
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +96,16 @@ class _SaveJob(_Job):
     events: list[Any]
     poll_id: UUID
     poll_version: int
+    electorate: int = 0
+
+
+@dataclass(frozen=True)
+class _Seated:
+    """A job with the events its commit writes, and the seat they take (0 for none)."""
+
+    job: _SaveJob
+    events: list[Any]
+    seat: int = 0
 
 
 @dataclass
@@ -102,14 +117,23 @@ class _CloseJob(_Job):
 _STOP = object()
 
 
+def _is_first_ballot(job: _SaveJob) -> bool:
+    """Whether the job creates the voter's ballot (a re-vote adds to one that has a seat)."""
+    return job.aggregate.version == len(job.events)
+
+
 class BallotWriter:
     def __init__(
         self,
         save: Callable[..., Sequence[Recording[UUID]]],
         poll_changed: Callable[[UUID, int], bool],
+        seats: Seats | None = None,
     ) -> None:
         self.save = save
         self.poll_changed = poll_changed
+        self.seats = seats
+        # Seats taken per poll, as far as this writer knows: a lower bound (other replicas).
+        self.seats_taken: dict[UUID, int] = {}
         self.jobs: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.closed_polls: set[UUID] = set()
         self._accepting = threading.Lock()
@@ -120,12 +144,15 @@ class BallotWriter:
     def is_alive(self) -> bool:
         return self.thread.is_alive() and not self._stopped
 
-    def submit(self, aggregate: Aggregate, poll_id: UUID, poll_version: int) -> Future[Saved]:
+    def submit(
+        self, aggregate: Aggregate, poll_id: UUID, poll_version: int, electorate: int = 0
+    ) -> Future[Saved]:
         job = _SaveJob(
             aggregate=aggregate,
             events=list(aggregate.collect_events()),
             poll_id=poll_id,
             poll_version=poll_version,
+            electorate=electorate,
         )
         return self._queue(job)
 
@@ -218,31 +245,80 @@ class BallotWriter:
                 job.refuse(FailedPreconditionError(msg))
             else:
                 accepted.append(job)
-        if not accepted:
+        seated = self._seated(accepted)
+        if not seated:
             return
+        jobs = [s.job for s in seated]
         try:
-            recordings = self.save(*(e for j in accepted for e in j.events))
+            recordings = self.save(*(e for s in seated for e in s.events))
         except IntegrityError:
-            self._save_each(accepted)
+            self._save_each(jobs)
         except PersistenceError as error:
             # The store itself failed (unreachable, locked, full): saving alone would not help.
-            self._fail(accepted, error)
+            self._fail(jobs, error)
         except BaseException:  # noqa: BLE001  # one poisoned ballot: save each, only it fails
-            self._save_each(accepted)
+            self._save_each(jobs)
         else:
-            self._settle(accepted, recordings)
+            self._took(seated)
+            self._settle(jobs, recordings)
 
     def _save_each(self, jobs: list[_SaveJob]) -> None:
         failed: dict[type[BaseException], tuple[BaseException, list[_SaveJob]]] = {}
         for job in jobs:
-            try:
-                recordings = self.save(*job.events)
-            except BaseException as error:  # noqa: BLE001  # handed to the caller
-                failed.setdefault(type(error), (error, []))[1].append(job)
-            else:
-                self._settle([job], recordings)
+            while seated := self._seated([job]):
+                try:
+                    recordings = self.save(*seated[0].events)
+                except IntegrityError as error:
+                    if self._seat_lost(seated[0]):
+                        continue  # another replica took the seat: the next one
+                    failed.setdefault(type(error), (error, []))[1].append(job)
+                except BaseException as error:  # noqa: BLE001  # handed to the caller
+                    failed.setdefault(type(error), (error, []))[1].append(job)
+                else:
+                    self._took(seated)
+                    self._settle([job], recordings)
+                break
         for first, group in failed.values():  # one log line per kind of fault, not per ballot
             self._fail(group, first)
+
+    def _seated(self, jobs: list[_SaveJob]) -> list[_Seated]:
+        """The jobs with what their commit writes: a new voter's ballot of a poll with an
+        electorate takes the next seat; one that finds every seat taken is refused here."""
+        next_seat: dict[UUID, int] = {}
+        seated: list[_Seated] = []
+        for job in jobs:
+            if self.seats is None or not job.electorate or not _is_first_ballot(job):
+                seated.append(_Seated(job, job.events))
+                continue
+            number = next_seat.get(job.poll_id) or self._seats_taken(job) + 1
+            if number > job.electorate:
+                job.refuse(ElectorateReachedError(job.poll_id, job.electorate))
+                continue
+            next_seat[job.poll_id] = number + 1
+            city_id = str(getattr(job.aggregate, "city_id", ""))
+            seat = self.seats.seat(city_id, job.poll_id, number, job.aggregate.id)
+            seated.append(_Seated(job, [*job.events, *seat], number))
+        return seated
+
+    def _seats_taken(self, job: _SaveJob, *, fresh: bool = False) -> int:
+        if self.seats is None:
+            return 0
+        if fresh or job.poll_id not in self.seats_taken:
+            city_id = str(getattr(job.aggregate, "city_id", ""))
+            taken = self.seats.taken(city_id, job.poll_id, job.electorate)
+            self.seats_taken[job.poll_id] = max(taken, self.seats_taken.get(job.poll_id, 0))
+        return self.seats_taken[job.poll_id]
+
+    def _seat_lost(self, seated: _Seated) -> bool:
+        """Whether a refused commit's seat is taken now (by another replica), rather than the
+        ballot being a voter's second."""
+        return bool(seated.seat) and self._seats_taken(seated.job, fresh=True) >= seated.seat
+
+    def _took(self, seated: list[_Seated]) -> None:
+        for s in seated:
+            if s.seat:
+                taken = self.seats_taken.get(s.job.poll_id, 0)
+                self.seats_taken[s.job.poll_id] = max(taken, s.seat)
 
     def _settle(self, jobs: list[_SaveJob], recordings: Sequence[Recording[UUID]]) -> None:
         """After the commit: one look per poll (and version checked against) at the event
