@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 import pytest
 from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc
+from lmp.kpi.v1 import kpi_pb2
 from lmp.registry.v1 import registry_pb2 as reg
 from lmp.voting.v1 import voting_pb2
 from lmp_kit.consistency import HEADER, ConsistencyToken
@@ -215,3 +216,20 @@ def test_what_is_not_a_token_is_invalid_argument_naming_the_metadata(
     error: Any = refused.value
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert HEADER in error.details()
+
+
+def test_kpi_counts_a_registry_write_at_once_with_the_registrys_token(stack: Slice) -> None:
+    stack.register_city("sarov")
+    group = stack.metadata("working_group", cities=("sarov",))
+    for number in range(1, 6):
+        _, call = stack.registry().RegisterProblem.with_call(
+            reg.RegisterProblemRequest(city_id="sarov", title=f"Counted {number}"),
+            metadata=group,
+            timeout=10,
+        )
+        stats = stack.kpi().ListProblemStats(
+            kpi_pb2.ListProblemStatsRequest(city_id="sarov"),
+            metadata=with_token(group, token_of(call)),
+            timeout=10,
+        )
+        assert sum(m.problems_registered for m in stats.months) == number
