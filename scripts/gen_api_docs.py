@@ -219,6 +219,97 @@ def cell(text: str) -> str:
     return text.replace("|", "\\|") or " "
 
 
+def value_lists() -> dict[tuple[str, str, str], tuple[str, ...]]:
+    """(package, message or "*", field) -> the values a string field takes, from the services'
+    own constants: the reference lists them where the field is, and cannot drift from the code."""
+    from expertise.domain import lists as expertise_lists  # noqa: PLC0415  # only for the docs
+    from expertise.domain import reviews  # noqa: PLC0415  # only for the docs
+    from expertise.views import REVIEW_STATUSES, SESSION_STATUSES  # noqa: PLC0415  # only for the docs
+    from notifications.domain.kinds import CHANNELS, KINDS  # noqa: PLC0415  # only for the docs
+    from registry.domain import (  # noqa: PLC0415  # only for the docs
+        activities,
+        cities,
+        classifier,
+        facts,
+        passports,
+        plans,
+        practices,
+        problems,
+    )
+    from voting.domain import counting, polls  # noqa: PLC0415  # only for the docs
+
+    reg, exp, vot, ntf = (
+        "lmp.registry.v1",
+        "lmp.expertise.v1",
+        "lmp.voting.v1",
+        "lmp.notifications.v1",
+    )
+    found: dict[tuple[str, str, str], tuple[str, ...]] = {
+        (reg, "*", "kind"): practices.KINDS,
+        (reg, "*", "status"): practices.STATUSES,
+        (reg, "*", "priority"): problems.PRIORITIES,
+        (reg, "*", "section"): passports.SECTIONS,
+        (reg, "*", "source_kind"): facts.EXTERNAL_SOURCES,
+        (reg, "*", "decision"): plans.DECISIONS,
+        (reg, "*", "function"): tuple(classifier.Function),
+        (reg, "*", "method"): tuple(classifier.Method),
+        (reg, "*", "role"): cities.MEMBER_ROLES,
+        (exp, "*", "round"): reviews.ROUNDS,
+        (exp, "*", "verdict"): tuple(
+            dict.fromkeys((*reviews.PRIMARY_VERDICTS, *reviews.SECONDARY_VERDICTS))
+        ),
+        (exp, "*", "practice_kind"): reviews.PRACTICE_KINDS,
+        (exp, "*", "kind"): expertise_lists.LIST_KINDS,
+        (exp, "Review", "status"): REVIEW_STATUSES,
+        (exp, "ListReviewsRequest", "status"): REVIEW_STATUSES,
+        (exp, "CouncilSession", "status"): SESSION_STATUSES,
+        (exp, "ListSessionsRequest", "status"): SESSION_STATUSES,
+        (vot, "*", "kind"): tuple(polls.PollKind),
+        (vot, "*", "method"): tuple(counting.Method),
+        (vot, "*", "ref_kind"): tuple(polls.RefKind),
+        (vot, "*", "eligible_roles"): tuple(sorted(polls.VOTER_ROLES)),
+        (vot, "*", "voter_role"): tuple(sorted(polls.VOTER_ROLES)),
+        (ntf, "*", "channel"): CHANNELS,
+        (ntf, "*", "channels"): CHANNELS,
+        (ntf, "*", "kind"): tuple(KINDS),
+    }
+    found[reg, "ResourceSource", "kind"] = plans.RESOURCE_KINDS
+    for message in ("City", "RegisterCityRequest"):
+        found[reg, message, "kind"] = cities.CITY_KINDS
+    for message in (
+        "Activity",
+        "RegisterActivityRequest",
+        "ActivityEntry",
+        "ListActivitiesRequest",
+    ):
+        found[reg, message, "kind"] = activities.ACTIVITY_KINDS
+    for message in ("Milestone", "UpdateMilestoneRequest"):
+        found[reg, message, "status"] = plans.MILESTONE_STATUSES
+    for message in (
+        "ImplementationPlan",
+        "ImplementationPlanEntry",
+        "ListImplementationPlansRequest",
+    ):
+        found[reg, message, "status"] = practices.PLAN_STATUSES
+    for message in ("ImprovementFact", "JudgeImprovementFactRequest", "ImprovementFactEntry"):
+        found[reg, message, "verdict"] = facts.VERDICTS
+    return found
+
+
+def with_values(
+    comment: str, package: str, message: str, field: descriptor_pb2.FieldDescriptorProto
+) -> str:
+    """The field's comment, and the values it takes where the comment does not list them all."""
+    if field.type != descriptor_pb2.FieldDescriptorProto.TYPE_STRING:
+        return comment
+    tables = VALUES
+    values = tables.get((package, message, field.name)) or tables.get((package, "*", field.name))
+    if not values or all(v in comment for v in values):
+        return comment
+    listed = ", ".join(f"`{v}`" for v in values)
+    return f"{comment} Values: {listed}.".strip()
+
+
 def render_message(
     message: descriptor_pb2.DescriptorProto, prefix: str, path: tuple[int, ...], notes: Comments
 ) -> Iterable[str]:
@@ -233,9 +324,12 @@ def render_message(
             label = LABELS.get(field.label, "")
             if field.proto3_optional:
                 label = "optional "
+            package, _, _ = prefix.partition(".v1")
+            comment = with_values(
+                notes.of(*path, FIELD, index), f"{package}.v1", message.name, field
+            )
             yield (
-                f"| `{field.name}` | {field.number} | {label}{type_name(field)} "
-                f"| {cell(notes.of(*path, FIELD, index))} |"
+                f"| `{field.name}` | {field.number} | {label}{type_name(field)} | {cell(comment)} |"
             )
         yield ""
     else:
@@ -364,7 +458,11 @@ def render_file(
         yield from render_enum(enum, source.package, (ENUM, index), notes)
 
 
+VALUES: dict[tuple[str, str, str], tuple[str, ...]] = {}
+
+
 def grpc_markdown() -> str:
+    VALUES.update(value_lists())
     lines = [
         HEADER,
         "# LMP gRPC API reference\n",
