@@ -126,7 +126,7 @@ async def register_an_activity(client: AsyncMongoClient[Any], name: str) -> None
                 aggregate_id=aggregate,
                 aggregate_version=1,
                 notification_id=1,
-                occurred_at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC),
+                occurred_at=datetime.now(UTC),  # after the subscription: it hears of it
                 traceparent="",
                 payload={"kind": "strategic_session", "title": "Совет", "held_on": "2026-12-03"},
             )

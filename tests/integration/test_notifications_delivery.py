@@ -74,7 +74,7 @@ def envelope(event_type, payload, nid, *, city="sarov", service="registry", aggr
         aggregate_id=aggregate,
         aggregate_version=1,
         notification_id=nid,
-        occurred_at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC),
+        occurred_at=datetime.now(UTC),  # after the test's subscriptions: they hear of it
         traceparent="",
         payload=payload,
     )

@@ -102,7 +102,7 @@ def envelope(event_type: str, payload: dict[str, Any], nid: int, city: str = "sa
         aggregate_id=aggregate,
         aggregate_version=1,
         notification_id=nid,
-        occurred_at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC),
+        occurred_at=datetime.now(UTC),  # after the test's subscriptions: they hear of it
         traceparent=f"00-{uuid.uuid5(uuid.NAMESPACE_URL, str(nid)).hex}-00f067aa0ba902b7-01",
         payload=payload,
     )

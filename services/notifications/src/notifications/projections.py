@@ -8,7 +8,7 @@ arrives again — by Kafka, by catch-up, or by a rebuild — creates nothing twi
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from lmp_contracts import expertise, kpi, registry, voting
@@ -38,13 +38,23 @@ REVIEWS = "reviews"
 FEDERATION = "*"
 
 
-async def fan_out(db: Db, notice: Notice, now: datetime, session: Session) -> list[str]:
-    """One delivery per matching subscription and channel; returns the channels of new ones."""
+async def fan_out(
+    db: Db, notice: Notice, session: Session, *, subscribed_before: bool = True
+) -> list[str]:
+    """One delivery per matching subscription and channel; returns the channels of new ones.
+
+    Replay-safe: only subscriptions that existed when the event happened match (a subscriber
+    hears of what happens after subscribing, also when the event reaches this service late or
+    again in a catch-up or a rebuild), and a delivery's times are the event's, not the clock's,
+    so the same events make the same deliveries whenever they are applied. A reminder is no
+    event but the schedule's decision now (`subscribed_before=False`): it goes to the
+    subscriptions there are."""
     created: list[str] = []
     subject, body = notice.render()
-    cursor = db[SUBSCRIPTIONS].find(
-        {"city_id": notice.city_id, "kind": notice.kind}, session=session
-    )
+    matching: dict[str, Any] = {"city_id": notice.city_id, "kind": notice.kind}
+    if subscribed_before:
+        matching["created_at"] = {"$lte": notice.occurred_at}
+    cursor = db[SUBSCRIPTIONS].find(matching, session=session)
     async for doc in cursor:
         subscription = Subscription.of(doc)
         if (
@@ -55,7 +65,7 @@ async def fan_out(db: Db, notice: Notice, now: datetime, session: Session) -> li
             continue
         for channel in subscription.channels:
             new = await _deliver(
-                db, notice, subscription, channel, text=(subject, body), now=now, session=session
+                db, notice, subscription, channel, text=(subject, body), session=session
             )
             created.extend([channel] if new else [])
     return created
@@ -68,9 +78,10 @@ async def _deliver(  # noqa: PLR0913  # one delivery's parts, each named
     channel: str,
     *,
     text: tuple[str, str],
-    now: datetime,
     session: Session,
 ) -> bool:
+    # Due at once: the event's moment has passed. Its pending age counts from the event.
+    now = notice.occurred_at
     did = delivery_id(notice.event_id, subscription.subscription_id, channel)
     target = {"email": subscription.email, "webhook": subscription.webhook_url}.get(
         channel, subscription.recipient
@@ -142,7 +153,7 @@ class NoticeProjection:
     async def apply(self, envelope: Envelope, db: Db, session: AsyncClientSession) -> None:
         notice = await self.handlers[envelope.event_type](envelope, db, session)
         if notice is not None:
-            created = await fan_out(db, notice, datetime.now(UTC), session)
+            created = await fan_out(db, notice, session)
             # Counted inside the transaction: a retried transaction may count an inbox twice.
             for _ in (c for c in created if c == "inbox"):
                 DELIVERED.labels(channel="inbox", outcome="delivered").inc()

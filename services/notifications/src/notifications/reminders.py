@@ -171,7 +171,7 @@ async def send_reminders(
             async with client.start_session() as session:
                 created += len(
                     await session.with_transaction(
-                        lambda s, n=notice: fan_out(db, n, now, s)  # type: ignore[misc]  # bound per notice
+                        lambda s, n=notice: fan_out(db, n, s, subscribed_before=False)  # type: ignore[misc]  # bound per notice
                     )
                 )
     return created
