@@ -77,7 +77,7 @@ def test_every_rpc_of_the_service_has_exactly_one_rule(app):
     ]
 
     assert SERVICE_NAME == "lmp.expertise.v1.ExpertiseService"
-    assert len(methods) == 18
+    assert len(methods) == 20
     assert missing_rules(policy(app, db_of({})), methods) == []
     assert set(RULES) == set(methods)
 

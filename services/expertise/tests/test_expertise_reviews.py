@@ -19,6 +19,7 @@ from lmp_kit.idempotency import Retry
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 GOOD = {"effectiveness": 5, "resource_intensity": 4, "time_to_implement": 3, "fit_to_city_needs": 4}
 PLAN = Plan(priority_rank=1, expected_results="Lit yards", deadlines="2027-06")
+WHY = "Effective and cheap; the yards are the residents' first complaint"
 
 
 @pytest.fixture
@@ -361,6 +362,7 @@ def test_a_concluded_review_cannot_be_concluded_or_scored_again(app):
     item = practice()
     review = app.open_review(item, "secondary")
     app.score(review.id, "anna", GOOD)
+    app.assess(review.id, "wg-1", GOOD, WHY)
     session = held_session(app, "sarov", item)
     app.conclude_review(
         review.id,
@@ -384,6 +386,7 @@ def test_the_secondary_decision_fixes_rank_results_deadlines_resources_and_regul
     review = app.open_review(item, "secondary")
     app.score(review.id, "anna", GOOD)
     app.score(review.id, "boris", {**GOOD, "effectiveness": 3})
+    app.assess(review.id, "wg-1", {**GOOD, "fit_to_city_needs": 1}, WHY)
     session = held_session(app, "sarov", item)
     plan = Plan(
         priority_rank=2,
@@ -413,12 +416,14 @@ def test_the_secondary_decision_fixes_rank_results_deadlines_resources_and_regul
     assert app.get_list("sarov", "priority").entries[0]["priority_rank"] == 2
 
 
-def test_a_secondary_review_without_scores_or_a_prioritized_one_without_rank_is_refused(app):
+def test_a_secondary_review_without_the_working_groups_assessment_is_not_concluded(app):
     item = practice()
     review = app.open_review(item, "secondary")
+    app.score(review.id, "anna", GOOD)
     session = held_session(app, "sarov", item)
+    before = head(app)
 
-    with pytest.raises(FailedPreconditionError, match="at least one expert scored"):
+    with pytest.raises(FailedPreconditionError) as refused:
         app.conclude_review(
             review.id,
             by="chair",
@@ -427,11 +432,76 @@ def test_a_secondary_review_without_scores_or_a_prioritized_one_without_rank_is_
             rationale="Y",
             plan=PLAN,
         )
-    app.score(review.id, "anna", GOOD)
+
+    assert "the working group has not assessed practice" in str(refused.value)
+    assert "AssessPractice" in str(refused.value)
+    assert head(app) == before
+    assert not app.get_review(review.id).concluded
+
+
+def test_the_council_fixes_priority_on_the_working_groups_assessment_without_its_own_scores(app):
+    item = practice()
+    review = app.open_review(item, "secondary")
+    app.assess(review.id, "wg-1", GOOD, WHY)
+    session = held_session(app, "sarov", item)
+
     with pytest.raises(InvalidArgumentError, match="needs a priority_rank"):
         app.conclude_review(
             review.id, by="chair", session_id=session.id, verdict="prioritized", rationale="Y"
         )
+    concluded = app.conclude_review(
+        review.id, by="chair", session_id=session.id, verdict="prioritized", rationale="Y", plan=PLAN
+    )
+
+    assert concluded.verdict == "prioritized"
+    assert concluded.aggregate_score is None  # no expert scored: the aggregate is the experts'
+    assert concluded.assessment_score() == Decimal("4.00")
+
+
+def test_the_working_group_amends_its_assessment_until_the_review_is_concluded(app):
+    item = practice()
+    review = app.open_review(item, "secondary")
+    first = app.assess(review.id, "wg-1", GOOD, WHY)
+    version = first.version
+    again = app.assess(review.id, "wg-1", GOOD, WHY)  # a retry changes nothing
+    assert again.version == version
+    amended = app.assess(review.id, "wg-2", {**GOOD, "effectiveness": 2}, "Costlier than we said")
+    session = held_session(app, "sarov", item)
+    app.conclude_review(
+        review.id, by="chair", session_id=session.id, verdict="rejected", rationale="No"
+    )
+
+    assert amended.assessment is not None
+    assert {k: amended.assessment[k] for k in ("person_id", "rationale", "revision")} == {
+        "person_id": "wg-2",
+        "rationale": "Costlier than we said",
+        "revision": 2,
+    }
+    assert amended.assessment["scores"]["effectiveness"] == 2
+    assert amended.assessment_score() == Decimal("3.25")
+    with pytest.raises(FailedPreconditionError, match="already concluded"):
+        app.assess(review.id, "wg-1", GOOD, WHY)
+
+
+def test_bad_assessments_and_primary_reviews_record_nothing(app):
+    item = practice()
+    primary = app.open_review(item, "primary")
+    secondary = app.open_review(item, "secondary")
+    before = head(app)
+
+    with pytest.raises(FailedPreconditionError, match="only a secondary review is assessed"):
+        app.assess(primary.id, "wg-1", GOOD, WHY)
+    with pytest.raises(InvalidArgumentError, match="effectiveness must be an integer from 1 to 5"):
+        app.assess(secondary.id, "wg-1", {**GOOD, "effectiveness": 0}, WHY)
+    with pytest.raises(InvalidArgumentError, match="missing: fit_to_city_needs"):
+        app.assess(
+            secondary.id, "wg-1", {k: v for k, v in GOOD.items() if k != "fit_to_city_needs"}, WHY
+        )
+    with pytest.raises(InvalidArgumentError, match="rationale"):
+        app.assess(secondary.id, "wg-1", GOOD, "  ")
+
+    assert head(app) == before
+    assert app.get_review(secondary.id).assessment is None
 
 
 def test_two_practices_cannot_share_a_priority_rank_in_a_city(app):
@@ -439,6 +509,7 @@ def test_two_practices_cannot_share_a_priority_rank_in_a_city(app):
     reviews = [app.open_review(p, "secondary") for p in (first, second)]
     for review in reviews:
         app.score(review.id, "anna", GOOD)
+        app.assess(review.id, "wg-1", GOOD, WHY)
     session = held_session(app, "sarov", first, second)
     app.conclude_review(
         reviews[0].id,

@@ -31,6 +31,7 @@ def test_expertise_follows_registry_practices_and_its_own_reviews_and_sessions()
             "Review.Opened",
             "Review.ExpertRecused",
             "Review.Scored",
+            "Review.Assessed",
             "Review.Concluded",
             "CouncilSession.Scheduled",
             "CouncilSession.Held",

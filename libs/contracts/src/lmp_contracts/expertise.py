@@ -107,6 +107,14 @@ class ReviewScored(EventContract):
     scores: dict[str, int] = Field(description="the expert's score per criterion")
 
 
+class ReviewAssessed(EventContract):
+    event_type: ClassVar[str] = "Review.Assessed"
+    person_id: str = Field(description="the working-group member who recorded it (subject)")
+    scores: dict[str, int] = Field(description="the working group's score per criterion, 1 to 5")
+    rationale: str = Field(description="the working group's reasons")
+    revision: int = Field(description="1 for the first assessment, one more for each amendment")
+
+
 class ReviewConcluded(EventContract):
     event_type: ClassVar[str] = "Review.Concluded"
     practice_id: str = Field(description="the practice reviewed")
@@ -162,6 +170,7 @@ CONTRACTS: tuple[type[EventContract], ...] = (
     ReviewOpened,
     ReviewExpertRecused,
     ReviewScored,
+    ReviewAssessed,
     ReviewConcluded,
     CouncilSessionScheduled,
     CouncilSessionHeld,

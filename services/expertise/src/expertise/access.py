@@ -67,12 +67,18 @@ RULES: Mapping[str, Rule] = {
         OfRecord(REVIEW, "review_id"),
         note="a council member for the review's city, not recused, once per round",
     ),
+    "AssessPractice": rule(
+        {"working_group"},
+        OfRecord(REVIEW, "review_id"),
+        note="the working group of the review's city, on a secondary review until it is "
+        "concluded; sent again it amends the assessment",
+    ),
     "ConcludeReview": rule(
         {EXPERT},
         OfRecord(SESSION, "session_id"),
         OfRecord(REVIEW, "review_id"),
         note="the chair only, at a held session of the review's city with quorum that had the "
-        "practice on its agenda",
+        "practice on its agenda; a secondary review after the working group's assessment",
     ),
     "GetReview": rule(ANY_ROLE, OfRecord(REVIEW, "review_id")),
     "ListPendingReviews": rule(

@@ -123,6 +123,18 @@ class ExpertiseServicer(expertise_pb2_grpc.ExpertiseServiceServicer):
         review = await asyncio.to_thread(self.app.score, review_id, caller.subject, scores)
         return review_message(review)
 
+    async def AssessPractice(  # noqa: N802  # gRPC method name
+        self, request: expertise_pb2.AssessPracticeRequest, context: Context
+    ) -> expertise_pb2.Review:
+        del context
+        caller = principal()
+        review_id = parse_id("review_id", request.review_id)
+        scores = {c: getattr(request.scores, c) for c in CRITERIA}
+        review = await asyncio.to_thread(
+            self.app.assess, review_id, caller.subject, scores, request.rationale
+        )
+        return review_message(review)
+
     async def ConcludeReview(  # noqa: N802  # gRPC method name
         self, request: expertise_pb2.ConcludeReviewRequest, context: Context
     ) -> expertise_pb2.Review:
@@ -345,10 +357,27 @@ def review_message(review: Review) -> expertise_pb2.Review:
         status="concluded" if review.concluded else "open",
         opened_at=timestamp(review.created_on),
         version=review.version,
+        assessment=assessment_message(review.weights, review.assessment),
     )
     if review.concluded:
         message.decision.CopyFrom(decision_message(review))
     return message
+
+
+def assessment_message(
+    weights: Mapping[str, int], assessment: Mapping[str, Any] | None
+) -> expertise_pb2.WorkingGroupAssessment | None:
+    """The working group's assessment, from the aggregate or the read model (the same keys)."""
+    if not assessment:
+        return None
+    return expertise_pb2.WorkingGroupAssessment(
+        person_id=assessment["person_id"],
+        scores=expertise_pb2.CriterionScores(**assessment["scores"]),
+        rationale=assessment["rationale"],
+        weighted=str(weighted_score_of(dict(weights), assessment["scores"])),
+        revision=assessment["revision"],
+        assessed_at=timestamp(assessment["assessed_at"]),
+    )
 
 
 def review_document_message(doc: Mapping[str, Any]) -> expertise_pb2.Review:
@@ -388,6 +417,7 @@ def review_document_message(doc: Mapping[str, Any]) -> expertise_pb2.Review:
         status=doc.get("status", ""),
         opened_at=timestamp(doc["opened_at"]) if doc.get("opened_at") else None,
         version=doc.get("version", 0),
+        assessment=assessment_message(weights, doc.get("assessment")),
     )
     if decision:
         message.decision.CopyFrom(

@@ -138,6 +138,17 @@ class ExpertiseApplication(ServiceApplication):
 
         return retrying(attempt)
 
+    def assess(
+        self, review_id: UUID, person_id: str, scores: dict[str, int], rationale: str
+    ) -> Review:
+        def attempt() -> Review:
+            review = self.get_review(review_id)
+            review.assess(person_id, scores, rationale)
+            self.save(review)
+            return review
+
+        return retrying(attempt)
+
     def conclude_review(  # noqa: PLR0913  # the decision's parts, each named
         self,
         review_id: UUID,

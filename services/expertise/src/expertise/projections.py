@@ -60,7 +60,13 @@ class ReviewsProjection:
     read them."""
 
     event_types: frozenset[str] = frozenset(
-        {"Review.Opened", "Review.ExpertRecused", "Review.Scored", "Review.Concluded"}
+        {
+            "Review.Opened",
+            "Review.ExpertRecused",
+            "Review.Scored",
+            "Review.Assessed",
+            "Review.Concluded",
+        }
     )
     collections: tuple[str, ...] = (REVIEWS,)
 
@@ -96,6 +102,23 @@ class ReviewsProjection:
             update["$push"] = {
                 "scores": {"person_id": scored.person_id, "scores": dict(scored.scores)}
             }
+        elif envelope.event_type == "Review.Assessed":
+            assessed = envelope.parse(expertise.ReviewAssessed)
+            # the latest revision stands, whatever order a redelivery brings them in
+            update["$max"]["assessment_revision"] = assessed.revision
+            latest = await db[REVIEWS].find_one(
+                {"_id": str(envelope.aggregate_id)}, {"assessment_revision": 1}, session=session
+            )
+            if (latest or {}).get("assessment_revision", 0) < assessed.revision:
+                update["$set"] = {
+                    "assessment": {
+                        "person_id": assessed.person_id,
+                        "scores": dict(assessed.scores),
+                        "rationale": assessed.rationale,
+                        "revision": assessed.revision,
+                        "assessed_at": envelope.occurred_at,
+                    }
+                }
         else:
             concluded = envelope.parse(expertise.ReviewConcluded)
             update["$set"] = {

@@ -76,6 +76,7 @@ class Review(CityAggregate):
     session_id: str | None
     plan: dict[str, Any]
     aggregate_score: str | None
+    assessment: dict[str, Any] | None
 
     @staticmethod
     def create_id(practice_id: str, round: str) -> UUID:  # noqa: A002  # the domain's word
@@ -126,6 +127,7 @@ class Review(CityAggregate):
         self.session_id = None
         self.plan = {}
         self.aggregate_score = None
+        self.assessment = None
 
     def recuse(self, person_id: str) -> None:
         if person_id not in self.recused:
@@ -153,6 +155,53 @@ class Review(CityAggregate):
     @event("Scored")
     def _score(self, person_id: str, scores: dict[str, int]) -> None:
         self.scores[person_id] = dict(scores)
+
+    def assess(self, person_id: str, scores: dict[str, int], rationale: str) -> None:
+        self.check_open()
+        if self.round != "secondary":
+            msg = (
+                "only a secondary review is assessed by the working group (stage 5); a primary "
+                "review gets the council's verdict"
+            )
+            raise FailedPreconditionError(msg)
+        checked = check_scores(scores)
+        reasons = check_rationale(rationale)
+        current = self.assessment
+        if current and (current["scores"], current["rationale"]) == (checked, reasons):
+            return
+        self.trigger_event(
+            self.Assessed,
+            person_id=person_id,
+            scores=checked,
+            rationale=reasons,
+            revision=1 + (current["revision"] if current else 0),
+        )
+
+    class Assessed(CityAggregate.Event):
+        """The working group's assessment; the aggregate keeps when it was recorded."""
+
+        person_id: str
+        scores: dict[str, int]
+        rationale: str
+        revision: int
+
+        def apply(self, aggregate: Review) -> None:
+            aggregate.assessment = {
+                "person_id": self.person_id,
+                "scores": dict(self.scores),
+                "rationale": self.rationale,
+                "revision": self.revision,
+                "assessed_at": self.timestamp,
+            }
+
+    def check_assessed(self) -> None:
+        if self.round == "secondary" and self.assessment is None:
+            msg = (
+                f"the working group has not assessed practice {self.practice_id} on the four "
+                f"criteria ({', '.join(CRITERIA)}) yet: the city's working group records "
+                "AssessPractice before the council fixes its priority"
+            )
+            raise FailedPreconditionError(msg)
 
     def check_may_score(self, person_id: str, council: Council) -> None:
         if not council.is_member(person_id):
@@ -188,10 +237,8 @@ class Review(CityAggregate):
         self.check_open()
         self.check_decision(verdict, rationale, plan)
         session.check_may_decide(self.city_id, self.practice_id)
+        self.check_assessed()
         summary = self.summary()
-        if self.round == "secondary" and not summary.experts:
-            msg = "a secondary review is concluded only after at least one expert scored it"
-            raise FailedPreconditionError(msg)
         self._conclude(
             practice_id=self.practice_id,
             round=self.round,
@@ -240,9 +287,7 @@ class Review(CityAggregate):
         if verdict not in allowed:
             msg = f"a {self.round} review's verdict is one of {', '.join(allowed)}, not {verdict!r}"
             raise InvalidArgumentError(msg)
-        if not rationale.strip() or len(rationale.strip()) > RATIONALE_MAX:
-            msg = f"a rationale of 1 to {RATIONALE_MAX} characters is required"
-            raise InvalidArgumentError(msg)
+        check_rationale(rationale)
         if verdict == "approved_for_passport" and self.practice_kind != "own":
             msg = (
                 f"only own realized practices are approved for passport; practice "
@@ -256,6 +301,11 @@ class Review(CityAggregate):
 
     def weighted_score_of(self, person_id: str) -> Decimal:
         return weighted_score_of(self.weights, self.scores[person_id])
+
+    def assessment_score(self) -> Decimal | None:
+        if self.assessment is None:
+            return None
+        return weighted_score_of(self.weights, self.assessment["scores"])
 
 
 def weighted_score_of(weights: dict[str, int], scores: dict[str, int]) -> Decimal:
@@ -326,6 +376,13 @@ def check_scores(scores: dict[str, int]) -> dict[str, int]:
             )
             raise InvalidArgumentError(msg)
     return {c: scores[c] for c in CRITERIA}
+
+
+def check_rationale(rationale: str) -> str:
+    if not rationale.strip() or len(rationale.strip()) > RATIONALE_MAX:
+        msg = f"a rationale of 1 to {RATIONALE_MAX} characters is required"
+        raise InvalidArgumentError(msg)
+    return rationale.strip()
 
 
 def check_plan(verdict: str, plan: Plan) -> None:

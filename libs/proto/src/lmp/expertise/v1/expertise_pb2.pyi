@@ -174,8 +174,24 @@ class Decision(_message.Message):
     concluded_at: _timestamp_pb2.Timestamp
     def __init__(self, verdict: _Optional[str] = ..., rationale: _Optional[str] = ..., session_id: _Optional[str] = ..., priority_rank: _Optional[int] = ..., expected_results: _Optional[str] = ..., deadlines: _Optional[str] = ..., resource_sources: _Optional[str] = ..., regulation_proposals: _Optional[str] = ..., aggregate_score: _Optional[str] = ..., concluded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class WorkingGroupAssessment(_message.Message):
+    __slots__ = ("person_id", "scores", "rationale", "weighted", "revision", "assessed_at")
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    SCORES_FIELD_NUMBER: _ClassVar[int]
+    RATIONALE_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTED_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    ASSESSED_AT_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    scores: CriterionScores
+    rationale: str
+    weighted: str
+    revision: int
+    assessed_at: _timestamp_pb2.Timestamp
+    def __init__(self, person_id: _Optional[str] = ..., scores: _Optional[_Union[CriterionScores, _Mapping]] = ..., rationale: _Optional[str] = ..., weighted: _Optional[str] = ..., revision: _Optional[int] = ..., assessed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class Review(_message.Message):
-    __slots__ = ("review_id", "practice_id", "city_id", "round", "practice_kind", "practice_title", "weights", "recusals", "scores", "aggregate", "status", "decision", "opened_at", "version")
+    __slots__ = ("review_id", "practice_id", "city_id", "round", "practice_kind", "practice_title", "weights", "recusals", "scores", "aggregate", "status", "decision", "opened_at", "version", "assessment")
     REVIEW_ID_FIELD_NUMBER: _ClassVar[int]
     PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
@@ -190,6 +206,7 @@ class Review(_message.Message):
     DECISION_FIELD_NUMBER: _ClassVar[int]
     OPENED_AT_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    ASSESSMENT_FIELD_NUMBER: _ClassVar[int]
     review_id: str
     practice_id: str
     city_id: str
@@ -204,7 +221,8 @@ class Review(_message.Message):
     decision: Decision
     opened_at: _timestamp_pb2.Timestamp
     version: int
-    def __init__(self, review_id: _Optional[str] = ..., practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., round: _Optional[str] = ..., practice_kind: _Optional[str] = ..., practice_title: _Optional[str] = ..., weights: _Optional[_Union[CriterionWeights, _Mapping]] = ..., recusals: _Optional[_Iterable[_Union[Recusal, _Mapping]]] = ..., scores: _Optional[_Iterable[_Union[ExpertScore, _Mapping]]] = ..., aggregate: _Optional[_Union[ScoreAggregate, _Mapping]] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[Decision, _Mapping]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
+    assessment: WorkingGroupAssessment
+    def __init__(self, review_id: _Optional[str] = ..., practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., round: _Optional[str] = ..., practice_kind: _Optional[str] = ..., practice_title: _Optional[str] = ..., weights: _Optional[_Union[CriterionWeights, _Mapping]] = ..., recusals: _Optional[_Iterable[_Union[Recusal, _Mapping]]] = ..., scores: _Optional[_Iterable[_Union[ExpertScore, _Mapping]]] = ..., aggregate: _Optional[_Union[ScoreAggregate, _Mapping]] = ..., status: _Optional[str] = ..., decision: _Optional[_Union[Decision, _Mapping]] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., assessment: _Optional[_Union[WorkingGroupAssessment, _Mapping]] = ...) -> None: ...
 
 class OpenReviewRequest(_message.Message):
     __slots__ = ("practice_id", "round", "request_id")
@@ -223,6 +241,16 @@ class ScorePracticeRequest(_message.Message):
     review_id: str
     scores: CriterionScores
     def __init__(self, review_id: _Optional[str] = ..., scores: _Optional[_Union[CriterionScores, _Mapping]] = ...) -> None: ...
+
+class AssessPracticeRequest(_message.Message):
+    __slots__ = ("review_id", "scores", "rationale")
+    REVIEW_ID_FIELD_NUMBER: _ClassVar[int]
+    SCORES_FIELD_NUMBER: _ClassVar[int]
+    RATIONALE_FIELD_NUMBER: _ClassVar[int]
+    review_id: str
+    scores: CriterionScores
+    rationale: str
+    def __init__(self, review_id: _Optional[str] = ..., scores: _Optional[_Union[CriterionScores, _Mapping]] = ..., rationale: _Optional[str] = ...) -> None: ...
 
 class ConcludeReviewRequest(_message.Message):
     __slots__ = ("review_id", "session_id", "verdict", "rationale", "priority_rank", "expected_results", "deadlines", "resource_sources", "regulation_proposals")

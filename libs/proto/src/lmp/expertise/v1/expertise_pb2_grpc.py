@@ -85,6 +85,11 @@ class ExpertiseServiceStub:
                 request_serializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.ScorePracticeRequest.SerializeToString,
                 response_deserializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.Review.FromString,
                 _registered_method=True)
+        self.AssessPractice = channel.unary_unary(
+                '/lmp.expertise.v1.ExpertiseService/AssessPractice',
+                request_serializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.AssessPracticeRequest.SerializeToString,
+                response_deserializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.Review.FromString,
+                _registered_method=True)
         self.ConcludeReview = channel.unary_unary(
                 '/lmp.expertise.v1.ExpertiseService/ConcludeReview',
                 request_serializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.ConcludeReviewRequest.SerializeToString,
@@ -196,6 +201,12 @@ class ExpertiseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AssessPractice(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ConcludeReview(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -301,6 +312,11 @@ def add_ExpertiseServiceServicer_to_server(servicer, server):
             'ScorePractice': grpc.unary_unary_rpc_method_handler(
                     servicer.ScorePractice,
                     request_deserializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.ScorePracticeRequest.FromString,
+                    response_serializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.Review.SerializeToString,
+            ),
+            'AssessPractice': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssessPractice,
+                    request_deserializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.AssessPracticeRequest.FromString,
                     response_serializer=lmp_dot_expertise_dot_v1_dot_expertise__pb2.Review.SerializeToString,
             ),
             'ConcludeReview': grpc.unary_unary_rpc_method_handler(
@@ -619,6 +635,33 @@ class ExpertiseService:
             target,
             '/lmp.expertise.v1.ExpertiseService/ScorePractice',
             lmp_dot_expertise_dot_v1_dot_expertise__pb2.ScorePracticeRequest.SerializeToString,
+            lmp_dot_expertise_dot_v1_dot_expertise__pb2.Review.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssessPractice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.expertise.v1.ExpertiseService/AssessPractice',
+            lmp_dot_expertise_dot_v1_dot_expertise__pb2.AssessPracticeRequest.SerializeToString,
             lmp_dot_expertise_dot_v1_dot_expertise__pb2.Review.FromString,
             options,
             channel_credentials,

@@ -43,6 +43,7 @@ class ExpertiseServiceStub:
     SetCriterionWeights: _grpc.UnaryUnaryMultiCallable[_expertise_pb2.SetCriterionWeightsRequest, _expertise_pb2.Council]
     OpenReview: _grpc.UnaryUnaryMultiCallable[_expertise_pb2.OpenReviewRequest, _expertise_pb2.Review]
     ScorePractice: _grpc.UnaryUnaryMultiCallable[_expertise_pb2.ScorePracticeRequest, _expertise_pb2.Review]
+    AssessPractice: _grpc.UnaryUnaryMultiCallable[_expertise_pb2.AssessPracticeRequest, _expertise_pb2.Review]
     ConcludeReview: _grpc.UnaryUnaryMultiCallable[_expertise_pb2.ConcludeReviewRequest, _expertise_pb2.Review]
     GetReview: _grpc.UnaryUnaryMultiCallable[_expertise_pb2.GetReviewRequest, _expertise_pb2.Review]
     ListPendingReviews: _grpc.UnaryUnaryMultiCallable[_expertise_pb2.ListPendingReviewsRequest, _expertise_pb2.ListReviewsResponse]
@@ -68,6 +69,7 @@ class ExpertiseServiceAsyncStub(ExpertiseServiceStub):
     SetCriterionWeights: _aio.UnaryUnaryMultiCallable[_expertise_pb2.SetCriterionWeightsRequest, _expertise_pb2.Council]  # type: ignore[assignment]
     OpenReview: _aio.UnaryUnaryMultiCallable[_expertise_pb2.OpenReviewRequest, _expertise_pb2.Review]  # type: ignore[assignment]
     ScorePractice: _aio.UnaryUnaryMultiCallable[_expertise_pb2.ScorePracticeRequest, _expertise_pb2.Review]  # type: ignore[assignment]
+    AssessPractice: _aio.UnaryUnaryMultiCallable[_expertise_pb2.AssessPracticeRequest, _expertise_pb2.Review]  # type: ignore[assignment]
     ConcludeReview: _aio.UnaryUnaryMultiCallable[_expertise_pb2.ConcludeReviewRequest, _expertise_pb2.Review]  # type: ignore[assignment]
     GetReview: _aio.UnaryUnaryMultiCallable[_expertise_pb2.GetReviewRequest, _expertise_pb2.Review]  # type: ignore[assignment]
     ListPendingReviews: _aio.UnaryUnaryMultiCallable[_expertise_pb2.ListPendingReviewsRequest, _expertise_pb2.ListReviewsResponse]  # type: ignore[assignment]
@@ -148,6 +150,13 @@ class ExpertiseServiceServicer(metaclass=_abc_1.ABCMeta):
     def ScorePractice(
         self,
         request: _expertise_pb2.ScorePracticeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_expertise_pb2.Review, _abc.Awaitable[_expertise_pb2.Review]]: ...
+
+    @_abc_1.abstractmethod
+    def AssessPractice(
+        self,
+        request: _expertise_pb2.AssessPracticeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_expertise_pb2.Review, _abc.Awaitable[_expertise_pb2.Review]]: ...
 
