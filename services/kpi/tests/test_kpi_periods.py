@@ -2,13 +2,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from types import MappingProxyType
+from typing import Any
+from uuid import uuid4
 
 import grpc
 import pytest
 from kpi.application import KpiApplication
-from kpi.domain.periods import AWAITING_CURATOR, CLOSED, OPEN, month_end, status_of
+from kpi.domain.periods import AWAITING_CURATOR, CLOSED, OPEN, KpiPeriod, month_end, status_of
 from kpi.domain.policy import ScoringPolicy
+from lmp_contracts.kpi import KpiPeriodSigned
 from lmp_kit.auth import Principal
+from lmp_kit.envelope import Envelope
 from lmp_kit.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -241,3 +245,47 @@ def test_reporting_closes_early_once(app):
 
     with pytest.raises(FailedPreconditionError, match="already closed \\(by office\\)"):
         app.close_reporting(OFFICE, "sarov", "2026-12", "Again")
+
+
+V1_CARD = {
+    "city_id": "sarov",
+    "month": "2026-10",
+    "policy_version": "2026.1",
+    "total": "80.00",
+    "verdict": "passed",
+    "indicators": [
+        {
+            "name": "voting",
+            "weight": 20,
+            "achieved": 10,
+            "target": 100,
+            "attainment": "0.1000",
+            "points": "2.00",
+            "evidence": [],
+            "note": "",
+        }
+    ],
+    "knockouts": [],
+}
+
+
+def test_a_card_signed_before_the_voting_base_reads_back_with_an_empty_base():
+    stored: dict[str, Any] = {"month": "2026-10", "curator": "curator-1", "scorecard": V1_CARD}
+    KpiPeriod.Signed.upcast_v1_v2(stored)
+    in_flight = Envelope(
+        event_id=uuid4(),
+        event_type="KpiPeriod.Signed",
+        schema_version=1,
+        service="kpi",
+        city_id="sarov",
+        aggregate_id=uuid4(),
+        aggregate_version=3,
+        notification_id=7,
+        occurred_at=DECEMBER,
+        traceparent="",
+        payload={"month": "2026-10", "curator": "curator-1", "scorecard": V1_CARD},
+    ).parse(KpiPeriodSigned)
+
+    assert stored["scorecard"]["indicators"][0]["by_direction"] == []
+    assert in_flight.scorecard.indicators[0].by_direction == []
+    assert KpiPeriod.Signed.class_version == KpiPeriodSigned.schema_version == 2

@@ -413,3 +413,97 @@ def test_the_thresholds_in_k1_and_k4_titles_are_the_policys_own():
     assert card.knockout("K1").title == "at least 4 packaged practices"
     assert card.knockout("K4").title == "at least 7 speakers"
     assert score(perfect_month()).knockout("K4").title == "at least 5 speakers"
+
+
+def test_k2_says_which_of_the_announcement_and_the_press_release_an_activity_lacks():
+    facts = [
+        *without(perfect_month(), "released"),
+        fact("walk", "activity", "a2", title="Yard walk", speakers=FIVE_SPEAKERS),
+        fact("walk-reported", "report", "a2"),
+    ]
+
+    k2 = score(facts, curator=evaluation()).knockout("K2")
+
+    assert k2.outcome == FAILED
+    assert k2.reason == (
+        "2 activities lack an announcement or a press release: "
+        '"Residents\' meeting" has no press release; '
+        "'Yard walk' has no announcement and no press release"
+    )
+    assert k2.evidence == ("meeting", "walk")
+
+
+def test_the_voting_base_counts_voters_per_project_direction_of_the_items_voted_on():
+    january = datetime(2026, 1, 10, tzinfo=UTC)
+    facts = [
+        *without(perfect_month(), "poll-closed", "practice-0", "practice-1"),
+        # p0 solves problem-1 (registered so), p1 is linked to problem-2 later
+        fact(
+            "practice-0",
+            "practice",
+            "p0",
+            month="2026-01",
+            at=january,
+            kind="own",
+            functions=["health"],
+            problem_ids=["problem-1"],
+        ),
+        fact("practice-1", "practice", "p1", "2026-01", january, kind="own", functions=["safety"]),
+        fact(
+            "p1-classified",
+            "practice_classified",
+            "p1",
+            month="2026-02",
+            at=datetime(2026, 2, 1, tzinfo=UTC),
+            functions=["ecology", "safety"],
+        ),
+        fact("p1-linked", "problem_link", "p1", month="2026-03", problem_id="problem-2"),
+        fact(
+            "poll-closed",
+            "poll_closed",
+            "poll-1",
+            kind="city_problem",
+            options=[["problem", "problem-1"], ["problem", "problem-2"], ["problem", "problem-3"]],
+        ),
+        fact(
+            "poll-2-closed",
+            "poll_closed",
+            "poll-2",
+            kind="city_problem",
+            options=[["problem", "problem-3"]],
+        ),
+        *(fact(f"ballot-b{n}", "ballot", "poll-2", pseudonym=f"v{n}") for n in range(95, 110)),
+    ]
+
+    voting = score(facts).indicator("voting")
+
+    assert voting.achieved == 110
+    assert voting.by_direction == (
+        ("ecology", 100),
+        ("health", 100),
+        ("safety", 100),
+        ("unclassified", 15),
+    )
+    frozen = Scorecard.from_payload(score(facts).as_payload())
+    assert frozen.indicator("voting").by_direction == voting.by_direction
+    assert frozen.indicator("packaged").by_direction == ()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "packaged_target",
+        "improvement_target",
+        "external_resources_target",
+        "minimum_packaged",
+        "minimum_speakers",
+    ],
+)
+@pytest.mark.parametrize("value", [0, -1])
+def test_a_policy_target_of_zero_or_less_is_refused_naming_it(target, value):
+    policy = ScoringPolicy(
+        version="2027.1", year=2027, weights=DEFAULT_POLICY.weights, **{target: value}
+    )
+
+    with pytest.raises(InvalidArgumentError, match=f"{target} must be at least 1, not {value}"):
+        check_policy(policy)

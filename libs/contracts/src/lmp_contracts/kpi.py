@@ -5,11 +5,12 @@ The scoring policy catalogue belongs to the whole federation: its envelopes' `ci
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import ClassVar
 
 from pydantic import Field
 
-from lmp_contracts.base import EventContract, Part
+from lmp_contracts.base import EventContract, Part, Payload, Upcaster
 
 
 class Policy(Part):
@@ -23,6 +24,11 @@ class Policy(Part):
     minimum_speakers: int = Field(description="distinct speakers the knock-out requires")
 
 
+class DirectionVoters(Part):
+    direction: str = Field(description="a function of the municipal classifier, or `unclassified`")
+    voters: int = Field(description="distinct voters of the month's polls on that direction")
+
+
 class ScoredIndicator(Part):
     name: str = Field(description="the indicator")
     weight: int = Field(description="its weight in the policy")
@@ -32,6 +38,9 @@ class ScoredIndicator(Part):
     points: str = Field(description="decimal points it contributes to the total")
     evidence: list[str] = Field(description="ids of the events it counts")
     note: str = Field(description="a note on how it was counted")
+    by_direction: list[DirectionVoters] = Field(
+        description="voting only: the base by project direction (voters per direction)"
+    )
 
 
 class KnockOutOutcome(Part):
@@ -83,8 +92,19 @@ class KpiPeriodEvaluated(EventContract):
     conclusion: str = Field(description="the curator's conclusion")
 
 
+def _signed_v1_v2(payload: Payload) -> Payload:
+    card = payload.get("scorecard") or {}
+    indicators = [{"by_direction": [], **i} for i in card.get("indicators", [])]
+    return {**payload, "scorecard": {**card, "indicators": indicators}}
+
+
 class KpiPeriodSigned(EventContract):
+    """Version 2: every indicator of the frozen card has `by_direction` (voting's base by
+    project direction; empty for the other indicators and for cards signed before)."""
+
     event_type: ClassVar[str] = "KpiPeriod.Signed"
+    schema_version: ClassVar[int] = 2
+    upcasters: ClassVar[MappingProxyType[int, Upcaster]] = MappingProxyType({1: _signed_v1_v2})
     month: str = Field(description="the month, YYYY-MM")
     curator: str = Field(description="the curator who signed it (subject)")
     scorecard: Scorecard = Field(description="the frozen scorecard")

@@ -244,17 +244,26 @@ class KpiServicer(kpi_pb2_grpc.KpiServiceServicer):
         )
 
 
+POLICY_TARGETS = (
+    "packaged_target",
+    "improvement_target",
+    "external_resources_target",
+    "minimum_packaged",
+    "minimum_speakers",
+)
+
+
 def policy_of(request: pb.ScoringPolicy) -> ScoringPolicy:
+    """An unset target is the default policy's; one set to 0 or less is refused by
+    check_policy, naming it."""
     return ScoringPolicy(
         version=request.version.strip(),
         year=request.year,
         weights=MappingProxyType(dict(request.weights)),
-        packaged_target=request.packaged_target or DEFAULT_POLICY.packaged_target,
-        improvement_target=request.improvement_target or DEFAULT_POLICY.improvement_target,
-        external_resources_target=request.external_resources_target
-        or DEFAULT_POLICY.external_resources_target,
-        minimum_packaged=request.minimum_packaged or DEFAULT_POLICY.minimum_packaged,
-        minimum_speakers=request.minimum_speakers or DEFAULT_POLICY.minimum_speakers,
+        **{
+            name: getattr(request if request.HasField(name) else DEFAULT_POLICY, name)
+            for name in POLICY_TARGETS
+        },
     )
 
 
@@ -290,6 +299,7 @@ def scorecard_message(month_card: views.MonthCard) -> pb.Scorecard:
                 points=str(i.points),
                 evidence=list(i.evidence),
                 note=i.note,
+                by_direction=[pb.DirectionVoters(direction=d, voters=n) for d, n in i.by_direction],
             )
             for i in card.indicators
         ],

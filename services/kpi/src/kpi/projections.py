@@ -73,8 +73,47 @@ def _city(e: Envelope) -> Document:
     return fact_document(e, scoring.CITY, ref=e.city_id, voter_target=city.voter_target)
 
 
+def _voter_target(e: Envelope) -> Document:
+    changed = e.parse(registry.CityVoterTargetChanged)
+    return fact_document(
+        e,
+        scoring.CITY,
+        ref=e.city_id,
+        month=changed.effective_month,
+        voter_target=changed.voter_target,
+    )
+
+
+def functions_of(cells: list[registry.Cell]) -> list[str]:
+    return sorted({c.function for c in cells})
+
+
 def _practice(e: Envelope) -> Document:
-    return fact_document(e, scoring.PRACTICE, kind=e.parse(registry.PracticeRegistered).kind)
+    registered = e.parse(registry.PracticeRegistered)
+    return fact_document(
+        e,
+        scoring.PRACTICE,
+        kind=registered.kind,
+        functions=functions_of(registered.cells),
+        problem_ids=list(registered.problem_ids),
+    )
+
+
+def _practice_classified(e: Envelope) -> Document:
+    classified = e.parse(registry.PracticeClassified)
+    return fact_document(e, scoring.PRACTICE_CLASSIFIED, functions=functions_of(classified.cells))
+
+
+def _practice_problem(e: Envelope) -> Document:
+    linked = e.parse(registry.PracticeProblemLinked)
+    return fact_document(e, scoring.PROBLEM_LINK, problem_id=linked.problem_id)
+
+
+def _problem_practice(e: Envelope) -> Document:
+    linked = e.parse(registry.ProblemPracticeLinked)
+    return fact_document(
+        e, scoring.PROBLEM_LINK, ref=linked.practice_id, problem_id=str(e.aggregate_id)
+    )
 
 
 def _passport(e: Envelope) -> Document:
@@ -122,7 +161,13 @@ def _part(kind: str) -> FactOf:
 
 
 def _poll_closed(e: Envelope) -> Document:
-    return fact_document(e, scoring.POLL_CLOSED, kind=e.parse(voting.PollClosed).kind)
+    closed = e.parse(voting.PollClosed)
+    return fact_document(
+        e,
+        scoring.POLL_CLOSED,
+        kind=closed.kind,
+        options=[[r.ref_kind, r.ref_id] for r in closed.results],
+    )
 
 
 def _ballot(e: Envelope) -> Document:
@@ -132,7 +177,11 @@ def _ballot(e: Envelope) -> Document:
 
 REGISTRY_FACTS: Mapping[str, FactOf] = {
     "City.Registered": _city,
+    "City.VoterTargetChanged": _voter_target,
     "Practice.Registered": _practice,
+    "Practice.Classified": _practice_classified,
+    "Practice.ProblemLinked": _practice_problem,
+    "Problem.PracticeLinked": _problem_practice,
     "Practice.PassportApproved": _passport,
     "ImprovementFact.Recognized": _improvement,
     "Problem.Solved": _problem_solved,

@@ -182,7 +182,21 @@ class KpiPeriod(CityAggregate):
             raise FailedPreconditionError(msg)
         self._signed(month=self.month, curator=curator, scorecard=scorecard)
 
-    @event("Signed")
+    class Signed(CityAggregate.Event):
+        """Version 2's scorecard carries the voting indicator's base by project direction
+        (`by_direction` on every indicator, empty but for voting's)."""
+
+        month: str
+        curator: str
+        scorecard: dict[str, Any]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            for indicator in state["scorecard"].get("indicators", []):
+                indicator.setdefault("by_direction", [])
+
+    @event(Signed)
     def _signed(self, month: str, curator: str, scorecard: dict[str, Any]) -> None:
         del month
         self.closed = True

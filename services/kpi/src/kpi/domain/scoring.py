@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -20,9 +20,12 @@ ACTIVITY = "activity"
 ANNOUNCEMENT = "announcement"
 PRESS_RELEASE = "press_release"
 REPORT = "report"
-CUMULATIVE_KINDS = (CITY, PRACTICE, PASSPORT)
+PRACTICE_CLASSIFIED = "practice_classified"
+PROBLEM_LINK = "problem_link"
+CUMULATIVE_KINDS = (CITY, PRACTICE, PASSPORT, PRACTICE_CLASSIFIED, PROBLEM_LINK)
 ACTIVITY_PARTS = (ANNOUNCEMENT, PRESS_RELEASE, REPORT)
 CITY_PROBLEM_POLL = "city_problem"
+UNCLASSIFIED = "unclassified"
 
 FOUR_PLACES = Decimal("0.0001")
 TWO_PLACES = Decimal("0.01")
@@ -89,6 +92,7 @@ class Indicator:
     points: Decimal
     evidence: tuple[str, ...]
     note: str = ""
+    by_direction: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,7 @@ class Scorecard:
                     "points": str(i.points),
                     "evidence": list(i.evidence),
                     "note": i.note,
+                    "by_direction": [{"direction": d, "voters": n} for d, n in i.by_direction],
                 }
                 for i in self.indicators
             ],
@@ -170,6 +175,9 @@ class Scorecard:
                     points=Decimal(i["points"]),
                     evidence=tuple(i["evidence"]),
                     note=i["note"],
+                    by_direction=tuple(
+                        (str(d["direction"]), int(d["voters"])) for d in i.get("by_direction", [])
+                    ),
                 )
                 for i in payload["indicators"]
             ),
@@ -345,28 +353,73 @@ def voting_indicator(facts: MonthFacts, policy: ScoringPolicy) -> Indicator:
     cities = [f for f in facts.everything if f.kind == CITY]
     target = int(cities[-1].data["voter_target"]) if cities else 0
     evidence = [f.event_id for f in (*polls, *ballots, *cities[-1:])]
+    base = voters_by_direction(facts, polls, ballots)
     if not polls:
-        return indicator(
-            "voting",
-            policy,
-            voters,
-            target,
-            evidence,
-            note=f"no city-problem poll closed in {facts.month}",
-            attainment=Decimal(0).quantize(FOUR_PLACES),
+        return replace(
+            indicator(
+                "voting",
+                policy,
+                voters,
+                target,
+                evidence,
+                note=f"no city-problem poll closed in {facts.month}",
+                attainment=Decimal(0).quantize(FOUR_PLACES),
+            ),
+            by_direction=base,
         )
     if not target:
-        return indicator(
-            "voting", policy, voters, target, evidence, note="the city's voter target is unknown"
-        )
-    return indicator(
-        "voting",
-        policy,
-        voters,
-        target,
-        evidence,
-        note=f"{len(polls)} city-problem polls closed, {voters} distinct voters of {target}",
+        note = "the city's voter target is unknown"
+    else:
+        note = f"{len(polls)} city-problem polls closed, {voters} distinct voters of {target}"
+    return replace(
+        indicator("voting", policy, voters, target, evidence, note=note), by_direction=base
     )
+
+
+def voters_by_direction(
+    facts: MonthFacts, polls: Sequence[Fact], ballots: Sequence[Fact]
+) -> tuple[tuple[str, int], ...]:
+    """The base by project direction: for each function of the municipal classifier, the
+    distinct voters of the month's city-problem polls that put an item of that direction to
+    the vote. A practice's directions are its classifier functions (the latest
+    classification); a problem's, those of the practices that solve it; a poll with no
+    classified item counts its voters as `unclassified`."""
+    functions = practice_functions(facts.everything)
+    solved_by: dict[str, set[str]] = {}
+    for fact in facts.everything:
+        if fact.kind == PRACTICE:
+            for problem_id in fact.data.get("problem_ids", ()):
+                solved_by.setdefault(str(problem_id), set()).add(fact.ref)
+        elif fact.kind == PROBLEM_LINK:
+            solved_by.setdefault(str(fact.data["problem_id"]), set()).add(fact.ref)
+
+    def directions(option: Sequence[str]) -> set[str]:
+        ref_kind, ref_id = option[0], option[1]
+        if ref_kind == "practice":
+            return set(functions.get(ref_id, ()))
+        if ref_kind == "problem":
+            return {f for p in solved_by.get(ref_id, ()) for f in functions.get(p, ())}
+        return set()
+
+    of_poll = {
+        poll.ref: {d for option in poll.data.get("options", ()) for d in directions(option)}
+        or {UNCLASSIFIED}
+        for poll in polls
+    }
+    voters: dict[str, set[str]] = {}
+    for ballot in ballots:
+        for direction in of_poll.get(ballot.ref, ()):
+            voters.setdefault(direction, set()).add(str(ballot.data["pseudonym"]))
+    return tuple((d, len(voters[d])) for d in sorted(voters, key=lambda d: (d == UNCLASSIFIED, d)))
+
+
+def practice_functions(facts: Iterable[Fact]) -> dict[str, tuple[str, ...]]:
+    """Each practice's classifier functions: a classification replaces those registered."""
+    functions: dict[str, tuple[str, ...]] = {}
+    for fact in facts:  # in the order they occurred
+        if fact.kind in {PRACTICE, PRACTICE_CLASSIFIED}:
+            functions[fact.ref] = tuple(fact.data.get("functions", ()))
+    return functions
 
 
 def improvement_indicator(facts: MonthFacts, policy: ScoringPolicy) -> Indicator:
@@ -452,7 +505,7 @@ def activity_knockouts(facts: MonthFacts, policy: ScoringPolicy) -> list[KnockOu
         knockout(
             "K2",
             failed=bool(unannounced),
-            reason=titled("without announcement and press release", unannounced)
+            reason=unpublished(unannounced, parts)
             or f"{len(activities)} activities, all announced and released",
             evidence=[a.event_id for a in unannounced] or present(ANNOUNCEMENT, PRESS_RELEASE),
         ),
@@ -480,6 +533,26 @@ def activity_knockouts(facts: MonthFacts, policy: ScoringPolicy) -> list[KnockOu
             evidence=[a.event_id for a in unreported] or present(REPORT),
         ),
     ]
+
+
+def unpublished(activities: list[Fact], parts: Mapping[tuple[str, str], list[str]]) -> str:
+    """K2's reason: each activity that lacks its announcement or its press release, saying
+    which of the two it lacks (the seed's "анонс и релиз": both are required)."""
+    if not activities:
+        return ""
+    lacking = []
+    for activity in activities:
+        missing = [
+            name
+            for kind, name in ((ANNOUNCEMENT, "announcement"), (PRESS_RELEASE, "press release"))
+            if (activity.ref, kind) not in parts
+        ]
+        title = repr(activity.data.get("title", activity.ref))
+        lacking.append(f"{title} has no {' and no '.join(missing)}")
+    return (
+        f"{len(activities)} activities lack an announcement or a press release: "
+        + "; ".join(lacking)
+    )
 
 
 def titled(what: str, activities: list[Fact]) -> str:

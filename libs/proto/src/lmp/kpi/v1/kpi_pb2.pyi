@@ -42,7 +42,7 @@ class ListProblemStatsResponse(_message.Message):
     def __init__(self, months: _Optional[_Iterable[_Union[ProblemStats, _Mapping]]] = ...) -> None: ...
 
 class Indicator(_message.Message):
-    __slots__ = ("name", "weight", "achieved", "target", "attainment", "points", "evidence", "note")
+    __slots__ = ("name", "weight", "achieved", "target", "attainment", "points", "evidence", "note", "by_direction")
     NAME_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
     ACHIEVED_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +51,7 @@ class Indicator(_message.Message):
     POINTS_FIELD_NUMBER: _ClassVar[int]
     EVIDENCE_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
+    BY_DIRECTION_FIELD_NUMBER: _ClassVar[int]
     name: str
     weight: int
     achieved: int
@@ -59,7 +60,16 @@ class Indicator(_message.Message):
     points: str
     evidence: _containers.RepeatedScalarFieldContainer[str]
     note: str
-    def __init__(self, name: _Optional[str] = ..., weight: _Optional[int] = ..., achieved: _Optional[int] = ..., target: _Optional[int] = ..., attainment: _Optional[str] = ..., points: _Optional[str] = ..., evidence: _Optional[_Iterable[str]] = ..., note: _Optional[str] = ...) -> None: ...
+    by_direction: _containers.RepeatedCompositeFieldContainer[DirectionVoters]
+    def __init__(self, name: _Optional[str] = ..., weight: _Optional[int] = ..., achieved: _Optional[int] = ..., target: _Optional[int] = ..., attainment: _Optional[str] = ..., points: _Optional[str] = ..., evidence: _Optional[_Iterable[str]] = ..., note: _Optional[str] = ..., by_direction: _Optional[_Iterable[_Union[DirectionVoters, _Mapping]]] = ...) -> None: ...
+
+class DirectionVoters(_message.Message):
+    __slots__ = ("direction", "voters")
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    VOTERS_FIELD_NUMBER: _ClassVar[int]
+    direction: str
+    voters: int
+    def __init__(self, direction: _Optional[str] = ..., voters: _Optional[int] = ...) -> None: ...
 
 class KnockOut(_message.Message):
     __slots__ = ("code", "title", "outcome", "reason", "evidence")
