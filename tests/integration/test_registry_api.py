@@ -219,7 +219,10 @@ def test_a_citys_programme_is_read_by_that_city(registry):
     stub.ApproveWorkingGroup(
         pb.ApproveWorkingGroupRequest(
             city_id="sarov",
-            members=[pb.WorkingGroupMember(person_id="p9", name="Secret", role="chair")],
+            members=[
+                pb.WorkingGroupMember(person_id="p9", name="Secret", role="chair"),
+                pb.WorkingGroupMember(person_id="p8", name="GSR", role="gsr_community_member"),
+            ],
             order_number="1",
             order_date="2026-02-01",
         ),
@@ -233,7 +236,7 @@ def test_a_citys_programme_is_read_by_that_city(registry):
         pb.GetCityRequest(city_id="sarov"),
         metadata=registry.metadata("resident", cities=("sarov",)),
     )
-    assert [m.name for m in own.working_group] == ["Secret"]
+    assert [m.name for m in own.working_group] == ["Secret", "GSR"]
 
 
 def test_another_citys_records_answer_as_none_at_all(registry):

@@ -251,6 +251,7 @@ SCORES = exp.CriterionScores(
 WG = (
     reg.WorkingGroupMember(person_id="wg-chair", name=f"{MARK} Chair", role="chair"),
     reg.WorkingGroupMember(person_id="wg-sec", name=f"{MARK} Secretary", role="secretary"),
+    reg.WorkingGroupMember(person_id="wg-gsr", name=f"{MARK} GSR", role="gsr_community_member"),
 )
 
 
@@ -779,6 +780,35 @@ def _registry() -> dict[str, Entry]:  # one entry per RPC
         lambda _w: reg.AdvanceStageRequest(city_id=A, to_stage=2),
         by="administration",
         step=2,
+        weak="city A has not all of stage 1's results (tasks, plans): the gate refuses",
+    )
+    m["RecordStagePlan"] = Entry(
+        probe(
+            same(
+                lambda _w: reg.RecordStagePlanRequest(
+                    city_id=A, plan="selection", items=["From B"], approved_on="2026-11-25"
+                )
+            )
+        ),
+        lambda _w: reg.RecordStagePlanRequest(
+            city_id=A, plan="selection", items=[f"{MARK} selection"], approved_on="2026-11-25"
+        ),
+        by="administration",
+        step=1,
+        shows=MARK,
+    )
+    m["ChangeVoterTarget"] = Entry(
+        probe(
+            same(
+                lambda _w: reg.ChangeVoterTargetRequest(city_id=A, voter_target=7, reason="From B")
+            )
+        ),
+        lambda _w: reg.ChangeVoterTargetRequest(
+            city_id=A, voter_target=150, reason=f"{MARK} target"
+        ),
+        by="programme_office",
+        step=1,
+        shows=MARK,
     )
     m["RegisterProblem"] = Entry(
         probe(same(lambda _w: reg.RegisterProblemRequest(city_id=A, title="Sent from B"))),

@@ -12,6 +12,8 @@ from lmp_kit.errors import (
 )
 from registry.access import policy
 from registry.application import RegistryApplication
+from registry.domain.cities import City
+from registry.domain.stages import StageEvidence, missing_results
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 OFFICE = Principal("office", frozenset({"programme_office"}), frozenset({"*"}), frozenset())
@@ -173,7 +175,14 @@ def test_a_bad_working_group_order_is_invalid(app, members, date, message):
 
 
 @pytest.mark.parametrize(
-    "method", ["ApproveWorkingGroup", "FixStrategy", "AddRegionalRequirement", "AdvanceStage"]
+    "method",
+    [
+        "ApproveWorkingGroup",
+        "FixStrategy",
+        "AddRegionalRequirement",
+        "AdvanceStage",
+        "RecordStagePlan",
+    ],
 )
 async def test_another_city_cannot_edit_the_programme(app, method):
     register_sarov(app)
@@ -206,22 +215,187 @@ def test_strategy_and_regional_requirements_are_kept_on_the_city(app):
         app.add_regional_requirement("sarov", "support  socially oriented NGOs", "")
 
 
-def test_programme_stages_advance_one_at_a_time_after_preparation(app):
+EVERYTHING = StageEvidence(
+    problems=3,
+    own_practices=3,
+    initiatives=1,
+    own_for_council=3,
+    others_for_council=1,
+    approved_for_vote=2,
+    own_approved_for_passport=3,
+    ranked=2,
+    own_passports=3,
+    other_passports=1,
+    prioritized=1,
+    planned=1,
+    reported=1,
+)
+
+
+def prepare_sarov(app):
     register_sarov(app)
-    with pytest.raises(FailedPreconditionError) as unprepared:
-        app.advance_stage("sarov", 2)
-    assert "working group is approved" in unprepared.value.message
-    app.approve_working_group("sarov", MEMBERS, "1", "2026-02-01")
+    app.approve_working_group("sarov", MEMBERS, "1", "2026-02-01", ["Collect the lists"])
+    app.add_regional_requirement("sarov", "Support socially oriented NGOs", "SONKO")
     app.fix_strategy("sarov", ["Yards"], ["Result"])
+    for plan in ("expertise_preparation", "strategic_session", "selection"):
+        app.record_stage_plan("sarov", plan, [f"{plan}: step 1"], "", "2026-02-02")
+
+
+def test_programme_stages_advance_one_at_a_time_once_each_stage_has_its_results(app):
+    prepare_sarov(app)
 
     with pytest.raises(FailedPreconditionError) as skipped:
-        app.advance_stage("sarov", 3)
+        app.advance_stage("sarov", 3, EVERYTHING)
     assert skipped.value.message == (
         "city 'sarov' is at programme stage 1; stages advance one at a time, so the next is 2, "
         "not 3"
     )
     for stage in range(2, 8):
-        assert app.advance_stage("sarov", stage).stage == stage
+        assert app.advance_stage("sarov", stage, EVERYTHING).stage == stage
     with pytest.raises(FailedPreconditionError) as last:
-        app.advance_stage("sarov", 8)
+        app.advance_stage("sarov", 8, EVERYTHING)
     assert last.value.message == "city 'sarov' is already at the last programme stage 7"
+
+
+def test_a_stage_with_nothing_done_does_not_advance_and_names_what_is_missing(app):
+    register_sarov(app)
+
+    with pytest.raises(FailedPreconditionError) as refused:
+        app.advance_stage("sarov", 2, StageEvidence())
+
+    assert refused.value.message == (
+        "stage 1 of city 'sarov' has not produced what the methodology asks of it; still "
+        "missing: the working group approved by order (ApproveWorkingGroup); the working "
+        "group's tasks approved by order (ApproveWorkingGroup tasks); the list of regional "
+        "requirements (AddRegionalRequirement); the list of current city problems "
+        "(RegisterProblem); the list of initiatives with their authors (RegisterPractice); the "
+        "list of own realized practices with their authors (RegisterPractice); the "
+        "expertise-preparation plan (RecordStagePlan expertise_preparation)"
+    )
+    assert app.get_city("sarov").stage == 1
+    assert app.recorder.max_notification_id() == 1
+
+
+def test_each_gate_names_only_what_its_stage_lacks(app):
+    prepare_sarov(app)
+    city: City = app.get_city("sarov")
+    half = StageEvidence(problems=1, own_practices=1, initiatives=1, own_for_council=2)
+
+    assert missing_results(city, half, 1) == []
+    assert missing_results(city, half, 2) == [
+        (
+            "at least 3 own practices put on the Expert Council's list (ChangeStatus "
+            "primary_review; 2 so far)"
+        ),
+        (
+            "external practices or initiatives put on the Expert Council's list (ChangeStatus "
+            "primary_review)"
+        ),
+    ]
+    assert missing_results(city, EVERYTHING, 7) == []
+    assert [len(missing_results(city, StageEvidence(), s)) for s in range(1, 7)] == [
+        3,
+        2,
+        3,
+        2,
+        2,
+        1,
+    ]
+
+
+def test_a_working_group_without_a_gsr_community_member_is_refused(app):
+    register_sarov(app)
+    members = [{"person_id": "p1", "name": "Ivanova A.", "role": "chair"}]
+
+    with pytest.raises(FailedPreconditionError) as refused:
+        app.approve_working_group("sarov", members, "1", "2026-02-01", ["Tasks"])
+
+    assert "includes no member of the «Гражданин страны Росатом» community" in (
+        refused.value.message
+    )
+    assert "'gsr_community_member'" in refused.value.message
+    assert app.recorder.max_notification_id() == 1
+
+
+def test_the_working_groups_tasks_are_approved_with_it_and_old_events_have_none(app):
+    register_sarov(app)
+
+    city = app.approve_working_group("sarov", MEMBERS, "1", "2026-02-01", [" Collect lists "])
+
+    assert city.working_group_tasks == ["Collect lists"]
+    (_, approved) = events_of(app)[-1]
+    assert approved.tasks == ["Collect lists"]
+    state = {"members": [], "order_number": "1", "order_date": "2026-02-01"}
+    City.WorkingGroupApproved.upcast_v1_v2(state)
+    assert state["tasks"] == []
+
+
+def test_a_stage_plan_is_recorded_and_replaced_by_a_later_one(app):
+    register_sarov(app)
+    app.record_stage_plan("sarov", "selection", ["Council on 10 March"], "", "2026-02-02")
+
+    city = app.record_stage_plan(
+        "sarov", "selection", ["Council on 12 March", "Vote"], "Order 7", "2026-02-05"
+    )
+
+    assert city.stage_plans == {
+        "selection": {
+            "plan": "selection",
+            "stage": 2,
+            "items": ["Council on 12 March", "Vote"],
+            "document": "Order 7",
+            "approved_on": "2026-02-05",
+        }
+    }
+    assert [t for t, _ in events_of(app)].count("City.StagePlanRecorded") == 2
+
+
+@pytest.mark.parametrize(
+    ("plan", "items", "message"),
+    [
+        (
+            "budget",
+            ["x"],
+            "plan 'budget' is not one of: expertise_preparation, strategic_session, selection",
+        ),
+        (
+            "selection",
+            [],
+            "the selection plan lists at least one item (what is done, by whom, when)",
+        ),
+    ],
+)
+def test_a_bad_stage_plan_is_invalid(app, plan, items, message):
+    register_sarov(app)
+
+    with pytest.raises(InvalidArgumentError) as refused:
+        app.record_stage_plan("sarov", plan, items, "", "2026-02-02")
+
+    assert refused.value.message == message
+
+
+def test_the_voter_target_changes_with_its_history(app):
+    register_sarov(app)
+
+    city = app.change_voter_target("sarov", 6_000, "population grew")
+
+    assert city.voter_target == 6_000
+    ((change),) = city.voter_target_history
+    assert (change["voter_target"], change["previous"], change["reason"]) == (
+        6_000,
+        5_000,
+        "population grew",
+    )
+    assert len(change["effective_month"]) == len("2026-01")
+    with pytest.raises(FailedPreconditionError, match="already has the voter target 6000"):
+        app.change_voter_target("sarov", 6_000, "again")
+    with pytest.raises(InvalidArgumentError, match="voter_target must be between 1"):
+        app.change_voter_target("sarov", 0, "none")
+
+
+async def test_only_the_programme_office_changes_the_voter_target(app):
+    request = pb.ChangeVoterTargetRequest(city_id="sarov", voter_target=1, reason="why")
+
+    with pytest.raises(PermissionDeniedError):
+        await policy(app).admit("ChangeVoterTarget", request, SAROV_WG)
+    await policy(app).admit("ChangeVoterTarget", request, SAROV_OFFICE)

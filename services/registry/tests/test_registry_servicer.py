@@ -42,7 +42,12 @@ async def test_a_city_is_answered_with_its_programme(servicer):
     await servicer.ApproveWorkingGroup(
         pb.ApproveWorkingGroupRequest(
             city_id="sarov",
-            members=[pb.WorkingGroupMember(person_id="p1", name="Ivanov A.", role="chair")],
+            members=[
+                pb.WorkingGroupMember(person_id="p1", name="Ivanov A.", role="chair"),
+                pb.WorkingGroupMember(
+                    person_id="p2", name="Petrova B.", role="gsr_community_member"
+                ),
+            ],
             order_number="12",
             order_date="2026-01-15",
         ),
@@ -61,7 +66,10 @@ async def test_a_city_is_answered_with_its_programme(servicer):
         "zato",
         9,
     )
-    assert [(m.name, m.role) for m in city.working_group] == [("Ivanov A.", "chair")]
+    assert [(m.name, m.role) for m in city.working_group] == [
+        ("Ivanov A.", "chair"),
+        ("Petrova B.", "gsr_community_member"),
+    ]
     assert (city.order_number, city.order_date) == ("12", "2026-01-15")
     assert [r.requirement_id for r in city.regional_requirements] == [added.requirement_id]
     assert city.version == added.city.version == 3

@@ -24,6 +24,7 @@ from lmp_cli.demo.programme import (
     CityRun,
     Dates,
 )
+from lmp_cli.demo.selection import advance_stage
 
 
 def secondary_review(api: Portals, run: CityRun, today: str) -> None:
@@ -281,6 +282,7 @@ def planning_and_implementation(
     for run in runs:
         secondary_review(api, run, dates.today)
         implementation_plans(api, run, dates.today)
+        advance_stage(api, run.city.city_id, 6)
         for review in run.priorities:
             printer.city(
                 run.city.name,
@@ -294,5 +296,6 @@ def planning_and_implementation(
     printer.stage("stages 6-7: progress reports, residents' evaluation, decisions")
     for run in runs:
         evaluate_practices(api, printer, run, dates.month, residents)
+        advance_stage(api, run.city.city_id, 7)
         for plan in run.plans:
             printer.city(run.city.name, f"{plan.status:<28} {plan.decisions[-1].reason}")

@@ -48,10 +48,26 @@ def stage_1(api: Portals, run: CityRun, today: str) -> None:
             ],
             order_number=f"{cid.upper()}-12-р",
             order_date=today,
+            tasks=[
+                "Собрать перечни проблем, инициатив и собственных практик",
+                "Подготовить экспертизу и отбор практик",
+            ],
         ),
         metadata=head,
         timeout=TIMEOUT_S,
     )
+    for plan, item in (
+        ("expertise_preparation", "Экспертиза внешних практик и инициатив: рабочая группа"),
+        ("strategic_session", "Подготовительный семинар и стратегическая сессия"),
+        ("selection", "Заседание Экспертного совета и рейтинговое голосование"),
+    ):
+        api.registry.RecordStagePlan(
+            reg.RecordStagePlanRequest(
+                city_id=cid, plan=plan, items=[item], document="", approved_on=today
+            ),
+            metadata=head,
+            timeout=TIMEOUT_S,
+        )
     api.registry.FixStrategy(
         reg.FixStrategyRequest(
             city_id=cid,
@@ -123,6 +139,20 @@ def stage_1(api: Portals, run: CityRun, today: str) -> None:
         timeout=TIMEOUT_S,
     )
     run.for_vote = [external.practice_id, initiative.practice_id]
+
+
+def advance_stage(api: Portals, city: str, stage: int) -> None:
+    """The stage's results reach the registry's read models through events: until they all
+    have, the gate refuses (FAILED_PRECONDITION) and the call is repeated."""
+    eventually(
+        lambda: api.registry.AdvanceStage(
+            reg.AdvanceStageRequest(city_id=city, to_stage=stage),
+            metadata=api.administration(city),
+            timeout=TIMEOUT_S,
+        ),
+        lambda found: found.stage == stage,
+        f"{city} to reach programme stage {stage}",
+    )
 
 
 def primary_review(api: Portals, run: CityRun, today: str, scheduled_on: str) -> None:
@@ -314,7 +344,9 @@ def selection_and_passports(
     printer.stage("stages 2-3: primary review by the Expert Council, approved lists")
     form_council(api)
     for run in runs:
+        advance_stage(api, run.city.city_id, 2)
         primary_review(api, run, dates.today, dates.yesterday)
+        advance_stage(api, run.city.city_id, 3)
         printer.city(
             run.city.name,
             f"{len(run.own)} approved for passport, {len(run.for_vote)} approved for the vote",
@@ -322,8 +354,11 @@ def selection_and_passports(
     printer.stage(f"stages 2-3: rating vote and city-problem vote, {residents} residents each")
     for run in runs:
         votes(api, printer, run, residents)
+        advance_stage(api, run.city.city_id, 4)
     printer.stage("stage 4: passports of the own practices and of the vote's practices")
     passports(api, printer, runs)
+    for run in runs:
+        advance_stage(api, run.city.city_id, 5)
     adopted = adopt(api, runs[0], runs[1])
     printer.line(f"  {runs[1].city.name} adopts a practice of {runs[0].city.name}: {adopted}")
     return adopted

@@ -66,11 +66,44 @@ class CityRegistered(EventContract):
     voter_target: int = Field(default=0, description="voters the city aims to reach in its polls")
 
 
+def _working_group_approved_v1_v2(payload: Payload) -> Payload:
+    return {"tasks": [], **payload}
+
+
 class CityWorkingGroupApproved(EventContract):
     event_type: ClassVar[str] = "City.WorkingGroupApproved"
+    schema_version: ClassVar[int] = 2
+    upcasters: ClassVar[MappingProxyType[int, Upcaster]] = MappingProxyType(
+        {1: _working_group_approved_v1_v2}
+    )
     members: list[Member] = Field(description="the working group")
     order_number: str = Field(description="number of the order that approves it")
     order_date: date = Field(description="date of that order")
+    tasks: list[str] = Field(
+        description="the group's tasks the order approves; empty in schema version 1"
+    )
+
+
+class CityStagePlanRecorded(EventContract):
+    event_type: ClassVar[str] = "City.StagePlanRecorded"
+    plan: str = Field(
+        description="`expertise_preparation` / `strategic_session` / `selection`; a plan "
+        "recorded again replaces the earlier one"
+    )
+    items: list[str] = Field(description="what is done, by whom, when")
+    document: str = Field(description="the approved document (number, title or link), or empty")
+    approved_on: date = Field(description="when the plan was approved")
+
+
+class CityVoterTargetChanged(EventContract):
+    event_type: ClassVar[str] = "City.VoterTargetChanged"
+    voter_target: int = Field(description="the new voter target")
+    previous: int = Field(description="the target it replaces")
+    reason: str = Field(description="why it changed")
+    effective_month: str = Field(
+        description="YYYY-MM the change was made in and applies from (earlier months keep "
+        "their target)"
+    )
 
 
 class CityStrategyFixed(EventContract):
@@ -375,6 +408,8 @@ class ExternalResourceCaseRecorded(EventContract):
 CONTRACTS: tuple[type[EventContract], ...] = (
     CityRegistered,
     CityWorkingGroupApproved,
+    CityStagePlanRecorded,
+    CityVoterTargetChanged,
     CityStrategyFixed,
     CityRegionalRequirementAdded,
     CityStageAdvanced,

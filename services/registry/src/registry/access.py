@@ -80,6 +80,10 @@ RULES: Mapping[str, Rule] = {
     "FixStrategy": rule(PROGRAMME_EDITORS, InRequest("city_id")),
     "AddRegionalRequirement": rule(PROGRAMME_EDITORS, InRequest("city_id")),
     "AdvanceStage": rule(PROGRAMME_EDITORS, InRequest("city_id")),
+    "RecordStagePlan": rule(PROGRAMME_EDITORS, InRequest("city_id")),
+    "ChangeVoterTarget": rule(
+        {"programme_office"}, InRequest("city_id"), note="the target kpi scores voting against"
+    ),
     # Problems
     "RegisterProblem": rule(
         PROBLEM_WRITERS,

@@ -72,6 +72,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             requests.members(request.members),
             request.order_number,
             request.order_date,
+            list(request.tasks),
         )
         return messages.city(city)
 
@@ -99,9 +100,31 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         )
 
     async def AdvanceStage(self, request: pb.AdvanceStageRequest, _context: Context) -> pb.City:
+        evidence = await views.stage_evidence(self.views_db(), request.city_id)
         return messages.city(
-            await run_command(self.app.advance_stage, request.city_id, request.to_stage)
+            await run_command(self.app.advance_stage, request.city_id, request.to_stage, evidence)
         )
+
+    async def RecordStagePlan(
+        self, request: pb.RecordStagePlanRequest, _context: Context
+    ) -> pb.City:
+        city = await run_command(
+            self.app.record_stage_plan,
+            request.city_id,
+            request.plan,
+            list(request.items),
+            request.document,
+            request.approved_on,
+        )
+        return messages.city(city)
+
+    async def ChangeVoterTarget(
+        self, request: pb.ChangeVoterTargetRequest, _context: Context
+    ) -> pb.City:
+        city = await run_command(
+            self.app.change_voter_target, request.city_id, request.voter_target, request.reason
+        )
+        return messages.city(city)
 
     # Problems
 
@@ -559,7 +582,8 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     ) -> pb.CityDashboard:
         check_city_id(request.city_id)
         month = request.month or datetime.now(UTC).strftime("%Y-%m")
-        board = await views.city_dashboard(self.views_db(), request.city_id, month)
+        city = await run_command(self.app.find_city, request.city_id)
+        board = await views.city_dashboard(self.views_db(), request.city_id, month, city)
         return messages.city_dashboard(board)
 
 

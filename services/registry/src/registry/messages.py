@@ -26,6 +26,7 @@ from registry.domain import (
 )
 from registry.domain.classifier import Function, Method, cell_key
 from registry.domain.passports import SECTIONS, TEXT_SECTIONS, Content, is_empty
+from registry.domain.stages import STAGE_NAMES
 from registry.projections import Document
 from registry.views import Dashboard, Matrix, Page
 
@@ -69,6 +70,11 @@ def city(record: City) -> pb.City:
         order_number=record.order.get("number", ""),
         order_date=record.order.get("date", ""),
         regional_requirements=[pb.RegionalRequirement(**r) for r in record.regional_requirements],
+        stage_plans=[
+            pb.StagePlan(**p)
+            for p in sorted(record.stage_plans.values(), key=lambda p: (p["stage"], p["plan"]))
+        ],
+        voter_target_history=[pb.VoterTargetChange(**c) for c in record.voter_target_history],
     )
 
 
@@ -452,5 +458,10 @@ def city_dashboard(board: Dashboard) -> pb.CityDashboard:
                 missing=missing,
             )
             for doc, missing in board.gaps
+        ],
+        stage=board.stage,
+        stage_gaps=[
+            pb.StageGap(stage=stage, name=STAGE_NAMES[stage], missing=missing)
+            for stage, missing in board.stage_gaps
         ],
     )

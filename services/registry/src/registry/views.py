@@ -12,12 +12,14 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from registry.domain import City
 from registry.domain.activities import ACTIVITY_KINDS
 from registry.domain.checks import check_choice, check_month
 from registry.domain.classifier import Function, Method, cell_key
 from registry.domain.facts import EXTERNAL_SOURCES, VERDICTS
 from registry.domain.practices import KINDS, LIFECYCLE_STEPS, PLAN_STATUSES, STATUSES
 from registry.domain.problems import PRIORITIES
+from registry.domain.stages import StageEvidence, stage_gaps
 from registry.projections import (
     ACTIVITIES,
     CASES,
@@ -75,6 +77,8 @@ class Dashboard:
     statuses: dict[str, int]
     packaged: int
     gaps: list[tuple[Document, list[str]]] = field(default_factory=list)
+    stage: int = 0
+    stage_gaps: list[tuple[int, list[str]]] = field(default_factory=list)
 
 
 def library_filter(query: LibraryQuery, reader: Principal) -> Document:
@@ -358,7 +362,10 @@ async def classifier_matrix(db: AsyncDatabase[Document], city_id: str) -> Matrix
     return Matrix(city_id, dict(counts), total)
 
 
-async def city_dashboard(db: AsyncDatabase[Document], city_id: str, month: str) -> Dashboard:
+async def city_dashboard(
+    db: AsyncDatabase[Document], city_id: str, month: str, city: City | None = None
+) -> Dashboard:
+    """The month's activity gaps and, of a registered `city`, what each stage still lacks."""
     check_city_id(city_id)
     check_month("month", month)
     statuses: Counter[str] = Counter()
@@ -382,4 +389,56 @@ async def city_dashboard(db: AsyncDatabase[Document], city_id: str, month: str) 
         ]
         if missing:
             gaps.append((activity, missing))
-    return Dashboard(city_id, month, dict(statuses), packaged, gaps)
+    if city is None:
+        return Dashboard(city_id, month, dict(statuses), packaged, gaps)
+    evidence = await stage_evidence(db, city_id)
+    return Dashboard(
+        city_id, month, dict(statuses), packaged, gaps, city.stage, stage_gaps(city, evidence)
+    )
+
+
+async def stage_evidence(db: AsyncDatabase[Document], city_id: str) -> StageEvidence:
+    """What a city's problems and practices reached, for the stage gates (registry.domain.stages):
+    from the read models, so a gate checked right after a write waits for that write's
+    consistency token (docs/decisions/0013)."""
+    check_city_id(city_id)
+    counts: Counter[str] = Counter()
+    fields = {
+        "kind": 1,
+        "status": 1,
+        "cell_keys": 1,
+        "rank": 1,
+        "priority_rank": 1,
+        "approved_passport_version": 1,
+        "plan": 1,
+        "report_months": 1,
+    }
+    async for doc in db[CITY_PRACTICES].find({"city_id": city_id}, fields):
+        own = doc.get("kind") == "own"
+        status = doc.get("status", "submitted")
+        passport = bool(doc.get("approved_passport_version"))
+        on_list = status != "submitted"
+        counts.update(
+            name
+            for name, counted in (
+                ("own_practices", own),
+                ("initiatives", doc.get("kind") == "initiative"),
+                ("own_for_council", own and on_list),
+                ("others_for_council", not own and on_list),
+                ("unclassified_for_council", on_list and not doc.get("cell_keys")),
+                ("approved_for_vote", status == "approved_for_vote" or "rank" in doc),
+                (
+                    "own_approved_for_passport",
+                    own and (status == "approved_for_passport" or passport),
+                ),
+                ("ranked", "rank" in doc),
+                ("own_passports", own and passport),
+                ("other_passports", not own and passport),
+                ("prioritized", doc.get("priority_rank") is not None),
+                ("planned", bool(doc.get("plan"))),
+                ("reported", bool(doc.get("report_months"))),
+            )
+            if counted
+        )
+    problems = await db[PROBLEMS].count_documents({"city_id": city_id})
+    return StageEvidence(problems=problems, **counts)

@@ -350,9 +350,13 @@ def voting_indicator(facts: MonthFacts, policy: ScoringPolicy) -> Indicator:
     poll_ids = {f.ref for f in polls}
     ballots = [f for f in facts.everything if f.kind == BALLOT and f.ref in poll_ids]
     voters = len({f.data["pseudonym"] for f in ballots})
+    # The target in force: the latest set in or before the month (a change made in a month
+    # closed early counts from the next, as every late fact); before the city registered, its
+    # first target.
     cities = [f for f in facts.everything if f.kind == CITY]
-    target = int(cities[-1].data["voter_target"]) if cities else 0
-    evidence = [f.event_id for f in (*polls, *ballots, *cities[-1:])]
+    in_force = [f for f in facts.up_to_month if f.kind == CITY] or cities[:1]
+    target = int(in_force[-1].data["voter_target"]) if in_force else 0
+    evidence = [f.event_id for f in (*polls, *ballots, *in_force[-1:])]
     base = voters_by_direction(facts, polls, ballots)
     if not polls:
         return replace(

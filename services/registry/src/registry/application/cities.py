@@ -4,6 +4,7 @@ stage."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -12,6 +13,7 @@ from lmp_kit.idempotency import Claim, Retry
 
 from registry.application.base import RegistryBase
 from registry.domain import City
+from registry.domain.stages import StageEvidence, missing_results
 
 
 class CityUseCases(RegistryBase):
@@ -44,15 +46,22 @@ class CityUseCases(RegistryBase):
             raise NotFoundError(msg) from None
         return found
 
+    def find_city(self, city_id: str) -> City | None:
+        try:
+            return self.get_city(city_id)
+        except NotFoundError:
+            return None
+
     def approve_working_group(
         self,
         city_id: str,
         members: Iterable[Mapping[str, str]],
         order_number: str,
         order_date: str,
+        tasks: Iterable[str] = (),
     ) -> City:
         city = self.get_city(city_id)
-        city.approve_working_group(list(members), order_number, order_date)
+        city.approve_working_group(list(members), order_number, order_date, tasks)
         self.save(city)
         return city
 
@@ -78,8 +87,22 @@ class CityUseCases(RegistryBase):
 
         return self.request_keys.create_once(retry, "regional requirement", load, create)
 
-    def advance_stage(self, city_id: str, to_stage: int) -> City:
+    def record_stage_plan(
+        self, city_id: str, plan: str, items: Iterable[str], document: str, approved_on: str
+    ) -> City:
         city = self.get_city(city_id)
-        city.advance_stage(to_stage)
+        city.record_stage_plan(plan, items, document, approved_on)
+        self.save(city)
+        return city
+
+    def change_voter_target(self, city_id: str, voter_target: int, reason: str) -> City:
+        city = self.get_city(city_id)
+        city.change_voter_target(voter_target, reason, datetime.now(UTC).strftime("%Y-%m"))
+        self.save(city)
+        return city
+
+    def advance_stage(self, city_id: str, to_stage: int, evidence: StageEvidence) -> City:
+        city = self.get_city(city_id)
+        city.advance_stage(to_stage, missing_results(city, evidence, city.stage))
         self.save(city)
         return city

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -11,6 +12,7 @@ from registry.domain.checks import (
     check_choice,
     check_count,
     check_date,
+    check_month,
     check_people,
     check_text,
     check_texts,
@@ -23,9 +25,35 @@ CITY_KINDS = ("atom_city", "zato")
 FIRST_STAGE = 1
 LAST_STAGE = 7
 MEMBER_ROLES = ("chair", "deputy_chair", "secretary", "member", "gsr_community_member")
+GSR_MEMBER = "gsr_community_member"
+# The plans the seed has the city draw up, each with the stage that produces it.
+STAGE_PLANS: Mapping[str, int] = {
+    "expertise_preparation": 1,
+    "strategic_session": 2,
+    "selection": 2,
+}
 
 
 class City(CityAggregate):
+    class Event(CityAggregate.Event):
+        pass
+
+    class WorkingGroupApproved(Event):
+        members: list[dict[str, str]]
+        order_number: str
+        order_date: str
+        tasks: list[str]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["tasks"] = []
+
+        def apply(self, aggregate: Any) -> None:  # noqa: ANN401  # library signature
+            aggregate.working_group = self.members
+            aggregate.order = {"number": self.order_number, "date": self.order_date}
+            aggregate.working_group_tasks = self.tasks
+
     @staticmethod
     def create_id(city_id: str) -> UUID:
         return natural_id("city", city_id)
@@ -70,13 +98,20 @@ class City(CityAggregate):
         self.voter_target = voter_target
         self.working_group: list[dict[str, str]] = []
         self.order: dict[str, str] = {}
+        self.working_group_tasks: list[str] = []
+        self.stage_plans: dict[str, dict[str, Any]] = {}
+        self.voter_target_history: list[dict[str, Any]] = []
         self.priority_directions: list[str] = []
         self.selection_criteria: list[str] = []
         self.regional_requirements: list[dict[str, str]] = []
         self.stage = FIRST_STAGE
 
     def approve_working_group(
-        self, members: Iterable[Mapping[str, str]], order_number: str, order_date: str
+        self,
+        members: Iterable[Mapping[str, str]],
+        order_number: str,
+        order_date: str,
+        tasks: Iterable[str] = (),
     ) -> None:
         checked = check_people("working group member", members)
         if not checked:
@@ -86,18 +121,27 @@ class City(CityAggregate):
             member["role"] = check_choice(
                 f"role of {member['person_id']}", given.get("role", ""), MEMBER_ROLES
             )
-        self._working_group_approved(
+        number = check_text("order_number", order_number, minimum=1, maximum=100)
+        dated = check_date("order_date", order_date)
+        checked_tasks = check_texts("working group task", tasks)
+        self.check_gsr_member(checked)
+        self.trigger_event(
+            self.WorkingGroupApproved,
             members=checked,
-            order_number=check_text("order_number", order_number, minimum=1, maximum=100),
-            order_date=check_date("order_date", order_date),
+            order_number=number,
+            order_date=dated,
+            tasks=checked_tasks,
         )
 
-    @event("WorkingGroupApproved")
-    def _working_group_approved(
-        self, members: list[dict[str, str]], order_number: str, order_date: str
-    ) -> None:
-        self.working_group = members
-        self.order = {"number": order_number, "date": order_date}
+    def check_gsr_member(self, members: list[dict[str, str]]) -> None:
+        if not any(m["role"] == GSR_MEMBER for m in members):
+            msg = (
+                f"the working group of city {self.city_id!r} includes no member of the "
+                f"«Гражданин страны Росатом» community: give at least one member the role "
+                f"{GSR_MEMBER!r} (the seed: «в состав рабочей группы включены участники "
+                f"сообщества ГСР»)"
+            )
+            raise FailedPreconditionError(msg)
 
     def fix_strategy(
         self, priority_directions: Iterable[str], selection_criteria: Iterable[str]
@@ -143,7 +187,61 @@ class City(CityAggregate):
     def has_requirement(self, requirement_id: str) -> bool:
         return any(r["requirement_id"] == requirement_id for r in self.regional_requirements)
 
-    def advance_stage(self, to_stage: int) -> None:
+    def record_stage_plan(
+        self, plan: str, items: Iterable[str], document: str, approved_on: str
+    ) -> None:
+        check_choice("plan", plan, STAGE_PLANS)
+        checked = check_texts("plan item", items)
+        if not checked:
+            msg = f"the {plan} plan lists at least one item (what is done, by whom, when)"
+            raise invalid(msg)
+        self._stage_plan_recorded(
+            plan=plan,
+            items=checked,
+            document=check_text("document", document, maximum=500),
+            approved_on=check_date("approved_on", approved_on),
+        )
+
+    @event("StagePlanRecorded")
+    def _stage_plan_recorded(
+        self, plan: str, items: list[str], document: str, approved_on: str
+    ) -> None:
+        self.stage_plans[plan] = {
+            "plan": plan,
+            "stage": STAGE_PLANS[plan],
+            "items": items,
+            "document": document,
+            "approved_on": approved_on,
+        }
+
+    def change_voter_target(self, voter_target: int, reason: str, month: str) -> None:
+        target = check_count("voter_target", voter_target, minimum=1, maximum=50_000_000)
+        why = check_text("reason", reason, minimum=3, maximum=1000)
+        if target == self.voter_target:
+            msg = f"city {self.city_id!r} already has the voter target {target}"
+            raise FailedPreconditionError(msg)
+        self._voter_target_changed(
+            voter_target=target,
+            previous=self.voter_target,
+            reason=why,
+            effective_month=check_month("month", month),
+        )
+
+    @event("VoterTargetChanged")
+    def _voter_target_changed(
+        self, voter_target: int, previous: int, reason: str, effective_month: str
+    ) -> None:
+        self.voter_target_history.append(
+            {
+                "voter_target": voter_target,
+                "previous": previous,
+                "reason": reason,
+                "effective_month": effective_month,
+            }
+        )
+        self.voter_target = voter_target
+
+    def advance_stage(self, to_stage: int, missing: Iterable[str]) -> None:
         if self.stage == LAST_STAGE:
             msg = f"city {self.city_id!r} is already at the last programme stage {LAST_STAGE}"
             raise FailedPreconditionError(msg)
@@ -153,10 +251,11 @@ class City(CityAggregate):
                 f"at a time, so the next is {self.stage + 1}, not {to_stage}"
             )
             raise FailedPreconditionError(msg)
-        if to_stage == FIRST_STAGE + 1 and not (self.working_group and self.priority_directions):
+        lacking = list(missing)
+        if lacking:
             msg = (
-                "stage 1 (preparation) ends only after the working group is approved by order "
-                "and the strategic session fixed priority directions"
+                f"stage {self.stage} of city {self.city_id!r} has not produced what the "
+                f"methodology asks of it; still missing: {'; '.join(lacking)}"
             )
             raise FailedPreconditionError(msg)
         self._stage_advanced(stage=to_stage)

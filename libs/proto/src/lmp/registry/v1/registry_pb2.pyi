@@ -55,8 +55,34 @@ class RegionalRequirement(_message.Message):
     description: str
     def __init__(self, requirement_id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
 
+class StagePlan(_message.Message):
+    __slots__ = ("plan", "stage", "items", "document", "approved_on")
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_ON_FIELD_NUMBER: _ClassVar[int]
+    plan: str
+    stage: int
+    items: _containers.RepeatedScalarFieldContainer[str]
+    document: str
+    approved_on: str
+    def __init__(self, plan: _Optional[str] = ..., stage: _Optional[int] = ..., items: _Optional[_Iterable[str]] = ..., document: _Optional[str] = ..., approved_on: _Optional[str] = ...) -> None: ...
+
+class VoterTargetChange(_message.Message):
+    __slots__ = ("voter_target", "previous", "reason", "effective_month")
+    VOTER_TARGET_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_MONTH_FIELD_NUMBER: _ClassVar[int]
+    voter_target: int
+    previous: int
+    reason: str
+    effective_month: str
+    def __init__(self, voter_target: _Optional[int] = ..., previous: _Optional[int] = ..., reason: _Optional[str] = ..., effective_month: _Optional[str] = ...) -> None: ...
+
 class City(_message.Message):
-    __slots__ = ("city_id", "name", "region", "kind", "population", "voter_target", "working_group", "order_number", "order_date", "priority_directions", "selection_criteria", "regional_requirements", "stage", "version")
+    __slots__ = ("city_id", "name", "region", "kind", "population", "voter_target", "working_group", "order_number", "order_date", "priority_directions", "selection_criteria", "regional_requirements", "stage", "version", "working_group_tasks", "stage_plans", "voter_target_history")
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     REGION_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +97,9 @@ class City(_message.Message):
     REGIONAL_REQUIREMENTS_FIELD_NUMBER: _ClassVar[int]
     STAGE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    WORKING_GROUP_TASKS_FIELD_NUMBER: _ClassVar[int]
+    STAGE_PLANS_FIELD_NUMBER: _ClassVar[int]
+    VOTER_TARGET_HISTORY_FIELD_NUMBER: _ClassVar[int]
     city_id: str
     name: str
     region: str
@@ -85,7 +114,10 @@ class City(_message.Message):
     regional_requirements: _containers.RepeatedCompositeFieldContainer[RegionalRequirement]
     stage: int
     version: int
-    def __init__(self, city_id: _Optional[str] = ..., name: _Optional[str] = ..., region: _Optional[str] = ..., kind: _Optional[str] = ..., population: _Optional[int] = ..., voter_target: _Optional[int] = ..., working_group: _Optional[_Iterable[_Union[WorkingGroupMember, _Mapping]]] = ..., order_number: _Optional[str] = ..., order_date: _Optional[str] = ..., priority_directions: _Optional[_Iterable[str]] = ..., selection_criteria: _Optional[_Iterable[str]] = ..., regional_requirements: _Optional[_Iterable[_Union[RegionalRequirement, _Mapping]]] = ..., stage: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+    working_group_tasks: _containers.RepeatedScalarFieldContainer[str]
+    stage_plans: _containers.RepeatedCompositeFieldContainer[StagePlan]
+    voter_target_history: _containers.RepeatedCompositeFieldContainer[VoterTargetChange]
+    def __init__(self, city_id: _Optional[str] = ..., name: _Optional[str] = ..., region: _Optional[str] = ..., kind: _Optional[str] = ..., population: _Optional[int] = ..., voter_target: _Optional[int] = ..., working_group: _Optional[_Iterable[_Union[WorkingGroupMember, _Mapping]]] = ..., order_number: _Optional[str] = ..., order_date: _Optional[str] = ..., priority_directions: _Optional[_Iterable[str]] = ..., selection_criteria: _Optional[_Iterable[str]] = ..., regional_requirements: _Optional[_Iterable[_Union[RegionalRequirement, _Mapping]]] = ..., stage: _Optional[int] = ..., version: _Optional[int] = ..., working_group_tasks: _Optional[_Iterable[str]] = ..., stage_plans: _Optional[_Iterable[_Union[StagePlan, _Mapping]]] = ..., voter_target_history: _Optional[_Iterable[_Union[VoterTargetChange, _Mapping]]] = ...) -> None: ...
 
 class RegisterCityRequest(_message.Message):
     __slots__ = ("city_id", "name", "region", "kind", "population", "voter_target")
@@ -110,16 +142,18 @@ class GetCityRequest(_message.Message):
     def __init__(self, city_id: _Optional[str] = ...) -> None: ...
 
 class ApproveWorkingGroupRequest(_message.Message):
-    __slots__ = ("city_id", "members", "order_number", "order_date")
+    __slots__ = ("city_id", "members", "order_number", "order_date", "tasks")
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     MEMBERS_FIELD_NUMBER: _ClassVar[int]
     ORDER_NUMBER_FIELD_NUMBER: _ClassVar[int]
     ORDER_DATE_FIELD_NUMBER: _ClassVar[int]
+    TASKS_FIELD_NUMBER: _ClassVar[int]
     city_id: str
     members: _containers.RepeatedCompositeFieldContainer[WorkingGroupMember]
     order_number: str
     order_date: str
-    def __init__(self, city_id: _Optional[str] = ..., members: _Optional[_Iterable[_Union[WorkingGroupMember, _Mapping]]] = ..., order_number: _Optional[str] = ..., order_date: _Optional[str] = ...) -> None: ...
+    tasks: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, city_id: _Optional[str] = ..., members: _Optional[_Iterable[_Union[WorkingGroupMember, _Mapping]]] = ..., order_number: _Optional[str] = ..., order_date: _Optional[str] = ..., tasks: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class FixStrategyRequest(_message.Message):
     __slots__ = ("city_id", "priority_directions", "selection_criteria")
@@ -158,6 +192,30 @@ class AdvanceStageRequest(_message.Message):
     city_id: str
     to_stage: int
     def __init__(self, city_id: _Optional[str] = ..., to_stage: _Optional[int] = ...) -> None: ...
+
+class RecordStagePlanRequest(_message.Message):
+    __slots__ = ("city_id", "plan", "items", "document", "approved_on")
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_ON_FIELD_NUMBER: _ClassVar[int]
+    city_id: str
+    plan: str
+    items: _containers.RepeatedScalarFieldContainer[str]
+    document: str
+    approved_on: str
+    def __init__(self, city_id: _Optional[str] = ..., plan: _Optional[str] = ..., items: _Optional[_Iterable[str]] = ..., document: _Optional[str] = ..., approved_on: _Optional[str] = ...) -> None: ...
+
+class ChangeVoterTargetRequest(_message.Message):
+    __slots__ = ("city_id", "voter_target", "reason")
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    VOTER_TARGET_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    city_id: str
+    voter_target: int
+    reason: str
+    def __init__(self, city_id: _Optional[str] = ..., voter_target: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Problem(_message.Message):
     __slots__ = ("problem_id", "city_id", "title", "description", "registered_at", "version", "priority", "practice_ids", "solved", "solved_with_external_resources")
@@ -504,16 +562,18 @@ class DiffSectionResponse(_message.Message):
     def __init__(self, diff: _Optional[str] = ...) -> None: ...
 
 class AdoptPracticeRequest(_message.Message):
-    __slots__ = ("source_practice_id", "city_id", "title", "request_id")
+    __slots__ = ("source_practice_id", "city_id", "title", "request_id", "problem_ids")
     SOURCE_PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PROBLEM_IDS_FIELD_NUMBER: _ClassVar[int]
     source_practice_id: str
     city_id: str
     title: str
     request_id: str
-    def __init__(self, source_practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., title: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    problem_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, source_practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., title: _Optional[str] = ..., request_id: _Optional[str] = ..., problem_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetLineageRequest(_message.Message):
     __slots__ = ("practice_id",)
@@ -990,7 +1050,7 @@ class ListImplementationPlansRequest(_message.Message):
     def __init__(self, city_id: _Optional[str] = ..., practice_id: _Optional[str] = ..., status: _Optional[str] = ..., page: _Optional[_Union[PageRequest, _Mapping]] = ...) -> None: ...
 
 class ImplementationPlanEntry(_message.Message):
-    __slots__ = ("practice_id", "city_id", "title", "status", "plan_version", "approved_by", "milestones", "milestones_done", "milestones_in_progress", "milestones_missed", "next_due_date", "resource_sources", "reports", "last_report_month", "last_decision", "planned_at")
+    __slots__ = ("practice_id", "city_id", "title", "status", "plan_version", "approved_by", "milestones", "milestones_done", "milestones_in_progress", "milestones_missed", "next_due_date", "resource_sources", "reports", "last_report_month", "last_decision", "planned_at", "act_number", "act_date", "regulation_changes", "regulation_changes_adopted", "corrections", "resident_participants", "involvement_procedure")
     PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -1007,6 +1067,13 @@ class ImplementationPlanEntry(_message.Message):
     LAST_REPORT_MONTH_FIELD_NUMBER: _ClassVar[int]
     LAST_DECISION_FIELD_NUMBER: _ClassVar[int]
     PLANNED_AT_FIELD_NUMBER: _ClassVar[int]
+    ACT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    ACT_DATE_FIELD_NUMBER: _ClassVar[int]
+    REGULATION_CHANGES_FIELD_NUMBER: _ClassVar[int]
+    REGULATION_CHANGES_ADOPTED_FIELD_NUMBER: _ClassVar[int]
+    CORRECTIONS_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
+    INVOLVEMENT_PROCEDURE_FIELD_NUMBER: _ClassVar[int]
     practice_id: str
     city_id: str
     title: str
@@ -1023,7 +1090,14 @@ class ImplementationPlanEntry(_message.Message):
     last_report_month: str
     last_decision: str
     planned_at: _timestamp_pb2.Timestamp
-    def __init__(self, practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., title: _Optional[str] = ..., status: _Optional[str] = ..., plan_version: _Optional[int] = ..., approved_by: _Optional[str] = ..., milestones: _Optional[int] = ..., milestones_done: _Optional[int] = ..., milestones_in_progress: _Optional[int] = ..., milestones_missed: _Optional[int] = ..., next_due_date: _Optional[str] = ..., resource_sources: _Optional[_Iterable[_Union[ResourceSource, _Mapping]]] = ..., reports: _Optional[int] = ..., last_report_month: _Optional[str] = ..., last_decision: _Optional[str] = ..., planned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    act_number: str
+    act_date: str
+    regulation_changes: int
+    regulation_changes_adopted: int
+    corrections: int
+    resident_participants: int
+    involvement_procedure: bool
+    def __init__(self, practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., title: _Optional[str] = ..., status: _Optional[str] = ..., plan_version: _Optional[int] = ..., approved_by: _Optional[str] = ..., milestones: _Optional[int] = ..., milestones_done: _Optional[int] = ..., milestones_in_progress: _Optional[int] = ..., milestones_missed: _Optional[int] = ..., next_due_date: _Optional[str] = ..., resource_sources: _Optional[_Iterable[_Union[ResourceSource, _Mapping]]] = ..., reports: _Optional[int] = ..., last_report_month: _Optional[str] = ..., last_decision: _Optional[str] = ..., planned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., act_number: _Optional[str] = ..., act_date: _Optional[str] = ..., regulation_changes: _Optional[int] = ..., regulation_changes_adopted: _Optional[int] = ..., corrections: _Optional[int] = ..., resident_participants: _Optional[int] = ..., involvement_procedure: _Optional[bool] = ...) -> None: ...
 
 class ListImplementationPlansResponse(_message.Message):
     __slots__ = ("plans", "next_page_token")
@@ -1168,30 +1242,48 @@ class StatusCount(_message.Message):
     def __init__(self, status: _Optional[str] = ..., practices: _Optional[int] = ...) -> None: ...
 
 class ActivityGap(_message.Message):
-    __slots__ = ("activity_id", "title", "held_on", "missing")
+    __slots__ = ("activity_id", "title", "held_on", "missing", "kind", "to_do")
     ACTIVITY_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     HELD_ON_FIELD_NUMBER: _ClassVar[int]
     MISSING_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TO_DO_FIELD_NUMBER: _ClassVar[int]
     activity_id: str
     title: str
     held_on: str
     missing: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, activity_id: _Optional[str] = ..., title: _Optional[str] = ..., held_on: _Optional[str] = ..., missing: _Optional[_Iterable[str]] = ...) -> None: ...
+    kind: str
+    to_do: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, activity_id: _Optional[str] = ..., title: _Optional[str] = ..., held_on: _Optional[str] = ..., missing: _Optional[_Iterable[str]] = ..., kind: _Optional[str] = ..., to_do: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class StageGap(_message.Message):
+    __slots__ = ("stage", "name", "missing")
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIELD_NUMBER: _ClassVar[int]
+    stage: int
+    name: str
+    missing: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, stage: _Optional[int] = ..., name: _Optional[str] = ..., missing: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CityDashboard(_message.Message):
-    __slots__ = ("city_id", "month", "statuses", "packaged_practices", "activity_gaps")
+    __slots__ = ("city_id", "month", "statuses", "packaged_practices", "activity_gaps", "stage", "stage_gaps")
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     MONTH_FIELD_NUMBER: _ClassVar[int]
     STATUSES_FIELD_NUMBER: _ClassVar[int]
     PACKAGED_PRACTICES_FIELD_NUMBER: _ClassVar[int]
     ACTIVITY_GAPS_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    STAGE_GAPS_FIELD_NUMBER: _ClassVar[int]
     city_id: str
     month: str
     statuses: _containers.RepeatedCompositeFieldContainer[StatusCount]
     packaged_practices: int
     activity_gaps: _containers.RepeatedCompositeFieldContainer[ActivityGap]
-    def __init__(self, city_id: _Optional[str] = ..., month: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[StatusCount, _Mapping]]] = ..., packaged_practices: _Optional[int] = ..., activity_gaps: _Optional[_Iterable[_Union[ActivityGap, _Mapping]]] = ...) -> None: ...
+    stage: int
+    stage_gaps: _containers.RepeatedCompositeFieldContainer[StageGap]
+    def __init__(self, city_id: _Optional[str] = ..., month: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[StatusCount, _Mapping]]] = ..., packaged_practices: _Optional[int] = ..., activity_gaps: _Optional[_Iterable[_Union[ActivityGap, _Mapping]]] = ..., stage: _Optional[int] = ..., stage_gaps: _Optional[_Iterable[_Union[StageGap, _Mapping]]] = ...) -> None: ...
 
 class Milestone(_message.Message):
     __slots__ = ("number", "title", "owner", "due_date", "status")
@@ -1252,7 +1344,7 @@ class PracticeDecision(_message.Message):
     def __init__(self, decision: _Optional[str] = ..., reason: _Optional[str] = ..., resource_sources: _Optional[_Iterable[_Union[ResourceSource, _Mapping]]] = ..., decided_by: _Optional[str] = ...) -> None: ...
 
 class ImplementationPlan(_message.Message):
-    __slots__ = ("practice_id", "city_id", "status", "plan_version", "approved_by", "milestones", "resource_sources", "regulation_proposals", "reports", "decisions")
+    __slots__ = ("practice_id", "city_id", "status", "plan_version", "approved_by", "milestones", "resource_sources", "regulation_proposals", "reports", "decisions", "act", "regulation_changes", "corrections", "resident_participants", "resident_list_version", "involvement_procedure")
     PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
     CITY_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -1263,6 +1355,12 @@ class ImplementationPlan(_message.Message):
     REGULATION_PROPOSALS_FIELD_NUMBER: _ClassVar[int]
     REPORTS_FIELD_NUMBER: _ClassVar[int]
     DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    ACT_FIELD_NUMBER: _ClassVar[int]
+    REGULATION_CHANGES_FIELD_NUMBER: _ClassVar[int]
+    CORRECTIONS_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_LIST_VERSION_FIELD_NUMBER: _ClassVar[int]
+    INVOLVEMENT_PROCEDURE_FIELD_NUMBER: _ClassVar[int]
     practice_id: str
     city_id: str
     status: str
@@ -1273,7 +1371,153 @@ class ImplementationPlan(_message.Message):
     regulation_proposals: _containers.RepeatedScalarFieldContainer[str]
     reports: _containers.RepeatedCompositeFieldContainer[ProgressReport]
     decisions: _containers.RepeatedCompositeFieldContainer[PracticeDecision]
-    def __init__(self, practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., status: _Optional[str] = ..., plan_version: _Optional[int] = ..., approved_by: _Optional[str] = ..., milestones: _Optional[_Iterable[_Union[Milestone, _Mapping]]] = ..., resource_sources: _Optional[_Iterable[_Union[ResourceSource, _Mapping]]] = ..., regulation_proposals: _Optional[_Iterable[str]] = ..., reports: _Optional[_Iterable[_Union[ProgressReport, _Mapping]]] = ..., decisions: _Optional[_Iterable[_Union[PracticeDecision, _Mapping]]] = ...) -> None: ...
+    act: NormativeAct
+    regulation_changes: _containers.RepeatedCompositeFieldContainer[RegulationChange]
+    corrections: _containers.RepeatedCompositeFieldContainer[PlanCorrection]
+    resident_participants: _containers.RepeatedCompositeFieldContainer[Person]
+    resident_list_version: int
+    involvement_procedure: InvolvementProcedure
+    def __init__(self, practice_id: _Optional[str] = ..., city_id: _Optional[str] = ..., status: _Optional[str] = ..., plan_version: _Optional[int] = ..., approved_by: _Optional[str] = ..., milestones: _Optional[_Iterable[_Union[Milestone, _Mapping]]] = ..., resource_sources: _Optional[_Iterable[_Union[ResourceSource, _Mapping]]] = ..., regulation_proposals: _Optional[_Iterable[str]] = ..., reports: _Optional[_Iterable[_Union[ProgressReport, _Mapping]]] = ..., decisions: _Optional[_Iterable[_Union[PracticeDecision, _Mapping]]] = ..., act: _Optional[_Union[NormativeAct, _Mapping]] = ..., regulation_changes: _Optional[_Iterable[_Union[RegulationChange, _Mapping]]] = ..., corrections: _Optional[_Iterable[_Union[PlanCorrection, _Mapping]]] = ..., resident_participants: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., resident_list_version: _Optional[int] = ..., involvement_procedure: _Optional[_Union[InvolvementProcedure, _Mapping]] = ...) -> None: ...
+
+class NormativeAct(_message.Message):
+    __slots__ = ("number", "date", "title", "plan_version", "fixed_by")
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    PLAN_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FIXED_BY_FIELD_NUMBER: _ClassVar[int]
+    number: str
+    date: str
+    title: str
+    plan_version: int
+    fixed_by: str
+    def __init__(self, number: _Optional[str] = ..., date: _Optional[str] = ..., title: _Optional[str] = ..., plan_version: _Optional[int] = ..., fixed_by: _Optional[str] = ...) -> None: ...
+
+class RegulationChange(_message.Message):
+    __slots__ = ("number", "proposal", "status", "note")
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PROPOSAL_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    number: int
+    proposal: str
+    status: str
+    note: str
+    def __init__(self, number: _Optional[int] = ..., proposal: _Optional[str] = ..., status: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class PlanCorrection(_message.Message):
+    __slots__ = ("plan_version", "reason", "corrected_by")
+    PLAN_VERSION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CORRECTED_BY_FIELD_NUMBER: _ClassVar[int]
+    plan_version: int
+    reason: str
+    corrected_by: str
+    def __init__(self, plan_version: _Optional[int] = ..., reason: _Optional[str] = ..., corrected_by: _Optional[str] = ...) -> None: ...
+
+class InvolvementProcedure(_message.Message):
+    __slots__ = ("text", "version", "set_by")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    SET_BY_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    version: int
+    set_by: str
+    def __init__(self, text: _Optional[str] = ..., version: _Optional[int] = ..., set_by: _Optional[str] = ...) -> None: ...
+
+class FixPlanByActRequest(_message.Message):
+    __slots__ = ("practice_id", "number", "date", "title")
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    practice_id: str
+    number: str
+    date: str
+    title: str
+    def __init__(self, practice_id: _Optional[str] = ..., number: _Optional[str] = ..., date: _Optional[str] = ..., title: _Optional[str] = ...) -> None: ...
+
+class SetRegulationChangeStatusRequest(_message.Message):
+    __slots__ = ("practice_id", "number", "status", "note")
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    practice_id: str
+    number: int
+    status: str
+    note: str
+    def __init__(self, practice_id: _Optional[str] = ..., number: _Optional[int] = ..., status: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class CorrectImplementationPlanRequest(_message.Message):
+    __slots__ = ("practice_id", "milestones", "resource_sources", "reason")
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    MILESTONES_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_SOURCES_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    practice_id: str
+    milestones: _containers.RepeatedCompositeFieldContainer[Milestone]
+    resource_sources: _containers.RepeatedCompositeFieldContainer[ResourceSource]
+    reason: str
+    def __init__(self, practice_id: _Optional[str] = ..., milestones: _Optional[_Iterable[_Union[Milestone, _Mapping]]] = ..., resource_sources: _Optional[_Iterable[_Union[ResourceSource, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class SetResidentParticipantsRequest(_message.Message):
+    __slots__ = ("practice_id", "residents")
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    RESIDENTS_FIELD_NUMBER: _ClassVar[int]
+    practice_id: str
+    residents: _containers.RepeatedCompositeFieldContainer[Person]
+    def __init__(self, practice_id: _Optional[str] = ..., residents: _Optional[_Iterable[_Union[Person, _Mapping]]] = ...) -> None: ...
+
+class SetInvolvementProcedureRequest(_message.Message):
+    __slots__ = ("practice_id", "text")
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    practice_id: str
+    text: str
+    def __init__(self, practice_id: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
+
+class CharityEventStandard(_message.Message):
+    __slots__ = ("city_id", "title", "text", "act_number", "act_date", "piloted_activity_ids", "version", "adopted_by")
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    ACT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    ACT_DATE_FIELD_NUMBER: _ClassVar[int]
+    PILOTED_ACTIVITY_IDS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ADOPTED_BY_FIELD_NUMBER: _ClassVar[int]
+    city_id: str
+    title: str
+    text: str
+    act_number: str
+    act_date: str
+    piloted_activity_ids: _containers.RepeatedScalarFieldContainer[str]
+    version: int
+    adopted_by: str
+    def __init__(self, city_id: _Optional[str] = ..., title: _Optional[str] = ..., text: _Optional[str] = ..., act_number: _Optional[str] = ..., act_date: _Optional[str] = ..., piloted_activity_ids: _Optional[_Iterable[str]] = ..., version: _Optional[int] = ..., adopted_by: _Optional[str] = ...) -> None: ...
+
+class AdoptCharityEventStandardRequest(_message.Message):
+    __slots__ = ("city_id", "title", "text", "act_number", "act_date", "piloted_activity_ids")
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    ACT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    ACT_DATE_FIELD_NUMBER: _ClassVar[int]
+    PILOTED_ACTIVITY_IDS_FIELD_NUMBER: _ClassVar[int]
+    city_id: str
+    title: str
+    text: str
+    act_number: str
+    act_date: str
+    piloted_activity_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, city_id: _Optional[str] = ..., title: _Optional[str] = ..., text: _Optional[str] = ..., act_number: _Optional[str] = ..., act_date: _Optional[str] = ..., piloted_activity_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetCharityEventStandardRequest(_message.Message):
+    __slots__ = ("city_id",)
+    CITY_ID_FIELD_NUMBER: _ClassVar[int]
+    city_id: str
+    def __init__(self, city_id: _Optional[str] = ...) -> None: ...
 
 class SetImplementationPlanRequest(_message.Message):
     __slots__ = ("practice_id", "milestones", "resource_sources", "regulation_proposals")

@@ -64,6 +64,16 @@ class RegistryServiceStub:
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.AdvanceStageRequest.SerializeToString,
                 response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
                 _registered_method=True)
+        self.RecordStagePlan = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/RecordStagePlan',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RecordStagePlanRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
+                _registered_method=True)
+        self.ChangeVoterTarget = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/ChangeVoterTarget',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ChangeVoterTargetRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
+                _registered_method=True)
         self.RegisterProblem = channel.unary_unary(
                 '/lmp.registry.v1.RegistryService/RegisterProblem',
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterProblemRequest.SerializeToString,
@@ -204,6 +214,41 @@ class RegistryServiceStub:
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListProgressReportsRequest.SerializeToString,
                 response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListProgressReportsResponse.FromString,
                 _registered_method=True)
+        self.FixPlanByAct = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/FixPlanByAct',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.FixPlanByActRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+                _registered_method=True)
+        self.SetRegulationChangeStatus = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/SetRegulationChangeStatus',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SetRegulationChangeStatusRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+                _registered_method=True)
+        self.CorrectImplementationPlan = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/CorrectImplementationPlan',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.CorrectImplementationPlanRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+                _registered_method=True)
+        self.SetResidentParticipants = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/SetResidentParticipants',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SetResidentParticipantsRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+                _registered_method=True)
+        self.SetInvolvementProcedure = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/SetInvolvementProcedure',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SetInvolvementProcedureRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+                _registered_method=True)
+        self.AdoptCharityEventStandard = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/AdoptCharityEventStandard',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.AdoptCharityEventStandardRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.CharityEventStandard.FromString,
+                _registered_method=True)
+        self.GetCharityEventStandard = channel.unary_unary(
+                '/lmp.registry.v1.RegistryService/GetCharityEventStandard',
+                request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetCharityEventStandardRequest.SerializeToString,
+                response_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.CharityEventStandard.FromString,
+                _registered_method=True)
         self.RegisterActivity = channel.unary_unary(
                 '/lmp.registry.v1.RegistryService/RegisterActivity',
                 request_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RegisterActivityRequest.SerializeToString,
@@ -320,6 +365,18 @@ class RegistryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AdvanceStage(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordStagePlan(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeVoterTarget(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -493,6 +550,48 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FixPlanByAct(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetRegulationChangeStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CorrectImplementationPlan(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetResidentParticipants(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetInvolvementProcedure(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AdoptCharityEventStandard(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCharityEventStandard(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RegisterActivity(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -620,6 +719,16 @@ def add_RegistryServiceServicer_to_server(servicer, server):
             'AdvanceStage': grpc.unary_unary_rpc_method_handler(
                     servicer.AdvanceStage,
                     request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.AdvanceStageRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.SerializeToString,
+            ),
+            'RecordStagePlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordStagePlan,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.RecordStagePlanRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.SerializeToString,
+            ),
+            'ChangeVoterTarget': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeVoterTarget,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ChangeVoterTargetRequest.FromString,
                     response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.City.SerializeToString,
             ),
             'RegisterProblem': grpc.unary_unary_rpc_method_handler(
@@ -761,6 +870,41 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.ListProgressReports,
                     request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListProgressReportsRequest.FromString,
                     response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ListProgressReportsResponse.SerializeToString,
+            ),
+            'FixPlanByAct': grpc.unary_unary_rpc_method_handler(
+                    servicer.FixPlanByAct,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.FixPlanByActRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.SerializeToString,
+            ),
+            'SetRegulationChangeStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetRegulationChangeStatus,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SetRegulationChangeStatusRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.SerializeToString,
+            ),
+            'CorrectImplementationPlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.CorrectImplementationPlan,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.CorrectImplementationPlanRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.SerializeToString,
+            ),
+            'SetResidentParticipants': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetResidentParticipants,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SetResidentParticipantsRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.SerializeToString,
+            ),
+            'SetInvolvementProcedure': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetInvolvementProcedure,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.SetInvolvementProcedureRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.SerializeToString,
+            ),
+            'AdoptCharityEventStandard': grpc.unary_unary_rpc_method_handler(
+                    servicer.AdoptCharityEventStandard,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.AdoptCharityEventStandardRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.CharityEventStandard.SerializeToString,
+            ),
+            'GetCharityEventStandard': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCharityEventStandard,
+                    request_deserializer=lmp_dot_registry_dot_v1_dot_registry__pb2.GetCharityEventStandardRequest.FromString,
+                    response_serializer=lmp_dot_registry_dot_v1_dot_registry__pb2.CharityEventStandard.SerializeToString,
             ),
             'RegisterActivity': grpc.unary_unary_rpc_method_handler(
                     servicer.RegisterActivity,
@@ -1004,6 +1148,60 @@ class RegistryService:
             target,
             '/lmp.registry.v1.RegistryService/AdvanceStage',
             lmp_dot_registry_dot_v1_dot_registry__pb2.AdvanceStageRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordStagePlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/RecordStagePlan',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.RecordStagePlanRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeVoterTarget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/ChangeVoterTarget',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ChangeVoterTargetRequest.SerializeToString,
             lmp_dot_registry_dot_v1_dot_registry__pb2.City.FromString,
             options,
             channel_credentials,
@@ -1761,6 +1959,195 @@ class RegistryService:
             '/lmp.registry.v1.RegistryService/ListProgressReports',
             lmp_dot_registry_dot_v1_dot_registry__pb2.ListProgressReportsRequest.SerializeToString,
             lmp_dot_registry_dot_v1_dot_registry__pb2.ListProgressReportsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FixPlanByAct(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/FixPlanByAct',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.FixPlanByActRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetRegulationChangeStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/SetRegulationChangeStatus',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.SetRegulationChangeStatusRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CorrectImplementationPlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/CorrectImplementationPlan',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.CorrectImplementationPlanRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetResidentParticipants(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/SetResidentParticipants',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.SetResidentParticipantsRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetInvolvementProcedure(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/SetInvolvementProcedure',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.SetInvolvementProcedureRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.ImplementationPlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdoptCharityEventStandard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/AdoptCharityEventStandard',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.AdoptCharityEventStandardRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.CharityEventStandard.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCharityEventStandard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmp.registry.v1.RegistryService/GetCharityEventStandard',
+            lmp_dot_registry_dot_v1_dot_registry__pb2.GetCharityEventStandardRequest.SerializeToString,
+            lmp_dot_registry_dot_v1_dot_registry__pb2.CharityEventStandard.FromString,
             options,
             channel_credentials,
             insecure,

@@ -37,6 +37,8 @@ class RegistryServiceStub:
     FixStrategy: _grpc.UnaryUnaryMultiCallable[_registry_pb2.FixStrategyRequest, _registry_pb2.City]
     AddRegionalRequirement: _grpc.UnaryUnaryMultiCallable[_registry_pb2.AddRegionalRequirementRequest, _registry_pb2.AddRegionalRequirementResponse]
     AdvanceStage: _grpc.UnaryUnaryMultiCallable[_registry_pb2.AdvanceStageRequest, _registry_pb2.City]
+    RecordStagePlan: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RecordStagePlanRequest, _registry_pb2.City]
+    ChangeVoterTarget: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ChangeVoterTargetRequest, _registry_pb2.City]
     RegisterProblem: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RegisterProblemRequest, _registry_pb2.RegisterProblemResponse]
     GetProblem: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetProblemRequest, _registry_pb2.Problem]
     ListProblems: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListProblemsRequest, _registry_pb2.ListProblemsResponse]
@@ -65,6 +67,13 @@ class RegistryServiceStub:
     GetImplementationPlan: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetImplementationPlanRequest, _registry_pb2.ImplementationPlan]
     ListImplementationPlans: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListImplementationPlansRequest, _registry_pb2.ListImplementationPlansResponse]
     ListProgressReports: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListProgressReportsRequest, _registry_pb2.ListProgressReportsResponse]
+    FixPlanByAct: _grpc.UnaryUnaryMultiCallable[_registry_pb2.FixPlanByActRequest, _registry_pb2.ImplementationPlan]
+    SetRegulationChangeStatus: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SetRegulationChangeStatusRequest, _registry_pb2.ImplementationPlan]
+    CorrectImplementationPlan: _grpc.UnaryUnaryMultiCallable[_registry_pb2.CorrectImplementationPlanRequest, _registry_pb2.ImplementationPlan]
+    SetResidentParticipants: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SetResidentParticipantsRequest, _registry_pb2.ImplementationPlan]
+    SetInvolvementProcedure: _grpc.UnaryUnaryMultiCallable[_registry_pb2.SetInvolvementProcedureRequest, _registry_pb2.ImplementationPlan]
+    AdoptCharityEventStandard: _grpc.UnaryUnaryMultiCallable[_registry_pb2.AdoptCharityEventStandardRequest, _registry_pb2.CharityEventStandard]
+    GetCharityEventStandard: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetCharityEventStandardRequest, _registry_pb2.CharityEventStandard]
     RegisterActivity: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RegisterActivityRequest, _registry_pb2.Activity]
     GetActivity: _grpc.UnaryUnaryMultiCallable[_registry_pb2.GetActivityRequest, _registry_pb2.Activity]
     ListActivities: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListActivitiesRequest, _registry_pb2.ListActivitiesResponse]
@@ -91,6 +100,8 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     FixStrategy: _aio.UnaryUnaryMultiCallable[_registry_pb2.FixStrategyRequest, _registry_pb2.City]  # type: ignore[assignment]
     AddRegionalRequirement: _aio.UnaryUnaryMultiCallable[_registry_pb2.AddRegionalRequirementRequest, _registry_pb2.AddRegionalRequirementResponse]  # type: ignore[assignment]
     AdvanceStage: _aio.UnaryUnaryMultiCallable[_registry_pb2.AdvanceStageRequest, _registry_pb2.City]  # type: ignore[assignment]
+    RecordStagePlan: _aio.UnaryUnaryMultiCallable[_registry_pb2.RecordStagePlanRequest, _registry_pb2.City]  # type: ignore[assignment]
+    ChangeVoterTarget: _aio.UnaryUnaryMultiCallable[_registry_pb2.ChangeVoterTargetRequest, _registry_pb2.City]  # type: ignore[assignment]
     RegisterProblem: _aio.UnaryUnaryMultiCallable[_registry_pb2.RegisterProblemRequest, _registry_pb2.RegisterProblemResponse]  # type: ignore[assignment]
     GetProblem: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetProblemRequest, _registry_pb2.Problem]  # type: ignore[assignment]
     ListProblems: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListProblemsRequest, _registry_pb2.ListProblemsResponse]  # type: ignore[assignment]
@@ -119,6 +130,13 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     GetImplementationPlan: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetImplementationPlanRequest, _registry_pb2.ImplementationPlan]  # type: ignore[assignment]
     ListImplementationPlans: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListImplementationPlansRequest, _registry_pb2.ListImplementationPlansResponse]  # type: ignore[assignment]
     ListProgressReports: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListProgressReportsRequest, _registry_pb2.ListProgressReportsResponse]  # type: ignore[assignment]
+    FixPlanByAct: _aio.UnaryUnaryMultiCallable[_registry_pb2.FixPlanByActRequest, _registry_pb2.ImplementationPlan]  # type: ignore[assignment]
+    SetRegulationChangeStatus: _aio.UnaryUnaryMultiCallable[_registry_pb2.SetRegulationChangeStatusRequest, _registry_pb2.ImplementationPlan]  # type: ignore[assignment]
+    CorrectImplementationPlan: _aio.UnaryUnaryMultiCallable[_registry_pb2.CorrectImplementationPlanRequest, _registry_pb2.ImplementationPlan]  # type: ignore[assignment]
+    SetResidentParticipants: _aio.UnaryUnaryMultiCallable[_registry_pb2.SetResidentParticipantsRequest, _registry_pb2.ImplementationPlan]  # type: ignore[assignment]
+    SetInvolvementProcedure: _aio.UnaryUnaryMultiCallable[_registry_pb2.SetInvolvementProcedureRequest, _registry_pb2.ImplementationPlan]  # type: ignore[assignment]
+    AdoptCharityEventStandard: _aio.UnaryUnaryMultiCallable[_registry_pb2.AdoptCharityEventStandardRequest, _registry_pb2.CharityEventStandard]  # type: ignore[assignment]
+    GetCharityEventStandard: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetCharityEventStandardRequest, _registry_pb2.CharityEventStandard]  # type: ignore[assignment]
     RegisterActivity: _aio.UnaryUnaryMultiCallable[_registry_pb2.RegisterActivityRequest, _registry_pb2.Activity]  # type: ignore[assignment]
     GetActivity: _aio.UnaryUnaryMultiCallable[_registry_pb2.GetActivityRequest, _registry_pb2.Activity]  # type: ignore[assignment]
     ListActivities: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListActivitiesRequest, _registry_pb2.ListActivitiesResponse]  # type: ignore[assignment]
@@ -176,6 +194,20 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     def AdvanceStage(
         self,
         request: _registry_pb2.AdvanceStageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.City, _abc.Awaitable[_registry_pb2.City]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordStagePlan(
+        self,
+        request: _registry_pb2.RecordStagePlanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.City, _abc.Awaitable[_registry_pb2.City]]: ...
+
+    @_abc_1.abstractmethod
+    def ChangeVoterTarget(
+        self,
+        request: _registry_pb2.ChangeVoterTargetRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_registry_pb2.City, _abc.Awaitable[_registry_pb2.City]]: ...
 
@@ -374,6 +406,55 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _registry_pb2.ListProgressReportsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_registry_pb2.ListProgressReportsResponse, _abc.Awaitable[_registry_pb2.ListProgressReportsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def FixPlanByAct(
+        self,
+        request: _registry_pb2.FixPlanByActRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ImplementationPlan, _abc.Awaitable[_registry_pb2.ImplementationPlan]]: ...
+
+    @_abc_1.abstractmethod
+    def SetRegulationChangeStatus(
+        self,
+        request: _registry_pb2.SetRegulationChangeStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ImplementationPlan, _abc.Awaitable[_registry_pb2.ImplementationPlan]]: ...
+
+    @_abc_1.abstractmethod
+    def CorrectImplementationPlan(
+        self,
+        request: _registry_pb2.CorrectImplementationPlanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ImplementationPlan, _abc.Awaitable[_registry_pb2.ImplementationPlan]]: ...
+
+    @_abc_1.abstractmethod
+    def SetResidentParticipants(
+        self,
+        request: _registry_pb2.SetResidentParticipantsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ImplementationPlan, _abc.Awaitable[_registry_pb2.ImplementationPlan]]: ...
+
+    @_abc_1.abstractmethod
+    def SetInvolvementProcedure(
+        self,
+        request: _registry_pb2.SetInvolvementProcedureRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ImplementationPlan, _abc.Awaitable[_registry_pb2.ImplementationPlan]]: ...
+
+    @_abc_1.abstractmethod
+    def AdoptCharityEventStandard(
+        self,
+        request: _registry_pb2.AdoptCharityEventStandardRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.CharityEventStandard, _abc.Awaitable[_registry_pb2.CharityEventStandard]]: ...
+
+    @_abc_1.abstractmethod
+    def GetCharityEventStandard(
+        self,
+        request: _registry_pb2.GetCharityEventStandardRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.CharityEventStandard, _abc.Awaitable[_registry_pb2.CharityEventStandard]]: ...
 
     @_abc_1.abstractmethod
     def RegisterActivity(
