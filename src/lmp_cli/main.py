@@ -137,6 +137,12 @@ def up(args: argparse.Namespace) -> int:
     return 0
 
 
+def status(args: argparse.Namespace) -> int:
+    from lmp_cli import status as status_module  # noqa: PLC0415  # gRPC only for this command
+
+    return status_module.run(dev_env(), as_json=args.json, watch=args.watch, max_lag=args.max_lag)
+
+
 def demo(args: argparse.Namespace) -> int:
     from lmp_cli import demo as demo_module  # noqa: PLC0415  # heavy stubs only for this command
 
@@ -174,6 +180,27 @@ def parser() -> argparse.ArgumentParser:
     events_cmd.add_argument("--after", type=int, default=0)
     events_cmd.add_argument("--follow", "-f", action="store_true")
     events_cmd.set_defaults(run=events)
+
+    status_cmd = commands.add_parser(
+        "status", help="where each service of the running deployment stands"
+    )
+    status_cmd.add_argument("--json", action="store_true", help="one JSON array per round")
+    status_cmd.add_argument(
+        "--watch",
+        type=float,
+        nargs="?",
+        const=2.0,
+        default=None,
+        metavar="SECONDS",
+        help="repeat every SECONDS (default 2), with each follower's events/s",
+    )
+    status_cmd.add_argument(
+        "--max-lag",
+        type=int,
+        default=0,
+        help="exit code 1 when a follower is more events behind than this (default 0)",
+    )
+    status_cmd.set_defaults(run=status)
 
     demo_cmd = commands.add_parser("demo", help="run one programme cycle of three cities")
     demo_cmd.add_argument("--residents", type=int, default=300, help="simulated residents per city")

@@ -32,6 +32,7 @@ from lmp_kit.metrics import (
     CONSUMER_APPLIED,
     CONSUMER_DUPLICATES,
     CONSUMER_LAG,
+    CONSUMER_LAST_APPLIED,
     CONSUMER_POSITION,
     CONSUMER_SKIPPED_PAGES,
     PROJECTION_STALENESS,
@@ -152,6 +153,7 @@ class TrackedConsumer(LogFollower):
             CONSUMER_DUPLICATES.labels(upstream=self.upstream).inc(skipped)
         if applied:
             CONSUMER_APPLIED.labels(upstream=self.upstream, path=path).inc(len(applied))
+            CONSUMER_LAST_APPLIED.labels(upstream=self.upstream, path=path).set_to_current_time()
             newest = max(e.occurred_at for e in applied)
             PROJECTION_STALENESS.labels(upstream=self.upstream).set(
                 max(0.0, (datetime.now(UTC) - newest).total_seconds())

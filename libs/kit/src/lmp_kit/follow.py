@@ -205,6 +205,9 @@ class LogFollower(ABC):
         """Catch up at start, then at every wake and every `interval_s`, until stopping."""
         self.running = True
         try:
+            # Shown (metrics, lmp status) from the start, also while the upstream is away.
+            with contextlib.suppress(Exception):
+                self.reported(await self.position())
             await self._follow(stopping, interval_s)
         finally:
             self.running = False

@@ -40,6 +40,12 @@ CONSUMER_LAG = Gauge(
     "Upstream notification ids not yet reconciled (upstream head minus position)",
     ["upstream"],
 )
+CONSUMER_LAST_APPLIED = Gauge(
+    "lmp_consumer_last_applied_timestamp_seconds",
+    "When the consumer last applied upstream events by each path (kafka, catch-up): the newer "
+    "tells which path is carrying the read model (lmp status)",
+    ["upstream", "path"],
+)
 PROJECTION_STALENESS = Gauge(
     "lmp_projection_staleness_seconds",
     "Age of the newest upstream event applied when the consumer last checked",
