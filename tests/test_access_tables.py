@@ -9,7 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 from google.protobuf import descriptor_pool
-from lmp_kit.access import AccessPolicy, missing_rules
+from google.protobuf.message_factory import GetMessageClass
+from lmp_kit.access import AccessPolicy, InRequest, OfRecord, missing_rules
+from lmp_kit.auth import ALL_CITIES, ROLES, Principal
+from lmp_kit.errors import InvalidArgumentError
 from lmp_kit.eventlog import EVENT_LOG_RULES, EVENT_LOG_SERVICE
 from lmp_kit.runtime import ServiceRuntime
 from lmp_kit.settings import SERVICES, Settings
@@ -66,3 +69,34 @@ def test_the_count_of_rpcs_with_a_rule() -> None:
     ) * len(EVENT_LOG_RULES)
     print(f"{covered} of {total} RPCs have an access rule")  # noqa: T201  # the figure asked for
     assert covered == total
+
+
+def _cases() -> list[tuple[str, str, tuple[str, ...]]]:
+    """(proto service, method, fields) for every RPC whose city comes from request fields."""
+    cases = []
+    for service in SERVICES:
+        module = importlib.import_module(f"{service}.access")
+        for method, found in sorted(module.RULES.items()):
+            fields = tuple(
+                source.field for source in found.cities if isinstance(source, InRequest | OfRecord)
+            )
+            if fields:
+                cases.append((module.SERVICE_NAME, method, fields))
+    return cases
+
+
+@pytest.mark.parametrize(("service_name", "method", "fields"), _cases())
+async def test_a_missing_city_or_record_field_is_invalid_argument_naming_it(
+    service_name: str, method: str, fields: tuple[str, ...]
+) -> None:
+    """Issue 17 item 5: a request without its `city_id` (or the id of the record it names) is
+    INVALID_ARGUMENT naming the field, even for a caller with every role and city — never
+    PERMISSION_DENIED or NOT_FOUND, which would send the portal developer the wrong way."""
+    module = importlib.import_module(f"{service_name.split('.')[1]}.access")
+    policy = AccessPolicy(service_name, module.RULES)
+    descriptor = descriptor_pool.Default().FindServiceByName(service_name)
+    request = GetMessageClass(descriptor.methods_by_name[method].input_type)()
+    everyone = Principal("tester", ROLES, frozenset({ALL_CITIES}), frozenset())
+    with pytest.raises(InvalidArgumentError) as refused:
+        await policy.admit(method, request, everyone)
+    assert str(refused.value).startswith(tuple(f"{name} is required" for name in fields))
