@@ -189,6 +189,21 @@ class Slice:
                 timeout=10,
             )
 
+    def problem(self, city: str = "sarov", title: str = "A problem a practice solves") -> str:
+        """The id of a problem of the city for a practice to solve (a practice always solves
+        one): registered on the first call, the same one after (its request key)."""
+        response = self.registry().RegisterProblem(
+            registry_pb2.RegisterProblemRequest(
+                city_id=city,
+                title=title,
+                description="",
+                request_id="problem-" + "-".join(title.split()),
+            ),
+            metadata=self.metadata("working_group", cities=(city,)),
+            timeout=10,
+        )
+        return response.problem.problem_id
+
     def registered(self, city: str = "sarov") -> int:
         response = self.kpi().ListProblemStats(
             kpi_pb2.ListProblemStatsRequest(city_id=city), metadata=self.metadata(), timeout=10
@@ -306,6 +321,17 @@ def council_concludes(stack: Slice, practice_id: str, verdict: str, **more: Any)
                 ),
             ),
             metadata=chair,
+            timeout=10,
+        )
+        expertise.AssessPractice(
+            expertise_pb2.AssessPracticeRequest(
+                review_id=review.review_id,
+                scores=expertise_pb2.CriterionScores(
+                    effectiveness=5, resource_intensity=4, time_to_implement=4, fit_to_city_needs=5
+                ),
+                rationale="The working group's assessment on the four criteria",
+            ),
+            metadata=wg,
             timeout=10,
         )
     day = "2026-12-02" if secondary else "2026-12-01"

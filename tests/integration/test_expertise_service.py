@@ -505,6 +505,7 @@ def test_a_review_of_a_practice_registered_a_moment_ago_is_not_yet_not_not_found
             kind="own",
             title="Courtyard lighting",
             authors=[registry_pb2.Person(person_id="anna", name="Анна")],
+            problem_ids=[stack.problem()],
         ),
         metadata=stack.metadata("working_group", cities=("sarov",)),
         timeout=10,

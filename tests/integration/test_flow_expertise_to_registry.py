@@ -49,6 +49,7 @@ def test_a_concluded_review_moves_the_practice_in_the_registry(slice_factory):
                 title=title,
                 summary="Realized in 2025",
                 authors=[registry_pb2.Person(person_id="anna", name="Анна")],
+                problem_ids=[stack.problem()],
             ),
             metadata=working_group,
             timeout=10,

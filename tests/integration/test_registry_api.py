@@ -151,7 +151,11 @@ def others_see_only_the_library(registry, practice: pb.Practice) -> None:
     wg = registry.metadata("working_group", cities=("sarov",))
     neighbour = registry.metadata("working_group", cities=("seversk",))
     copy = stub.AdoptPractice(
-        pb.AdoptPracticeRequest(source_practice_id=practice.practice_id, city_id="seversk"),
+        pb.AdoptPracticeRequest(
+            source_practice_id=practice.practice_id,
+            city_id="seversk",
+            problem_ids=[registry.problem("seversk")],
+        ),
         metadata=neighbour,
     )
     stub.RegisterPractice(
@@ -160,6 +164,7 @@ def others_see_only_the_library(registry, practice: pb.Practice) -> None:
             kind="own",
             title="Quiet courtyards",
             authors=[pb.Person(person_id="p1", name="Ivanova A.")],
+            problem_ids=[registry.problem()],
             cells=[CELL],
         ),
         metadata=wg,
@@ -251,6 +256,7 @@ def test_another_citys_records_answer_as_none_at_all(registry):
             kind="own",
             title="Secret courtyards",
             authors=[pb.Person(person_id="p1", name="Ivanova A.")],
+            problem_ids=[registry.problem()],
         ),
         metadata=wg,
     ).practice_id
@@ -394,6 +400,7 @@ def test_edits_racing_for_one_practice_all_land(registry):
             kind="own",
             title="Lit courtyards",
             authors=[pb.Person(person_id="p1", name="Ivanova A.")],
+            problem_ids=[registry.problem()],
         ),
         metadata=wg,
         timeout=10,

@@ -278,6 +278,7 @@ def test_a_citys_practices_are_listed_newest_first_page_by_page_and_filtered(lis
                 kind=kind,
                 title=title,
                 authors=[OWNER],
+                problem_ids=[stack.problem(city)],
                 cells=list(cells),
                 lifecycle_step=step,
             ),

@@ -54,7 +54,11 @@ def prioritized_practice(stack) -> str:
     )
     practice_id = stub.RegisterPractice(
         pb.RegisterPracticeRequest(
-            city_id="sarov", kind="own", title="Lit courtyards", authors=[OWNER]
+            city_id="sarov",
+            kind="own",
+            title="Lit courtyards",
+            authors=[OWNER],
+            problem_ids=[stack.problem()],
         ),
         metadata=wg,
         timeout=10,

@@ -318,6 +318,14 @@ def _programme(w: World) -> None:
             *GROUP,
         ).problem
         w.keep(name, problem.problem_id)
+    # What the published practices solve (a practice always solves a problem): their ids are
+    # in the library, so this problem carries no mark.
+    problem_public = w.call(
+        "registry/RegisterProblem",
+        reg.RegisterProblemRequest(city_id=A, title="Dark yards", description="no lamps"),
+        *GROUP,
+    ).problem
+    w.keep("problem_public", problem_public.problem_id, private=False)
     problem_b = w.call(
         "registry/RegisterProblem",
         reg.RegisterProblemRequest(city_id=B, title="Broken benches"),
@@ -335,7 +343,7 @@ def _programme(w: World) -> None:
                 title=title,
                 summary=f"{MARK} summary" if private else "Done in 2025",
                 authors=[SECRET_AUTHOR if private else AUTHOR],
-                problem_ids=[w["problem"]] if private else [],
+                problem_ids=[w["problem"] if private else w["problem_public"]],
                 cells=[CELL],
             ),
             *GROUP,
@@ -452,6 +460,23 @@ def _records(w: World) -> None:
         *GROUP,
     )
     w.keep("activity", activity.activity_id)
+    charity = w.call(
+        "registry/RegisterActivity",
+        reg.RegisterActivityRequest(
+            city_id=A, kind="charity_event", title=f"{MARK} charity run", held_on=TODAY
+        ),
+        *GROUP,
+    )
+    w.call(
+        "registry/FileActivityReport",
+        reg.FileActivityReportRequest(
+            activity_id=charity.activity_id,
+            attendees=[AUTHOR],
+            photos=[reg.Photo(uri="https://photos.example/2.jpg", sha256="b" * 64)],
+        ),
+        *GROUP,
+    )
+    w.keep("charity", charity.activity_id)
     fact = w.call(
         "registry/RecordImprovementFact",
         reg.RecordImprovementFactRequest(
@@ -640,6 +665,102 @@ def _new_poll(w: World, city: str, ref: str) -> vot.CreatePollRequest:
         options=[vot.OptionRef(ref_kind="problem", ref_id=r) for r in (ref, w["problem_b"])],
         opens_at=stamp(NOW + timedelta(days=1)),
         closes_at=stamp(NOW + timedelta(days=2)),
+    )
+
+
+def _stage6(m: dict[str, Entry]) -> None:
+    """The registry's stage-6 records: B's token for A's plan or A's city is refused."""
+    m["FixPlanByAct"] = Entry(
+        probe(
+            lambda _w, i: reg.FixPlanByActRequest(
+                practice_id=i, number="1-B", date=TODAY, title="B's act"
+            ),
+            "published",
+        ),
+        lambda w: reg.FixPlanByActRequest(
+            practice_id=w["published"], number="45-p", date=TODAY, title=f"{MARK} act"
+        ),
+        by="administration",
+        step=5,
+    )
+    m["SetRegulationChangeStatus"] = Entry(
+        probe(
+            lambda _w, i: reg.SetRegulationChangeStatusRequest(
+                practice_id=i, number=1, status="drafted"
+            ),
+            "published",
+        ),
+        lambda w: reg.SetRegulationChangeStatusRequest(
+            practice_id=w["published"], number=1, status="drafted", note=f"{MARK} draft"
+        ),
+        step=5,
+    )
+    m["SetResidentParticipants"] = Entry(
+        probe(
+            lambda _w, i: reg.SetResidentParticipantsRequest(practice_id=i, residents=[AUTHOR]),
+            "published",
+        ),
+        lambda w: reg.SetResidentParticipantsRequest(
+            practice_id=w["published"], residents=[SECRET_AUTHOR]
+        ),
+        step=5,
+    )
+    m["SetInvolvementProcedure"] = Entry(
+        probe(
+            lambda _w, i: reg.SetInvolvementProcedureRequest(practice_id=i, text="B's way"),
+            "published",
+        ),
+        lambda w: reg.SetInvolvementProcedureRequest(
+            practice_id=w["published"], text=f"{MARK} residents sign up at the yard meeting"
+        ),
+        step=5,
+    )
+    corrected = reg.Milestone(title=f"{MARK} lamps bought", owner=AUTHOR, due_date="2027-04-01")
+    m["CorrectImplementationPlan"] = Entry(
+        probe(
+            lambda _w, i: reg.CorrectImplementationPlanRequest(
+                practice_id=i,
+                milestones=[corrected],
+                resource_sources=[_plan(i).resource_sources[0]],
+                reason="B",
+            ),
+            "published",
+        ),
+        lambda w: reg.CorrectImplementationPlanRequest(
+            practice_id=w["published"],
+            milestones=[corrected],
+            resource_sources=[_plan(w["published"]).resource_sources[0]],
+            reason=f"{MARK} the lamps come a month later",
+        ),
+        step=6,
+    )
+    m["AdoptCharityEventStandard"] = Entry(
+        probe(
+            same(
+                lambda w: reg.AdoptCharityEventStandardRequest(
+                    city_id=A,
+                    title="B's standard",
+                    text="B",
+                    act_number="1",
+                    act_date=TODAY,
+                    piloted_activity_ids=[w["charity"]],
+                )
+            )
+        ),
+        lambda w: reg.AdoptCharityEventStandardRequest(
+            city_id=A,
+            title=f"{MARK} charity standard",
+            text=f"{MARK} how a charity run is held",
+            act_number="46-p",
+            act_date=TODAY,
+            piloted_activity_ids=[w["charity"]],
+        ),
+        step=3,
+    )
+    m["GetCharityEventStandard"] = Entry(
+        probe(same(lambda _w: reg.GetCharityEventStandardRequest(city_id=A))),
+        lambda _w: reg.GetCharityEventStandardRequest(city_id=A),
+        step=4,
     )
 
 
@@ -934,7 +1055,9 @@ def _registry() -> dict[str, Entry]:  # one entry per RPC
             ),
         ),
         # adoption is across cities by definition: the control is the adopting city's, B
-        lambda w: reg.AdoptPracticeRequest(source_practice_id=w["published"], city_id=B),
+        lambda w: reg.AdoptPracticeRequest(
+            source_practice_id=w["published"], city_id=B, problem_ids=[w["problem_b"]]
+        ),
         cities=(B,),
         step=1,
     )
@@ -988,6 +1111,7 @@ def _registry() -> dict[str, Entry]:  # one entry per RPC
         step=6,
         shows=MARK,
     )
+    _stage6(m)
     m["RegisterActivity"] = Entry(
         probe(
             same(
@@ -1174,6 +1298,16 @@ def _expertise() -> dict[str, Entry]:
         lambda w: exp.ScorePracticeRequest(review_id=w["review_secondary"], scores=SCORES),
         by="expert",
         step=1,
+    )
+    m["AssessPractice"] = Entry(
+        probe(
+            lambda _w, i: exp.AssessPracticeRequest(review_id=i, scores=SCORES, rationale="B"),
+            "review_secondary",
+        ),
+        lambda w: exp.AssessPracticeRequest(
+            review_id=w["review_secondary"], scores=SCORES, rationale=f"{MARK} assessed"
+        ),
+        step=2,
     )
     m["ConcludeReview"] = Entry(
         probe(

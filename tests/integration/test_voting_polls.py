@@ -271,6 +271,7 @@ def test_a_practice_rating_on_a_practice_not_approved_for_vote_is_refused(voting
                 kind="own",
                 title=title,
                 authors=[registry_pb2.Person(person_id="p-1", name="Anna Petrova")],
+                problem_ids=[stack.problem()],
             ),
             metadata=stack.metadata(),
             timeout=10,

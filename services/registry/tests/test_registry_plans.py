@@ -12,6 +12,7 @@ from lmp_kit.errors import (
 )
 from registry.access import policy
 from registry.application import RegistryApplication
+from registry.domain import Problem
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
@@ -75,7 +76,9 @@ def count(app):
 
 
 def prioritized(app, upstream, title="Lit courtyards"):
-    practice = app.register_practice(WG, "sarov", "own", title, authors=[OWNER])
+    practice = app.register_practice(
+        WG, "sarov", "own", title, authors=[OWNER], problem_ids=[a_problem(app)]
+    )
     app.change_status(WG, practice.id, "primary_review", "")
     upstream.conclude(practice.id, "approved_for_passport", review=f"primary-{title}")
     for section, content in PASSPORT.items():
@@ -149,11 +152,17 @@ def test_a_plan_can_be_revised_while_planned_but_not_repeated_or_set_after_imple
     assert same.value.message == (
         "the implementation plan of practice 'Lit courtyards' already says exactly this"
     )
-    assert late.value.message.startswith("practice 'Lit courtyards' is implementing;")
+    assert late.value.message == (
+        "the implementation of practice 'Lit courtyards' has started (implementing): only its "
+        "milestones and resource sources change, each change a correction with a reason "
+        "(CorrectImplementationPlan)"
+    )
 
 
 def test_a_plan_needs_a_prioritized_practice(app):
-    practice = app.register_practice(WG, "sarov", "own", "Early plan", authors=[OWNER])
+    practice = app.register_practice(
+        WG, "sarov", "own", "Early plan", authors=[OWNER], problem_ids=[a_problem(app)]
+    )
     before = count(app)
 
     with pytest.raises(FailedPreconditionError) as early:
@@ -569,3 +578,14 @@ async def test_the_plan_is_read_by_its_own_city_only(app, upstream):
     with pytest.raises(NotFoundError) as hidden:
         await policy(app).admit("GetImplementationPlan", request, SEVERSK_HEAD)
     assert hidden.value.message == f"no practice {str(practice.id)!r} in your cities"
+
+
+SOLVED_PROBLEM = "Problem the practice solves"
+
+
+def a_problem(app, city_id: str = "sarov") -> str:
+    """A problem of the city, registered on first use: a practice always solves one."""
+    problem_id = Problem.create_id(city_id, SOLVED_PROBLEM)
+    if not app._exists(problem_id):  # noqa: SLF001  # the test's shortcut to "registered yet?"
+        app.register_problem(city_id, SOLVED_PROBLEM, "")
+    return str(problem_id)

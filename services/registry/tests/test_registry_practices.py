@@ -17,6 +17,7 @@ from lmp_kit.errors import (
 from lmp_kit.eventlog import topics_of
 from registry.access import policy
 from registry.application import RegistryApplication
+from registry.domain import Problem
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
@@ -64,6 +65,8 @@ def events_of(app):
 
 
 def register(app, title="Lit courtyards", kind="own", city="sarov", actor=WG, **more):
+    if "problem_ids" not in more:
+        more["problem_ids"] = [a_problem(app, city)]
     return app.register_practice(
         actor, city, kind, title, authors=more.pop("authors", AUTHORS), **more
     )
@@ -136,11 +139,12 @@ def test_the_same_practice_title_twice_in_a_city_is_already_exists(app):
     ],
 )
 def test_an_unknown_classifier_cell_is_invalid_and_records_nothing(app, cells, message):
+    a_problem(app)
     with pytest.raises(InvalidArgumentError) as refused:
         register(app, cells=cells)
 
     assert refused.value.message == message
-    assert app.recorder.max_notification_id() is None
+    assert app.recorder.max_notification_id() == 1  # the problem registered above
 
 
 @pytest.mark.parametrize(
@@ -155,11 +159,12 @@ def test_an_unknown_classifier_cell_is_invalid_and_records_nothing(app, cells, m
     ],
 )
 def test_bad_practice_input_is_invalid_and_records_nothing(app, more, message):
+    a_problem(app)
     with pytest.raises(InvalidArgumentError) as refused:
         register(app, **more)
 
     assert refused.value.message == message
-    assert app.recorder.max_notification_id() is None
+    assert app.recorder.max_notification_id() == 1  # the problem registered above
 
 
 def test_a_practice_links_only_problems_and_requirements_of_its_own_city(app):
@@ -172,7 +177,7 @@ def test_a_practice_links_only_problems_and_requirements_of_its_own_city(app):
 
     assert foreign.value.message == f"problem {elsewhere.id} is not a problem of city 'sarov'"
     assert "is not registered, so it lists no regional requirements" in unknown.value.message
-    assert app.recorder.max_notification_id() == 1
+    assert app.recorder.max_notification_id() == 2  # the two problems
 
 
 def test_a_resident_initiative_group_registers_initiatives_but_not_own_practices(app):
@@ -370,7 +375,7 @@ def test_bad_passport_content_is_invalid_and_records_nothing(app, section, conte
         app.edit_passport(practice.id, section, content)
 
     assert refused.value.message == message
-    assert app.recorder.max_notification_id() == 1
+    assert app.recorder.max_notification_id() == 3  # problem, practice, their link
 
 
 def test_approval_is_refused_while_sections_are_empty_naming_them(app, upstream):
@@ -469,9 +474,13 @@ def test_a_city_adopts_a_published_practice_and_the_lineage_is_a_tree(app, upstr
     source = approved_for_passport(app, upstream)
     with_full_passport(app, source)
     app.approve_passport(WG, source.id)
-    seversk = app.adopt_practice(SEVERSK_WG, source.id, "seversk")
+    seversk = app.adopt_practice(
+        SEVERSK_WG, source.id, "seversk", problem_ids=[a_problem(app, "seversk")]
+    )
     app.change_status(SEVERSK_WG, seversk.id, "primary_review", "")
-    kazan = app.adopt_practice(person("working_group", "kazan"), source.id, "kazan")
+    kazan = app.adopt_practice(
+        person("working_group", "kazan"), source.id, "kazan", problem_ids=[a_problem(app, "kazan")]
+    )
 
     assert (seversk.kind, seversk.source_practice_id, seversk.city_id) == (
         "external",
@@ -491,9 +500,11 @@ def test_the_lineage_lists_only_published_copies_and_the_callers_own(app, upstre
     source = approved_for_passport(app, upstream)
     with_full_passport(app, source)
     app.approve_passport(WG, source.id)
-    seversk = app.adopt_practice(SEVERSK_WG, source.id, "seversk")
+    seversk = app.adopt_practice(
+        SEVERSK_WG, source.id, "seversk", problem_ids=[a_problem(app, "seversk")]
+    )
     kazan_wg = person("working_group", "kazan")
-    app.adopt_practice(kazan_wg, source.id, "kazan")
+    app.adopt_practice(kazan_wg, source.id, "kazan", problem_ids=[a_problem(app, "kazan")])
 
     def cities(actor, practice_id):
         return [(p.city_id, depth) for p, depth in app.lineage(actor, practice_id)]
@@ -532,7 +543,7 @@ def test_another_citys_unpublished_practice_is_not_found_for_adoption_like_a_mis
     assert hidden.value.message.replace(str(source.id), "?") == absent.value.message.replace(
         str(missing), "?"
     )
-    assert app.recorder.max_notification_id() == 1
+    assert app.recorder.max_notification_id() == 3  # problem, practice, their link
 
 
 def test_a_practice_can_be_read_as_of_a_past_moment(app):
@@ -581,3 +592,14 @@ def test_each_recorded_event_type_names_one_class_so_the_event_log_can_filter_by
     types = frozenset(topic.rpartition(":")[2] for topic in recorded)
 
     assert set(topics_of(types)) == recorded
+
+
+SOLVED_PROBLEM = "Problem the practice solves"
+
+
+def a_problem(app, city_id: str = "sarov") -> str:
+    """A problem of the city, registered on first use: a practice always solves one."""
+    problem_id = Problem.create_id(city_id, SOLVED_PROBLEM)
+    if not app._exists(problem_id):  # noqa: SLF001  # the test's shortcut to "registered yet?"
+        app.register_problem(city_id, SOLVED_PROBLEM, "")
+    return str(problem_id)

@@ -18,7 +18,7 @@ from lmp_kit.errors import (
 from lmp_kit.eventlog import read_envelopes, topics_of
 from registry.access import policy
 from registry.application import RegistryApplication
-from registry.domain import Activity
+from registry.domain import Activity, Problem
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 PHOTO = {"uri": "https://photos.example/1.jpg", "sha256": "ab" * 32}
@@ -50,7 +50,12 @@ def events_of(app):
 
 def practice_in_review(app):
     return app.register_practice(
-        WG, "sarov", "own", "Lit courtyards", authors=[{"person_id": "p1", "name": "A"}]
+        WG,
+        "sarov",
+        "own",
+        "Lit courtyards",
+        authors=[{"person_id": "p1", "name": "A"}],
+        problem_ids=[a_problem(app)],
     )
 
 
@@ -96,8 +101,8 @@ def test_linking_a_practice_to_a_problem_links_both_once(app):
     app.link_practice(problem.id, practice.id)
 
     assert app.get_problem(problem.id).practice_ids == [str(practice.id)]
-    assert app.get_practice(practice.id).problem_ids == [str(problem.id)]
-    assert app.recorder.max_notification_id() == 4
+    assert app.get_practice(practice.id).problem_ids == [a_problem(app), str(problem.id)]
+    assert app.recorder.max_notification_id() == 6
 
 
 def test_a_review_verdict_advances_a_practice_once(app, upstream):
@@ -143,7 +148,7 @@ def test_a_verdict_that_no_longer_applies_records_nothing(app, upstream):
     submitted = app.get_practice(practice.id)
     assert submitted.react_to_vote("poll-1", 1) == "not applicable: the practice is submitted"
     assert submitted.react_to_review("review-9", "prioritized", 1).startswith("not applicable")
-    assert app.recorder.max_notification_id() == 1
+    assert app.recorder.max_notification_id() == 3  # problem, practice, their link
 
 
 def test_an_activity_with_announcement_release_and_report(app):
@@ -378,3 +383,14 @@ def test_a_filtered_read_of_the_log_finds_activities_whose_created_event_is_an_e
         "registry", app, after=0, limit=10, event_types=frozenset({"Activity.Registered"})
     )
     assert [e.event_type for e in envelopes] == ["Activity.Registered"]
+
+
+SOLVED_PROBLEM = "Problem the practice solves"
+
+
+def a_problem(app, city_id: str = "sarov") -> str:
+    """A problem of the city, registered on first use: a practice always solves one."""
+    problem_id = Problem.create_id(city_id, SOLVED_PROBLEM)
+    if not app._exists(problem_id):  # noqa: SLF001  # the test's shortcut to "registered yet?"
+        app.register_problem(city_id, SOLVED_PROBLEM, "")
+    return str(problem_id)

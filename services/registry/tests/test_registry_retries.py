@@ -13,6 +13,7 @@ from lmp_kit.auth import Principal
 from lmp_kit.errors import AlreadyExistsError
 from lmp_kit.idempotency import Retry
 from registry.application import RegistryApplication
+from registry.domain import Problem
 
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 WG = Principal("wg", frozenset({"working_group"}), frozenset({"*"}), frozenset())
@@ -42,6 +43,7 @@ def practice(app: RegistryApplication, request: pb.RegisterPracticeRequest) -> s
         "own",
         request.title,
         authors=[{"person_id": "a1", "name": "Author"}],
+        problem_ids=[a_problem(app, request.city_id)],
         retry=retry,
     )
     return str(found.id)
@@ -125,3 +127,14 @@ def test_the_same_record_again_without_a_key_is_already_exists_naming_its_id(
     first = create(app, message(city_id="sarov", title="Lighting of yards"))
     with pytest.raises(AlreadyExistsError, match=first):
         create(app, message(city_id="sarov", title="Lighting of yards"))
+
+
+SOLVED_PROBLEM = "Problem the practice solves"
+
+
+def a_problem(app, city_id: str = "sarov") -> str:
+    """A problem of the city, registered on first use: a practice always solves one."""
+    problem_id = Problem.create_id(city_id, SOLVED_PROBLEM)
+    if not app._exists(problem_id):  # noqa: SLF001  # the test's shortcut to "registered yet?"
+        app.register_problem(city_id, SOLVED_PROBLEM, "")
+    return str(problem_id)

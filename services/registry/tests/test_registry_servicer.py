@@ -212,9 +212,16 @@ async def test_a_fact_and_a_case_are_answered_with_their_fields(servicer):
 
 
 async def test_a_practice_is_answered_with_its_people_and_history(servicer):
+    problem = await servicer.RegisterProblem(
+        pb.RegisterProblemRequest(city_id="sarov", title="Dark yards", description=""), None
+    )
     practice = await servicer.RegisterPractice(
         pb.RegisterPracticeRequest(
-            city_id="sarov", kind="own", title="Lit courtyards", authors=[PERSON]
+            city_id="sarov",
+            kind="own",
+            title="Lit courtyards",
+            authors=[PERSON],
+            problem_ids=[problem.problem.problem_id],
         ),
         None,
     )

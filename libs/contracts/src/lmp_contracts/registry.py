@@ -311,6 +311,46 @@ class PracticeDecided(EventContract):
     decided_by: str = Field(description="who decided (subject)")
 
 
+class PracticePlanFixedByAct(EventContract):
+    event_type: ClassVar[str] = "Practice.PlanFixedByAct"
+    number: str = Field(description="the normative act's number")
+    act_date: date = Field(description="the act's date")
+    title: str = Field(description="the act's title")
+    plan_version: int = Field(description="the plan version the act fixes")
+    fixed_by: str = Field(description="who recorded it (subject)")
+
+
+class PracticeRegulationChangeStatusSet(EventContract):
+    event_type: ClassVar[str] = "Practice.RegulationChangeStatusSet"
+    number: int = Field(description="the proposal's 1-based position in the plan")
+    proposal: str = Field(description="the proposal's text")
+    status: str = Field(description="`proposed` / `drafted` / `adopted` / `rejected`")
+    note: str = Field(description="the act that made the change, or why it was rejected")
+
+
+class PracticePlanCorrected(EventContract):
+    event_type: ClassVar[str] = "Practice.PlanCorrected"
+    plan_version: int = Field(description="the plan's version after the correction")
+    approved_by: str = Field(description="who approved the plan (subject), unchanged")
+    corrected_by: str = Field(description="who corrected it (subject)")
+    reason: str = Field(description="why")
+    milestones: list[Milestone] = Field(description="the plan's milestones now")
+    resource_sources: list[ResourceSource] = Field(description="its resource sources now")
+
+
+class PracticeResidentParticipantsSet(EventContract):
+    event_type: ClassVar[str] = "Practice.ResidentParticipantsSet"
+    residents: list[Person] = Field(description="the residents taking part now")
+    list_version: int = Field(description="how many times the list was set")
+
+
+class PracticeInvolvementProcedureSet(EventContract):
+    event_type: ClassVar[str] = "Practice.InvolvementProcedureSet"
+    text: str = Field(description="the procedure for involving residents")
+    version: int = Field(description="the procedure's version")
+    set_by: str = Field(description="who set it (subject)")
+
+
 # Activity
 
 
@@ -405,6 +445,24 @@ class ExternalResourceCaseRecorded(EventContract):
     problem_id: str | None = Field(default=None, description="the problem it helps solve, or null")
 
 
+# A city's standards
+
+
+class CharityEventStandardAdopted(EventContract):
+    event_type: ClassVar[str] = "CharityEventStandard.Adopted"
+    title: str = Field(description="the standard's title")
+    text: str = Field(description="its text")
+    act_number: str = Field(description="the adopting act's number")
+    act_date: date = Field(description="that act's date")
+    piloted_activity_ids: list[str] = Field(description="the charity events that tried it")
+    standard_version: int = Field(description="1 for the first adoption, then one more each")
+    adopted_by: str = Field(description="who adopted it (subject)")
+
+
+class CharityEventStandardRevised(CharityEventStandardAdopted):
+    event_type: ClassVar[str] = "CharityEventStandard.Revised"
+
+
 CONTRACTS: tuple[type[EventContract], ...] = (
     CityRegistered,
     CityWorkingGroupApproved,
@@ -434,6 +492,11 @@ CONTRACTS: tuple[type[EventContract], ...] = (
     PracticeMilestoneUpdated,
     PracticeProgressReported,
     PracticeDecided,
+    PracticePlanFixedByAct,
+    PracticeRegulationChangeStatusSet,
+    PracticePlanCorrected,
+    PracticeResidentParticipantsSet,
+    PracticeInvolvementProcedureSet,
     ActivityRegistered,
     ActivityAnnouncementPublished,
     ActivityPressReleasePublished,
@@ -442,4 +505,6 @@ CONTRACTS: tuple[type[EventContract], ...] = (
     ImprovementFactRecognized,
     ImprovementFactRejected,
     ExternalResourceCaseRecorded,
+    CharityEventStandardAdopted,
+    CharityEventStandardRevised,
 )

@@ -146,6 +146,7 @@ def _activity(e: Envelope) -> Document:
         scoring.ACTIVITY,
         month=f"{activity.held_on:%Y-%m}",
         title=activity.title,
+        activity_kind=activity.kind,
         speakers=sorted({s.person_id for s in activity.speakers}),
         participant_categories=activity.participant_categories,
         joint_action=activity.joint_action,

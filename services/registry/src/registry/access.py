@@ -155,6 +155,18 @@ RULES: Mapping[str, Rule] = {
     "GetImplementationPlan": rule(ANY_ROLE, PRACTICE),
     "ListImplementationPlans": rule(ANY_ROLE, InRequest("city_id")),
     "ListProgressReports": rule(ANY_ROLE, InRequest("city_id")),
+    # Stage 6 (decision 0002, "Stage 6 records and rules")
+    "FixPlanByAct": rule(PLAN_APPROVERS, PRACTICE),
+    "SetRegulationChangeStatus": rule(PLAN_KEEPERS, PRACTICE),
+    "CorrectImplementationPlan": rule(
+        PLAN_KEEPERS,
+        PRACTICE,
+        note="the working group's meetings correct the plan (the seed's stage 6)",
+    ),
+    "SetResidentParticipants": rule(PLAN_KEEPERS, PRACTICE),
+    "SetInvolvementProcedure": rule(PLAN_KEEPERS, PRACTICE),
+    "AdoptCharityEventStandard": rule(PROGRAMME_EDITORS, InRequest("city_id")),
+    "GetCharityEventStandard": rule(ANY_ROLE, InRequest("city_id")),
     # Activities
     "RegisterActivity": rule(ACTIVITY_WRITERS, InRequest("city_id")),
     "GetActivity": rule(ANY_ROLE, ACTIVITY),

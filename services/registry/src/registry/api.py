@@ -302,6 +302,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             request.city_id,
             request.title or None,
             Retry.of(request.city_id, request),
+            problem_ids=list(request.problem_ids),
         )
         return await self.practice_reply(practice)
 
@@ -368,6 +369,88 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     ) -> pb.ImplementationPlan:
         practice_id = parse_id("practice_id", request.practice_id)
         return messages.plan(await run_command(self.app.get_practice, practice_id))
+
+    async def FixPlanByAct(
+        self, request: pb.FixPlanByActRequest, _context: Context
+    ) -> pb.ImplementationPlan:
+        practice = await run_command(
+            self.app.fix_plan_by_act,
+            principal(),
+            parse_id("practice_id", request.practice_id),
+            request.number,
+            request.date,
+            request.title,
+        )
+        return messages.plan(practice)
+
+    async def SetRegulationChangeStatus(
+        self, request: pb.SetRegulationChangeStatusRequest, _context: Context
+    ) -> pb.ImplementationPlan:
+        practice = await run_command(
+            self.app.set_regulation_change_status,
+            parse_id("practice_id", request.practice_id),
+            request.number,
+            request.status,
+            request.note,
+        )
+        return messages.plan(practice)
+
+    async def CorrectImplementationPlan(
+        self, request: pb.CorrectImplementationPlanRequest, _context: Context
+    ) -> pb.ImplementationPlan:
+        practice = await run_command(
+            self.app.correct_implementation_plan,
+            principal(),
+            parse_id("practice_id", request.practice_id),
+            requests.milestones(request.milestones),
+            requests.sources(request.resource_sources),
+            request.reason,
+        )
+        return messages.plan(practice)
+
+    async def SetResidentParticipants(
+        self, request: pb.SetResidentParticipantsRequest, _context: Context
+    ) -> pb.ImplementationPlan:
+        practice = await run_command(
+            self.app.set_resident_participants,
+            parse_id("practice_id", request.practice_id),
+            requests.people(request.residents),
+        )
+        return messages.plan(practice)
+
+    async def SetInvolvementProcedure(
+        self, request: pb.SetInvolvementProcedureRequest, _context: Context
+    ) -> pb.ImplementationPlan:
+        practice = await run_command(
+            self.app.set_involvement_procedure,
+            principal(),
+            parse_id("practice_id", request.practice_id),
+            request.text,
+        )
+        return messages.plan(practice)
+
+    async def AdoptCharityEventStandard(
+        self, request: pb.AdoptCharityEventStandardRequest, _context: Context
+    ) -> pb.CharityEventStandard:
+        standard = await run_command(
+            self.app.adopt_charity_event_standard,
+            principal(),
+            check_city_id(request.city_id),
+            title=request.title,
+            text=request.text,
+            act_number=request.act_number,
+            act_date=request.act_date,
+            piloted_activity_ids=list(request.piloted_activity_ids),
+        )
+        return messages.charity_event_standard(standard)
+
+    async def GetCharityEventStandard(
+        self, request: pb.GetCharityEventStandardRequest, _context: Context
+    ) -> pb.CharityEventStandard:
+        standard = await run_command(
+            self.app.get_charity_event_standard, check_city_id(request.city_id)
+        )
+        return messages.charity_event_standard(standard)
 
     # Activities
 

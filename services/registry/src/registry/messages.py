@@ -18,6 +18,7 @@ from lmp_kit.rpc import timestamp
 from registry.application import SectionVersion
 from registry.domain import (
     Activity,
+    CharityEventStandard,
     City,
     ExternalResourceCase,
     ImprovementFact,
@@ -208,6 +209,27 @@ def plan(record: Practice) -> pb.ImplementationPlan:
             )
             for d in record.decisions
         ],
+        act=pb.NormativeAct(**record.act) if record.act else None,
+        regulation_changes=[pb.RegulationChange(**c) for c in record.regulation_changes()],
+        corrections=[pb.PlanCorrection(**c) for c in record.corrections],
+        resident_participants=persons(record.residents),
+        resident_list_version=record.resident_list_version,
+        involvement_procedure=pb.InvolvementProcedure(**record.involvement_procedure)
+        if record.involvement_procedure
+        else None,
+    )
+
+
+def charity_event_standard(record: CharityEventStandard) -> pb.CharityEventStandard:
+    return pb.CharityEventStandard(
+        city_id=record.city_id,
+        title=record.title,
+        text=record.text,
+        act_number=record.act_number,
+        act_date=record.act_date,
+        piloted_activity_ids=record.piloted_activity_ids,
+        version=record.standard_version,
+        adopted_by=record.adopted_by,
     )
 
 
@@ -386,6 +408,13 @@ def plan_entry(doc: Document) -> pb.ImplementationPlanEntry:
         status=doc.get("status", ""),
         plan_version=int(plan.get("plan_version", 0)),
         approved_by=plan.get("approved_by", ""),
+        act_number=(doc.get("act") or {}).get("number", ""),
+        act_date=(doc.get("act") or {}).get("date", ""),
+        regulation_changes=int(doc.get("regulation_changes", 0)),
+        regulation_changes_adopted=int(doc.get("regulation_changes_adopted", 0)),
+        corrections=len(doc.get("correction_versions", [])),
+        resident_participants=int(doc.get("resident_participants", 0)),
+        involvement_procedure=bool(doc.get("involvement_procedure")),
         milestones=int(doc.get("milestones_total", 0)),
         milestones_done=int(doc.get("milestones_done", 0)),
         milestones_in_progress=int(doc.get("milestones_in_progress", 0)),
@@ -444,6 +473,24 @@ def classifier_matrix(matrix: Matrix) -> pb.ClassifierMatrix:
     )
 
 
+# What the working group does for each part an activity lacks (K2: announcement and release;
+# K8: report), and for a council sitting, which the Expert Council's held session creates.
+ACTIVITY_TO_DO = {
+    "announcement": "publish its announcement (PublishAnnouncement)",
+    "press_release": "publish its press release (PublishPressRelease)",
+    "report": "file its report, the attendee list and photos (FileActivityReport)",
+}
+COUNCIL_SITTING_TO_DO = (
+    "recorded from the Expert Council's held session with its date only: the working group "
+    "completes it, or the month fails K2 and K8"
+)
+
+
+def activity_to_do(kind: str, missing: Iterable[str]) -> list[str]:
+    steps = [ACTIVITY_TO_DO[part] for part in missing if part in ACTIVITY_TO_DO]
+    return [COUNCIL_SITTING_TO_DO, *steps] if kind == "council_sitting" and steps else steps
+
+
 def city_dashboard(board: Dashboard) -> pb.CityDashboard:
     return pb.CityDashboard(
         city_id=board.city_id,
@@ -456,6 +503,8 @@ def city_dashboard(board: Dashboard) -> pb.CityDashboard:
                 title=doc.get("title", ""),
                 held_on=doc.get("held_on", ""),
                 missing=missing,
+                kind=doc.get("kind", ""),
+                to_do=activity_to_do(doc.get("kind", ""), missing),
             )
             for doc, missing in board.gaps
         ],

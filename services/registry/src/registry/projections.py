@@ -10,6 +10,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from registry.domain.checks import normalized
 from registry.domain.classifier import cell_key
 from registry.domain.passports import searchable_text
 
@@ -300,6 +301,7 @@ def _plan_set(c: PracticeChanges) -> None:
         },
     )
     c.latest("resources", {"resource_sources": [s.model_dump() for s in plan.resource_sources]})
+    c.latest("regulation", {"regulation_proposals": plan.regulation_proposals})
     first = c.doc.get("plan_seq")
     if first is None or c.envelope.notification_id < first:
         c.fields |= {"plan_seq": c.envelope.notification_id, "planned_at": c.envelope.occurred_at}
@@ -334,6 +336,56 @@ def _decided(c: PracticeChanges) -> None:
         c.latest("resources", {"resource_sources": sources})
 
 
+def _plan_fixed_by_act(c: PracticeChanges) -> None:
+    act = c.envelope.parse(registry.PracticePlanFixedByAct)
+    c.latest(
+        "act",
+        {"act": {"number": act.number, "date": act.act_date.isoformat(), "title": act.title}},
+    )
+
+
+def _regulation_change_status_set(c: PracticeChanges) -> None:
+    changed = c.envelope.parse(registry.PracticeRegulationChangeStatusSet)
+    key = normalized(changed.proposal)
+    known = {s["proposal"]: s for s in c.doc.get("regulation_statuses", [])}
+    if key not in known or known[key]["version"] < c.envelope.aggregate_version:
+        known[key] = {
+            "proposal": key,
+            "status": changed.status,
+            "version": c.envelope.aggregate_version,
+        }
+    c.fields["regulation_statuses"] = sorted(known.values(), key=lambda s: s["proposal"])
+
+
+def _plan_corrected(c: PracticeChanges) -> None:
+    corrected = c.envelope.parse(registry.PracticePlanCorrected)
+    c.latest(
+        "plan",
+        {
+            "plan": {
+                "plan_version": corrected.plan_version,
+                "approved_by": corrected.approved_by,
+                "milestones": [m.model_dump(mode="json") for m in corrected.milestones],
+            }
+        },
+    )
+    sources = [s.model_dump() for s in corrected.resource_sources]
+    c.latest("resources", {"resource_sources": sources})
+    c.fields["correction_versions"] = sorted(
+        {*c.doc.get("correction_versions", []), corrected.plan_version}
+    )
+
+
+def _resident_participants_set(c: PracticeChanges) -> None:
+    residents = c.envelope.parse(registry.PracticeResidentParticipantsSet).residents
+    c.latest("residents", {"resident_participants": len(residents)})
+
+
+def _involvement_procedure_set(c: PracticeChanges) -> None:
+    c.envelope.parse(registry.PracticeInvolvementProcedureSet)
+    c.fields["involvement_procedure"] = True
+
+
 PRACTICE_CHANGES: Mapping[str, Callable[[PracticeChanges], None]] = {
     "Practice.Registered": _registered,
     "Practice.Classified": _classified,
@@ -347,6 +399,11 @@ PRACTICE_CHANGES: Mapping[str, Callable[[PracticeChanges], None]] = {
     "Practice.MilestoneUpdated": _milestone_updated,
     "Practice.ProgressReported": _progress_reported,
     "Practice.Decided": _decided,
+    "Practice.PlanFixedByAct": _plan_fixed_by_act,
+    "Practice.RegulationChangeStatusSet": _regulation_change_status_set,
+    "Practice.PlanCorrected": _plan_corrected,
+    "Practice.ResidentParticipantsSet": _resident_participants_set,
+    "Practice.InvolvementProcedureSet": _involvement_procedure_set,
 }
 
 
@@ -372,7 +429,13 @@ def plan_progress(doc: Document) -> Document:
     statuses = [m["status"] for m in milestones]
     open_dates = [m["due_date"] for m in milestones if m["status"] in ("planned", "in_progress")]
     months = sorted(doc.get("report_months", []))
+    proposals = [normalized(p) for p in doc.get("regulation_proposals", [])]
+    adopted = {
+        s["proposal"] for s in doc.get("regulation_statuses", []) if s["status"] == "adopted"
+    }
     return {
+        "regulation_changes": len(proposals),
+        "regulation_changes_adopted": sum(p in adopted for p in proposals),
         "milestones": milestones,
         "milestones_total": len(milestones),
         "milestones_done": statuses.count("done"),

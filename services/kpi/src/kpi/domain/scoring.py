@@ -551,19 +551,30 @@ def unpublished(activities: list[Fact], parts: Mapping[tuple[str, str], list[str
             for kind, name in ((ANNOUNCEMENT, "announcement"), (PRESS_RELEASE, "press release"))
             if (activity.ref, kind) not in parts
         ]
-        title = repr(activity.data.get("title", activity.ref))
-        lacking.append(f"{title} has no {' and no '.join(missing)}")
+        lacking.append(f"{named(activity)} has no {' and no '.join(missing)}")
     return (
         f"{len(activities)} activities lack an announcement or a press release: "
         + "; ".join(lacking)
     )
 
 
+COUNCIL_SITTING = "council_sitting"
+
+
 def titled(what: str, activities: list[Fact]) -> str:
     if not activities:
         return ""
-    names = ", ".join(repr(a.data.get("title", a.ref)) for a in activities)
+    names = ", ".join(named(a) for a in activities)
     return f"{len(activities)} activities {what}: {names}"
+
+
+def named(activity: Fact) -> str:
+    """A council sitting is recorded by the Expert Council's held session, with its date only
+    (decision 0006): the reason says who completes it."""
+    name = repr(activity.data.get("title", activity.ref))
+    if activity.data.get("activity_kind") == COUNCIL_SITTING:
+        return f"{name} (the Expert Council's sitting: the working group publishes it)"
+    return name
 
 
 def k3_positive_change(facts: MonthFacts) -> KnockOut:

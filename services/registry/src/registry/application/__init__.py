@@ -1,7 +1,8 @@
 """The registry's use cases, one module per aggregate, composed into one application.
 
 `cities`, `problems`, `practices`, `plans` (a practice's implementation plan), `activities` and
-`facts` (improvement facts, external-resource cases) hold the commands of each aggregate;
+`facts` (improvement facts, external-resource cases), `standards` (a city's charity-event
+standard) hold the commands of each aggregate;
 `reactions` the answers to other services' events; `queries` a practice's history.
 """
 
@@ -23,6 +24,7 @@ from registry.application.problems import (
 )
 from registry.application.queries import HistoryQueries, SectionVersion
 from registry.application.reactions import Reactions
+from registry.application.standards import StandardUseCases
 
 __all__ = [
     "PRACTICE_REGISTRARS",
@@ -42,6 +44,7 @@ class RegistryApplication(
     PracticeUseCases,
     ProblemUseCases,
     CityUseCases,
+    StandardUseCases,
     ActivityUseCases,
 ):
     """The registry service's application: its event store holds all its aggregates."""

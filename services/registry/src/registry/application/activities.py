@@ -10,6 +10,7 @@ from lmp_kit.idempotency import Claim, Retry
 
 from registry.application.base import RegistryBase
 from registry.domain import Activity
+from registry.domain.checks import utc_today
 
 
 class ActivityUseCases(RegistryBase):
@@ -36,6 +37,7 @@ class ActivityUseCases(RegistryBase):
                 participant_categories=participant_categories,
                 joint_action=joint_action,
                 branding_used=branding_used,
+                today=utc_today(),
             )
             self._create(
                 activity,

@@ -9,7 +9,7 @@ from lmp_kit.idempotency import Claim, Retry
 
 from registry.application.problems import ProblemUseCases
 from registry.domain import ExternalResourceCase, ImprovementFact
-from registry.domain.checks import check_ids
+from registry.domain.checks import check_ids, utc_today
 
 
 class FactUseCases(ProblemUseCases):
@@ -24,7 +24,9 @@ class FactUseCases(ProblemUseCases):
         retry: Retry | None = None,
     ) -> ImprovementFact:
         def create(claim: Claim) -> ImprovementFact:
-            fact = ImprovementFact.record(city_id, month, title, description, evidence)
+            fact = ImprovementFact.record(
+                city_id, month, title, description, evidence, today=utc_today()
+            )
             self._create(
                 fact,
                 *claim(fact.id),
@@ -75,6 +77,7 @@ class FactUseCases(ProblemUseCases):
                 currency=currency,
                 partner=partner,
                 problem_id=linked[0] if linked else None,
+                today=utc_today(),
             )
             self._create(
                 case,

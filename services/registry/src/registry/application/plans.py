@@ -1,5 +1,6 @@
 """The use cases of a practice's implementation plan: milestones, monthly progress reports,
-decisions."""
+decisions; in stage 6 the act fixing it, regulation changes, corrections after the start, the
+resident participants and the involvement procedure."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from lmp_kit.auth import Principal
 
 from registry.application.practices import PracticeUseCases
 from registry.domain import Practice
+from registry.domain.checks import utc_today
 
 
 class PlanUseCases(PracticeUseCases):
@@ -57,5 +59,48 @@ class PlanUseCases(PracticeUseCases):
     ) -> Practice:
         practice = self.get_practice(practice_id)
         practice.decide(decision, reason, resource_sources, actor.subject)
+        self.save(practice)
+        return practice
+
+    def fix_plan_by_act(
+        self, actor: Principal, practice_id: UUID, number: str, act_date: str, title: str
+    ) -> Practice:
+        practice = self.get_practice(practice_id)
+        practice.fix_plan_by_act(number, act_date, title, actor.subject, utc_today())
+        self.save(practice)
+        return practice
+
+    def set_regulation_change_status(
+        self, practice_id: UUID, number: int, status: str, note: str
+    ) -> Practice:
+        practice = self.get_practice(practice_id)
+        practice.set_regulation_change_status(number, status, note)
+        self.save(practice)
+        return practice
+
+    def correct_implementation_plan(
+        self,
+        actor: Principal,
+        practice_id: UUID,
+        milestones: Iterable[Mapping[str, Any]],
+        resource_sources: Iterable[Mapping[str, Any]],
+        reason: str,
+    ) -> Practice:
+        practice = self.get_practice(practice_id)
+        practice.correct_plan(milestones, resource_sources, reason, actor.subject)
+        self.save(practice)
+        return practice
+
+    def set_resident_participants(
+        self, practice_id: UUID, residents: Iterable[Mapping[str, str]]
+    ) -> Practice:
+        practice = self.get_practice(practice_id)
+        practice.set_resident_participants(residents)
+        self.save(practice)
+        return practice
+
+    def set_involvement_procedure(self, actor: Principal, practice_id: UUID, text: str) -> Practice:
+        practice = self.get_practice(practice_id)
+        practice.set_involvement_procedure(text, actor.subject)
         self.save(practice)
         return practice

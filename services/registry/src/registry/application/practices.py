@@ -156,14 +156,18 @@ class PracticeUseCases(ProblemUseCases, CityUseCases):
         self.save(practice)
         return practice
 
-    def adopt_practice(
+    def adopt_practice(  # noqa: PLR0913  # the adoption's attributes, each named
         self,
         actor: Principal,
         source_id: UUID,
         city_id: str,
         title: str | None = None,
         retry: Retry | None = None,
+        *,
+        problem_ids: Iterable[str] = (),
     ) -> Practice:
+        """The adopting city names the problems of its own that the adopted practice solves."""
+
         def create(claim: Claim) -> Practice:
             source = self.readable_practice(actor, source_id)
             if not source.approved_passport_version:
@@ -179,13 +183,18 @@ class PracticeUseCases(ProblemUseCases, CityUseCases):
                 summary=source.summary,
                 authors=source.authors,
                 cells=source.cells,
+                problem_ids=problem_ids,
                 source_practice_id=str(source.id),
                 source_city_id=source.city_id,
             )
+            problems = self._problems_of_city(city_id, adopted.problem_ids)
+            for problem in problems:
+                problem.link_practice(str(adopted.id))
             source.credit_replication(str(adopted.id), city_id)
             self._create(
                 adopted,
                 source,
+                *problems,
                 *claim(adopted.id),
                 conflict=f"city {city_id!r} already has a practice titled {adopted.title!r}: "
                 f"{adopted.id}",

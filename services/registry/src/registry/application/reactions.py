@@ -26,7 +26,9 @@ class Reactions(PracticeUseCases, ActivityUseCases):
         return [practice] if outcome == "applied" else []
 
     def react_to_session(self, envelope: Envelope) -> list[Activity]:
-        """A held council session is a programme activity of its city (a council sitting)."""
+        """A held council session is a programme activity of its city (a council sitting),
+        recorded with what the session knows, its date; it counts in K2 and K8 like any
+        activity, and the dashboard tells the working group what it lacks (decision 0002)."""
         held_on = envelope.parse(expertise.CouncilSessionHeld).held_on.isoformat()
         activity = Activity.register(
             envelope.city_id,

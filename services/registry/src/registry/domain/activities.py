@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +15,7 @@ from registry.domain.checks import (
     check_choice,
     check_date,
     check_moment,
+    check_month_begun,
     check_people,
     check_text,
     invalid,
@@ -67,9 +68,11 @@ class Activity(CityAggregate):
         participant_categories: Iterable[str] = (),
         joint_action: bool = False,
         branding_used: bool = False,
+        today: date | None = None,
     ) -> Activity:
         """`joint_action` is the API's older way to say that the enterprise and the
-        administration took part: it adds those two categories."""
+        administration took part: it adds those two categories. With `today`, an activity of a
+        month that has not begun is refused (a reaction records what another service held)."""
         check_city_id(city_id)
         categories = {
             check_choice("participant_categories", c, PARTICIPANT_CATEGORIES)
@@ -77,7 +80,7 @@ class Activity(CityAggregate):
         }
         if joint_action:
             categories |= JOINT_ACTION
-        return cls(
+        activity = cls(
             city_id=city_id,
             kind=check_choice("kind", kind, ACTIVITY_KINDS),
             title=check_text("title", title, minimum=3, maximum=200),
@@ -86,6 +89,9 @@ class Activity(CityAggregate):
             participant_categories=sorted(categories),
             branding_used=branding_used,
         )
+        if today is not None:
+            check_month_begun("the month of held_on", activity.held_on[:7], today)
+        return activity
 
     @event(Registered)
     def __init__(  # noqa: PLR0913  # the attributes of an activity, each named

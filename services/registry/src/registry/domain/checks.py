@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from lmp_kit.errors import InvalidArgumentError
+from lmp_kit.errors import FailedPreconditionError, InvalidArgumentError
 
 FIRST_DATE = date(2000, 1, 1)
 LAST_DATE = date(2100, 12, 31)
@@ -78,6 +78,22 @@ def check_month(field: str, value: str) -> str:
         msg = f"{field} must be YYYY-MM between 2000-01 and 2100-12 (e.g. 2026-11), not {value!r}"
         raise invalid(msg)
     return value
+
+
+def utc_today() -> date:
+    """The registry's clock for "a month that has not begun": the server's UTC date."""
+    return datetime.now(UTC).date()
+
+
+def check_month_begun(field: str, month: str, today: date) -> str:
+    """A record of what happened is dated in a month that has begun (UTC)."""
+    if month > f"{today:%Y-%m}":
+        msg = (
+            f"{field} {month} has not begun (today is {today.isoformat()}, UTC): a record of "
+            f"what happened is dated in the current month or earlier; record it once it happens"
+        )
+        raise FailedPreconditionError(msg)
+    return month
 
 
 def check_amount(field: str, value: str, *, allow_zero: bool = False) -> str:

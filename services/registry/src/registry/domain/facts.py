@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -12,6 +13,7 @@ from registry.domain.checks import (
     check_choice,
     check_currency,
     check_month,
+    check_month_begun,
     check_text,
     check_texts,
     invalid,
@@ -34,21 +36,30 @@ class ImprovementFact(CityAggregate):
         return natural_id("improvement", city_id, month, normalized(title))
 
     @classmethod
-    def record(
-        cls, city_id: str, month: str, title: str, description: str, evidence: Iterable[str]
+    def record(  # noqa: PLR0913  # the attributes of a fact, each named
+        cls,
+        city_id: str,
+        month: str,
+        title: str,
+        description: str,
+        evidence: Iterable[str],
+        *,
+        today: date,
     ) -> ImprovementFact:
         check_city_id(city_id)
         checked_evidence = check_texts("evidence", evidence, maximum=2000)
         if not checked_evidence:
             msg = "an improvement fact needs evidence (links or references)"
             raise invalid(msg)
-        return cls(
+        fact = cls(
             city_id=city_id,
             month=check_month("month", month),
             title=check_text("title", title, minimum=3, maximum=200),
             description=check_text("description", description, maximum=10_000),
             evidence=checked_evidence,
         )
+        check_month_begun("the improvement fact's month", fact.month, today)
+        return fact
 
     @event("Recorded")
     def __init__(
@@ -103,9 +114,10 @@ class ExternalResourceCase(CityAggregate):
         currency: str,
         partner: str,
         problem_id: str | None = None,
+        today: date,
     ) -> ExternalResourceCase:
         check_city_id(city_id)
-        return cls(
+        case = cls(
             city_id=city_id,
             month=check_month("month", month),
             title=check_text("title", title, minimum=3, maximum=200),
@@ -115,6 +127,8 @@ class ExternalResourceCase(CityAggregate):
             partner=check_text("partner", partner, minimum=1, maximum=300),
             problem_id=problem_id,
         )
+        check_month_begun("the external-resource case's month", case.month, today)
+        return case
 
     @event("Recorded")
     def __init__(  # noqa: PLR0913  # the attributes of a case, each named

@@ -26,6 +26,10 @@ RESOURCE_KINDS = (
     "residents_funds",
 )
 DECISIONS = ("continue", "change_resources", "stop")
+# The status of a proposal to change local regulations (НПА): the seed's "предложения по
+# внесению изменений в НПА" are proposed, drafted as an act, then adopted or rejected.
+REGULATION_STATUSES = ("proposed", "drafted", "adopted", "rejected")
+REGULATION_FINAL = frozenset({"adopted", "rejected"})
 MAX_MILESTONES = 200
 MAX_PROPOSALS = 100
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +26,8 @@ from registry.domain.passports import SECTIONS, Content, check_section, is_empty
 from registry.domain.plans import (
     DECISIONS,
     MILESTONE_STATUSES,
+    REGULATION_FINAL,
+    REGULATION_STATUSES,
     Plan,
     check_milestones,
     check_proposals,
@@ -92,6 +95,8 @@ MILESTONE_EDITABLE = frozenset(
     {"planned", "implementing", "evaluated_continue", "evaluated_change_resources"}
 )
 REPORTABLE = frozenset({"planned", "implementing"})
+# Implementation has started: the plan changes only by a correction with a reason.
+STARTED = frozenset({"implementing", "evaluated_continue", "evaluated_change_resources"})
 DECIDABLE = frozenset({"implementing"})
 
 
@@ -167,7 +172,7 @@ class Practice(CityAggregate):
         if source_practice_id is not None and kind != "external":
             msg = "only an external practice can come from a source practice"
             raise invalid(msg)
-        return cls(
+        practice = cls(
             city_id=city_id,
             kind=kind,
             title=check_text("title", title, minimum=3, maximum=200),
@@ -183,6 +188,14 @@ class Practice(CityAggregate):
             source_practice_id=source_practice_id,
             source_city_id=source_city_id,
         )
+        if not practice.problem_ids:
+            msg = (
+                f"a practice is always the solution of a problem (практика всегда - решение "
+                f"проблемы): name in problem_ids at least one problem of city {city_id!r} that "
+                f"the {kind} practice solves (RegisterProblem first if it is not registered)"
+            )
+            raise FailedPreconditionError(msg)
+        return practice
 
     @event("Registered")
     def __init__(  # noqa: PLR0913  # the attributes of a practice, each named
@@ -226,6 +239,12 @@ class Practice(CityAggregate):
         self.plan: Plan | None = None
         self.reports: dict[str, dict[str, Any]] = {}
         self.decisions: list[dict[str, Any]] = []
+        self.act: dict[str, Any] | None = None
+        self.regulation_statuses: dict[str, dict[str, str]] = {}
+        self.corrections: list[dict[str, Any]] = []
+        self.residents: list[dict[str, str]] = []
+        self.resident_list_version = 0
+        self.involvement_procedure: dict[str, Any] | None = None
 
     def check_editable(self) -> None:
         if self.status in ("rejected", "evaluated_stop"):
@@ -483,6 +502,13 @@ class Practice(CityAggregate):
             "resource_sources": check_resource_sources(resource_sources),
             "regulation_proposals": check_proposals(regulation_proposals),
         }
+        if self.status in STARTED:
+            msg = (
+                f"the implementation of practice {self.title!r} has started ({self.status}): "
+                f"only its milestones and resource sources change, each change a correction "
+                f"with a reason (CorrectImplementationPlan)"
+            )
+            raise FailedPreconditionError(msg)
         if self.status not in PLANNABLE:
             msg = (
                 f"practice {self.title!r} is {self.status}; an implementation plan is set only "
@@ -621,3 +647,195 @@ class Practice(CityAggregate):
         ]
         if resource_sources and self.plan is not None:
             self.plan = {**self.plan, "resource_sources": resource_sources}
+
+    # Stage 6: the act fixing the plan, regulation changes, corrections, residents
+
+    def _require_editable_plan(self, what: str) -> Plan:
+        plan = self._require_plan()
+        if self.status not in MILESTONE_EDITABLE:
+            msg = f"practice {self.title!r} is {self.status}; {what} can no longer change"
+            raise FailedPreconditionError(msg)
+        return plan
+
+    def fix_plan_by_act(
+        self, number: str, act_date: str, title: str, fixed_by: str, today: date
+    ) -> None:
+        number = check_text("number", number, minimum=1, maximum=100)
+        act_date = check_date("date", act_date)
+        title = check_text("title", title, minimum=3, maximum=500)
+        plan = self._require_editable_plan("the act fixing its plan")
+        if act_date > today.isoformat():
+            msg = (
+                f"the act is dated {act_date}, after today ({today.isoformat()}, UTC): record "
+                f"it once it is issued"
+            )
+            raise FailedPreconditionError(msg)
+        version = int(plan["plan_version"])
+        if self.act is not None and self.act["plan_version"] == version:
+            msg = (
+                f"plan v{version} of practice {self.title!r} is already fixed by act "
+                f"{self.act['number']} of {self.act['date']}"
+            )
+            raise FailedPreconditionError(msg)
+        self._plan_fixed_by_act(
+            number=number, act_date=act_date, title=title, plan_version=version, fixed_by=fixed_by
+        )
+
+    @event("PlanFixedByAct")
+    def _plan_fixed_by_act(
+        self, number: str, act_date: str, title: str, plan_version: int, fixed_by: str
+    ) -> None:
+        self.act = {
+            "number": number,
+            "date": act_date,
+            "title": title,
+            "plan_version": plan_version,
+            "fixed_by": fixed_by,
+        }
+
+    def regulation_changes(self) -> list[dict[str, Any]]:
+        """The plan's regulation-change proposals, each with its status (proposed at first)."""
+        proposals = self.plan["regulation_proposals"] if self.plan else []
+        changes = []
+        for number, proposal in enumerate(proposals, start=1):
+            known = self.regulation_statuses.get(normalized(proposal), {})
+            changes.append(
+                {
+                    "number": number,
+                    "proposal": proposal,
+                    "status": known.get("status", "proposed"),
+                    "note": known.get("note", ""),
+                }
+            )
+        return changes
+
+    def set_regulation_change_status(self, number: int, status: str, note: str) -> None:
+        check_choice("status", status, REGULATION_STATUSES)
+        note = check_text("note", note, maximum=2000)
+        if status in REGULATION_FINAL and not note:
+            needed = "the act that made the change" if status == "adopted" else "why"
+            msg = f"a regulation change {status} needs a note: {needed}"
+            raise invalid(msg)
+        self._require_editable_plan("its regulation changes")
+        changes = self.regulation_changes()
+        if not 1 <= number <= len(changes):
+            msg = (
+                f"the plan has regulation-change proposals 1 to {len(changes)}, not {number}"
+                if changes
+                else "the plan has no regulation-change proposals"
+            )
+            raise invalid(msg)
+        current = changes[number - 1]
+        if current["status"] in REGULATION_FINAL:
+            msg = f"regulation change {number} is already {current['status']}"
+            raise FailedPreconditionError(msg)
+        if (status, note) == (current["status"], current["note"]):
+            msg = f"regulation change {number} is already {status}"
+            raise FailedPreconditionError(msg)
+        self._regulation_change_status_set(
+            number=number, proposal=current["proposal"], status=status, note=note
+        )
+
+    @event("RegulationChangeStatusSet")
+    def _regulation_change_status_set(
+        self, number: int, proposal: str, status: str, note: str
+    ) -> None:
+        del number
+        self.regulation_statuses = {
+            **self.regulation_statuses,
+            normalized(proposal): {"status": status, "note": note},
+        }
+
+    def correct_plan(
+        self,
+        milestones: Iterable[Mapping[str, Any]],
+        resource_sources: Iterable[Mapping[str, Any]],
+        reason: str,
+        corrected_by: str,
+    ) -> None:
+        checked_milestones = check_milestones(milestones)
+        checked_sources = check_resource_sources(resource_sources)
+        reason = check_text("reason", reason, maximum=2000)
+        if not reason:
+            msg = "a correction of the implementation plan needs a reason"
+            raise invalid(msg)
+        plan = self._require_plan()
+        if self.status not in STARTED:
+            msg = (
+                f"practice {self.title!r} is {self.status}: a correction is made after "
+                f"implementation started; before it, SetImplementationPlan revises the plan"
+            )
+            raise FailedPreconditionError(msg)
+        if (checked_milestones, checked_sources) == (
+            plan["milestones"],
+            plan["resource_sources"],
+        ):
+            msg = f"the implementation plan of practice {self.title!r} already says exactly this"
+            raise FailedPreconditionError(msg)
+        self._plan_corrected(
+            plan_version=int(plan["plan_version"]) + 1,
+            approved_by=plan["approved_by"],
+            corrected_by=corrected_by,
+            reason=reason,
+            milestones=checked_milestones,
+            resource_sources=checked_sources,
+        )
+
+    @event("PlanCorrected")
+    def _plan_corrected(  # noqa: PLR0913  # the event's attributes, each named
+        self,
+        *,
+        plan_version: int,
+        approved_by: str,
+        corrected_by: str,
+        reason: str,
+        milestones: list[dict[str, Any]],
+        resource_sources: list[dict[str, str]],
+    ) -> None:
+        if self.plan is None:  # pragma: no cover  # only recorded after a plan
+            return
+        self.plan = {
+            **self.plan,
+            "plan_version": plan_version,
+            "approved_by": approved_by,
+            "milestones": milestones,
+            "resource_sources": resource_sources,
+        }
+        self.corrections = [
+            *self.corrections,
+            {"plan_version": plan_version, "reason": reason, "corrected_by": corrected_by},
+        ]
+
+    def set_resident_participants(self, residents: Iterable[Mapping[str, str]]) -> None:
+        checked = check_people("resident", residents)
+        if not checked:
+            msg = "the list of resident participants names at least one resident"
+            raise invalid(msg)
+        self._require_editable_plan("its list of resident participants")
+        if checked == self.residents:
+            msg = f"the resident participants of practice {self.title!r} are already these"
+            raise FailedPreconditionError(msg)
+        self._resident_participants_set(
+            residents=checked, list_version=self.resident_list_version + 1
+        )
+
+    @event("ResidentParticipantsSet")
+    def _resident_participants_set(
+        self, residents: list[dict[str, str]], list_version: int
+    ) -> None:
+        self.residents = residents
+        self.resident_list_version = list_version
+
+    def set_involvement_procedure(self, text: str, set_by: str) -> None:
+        text = check_text("text", text, minimum=1, maximum=20_000)
+        self._require_editable_plan("its resident-involvement procedure")
+        current = self.involvement_procedure
+        if current is not None and current["text"] == text:
+            msg = f"the involvement procedure of practice {self.title!r} already says exactly this"
+            raise FailedPreconditionError(msg)
+        version = 1 if current is None else int(current["version"]) + 1
+        self._involvement_procedure_set(text=text, version=version, set_by=set_by)
+
+    @event("InvolvementProcedureSet")
+    def _involvement_procedure_set(self, text: str, version: int, set_by: str) -> None:
+        self.involvement_procedure = {"text": text, "version": version, "set_by": set_by}
