@@ -109,7 +109,7 @@ def health_of(channel: grpc.Channel) -> str:
             health_pb2.HealthCheckRequest(), timeout=TIMEOUT_S
         )
     except grpc.RpcError as error:
-        return f"unreachable ({error.code().name})"  # type: ignore[attr-defined]  # a call's error
+        return f"unreachable ({error.code().name})"
     return str(health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status))
 
 

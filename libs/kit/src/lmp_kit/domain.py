@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 import threading
 import time
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
     IntegrityError,
     OperationalError,
@@ -21,6 +22,7 @@ from eventsourcing.persistence import (
 
 from lmp_kit.consistency import wrote
 from lmp_kit.errors import InvalidArgumentError
+from lmp_kit.groupcommit import GroupCommitter
 from lmp_kit.logs import current_traceparent
 from lmp_kit.metrics import EVENTS_RECORDED
 
@@ -76,6 +78,49 @@ class ServiceApplication(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env=env)
         self.recorded = threading.Condition()
+        # Concurrent commands share transactions (lmp_kit.groupcommit); LMP_GROUP_COMMIT=false
+        # gives each its own. Not with an aggregate cache or snapshots, which need the saved
+        # aggregates themselves (this codebase configures neither).
+        enabled = os.environ.get("LMP_GROUP_COMMIT", "true").strip().lower() != "false"
+        plain = not self.repository.cache and not self.snapshotting_intervals
+        self.committer = GroupCommitter(self.save_directly) if enabled and plain else None
+
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,  # noqa: ANN401  # the library's signature
+    ) -> list[Recording[UUID]]:
+        """Record the aggregates' new events: together with other commands' that wait at the
+        same moment, in one transaction (group commit), or alone."""
+        committer = self.committer
+        if committer is None or kwargs or committer.in_committer():
+            return self.save_directly(*objs, **kwargs)
+        events: list[Any] = []
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                events.extend(obj.collect_events())
+            elif obj is not None:
+                events.append(obj)  # an event, or an aggregate of another kind: as given
+        if not events:
+            return []
+        recordings = committer.save(events)
+        if recordings:  # recorded on the committer's thread: the token is this caller's
+            wrote(max(r.notification.id for r in recordings))
+        return recordings
+
+    def save_directly(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,  # noqa: ANN401  # the library's signature
+    ) -> list[Recording[UUID]]:
+        """Record in a transaction of its own (the committer's own path, and a writer that
+        batches by itself, such as voting's ballot writer)."""
+        return super().save(*objs, **kwargs)
+
+    def close(self) -> None:
+        if self.committer is not None:
+            self.committer.stop()
+        super().close()
 
     @functools.cached_property
     def request_keys(self) -> RequestKeys:

@@ -64,6 +64,11 @@ DEPENDENCY_UP = Gauge(
     "1 while a dependency (mongodb, kafka, an upstream service) answers, 0 while it is away",
     ["dependency"],
 )
+GROUP_COMMIT_BATCH = Histogram(
+    "lmp_group_commit_batch_commands",
+    "Commands whose events one event-store transaction recorded (lmp_kit.groupcommit)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 200),
+)
 GRPC_STREAMS_OPEN = Gauge("lmp_grpc_streams_open", "Server streams open now", ["method"])
 GRPC_STREAMS_REFUSED = Counter(
     "lmp_grpc_streams_refused_total",

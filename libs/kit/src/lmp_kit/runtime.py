@@ -260,7 +260,9 @@ class ServiceRuntime:
     def all_vitals(self) -> list[Vital]:
         if self.app is None:
             return list(self.vitals)
-        return [*self.vitals, *event_store_vitals(self.app)]
+        committer = self.app.committer
+        committing = [] if committer is None else [(committer.name, committer.is_alive)]
+        return [*self.vitals, *committing, *event_store_vitals(self.app)]
 
     def close(self) -> None:
         """Close the event store (a runtime built but never run, e.g. in a test)."""
