@@ -143,6 +143,24 @@ def status(args: argparse.Namespace) -> int:
     return status_module.run(dev_env(), as_json=args.json, watch=args.watch, max_lag=args.max_lag)
 
 
+def backup(args: argparse.Namespace) -> int:
+    from lmp_cli import backup as backup_module  # noqa: PLC0415  # see the module's note on imports
+
+    return backup_module.run_backup(Path(args.data_dir), Path(args.dir), os.environ)
+
+
+def restore(args: argparse.Namespace) -> int:
+    from lmp_cli import backup as backup_module  # noqa: PLC0415  # see the module's note on imports
+
+    return backup_module.run_restore(
+        Path(args.dir),
+        Path(args.data_dir),
+        os.environ,
+        force=args.force,
+        drop_read_models=args.drop_read_models,
+    )
+
+
 def demo(args: argparse.Namespace) -> int:
     from lmp_cli import demo as demo_module  # noqa: PLC0415  # heavy stubs only for this command
 
@@ -201,6 +219,30 @@ def parser() -> argparse.ArgumentParser:
         help="exit code 1 when a follower is more events behind than this (default 0)",
     )
     status_cmd.set_defaults(run=status)
+
+    backup_cmd = commands.add_parser(
+        "backup", help="copy the SQLite event stores of a data dir, also while the stack runs"
+    )
+    backup_cmd.add_argument("dir", help="a new directory for the copies and their manifest")
+    backup_cmd.add_argument("--data-dir", default=os.environ.get("LMP_DATA_DIR", ".lmp"))
+    backup_cmd.set_defaults(run=backup)
+
+    restore_cmd = commands.add_parser(
+        "restore", help="put a backup's event stores into a data dir, checksums verified"
+    )
+    restore_cmd.add_argument("dir", help="a directory `lmp backup` made")
+    restore_cmd.add_argument("--data-dir", default=os.environ.get("LMP_DATA_DIR", ".lmp"))
+    restore_cmd.add_argument(
+        "--force",
+        action="store_true",
+        help="restore over a data dir that holds stores (set aside in before-restore-<time>/)",
+    )
+    restore_cmd.add_argument(
+        "--drop-read-models",
+        action="store_true",
+        help="with MONGODB_URI: drop the read models of LMP_MONGODB_DB_PREFIX to rebuild them",
+    )
+    restore_cmd.set_defaults(run=restore)
 
     demo_cmd = commands.add_parser("demo", help="run one programme cycle of three cities")
     demo_cmd.add_argument("--residents", type=int, default=300, help="simulated residents per city")
