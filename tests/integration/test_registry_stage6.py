@@ -7,14 +7,20 @@ it (docs/decisions/0002-registry.md, "Stage 6 records and rules"; 0006-kpi.md)."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import grpc
 import pytest
 from lmp.kpi.v1 import kpi_pb2
 from lmp.registry.v1 import registry_pb2 as pb
+from lmp_contracts import registry
+from lmp_kit.envelope import Envelope
+from registry.projections import CITY_PRACTICES, CityPracticeProjection
 
 from .conftest import Slice, council_concludes, eventually, stamp
+from .test_registry_lists import applied, event, milestone, plan_set, status
 from .test_registry_plans import OWNER, prioritized_practice
 
 TODAY = datetime.now(UTC).date()
@@ -408,3 +414,71 @@ def test_a_council_sitting_fails_k2_and_k8_until_the_working_group_completes_it(
     assert sitting_named in reasons["K2"]
     assert sitting_named in reasons["K8"]
     eventually(lambda: card(K2="passed", K8="passed"))
+
+
+def a_practice_through_stage_6() -> list[Envelope]:
+    """A practice's stage 6 as its events tell it: fixed by an act, its regulation changes
+    moved on, corrected after the start, its residents listed twice, its procedure set."""
+    person = registry.Person(person_id="r1", name="Sidorova V.")
+    plan = plan_set(1, [milestone(1, "Lamps bought", "2027-03-01")]).model_copy(
+        update={"regulation_proposals": ["Amend the lighting rules", "Let residents vote"]}
+    )
+    contracts: list[Any] = [
+        registry.PracticeRegistered(kind="own", title="Lit courtyards"),
+        status("prioritized"),
+        plan,
+        status("planned"),
+        registry.PracticePlanFixedByAct(
+            number="45-p",
+            act_date=date(2026, 12, 1),
+            title="On the plan",
+            plan_version=1,
+            fixed_by="head",
+        ),
+        registry.PracticeRegulationChangeStatusSet(
+            number=1, proposal="Amend the lighting rules", status="drafted", note=""
+        ),
+        registry.PracticeRegulationChangeStatusSet(
+            number=1, proposal="Amend the lighting rules", status="adopted", note="Decision 47"
+        ),
+        status("implementing"),
+        registry.PracticePlanCorrected(
+            plan_version=2,
+            approved_by="head",
+            corrected_by="wg",
+            reason="later lamps",
+            milestones=[milestone(1, "Lamps bought", "2027-04-01")],
+            resource_sources=[registry.ResourceSource(kind="donors", amount="9", currency="RUB")],
+        ),
+        registry.PracticeResidentParticipantsSet(residents=[person], list_version=1),
+        registry.PracticeResidentParticipantsSet(
+            residents=[person, registry.Person(person_id="r2", name="Orlov")], list_version=2
+        ),
+        registry.PracticeInvolvementProcedureSet(text="Sign up", version=1, set_by="wg"),
+        registry.PracticeRegulationChangeStatusSet(
+            number=2, proposal="Let residents vote", status="rejected", note="not needed"
+        ),
+    ]
+    return [event(c, version, 200 + version) for version, c in enumerate(contracts, start=1)]
+
+
+async def test_the_stage_6_read_model_is_the_same_whatever_the_order_and_repetition(mongo):
+    client, name = mongo
+    in_order = a_practice_through_stage_6()
+    expected = await applied(client[f"{name}_0"], CityPracticeProjection(), in_order)
+    shuffles = random.Random(6)  # noqa: S311  # a fixed order to shuffle by, no secret
+    for attempt in range(1, 6):
+        events = [*in_order, *shuffles.sample(in_order, 5)]
+        shuffles.shuffle(events)
+        found = await applied(client[f"{name}_{attempt}"], CityPracticeProjection(), events)
+        await client.drop_database(f"{name}_{attempt}")
+        assert found == expected, [e.aggregate_version for e in events]
+    await client.drop_database(f"{name}_0")
+
+    (practice,) = expected[CITY_PRACTICES]
+    assert practice["act"] == {"number": "45-p", "date": "2026-12-01", "title": "On the plan"}
+    assert (practice["regulation_changes"], practice["regulation_changes_adopted"]) == (2, 1)
+    assert (practice["plan"]["plan_version"], practice["correction_versions"]) == (2, [2])
+    assert [m["due_date"] for m in practice["milestones"]] == ["2027-04-01"]
+    assert practice["resource_sources"] == [{"kind": "donors", "amount": "9", "currency": "RUB"}]
+    assert (practice["resident_participants"], practice["involvement_procedure"]) == (2, True)
