@@ -318,6 +318,8 @@ def adopt(api: Portals, source: CityRun, adopter: CityRun) -> str:
                 source_practice_id=source_id,
                 city_id=adopter.city.city_id,
                 title=f"Светлые дворы по опыту города {source.city.name}",
+                # the adopting city's own problem: a practice always solves one
+                problem_ids=[adopter.problems[0]],
             ),
             metadata=wg,
             timeout=TIMEOUT_S,
