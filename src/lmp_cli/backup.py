@@ -61,6 +61,10 @@ BUSY_TIMEOUT_S = 10.0
 EMBEDDED_SERVER_DIRS = ("mongodb", "kafka")
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 MONGODB_TIMEOUT_MS = 5_000
+# lmp_kit.readmodels: a rebuild's generations `<database>__g<n>` beside the service's database,
+# and the control collection in it naming the active one.
+GENERATION_SUFFIX = "__g"
+READ_MODELS_CONTROL = "_readmodels"
 
 NOT_INCLUDED = {
     "mongodb": (
@@ -359,7 +363,8 @@ def check_servers(env: Mapping[str, str], *, drop_read_models: bool) -> None:
         check_kafka(env)
     uri = env.get("MONGODB_URI", "").strip()
     if uri and not drop_read_models:
-        existing = read_model_databases(uri, mongodb_prefix(env))
+        found = read_model_databases(uri, mongodb_prefix(env))
+        existing = [name for names in found.values() for name in names]
         if existing:
             msg = (
                 f"MongoDB holds read models of prefix {mongodb_prefix(env)!r} "
@@ -381,16 +386,24 @@ def mongodb(uri: str) -> MongoClient[dict[str, Any]]:
     return MongoClient(uri, serverSelectionTimeoutMS=MONGODB_TIMEOUT_MS)
 
 
-def read_model_databases(uri: str, prefix: str) -> list[str]:
+def read_model_databases(uri: str, prefix: str) -> dict[str, list[str]]:
+    """Per service, its databases in MongoDB: `<prefix><service>` and the generations a
+    rebuild made beside it (`<prefix><service>__g<n>`, lmp_kit.readmodels)."""
     from pymongo.errors import PyMongoError  # noqa: PLC0415  # only with an external MongoDB
 
     try:
         with mongodb(uri) as client:
-            names = set(client.list_database_names())
+            names = client.list_database_names()
     except PyMongoError as error:
         msg = f"cannot reach MongoDB at {uri} to check its read models: {error}"
         raise BackupError(msg) from None
-    return [f"{prefix}{s}" for s in SERVICES if f"{prefix}{s}" in names]
+    found: dict[str, list[str]] = {}
+    for service in SERVICES:
+        base = f"{prefix}{service}"
+        mine = sorted(n for n in names if n == base or n.startswith(base + GENERATION_SUFFIX))
+        if mine:
+            found[service] = mine
+    return found
 
 
 def check_kafka(env: Mapping[str, str]) -> None:
@@ -431,30 +444,28 @@ def drop_read_models(env: Mapping[str, str], say: Say) -> None:
     if not uri:
         return
     prefix = mongodb_prefix(env)
-    existing = read_model_databases(uri, prefix)
     with mongodb(uri) as client:
-        for service in SERVICES:
-            name = f"{prefix}{service}"
-            if name not in existing:
-                continue
-            if service in PUBLISHED:
-                client.drop_database(name)
-                say(f"  dropped the read models of {service} ({name})")
-            else:
-                for collection in followed_collections(service):
-                    client[name].drop_collection(collection)
-                say(f"  reset {service}'s positions and the facts it keeps ({name})")
+        for service, names in read_model_databases(uri, prefix).items():
+            base = f"{prefix}{service}"
+            for name in names:
+                if service in PUBLISHED or name != base:
+                    client.drop_database(name)
+                    say(f"  dropped the read models of {service} ({name})")
+                else:
+                    for collection in followed_collections(service):
+                        client[name].drop_collection(collection)
+                    say(f"  reset {service}'s positions and the facts it keeps ({name})")
 
 
 def followed_collections(service: str) -> list[str]:
     """What a service without an event store keeps of the logs it follows: its projections'
-    collections and its positions; delivery ids are made from event ids, so what it delivered
-    before is not delivered again."""
+    collections, its positions and which generation is active; delivery ids are made from
+    event ids, so what it delivered before is not delivered again."""
     from lmp_kit.consumer import POSITIONS, TRACKING  # noqa: PLC0415
 
     module = importlib.import_module(f"{service}.consumers")
     collections = {c for s in module.SUBSCRIPTIONS for p in s.projections for c in p.collections}
-    return sorted({*collections, POSITIONS, TRACKING})
+    return sorted({*collections, POSITIONS, TRACKING, READ_MODELS_CONTROL})
 
 
 def copy_checked(source: Path, target: Path, sha256: str) -> None:
