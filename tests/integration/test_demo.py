@@ -115,6 +115,8 @@ def test_the_demo_drives_a_programme_cycle_and_prints_the_exact_scorecards(slice
         assert all(r.aggregate.experts == 3 for r in run.priorities)  # three experts score
         # Weighted 40/20/20/20 over the experts' scores of demo.SECONDARY_SCORES.
         assert [r.decision.aggregate_score for r in run.priorities] == ["4.07", "3.40"]
+        # The working group's assessment (stage 5) comes first, weighted the same way.
+        assert [r.assessment.weighted for r in run.priorities] == ["4.60", "3.80"]
         assert [r.practice_id for r in run.priorities] == [p.practice_id for p in run.plans]
         second = ("continue", "change_resources", "stop")[run.position]
         assert [(p.status, len(p.reports), p.milestones[0].status) for p in run.plans] == [

@@ -26,15 +26,37 @@ from lmp_cli.demo.programme import (
 )
 from lmp_cli.demo.selection import advance_stage
 
+# The working group's scores (effectiveness, resource intensity, time, fit), in vote order.
+WORKING_GROUP_ASSESSMENTS = ((5, 4, 4, 5), (4, 3, 4, 4))
+
 
 def secondary_review(api: Portals, run: CityRun, today: str) -> None:
-    """Stage 5: the council scores the vote's practices on the four criteria, fixes their
-    priorities with expected results, deadlines, resources and regulation proposals."""
+    """Stage 5: the working group assesses the vote's practices on the four criteria, the
+    council's experts score them too, and the council fixes their priorities with expected
+    results, deadlines, resources and regulation proposals."""
     cid = run.city.city_id
     chair = api.expert()
     ordered = vote_order(run)
     reviews = [open_review(api, cid, practice_id, "secondary") for practice_id in ordered]
     for number, review in enumerate(reviews):
+        effectiveness, resources, time_to_implement, fit = WORKING_GROUP_ASSESSMENTS[
+            min(number, len(WORKING_GROUP_ASSESSMENTS) - 1)
+        ]
+        api.expertise.AssessPractice(
+            exp.AssessPracticeRequest(
+                review_id=review.review_id,
+                scores=exp.CriterionScores(
+                    effectiveness=effectiveness,
+                    resource_intensity=resources,
+                    time_to_implement=time_to_implement,
+                    fit_to_city_needs=fit,
+                ),
+                rationale="Оценка рабочей группы: эффективность, ресурсоемкость, сроки, "
+                "соответствие городским потребностям",
+            ),
+            metadata=api.working_group(cid),
+            timeout=TIMEOUT_S,
+        )
         table = SECONDARY_SCORES[min(number, len(SECONDARY_SCORES) - 1)]
         for expert, scores in zip(COUNCIL[1:], table, strict=True):
             effectiveness, resources, time_to_implement, fit = scores
@@ -287,7 +309,8 @@ def planning_and_implementation(
             printer.city(
                 run.city.name,
                 f"priority {review.decision.priority_rank}: "
-                f"{review.practice_title:<44} score {review.decision.aggregate_score}",
+                f"{review.practice_title:<44} working group {review.assessment.weighted}, "
+                f"experts {review.decision.aggregate_score}",
             )
     printer.stage("stages 6-7: activities, improvement facts, external resources")
     for run in runs:
