@@ -450,7 +450,12 @@ def test_the_council_fixes_priority_on_the_working_groups_assessment_without_its
             review.id, by="chair", session_id=session.id, verdict="prioritized", rationale="Y"
         )
     concluded = app.conclude_review(
-        review.id, by="chair", session_id=session.id, verdict="prioritized", rationale="Y", plan=PLAN
+        review.id,
+        by="chair",
+        session_id=session.id,
+        verdict="prioritized",
+        rationale="Y",
+        plan=PLAN,
     )
 
     assert concluded.verdict == "prioritized"
