@@ -276,6 +276,9 @@ def backup(data_dir: Path, target: Path, say: Say) -> Manifest:
 
 def read_manifest(source: Path) -> Manifest:
     path = source / MANIFEST
+    if not source.is_dir():
+        msg = f"{source} is no directory: name the directory `lmp backup` made"
+        raise BackupError(msg)
     if not path.exists():
         msg = f"{source} holds no {MANIFEST}: not a backup, or an interrupted one"
         raise BackupError(msg)
