@@ -161,6 +161,18 @@ def restore(args: argparse.Namespace) -> int:
     )
 
 
+def rebuild(args: argparse.Namespace) -> int:
+    from lmp_cli import rebuild as rebuild_module  # noqa: PLC0415  # MongoDB only for this command
+
+    return rebuild_module.run(
+        args.service,
+        dev_env(),
+        projection=args.projection,
+        keep_old=args.keep_old,
+        abandon=args.abandon,
+    )
+
+
 def demo(args: argparse.Namespace) -> int:
     from lmp_cli import demo as demo_module  # noqa: PLC0415  # heavy stubs only for this command
 
@@ -243,6 +255,26 @@ def parser() -> argparse.ArgumentParser:
         help="with MONGODB_URI: drop the read models of LMP_MONGODB_DB_PREFIX to rebuild them",
     )
     restore_cmd.set_defaults(run=restore)
+
+    rebuild_cmd = commands.add_parser(
+        "rebuild",
+        help="rebuild a service's read models into a new generation, compare, switch (blue/green)",
+    )
+    rebuild_cmd.add_argument("service", choices=SERVICES)
+    rebuild_cmd.add_argument(
+        "--projection",
+        metavar="NAME",
+        help="only one upstream's subscription, or one projection (its class or a collection)",
+    )
+    rebuild_cmd.add_argument(
+        "--keep-old", action="store_true", help="keep the replaced generation's database"
+    )
+    rebuild_cmd.add_argument(
+        "--abandon",
+        action="store_true",
+        help="drop an interrupted rebuild's generation instead of resuming it",
+    )
+    rebuild_cmd.set_defaults(run=rebuild)
 
     demo_cmd = commands.add_parser("demo", help="run one programme cycle of three cities")
     demo_cmd.add_argument("--residents", type=int, default=300, help="simulated residents per city")

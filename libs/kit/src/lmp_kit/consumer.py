@@ -9,6 +9,13 @@ Tracking records are kept per block of READ_LIMIT notification ids: one document
 (block * READ_LIMIT, (block + 1) * READ_LIMIT]. A batch reads and extends a few documents
 instead of inserting one per event, a block whose every id is tracked is a page the catch-up
 passes unread, and moving the position drops whole blocks.
+
+The read models and the tracking live in a generation (`lmp_kit.readmodels`): each batch is
+applied to one generation, the active one (or the one a rebuild builds). A generation's fence
+(`_fences`, one document per upstream, written by every batch's transaction) holds its
+consumers while a rebuild compares and switches: once the rebuild's write of the fence
+returned, no batch of that generation commits any more (a transaction that wrote the fence
+first committed before; one that did not meets a write conflict, retries and sees it held).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
@@ -37,11 +44,15 @@ from lmp_kit.metrics import (
     CONSUMER_SKIPPED_PAGES,
     PROJECTION_STALENESS,
 )
+from lmp_kit.readmodels import ReadModels
 
 log = logging.getLogger(__name__)
 
 TRACKING = "_tracking"
 POSITIONS = "_positions"
+FENCES = "_fences"
+# The consumers' own collections, beside the projections', in every generation.
+CONSUMER_COLLECTIONS = (TRACKING, POSITIONS, FENCES)
 FETCH_MAX_WAIT_MS = 100
 
 Document = dict[str, Any]
@@ -79,6 +90,25 @@ class BatchProjection(Protocol):
     ) -> None: ...
 
 
+class HeldError(Exception):
+    """The generation's fence holds its consumers (a rebuild compares or switched away)."""
+
+
+def held(fence: Document | None, now: datetime | None = None) -> bool:
+    """Whether a fence document holds its consumers: retired (its generation was replaced) or
+    paused until a moment still ahead."""
+    if not fence:
+        return False
+    if fence.get("retired"):
+        return True
+    until = fence.get("paused_until")
+    if until is None:
+        return False
+    if until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+    return bool(until > (now or datetime.now(UTC)))
+
+
 def block_of(notification_id: int) -> int:
     """The tracking block of a notification id: ids 1..READ_LIMIT are block 0."""
     return (notification_id - 1) // READ_LIMIT
@@ -98,7 +128,11 @@ class TrackedConsumer(LogFollower):
         upstream_target: str,
         topic: str,
         token: Callable[[], str],
+        models: ReadModels | None = None,
+        generation: int | None = None,
     ) -> None:
+        """`models`: the service's generations (default: `database` alone); `generation`: the
+        one to build (a rebuild), else the active one at each batch."""
         super().__init__(
             upstream=upstream,
             event_types=frozenset().union(*(p.event_types for p in projections)),
@@ -109,32 +143,48 @@ class TrackedConsumer(LogFollower):
         self.projections = projections
         self.offsets = AppliedOffsets(upstream)
         self.client = client
-        self.db: AsyncDatabase[Document] = client[database]
+        self.models = models or ReadModels(client, database)
+        self.generation = generation
+        self.held = False  # the last batch met a holding fence
+
+    def target(self) -> int:
+        """The generation the next batch goes to."""
+        return self.models.current() if self.generation is None else self.generation
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        """The consumer's own collections in the generation of the next batch."""
+        return self.models.database(self.target())
 
     async def prepare(self) -> None:
         """Create indexes before any transaction: an index build waits for open transactions."""
-        await self.db[TRACKING].create_index([("upstream", ASCENDING), ("block", ASCENDING)])
+        generation = self.target()
+        db = self.models.database(generation)
+        await db[TRACKING].create_index([("upstream", ASCENDING), ("block", ASCENDING)])
         await self._migrate_tracking()
         for projection in self.projections:
             if isinstance(projection, PreparedProjection):
-                await projection.prepare(self.db)
+                await projection.prepare(self.models.view(generation))
 
     async def position(self) -> int:
         found = await self.db[POSITIONS].find_one({"_id": self.upstream})
         return int(found["position"]) if found else 0
 
     async def apply_batch(self, envelopes: Sequence[Envelope], path: str) -> int:
-        return len(await self._apply(envelopes, path))
+        return len(await self._apply(envelopes, path) or ())
 
     async def apply_page(self, envelopes: Sequence[Envelope], path: str) -> Applied:
         applied = await self._apply(envelopes, path)
+        if applied is None:  # held: the position stays, the next round reads the page again
+            return Applied([], 0, complete=False)
         return Applied([e.notification_id for e in applied], len(applied))
 
     def reported(self, position: int) -> None:
         CONSUMER_POSITION.labels(upstream=self.upstream).set(position)
         CONSUMER_LAG.labels(upstream=self.upstream).set(max(0, self.head - position))
 
-    async def _apply(self, envelopes: Sequence[Envelope], path: str) -> list[Envelope]:
+    async def _apply(self, envelopes: Sequence[Envelope], path: str) -> list[Envelope] | None:
+        """The envelopes applied now (not before); None when the generation's fence held them."""
         relevant = {
             e.notification_id: e
             for e in envelopes
@@ -144,10 +194,16 @@ class TrackedConsumer(LogFollower):
             self.head = max(self.head, *(e.notification_id for e in envelopes))
         if not relevant:
             return []
-        async with self.client.start_session() as session:
-            applied = await session.with_transaction(
-                lambda s: self._apply_in_transaction(list(relevant.values()), s)
-            )
+        generation = self.target()
+        try:
+            async with self.client.start_session() as session:
+                applied = await session.with_transaction(
+                    lambda s: self._apply_in_transaction(generation, list(relevant.values()), s)
+                )
+        except HeldError:
+            self.held = True
+            return None
+        self.held = False
         skipped = len(relevant) - len(applied)
         if skipped:
             CONSUMER_DUPLICATES.labels(upstream=self.upstream).inc(skipped)
@@ -160,17 +216,32 @@ class TrackedConsumer(LogFollower):
             )
         return applied
 
+    async def _fence(self, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
+        """Write the generation's fence in the transaction, or raise HeldError."""
+        fence = await db[FENCES].find_one_and_update(
+            {"_id": self.upstream},
+            {"$inc": {"batches": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        if held(fence):
+            raise HeldError(self.upstream)
+
     async def _apply_in_transaction(
-        self, envelopes: list[Envelope], session: AsyncClientSession
+        self, generation: int, envelopes: list[Envelope], session: AsyncClientSession
     ) -> list[Envelope]:
-        found = await self.db[POSITIONS].find_one({"_id": self.upstream}, session=session)
+        db = self.models.database(generation)
+        view = self.models.view(generation)
+        await self._fence(db, session)
+        found = await db[POSITIONS].find_one({"_id": self.upstream}, session=session)
         watermark = int(found["position"]) if found else 0
         above = [e for e in envelopes if e.notification_id > watermark]
         if not above:
             return []
         blocks = {block_of(e.notification_id) for e in above}
         seen: set[int] = set()
-        async for doc in self.db[TRACKING].find(
+        async for doc in db[TRACKING].find(
             {"_id": {"$in": [self._block_id(b) for b in blocks]}}, {"nids": 1}, session=session
         ):
             seen.update(doc["nids"])
@@ -185,7 +256,7 @@ class TrackedConsumer(LogFollower):
                 envelope.notification_id
             )
         for block, nids in sorted(by_block.items()):
-            await self.db[TRACKING].update_one(
+            await db[TRACKING].update_one(
                 {"_id": self._block_id(block)},
                 {
                     "$push": {"nids": {"$each": nids}},
@@ -199,10 +270,10 @@ class TrackedConsumer(LogFollower):
             if not mine:
                 continue
             if isinstance(projection, BatchProjection):
-                await projection.apply_batch(mine, self.db, session)
+                await projection.apply_batch(mine, view, session)
             else:
                 for envelope in mine:
-                    await projection.apply(envelope, self.db, session)
+                    await projection.apply(envelope, view, session)
         return fresh
 
     def _block_id(self, block: int) -> str:
@@ -243,12 +314,28 @@ class TrackedConsumer(LogFollower):
         return after
 
     async def advance(self, position: int) -> None:
-        await self.db[POSITIONS].update_one(
-            {"_id": self.upstream}, {"$max": {"position": position}}, upsert=True
-        )
-        await self.db[TRACKING].delete_many(
-            {"upstream": self.upstream, "block": {"$lt": block_of(position + 1)}}
-        )
+        """Move the stored position (behind the fence: a held generation's stays); the
+        examined position in memory moves regardless, the events being applied."""
+        db = self.db
+
+        async def move(session: AsyncClientSession) -> None:
+            await self._fence(db, session)
+            await db[POSITIONS].update_one(
+                {"_id": self.upstream},
+                {"$max": {"position": position}},
+                upsert=True,
+                session=session,
+            )
+            await db[TRACKING].delete_many(
+                {"upstream": self.upstream, "block": {"$lt": block_of(position + 1)}},
+                session=session,
+            )
+
+        try:
+            async with self.client.start_session() as session:
+                await session.with_transaction(move)
+        except HeldError:
+            self.held = True
 
     def subscribe(self, broker: KafkaBroker, group_id: str, session_timeout_ms: int) -> None:
         subscriber = self.kafka_subscriber(
@@ -264,7 +351,7 @@ class TrackedConsumer(LogFollower):
 
         async def handle(bodies: list[Any], message: KafkaMessage) -> None:
             try:
-                await self.apply_batch(self.decode(bodies), path="kafka")
+                applied = await self._apply(self.decode(bodies), path="kafka")
             except PyMongoError as error:
                 # Kafka will not deliver this batch again (its offsets move on regardless):
                 # a full catch-up round applies it from the log as soon as MongoDB answers.
@@ -276,6 +363,8 @@ class TrackedConsumer(LogFollower):
                 )
                 self.wake.set()
             else:
+                if applied is None:  # held: the catch-up after the resume applies them
+                    return
                 raw = message.raw_message
                 records = raw if isinstance(raw, tuple) else (raw,)
                 self.offsets.applied(self.fast_path.consumer, records)
@@ -285,6 +374,6 @@ class TrackedConsumer(LogFollower):
     async def reset(self) -> None:
         for projection in self.projections:
             for collection in projection.collections:
-                await self.db.drop_collection(collection)
+                await self.models.view(self.target()).drop_collection(collection)
         await self.db[TRACKING].delete_many({"upstream": self.upstream})
         await self.db[POSITIONS].delete_one({"_id": self.upstream})

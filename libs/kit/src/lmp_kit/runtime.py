@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import logging
 import os
 import signal
@@ -18,11 +20,13 @@ from eventsourcing.sqlite import SQLiteFactory
 from grpc_health.v1 import health_pb2
 from grpc_health.v1._async import HealthServicer
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from lmp_kit.auth import ALL_CITIES, READ_EVENTS_SCOPE, issuer_of, verifier_of
 from lmp_kit.changes import HUB
 from lmp_kit.consistency import Consistency
-from lmp_kit.consumer import Projection, TrackedConsumer
+from lmp_kit.consumer import CONSUMER_COLLECTIONS, Projection, TrackedConsumer
 from lmp_kit.dependencies import mongodb, watch_dependencies
 from lmp_kit.domain import ServiceApplication
 from lmp_kit.eventlog import event_log_registration
@@ -31,6 +35,7 @@ from lmp_kit.kafka import KafkaClient
 from lmp_kit.logs import configure_logging
 from lmp_kit.metrics import WORKER_UP, serve_metrics
 from lmp_kit.reactions import Reaction, Reactor
+from lmp_kit.readmodels import ReadModels
 from lmp_kit.relay import OutboxRelay
 from lmp_kit.settings import COMPONENTS, Settings
 
@@ -66,8 +71,73 @@ class Subscription:
     projections: Sequence[Projection]
 
 
+class ServiceMongoClient(AsyncMongoClient[dict[str, Any]]):
+    """The service's MongoDB client: its own database's name gives the read models' handle
+    (`lmp_kit.readmodels`) once `read_models` attached it, so code that takes the client and
+    the database name reads the active generation too."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri, tz_aware=True)
+        self.routes: dict[str, AsyncDatabase[dict[str, Any]]] = {}
+
+    def __getitem__(self, name: str) -> AsyncDatabase[dict[str, Any]]:
+        found = self.routes.get(name)
+        return super().__getitem__(name) if found is None else found
+
+
 def mongo_client(settings: Settings) -> AsyncMongoClient[dict[str, Any]]:
-    return AsyncMongoClient(settings.mongodb_uri, tz_aware=True)
+    return ServiceMongoClient(settings.mongodb_uri)
+
+
+def generation_collections(subscriptions: Sequence[Subscription]) -> frozenset[str]:
+    """What lives in a read-model generation: the projections' collections and the consumers'."""
+    return frozenset(
+        {c for s in subscriptions for p in s.projections for c in p.collections}
+        | set(CONSUMER_COLLECTIONS)
+    )
+
+
+def read_models(
+    settings: Settings,
+    client: AsyncMongoClient[dict[str, Any]],
+    subscriptions: Sequence[Subscription],
+) -> ReadModels:
+    """The service's read-model generations; `.handle` is the database its servicers read."""
+    models = ReadModels(client, settings.mongodb_database, generation_collections(subscriptions))
+    if isinstance(client, ServiceMongoClient):
+        client.routes[settings.mongodb_database] = models.handle
+    return models
+
+
+class PinnedServicer:
+    """A servicer whose unary handlers each read one read-model generation from start to end
+    (`ReadModels.pinned`); streams, long-lived, follow the active one."""
+
+    def __init__(self, servicer: object, models: ReadModels) -> None:
+        self._servicer = servicer
+        self._models = models
+
+    def __getattr__(self, name: str) -> Any:  # noqa: ANN401  # whatever the servicer holds
+        found = getattr(self._servicer, name)
+        if not inspect.iscoroutinefunction(found):
+            return found
+        models = self._models
+
+        @functools.wraps(found)
+        async def pinned(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401  # any handler
+            with models.pinned():
+                return await found(*args, **kwargs)
+
+        return pinned
+
+
+def pinned_registration(registration: Registration, models: ReadModels) -> Registration:
+    return Registration(
+        add=registration.add,
+        servicer=PinnedServicer(registration.servicer, models),
+        service_name=registration.service_name,
+        access=registration.access,
+    )
 
 
 def service_token(settings: Settings) -> Callable[[], str]:
@@ -97,6 +167,9 @@ class ServiceRuntime:
     app: ServiceApplication | None = None
     mongo: AsyncMongoClient[dict[str, Any]] | None = None
     subscriptions: Sequence[Subscription] = ()
+    # The generations the servicers read and the consumers write (built from `mongo` and the
+    # subscriptions when not given).
+    read_models: ReadModels | None = None
     reactions: Sequence[Reaction] = ()
     # Background work beside the consumers (e.g. delivery workers), stopped before MongoDB is.
     workers: Sequence[Work] = ()
@@ -107,8 +180,14 @@ class ServiceRuntime:
     _watched: dict[asyncio.Task[None], str] = field(default_factory=dict, init=False, repr=False)
     _changed: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
+    def models(self) -> ReadModels | None:
+        if self.read_models is None and self.mongo is not None:
+            self.read_models = read_models(self.settings, self.mongo, self.subscriptions)
+        return self.read_models
+
     def build_consumers(self, client: AsyncMongoClient[dict[str, Any]]) -> list[TrackedConsumer]:
         token = service_token(self.settings)
+        models = self.models()
         return [
             TrackedConsumer(
                 upstream=s.upstream,
@@ -118,6 +197,7 @@ class ServiceRuntime:
                 upstream_target=self.settings.endpoints[s.upstream].grpc_target,
                 topic=self.settings.topic_of(s.upstream),
                 token=token,
+                models=models,
             )
             for s in self.subscriptions
         ]
@@ -193,6 +273,11 @@ class ServiceRuntime:
             serve_metrics(settings.grpc_host, settings.endpoint.metrics_port)
         server = None
         registrations = self.served()
+        models = self.models()
+        if models is not None:
+            registrations = [pinned_registration(r, models) for r in registrations]
+            with contextlib.suppress(PyMongoError):  # the follow loop reads it when it answers
+                await models.refresh()
         self._build_followers()
         if "api" in components:
             consistency = Consistency(settings.service)
@@ -270,6 +355,15 @@ class ServiceRuntime:
             self.app.close()
 
     def _start_tasks(self, components: Collection[str], stopping: asyncio.Event) -> None:
+        models = self.read_models
+        if models is not None:
+
+            def wake_consumers() -> None:  # a switch or a resume: catch up at once
+                for consumer in self.consumers:
+                    consumer.wake.set()
+
+            models.on_change(wake_consumers)
+            self._watch("read-models", models.follow(stopping))
         if "relay" in components and self.app is not None:
             self._watch("relay", self.relay(self.app).run(stopping))
         if "consumers" in components and (self.subscriptions or self.reactions or self.workers):
@@ -348,6 +442,9 @@ class ServiceRuntime:
 
     async def _consume(self, stopping: asyncio.Event) -> None:
         settings = self.settings
+        if self.read_models is not None:
+            # Never a batch into a generation that may no longer be the active one.
+            await self.read_models.ready.wait()
         for consumer in self.consumers:
             await consumer.prepare()
         reconcilers = [

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lmp_kit.eventstore import event_store_env
-from lmp_kit.runtime import ServiceRuntime, mongo_client
+from lmp_kit.runtime import ServiceRuntime, mongo_client, read_models
 from lmp_kit.settings import Settings
 from lmp_kit.stopping import sleep_unless
 from pymongo.asynchronous.database import AsyncDatabase
@@ -37,7 +37,8 @@ def gauges(
 
 def build(settings: Settings) -> ServiceRuntime:
     mongo = mongo_client(settings)
-    db = mongo[settings.mongodb_database]
+    models = read_models(settings, mongo, SUBSCRIPTIONS)
+    db = models.handle
     app = KpiApplication(env=event_store_env(settings))
     return ServiceRuntime(
         settings=settings,
@@ -45,5 +46,6 @@ def build(settings: Settings) -> ServiceRuntime:
         registrations=registrations(db, app),
         mongo=mongo,
         subscriptions=SUBSCRIPTIONS,
+        read_models=models,
         workers=(gauges(db, max(1.0, settings.reconcile_interval_s)),),
     )

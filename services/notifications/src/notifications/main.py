@@ -4,7 +4,7 @@ import asyncio
 from typing import Any
 
 from lmp_kit.changes import HUB
-from lmp_kit.runtime import ServiceRuntime, mongo_client
+from lmp_kit.runtime import ServiceRuntime, mongo_client, read_models
 from lmp_kit.settings import Settings
 from pymongo import AsyncMongoClient
 
@@ -24,7 +24,10 @@ from notifications.reminders import remind_forever
 def background_work(
     mongo: AsyncMongoClient[dict[str, Any]], database: str, delivery: DeliverySettings
 ) -> tuple[Any, ...]:
-    """The delivery worker, the reminders, the gauges and the end of the live streams."""
+    """The delivery worker, the reminders, the gauges and the end of the live streams.
+
+    `mongo[database]` is the read models' handle (lmp_kit.runtime.read_models): the reminders
+    read the projections' facts of the active generation through it."""
     db = mongo[database]
     worker = DeliveryWorker(
         db,
@@ -52,10 +55,12 @@ def background_work(
 def build(settings: Settings, delivery: DeliverySettings | None = None) -> ServiceRuntime:
     mongo = mongo_client(settings)
     delivery = delivery or DeliverySettings.from_env()
+    models = read_models(settings, mongo, SUBSCRIPTIONS)
     return ServiceRuntime(
         settings=settings,
-        registrations=registrations(mongo[settings.mongodb_database], delivery.webhook_targets),
+        registrations=registrations(models.handle, delivery.webhook_targets),
         mongo=mongo,
         subscriptions=SUBSCRIPTIONS,
+        read_models=models,
         workers=background_work(mongo, settings.mongodb_database, delivery),
     )

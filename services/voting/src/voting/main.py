@@ -11,7 +11,7 @@ from lmp_kit.errors import DomainError
 from lmp_kit.eventstore import event_store_env
 from lmp_kit.metrics import WORKER_FAILURES
 from lmp_kit.registry_client import RegistryClient
-from lmp_kit.runtime import ServiceRuntime, mongo_client, service_token
+from lmp_kit.runtime import ServiceRuntime, mongo_client, read_models, service_token
 from lmp_kit.settings import Settings
 from lmp_kit.stopping import sleep_unless
 from pymongo.asynchronous.database import AsyncDatabase
@@ -85,7 +85,8 @@ def build(settings: Settings) -> ServiceRuntime:
         env=event_store_env(settings), keys=PseudonymKeys.from_env(settings), registry=registry
     )
     mongo = mongo_client(settings)
-    db = mongo[settings.mongodb_database]
+    models = read_models(settings, mongo, subscriptions())
+    db = models.handle
     tune_gc()
     return ServiceRuntime(
         settings=settings,
@@ -93,6 +94,7 @@ def build(settings: Settings) -> ServiceRuntime:
         registrations=registrations(app, db),
         mongo=mongo,
         subscriptions=subscriptions(),
+        read_models=models,
         workers=(poll_schedule(app, db),),
         # The thread that commits every ballot: without it no city can vote.
         vitals=(("ballot-writer", app.writer.is_alive),),
