@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,10 +30,25 @@ def token_of(call: Any) -> str:  # a grpc call object
     return str(next(v for k, v in call.initial_metadata() if k == HEADER))
 
 
-def refused(call: Any, request: Any, metadata: Any) -> grpc.RpcError:  # a stub method
+@dataclass(frozen=True)
+class Refusal:
+    """A refused call's code and message (grpc types the message as optional)."""
+
+    status: grpc.StatusCode
+    message: str
+
+    def code(self) -> grpc.StatusCode:
+        return self.status
+
+    def details(self) -> str:
+        return self.message
+
+
+def refused(call: Any, request: Any, metadata: Any) -> Refusal:  # a stub method
     with pytest.raises(grpc.RpcError) as raised:
         call(request, metadata=metadata, timeout=10)
-    return raised.value
+    error: Any = raised.value
+    return Refusal(error.code(), error.details() or "")
 
 
 def prepare_stage_1(stack: Slice) -> str:
@@ -168,7 +184,7 @@ def test_a_working_group_without_a_gsr_community_member_is_refused(stack: Slice)
     )
 
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert "includes no member of the «Гражданин страны Росатом» community" in (error.details())
+    assert "includes no member of the «Гражданин страны Росатом» community" in error.details()
     assert stack.head() == before
 
 

@@ -98,7 +98,7 @@ def test_a_conflict_fails_only_the_command_that_lost_the_race(tmp_path):
         barrier = threading.Barrier(THREADS)
 
         def amend(number: int) -> str:
-            copy = app.repository.get(note.id)  # every thread at the same version
+            copy: Note = app.repository.get(note.id)  # every thread at the same version
             copy.amend(f"amended by {number}")
             other = Note("sarov", f"unrelated {number}")
             barrier.wait()
