@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lmp_contracts import PUBLISHED
+from lmp_kit.eventstore import sqlite_file_name
 from lmp_kit.settings import SERVICES
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class BackupError(RuntimeError):
 
 
 def store_file(service: str) -> str:
-    return f"{service}.events.sqlite"
+    return sqlite_file_name(service)
 
 
 @dataclass(frozen=True)

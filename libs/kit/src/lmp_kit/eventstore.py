@@ -10,6 +10,11 @@ from psycopg import sql
 from lmp_kit.settings import Settings, SettingsError
 
 
+def sqlite_file_name(service: str) -> str:
+    """The file of a service's embedded event store in its data dir (also `lmp backup`'s)."""
+    return f"{service}.events.sqlite"
+
+
 def event_store_env(settings: Settings) -> dict[str, str]:
     if settings.event_store == "memory":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -17,7 +22,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(settings.data_dir / f"{settings.service}.events.sqlite"),
+            "SQLITE_DBNAME": str(settings.data_dir / sqlite_file_name(settings.service)),
             "SQLITE_LOCK_TIMEOUT": "10",
         }
     ensure_schema(settings.postgres_dsn, settings.postgres_schema)
