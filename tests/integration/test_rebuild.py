@@ -6,12 +6,16 @@ import asyncio
 import io
 import threading
 import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Self
 
 import grpc
 import pytest
 from lmp.kpi.v1 import kpi_pb2
+from lmp.notifications.v1 import notifications_pb2, notifications_pb2_grpc
 from lmp.registry.v1 import registry_pb2
+from lmp_devstack import free_port
 from lmp_kit.consumer import FENCES
 from lmp_kit.readmodels import CONTROL, CONTROL_ID, generation_name
 from lmp_kit.rebuild import Progress, Rebuild
@@ -24,7 +28,7 @@ from lmp_cli import rebuild as rebuild_cli
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from conftest import Slice
+    from .conftest import Slice
 
 
 class Traffic:
@@ -75,12 +79,12 @@ def rebuild(stack: Slice, service: str, **options: Any) -> tuple[int, str]:
 
 def control(stack: Slice, service: str) -> dict[str, Any]:
     database = Settings.from_env(service, stack.env).mongodb_database
-    with MongoClient(stack.env["MONGODB_URI"]) as client:
+    with MongoClient[dict[str, Any]](stack.env["MONGODB_URI"]) as client:
         return client[database][CONTROL].find_one({"_id": CONTROL_ID}) or {}
 
 
 def databases(stack: Slice) -> list[str]:
-    with MongoClient(stack.env["MONGODB_URI"]) as client:
+    with MongoClient[dict[str, Any]](stack.env["MONGODB_URI"]) as client:
         return client.list_database_names()
 
 
@@ -116,7 +120,7 @@ def test_kpi_is_rebuilt_under_traffic_switched_and_follows_the_new_generation(
     assert stack.wait_registered(total + 5) == total + 5
     home = Settings.from_env("kpi", stack.env).mongodb_database
     assert generation_name(home, 1) in databases(stack)
-    with MongoClient(stack.env["MONGODB_URI"]) as client:
+    with MongoClient[dict[str, Any]](stack.env["MONGODB_URI"]) as client:
         # The old generation's read models were dropped; its fences stay, retired.
         assert "problem_stats" not in client[home].list_collection_names()
         assert all(f.get("retired") for f in client[home][FENCES].find())
@@ -129,7 +133,7 @@ def test_a_live_generation_that_differs_is_reported_and_kept_and_its_consumers_r
     stack.register(20)
     assert stack.wait_registered(20) == 20
     home = Settings.from_env("kpi", stack.env).mongodb_database
-    with MongoClient(stack.env["MONGODB_URI"]) as client:
+    with MongoClient[dict[str, Any]](stack.env["MONGODB_URI"]) as client:
         client[home]["problem_stats"].insert_one({"_id": "tampered", "city_id": "nowhere"})
     code, output = rebuild(stack, "kpi")
     assert code == 1, output
@@ -179,3 +183,176 @@ def test_an_interrupted_rebuild_resumes_from_its_own_positions(stack: Slice) -> 
     assert "switched to generation 1" in output
     stack.register(2, prefix="After")
     assert stack.wait_registered(122) == 122
+
+
+def test_the_registry_is_rebuilt_under_traffic_and_lists_what_came_after(stack: Slice) -> None:
+    stack.register_city()
+    stack.register(60)
+    registry = stack.registry()
+    metadata = stack.metadata()
+
+    def listed() -> int:
+        count, token = 0, ""
+        while True:
+            page = registry.ListProblems(
+                registry_pb2.ListProblemsRequest(
+                    city_id="sarov", page=registry_pb2.PageRequest(page_size=200, page_token=token)
+                ),
+                metadata=metadata,
+                timeout=10,
+            )
+            count += len(page.problems)
+            token = page.next_page_token
+            if not token:
+                return count
+
+    with Traffic(stack, listed) as traffic:
+        time.sleep(0.5)
+        code, output = rebuild(stack, "registry")
+        time.sleep(1.0)
+    assert code == 0, output
+    assert "switched to generation 1" in output
+    assert traffic.failures == []
+    stack.register(4, prefix="After")
+    expected = 60 + traffic.sent + 4
+    deadline = time.monotonic() + 30
+    while listed() < expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert listed() == expected
+
+
+class Hook:
+    """A portal's webhook receiver on loopback that counts what it is sent."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[str] = []
+        self.port = free_port()
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # http.server's hook
+                length = int(self.headers.get("Content-Length", "0"))
+                self.rfile.read(length)
+                hook.deliveries.append(self.headers.get("Idempotency-Key", ""))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def subscribed(
+    made: Slice, hook: Hook, anna: tuple[tuple[str, str], ...]
+) -> notifications_pb2_grpc.NotificationsServiceStub:
+    notifications = notifications_pb2_grpc.NotificationsServiceStub(
+        grpc.insecure_channel(made.target("notifications"))
+    )
+    notifications.CreateSubscription(
+        notifications_pb2.CreateSubscriptionRequest(
+            city_id="sarov",
+            kind="activity_registered",
+            person_id="tester",
+            channels=["inbox", "webhook"],
+            webhook_url=hook.url,
+        ),
+        metadata=anna,
+        timeout=10,
+    )
+    return notifications
+
+
+def inbox_size(
+    notifications: notifications_pb2_grpc.NotificationsServiceStub,
+    anna: tuple[tuple[str, str], ...],
+) -> int:
+    return len(
+        notifications.ListInbox(
+            notifications_pb2.ListInboxRequest(page_size=500), metadata=anna, timeout=10
+        ).notifications
+    )
+
+
+def test_a_rebuild_of_notifications_delivers_nothing_again(slice_factory: Any) -> None:  # noqa: PLR0915  # one story on real servers, told in order
+    made = slice_factory()
+    made.env |= {
+        "LMP_DELIVERY_POLL_INTERVAL_S": "0.1",
+        "LMP_WEBHOOK_ALLOW_PRIVATE": "true",  # the receiver listens on loopback
+    }
+    made.start("registry")
+    made.start("notifications")
+    hook = Hook()
+    try:
+        anna = made.metadata("resident", cities=("sarov",))
+        notifications = subscribed(made, hook, anna)
+        registry = made.registry()
+        group = made.metadata("working_group", cities=("sarov",))
+        month = datetime.now(UTC).strftime("%Y-%m-01")
+        counter = iter(range(10_000))
+
+        def register_activity() -> None:
+            registry.RegisterActivity(
+                registry_pb2.RegisterActivityRequest(
+                    city_id="sarov",
+                    kind="strategic_session",
+                    title=f"Сессия {next(counter)}",
+                    held_on=month,
+                ),
+                metadata=group,
+                timeout=10,
+            )
+
+        for _ in range(5):
+            register_activity()
+
+        def inbox() -> int:
+            return inbox_size(notifications, anna)
+
+        def settled(expected: int) -> None:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and (
+                len(hook.deliveries) < expected or inbox() < expected
+            ):
+                time.sleep(0.2)
+
+        settled(5)
+        assert len(hook.deliveries) == 5
+        registered = 5
+        stop = threading.Event()
+
+        def traffic() -> None:
+            nonlocal registered
+            while not stop.is_set():
+                register_activity()
+                registered += 1
+                time.sleep(0.1)
+
+        thread = threading.Thread(target=traffic, daemon=True)
+        thread.start()
+        try:
+            code, output = rebuild(made, "notifications")
+        finally:
+            stop.set()
+            thread.join(30)
+        assert code == 0, output
+        assert "switched to generation 1" in output
+        register_activity()
+        registered += 1
+        settled(registered)
+        time.sleep(2.0)  # anything sent twice would arrive by now
+        assert len(hook.deliveries) == registered, output
+        assert len(set(hook.deliveries)) == registered
+        assert inbox() == registered
+        assert control(made, "notifications")["active"] == 1
+    finally:
+        hook.close()
