@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from lmp_contracts import kpi, registry, voting
 from lmp_kit.auth import ALL_CITIES
 from lmp_kit.envelope import Envelope
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -36,15 +36,35 @@ class ProblemStatsProjection:
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None:
-        month = month_of(envelope)
-        await db[PROBLEM_STATS].update_one(
-            {"_id": f"{envelope.city_id}:{month}"},
-            {
-                "$inc": {"problems_registered": 1},
-                "$max": {"updated_at": envelope.occurred_at},
-                "$set": {"city_id": envelope.city_id, "month": month},
-            },
-            upsert=True,
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None:
+        """One update per city and month of the batch, in one bulk write."""
+        counts: dict[tuple[str, str], tuple[int, datetime]] = {}
+        for envelope in envelopes:
+            key = (envelope.city_id, month_of(envelope))
+            count, newest = counts.get(key, (0, envelope.occurred_at))
+            counts[key] = (count + 1, max(newest, envelope.occurred_at))
+        if not counts:
+            return
+        await db[PROBLEM_STATS].bulk_write(
+            [
+                UpdateOne(
+                    {"_id": f"{city_id}:{month}"},
+                    {
+                        "$inc": {"problems_registered": count},
+                        "$max": {"updated_at": newest},
+                        "$set": {"city_id": city_id, "month": month},
+                    },
+                    upsert=True,
+                )
+                for (city_id, month), (count, newest) in counts.items()
+            ],
             session=session,
         )
 
@@ -214,14 +234,27 @@ class FactsProjection:
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None:
-        if envelope.city_id in {"", ALL_CITIES}:
-            return
-        document = self.facts[envelope.event_type](envelope)
-        if document is None:
-            return
-        await db[self.collection].replace_one(
-            {"_id": document["_id"]}, document, upsert=True, session=session
-        )
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None:
+        """Each event's fact document (keyed by its event id), in one bulk write."""
+        documents: dict[str, Document] = {}
+        for envelope in envelopes:
+            if envelope.city_id in {"", ALL_CITIES}:
+                continue
+            document = self.facts[envelope.event_type](envelope)
+            if document is not None:
+                documents[document["_id"]] = document
+        if documents:
+            await db[self.collection].bulk_write(
+                [ReplaceOne({"_id": i}, d, upsert=True) for i, d in documents.items()],
+                session=session,
+            )
 
 
 # The events of a KPI period, each of one city and month.
@@ -255,36 +288,61 @@ class PeriodsProjection:
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None:
-        if envelope.event_type == "PolicyCatalogue.PolicyIntroduced":
-            policy = envelope.parse(kpi.PolicyCataloguePolicyIntroduced).policy
-            await db[POLICIES].replace_one(
-                {"_id": policy.version},
-                {
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None:
+        """The batch's periods read at once, each evolved by its events in log order (a
+        period's state is the fold of its events), and written back in one bulk write."""
+        policies: dict[str, Document] = {}
+        months: list[tuple[str, Envelope]] = []
+        for envelope in envelopes:
+            if envelope.event_type == "PolicyCatalogue.PolicyIntroduced":
+                policy = envelope.parse(kpi.PolicyCataloguePolicyIntroduced).policy
+                policies[policy.version] = {
                     **policy.model_dump(),
                     "_id": policy.version,
                     "introduced_at": envelope.occurred_at,
-                },
-                upsert=True,
+                }
+                continue
+            month = envelope.parse(PERIOD_EVENTS[envelope.event_type]).month
+            months.append((f"{envelope.city_id}:{month}", envelope))
+        if policies:
+            await db[POLICIES].bulk_write(
+                [ReplaceOne({"_id": v}, d, upsert=True) for v, d in policies.items()],
                 session=session,
             )
+        if not months:
             return
-        month = envelope.parse(PERIOD_EVENTS[envelope.event_type]).month
-        key = {"_id": f"{envelope.city_id}:{month}"}
-        found = await db[PERIODS].find_one(key, session=session)
-        period = found or {
-            **key,
-            "city_id": envelope.city_id,
-            "month": month,
-            "closed": False,
-            "closures": [],
-            "evaluation": None,
-            "scorecard": None,
-            "signed_by": "",
-            "amendments": [],
+        keys = sorted({key for key, _ in months})
+        periods = {
+            doc["_id"]: doc
+            async for doc in db[PERIODS].find({"_id": {"$in": keys}}, session=session)
         }
-        _evolve(period, envelope)
-        period["updated_at"] = envelope.occurred_at
-        await db[PERIODS].replace_one(key, period, upsert=True, session=session)
+        for key, envelope in sorted(months, key=lambda m: m[1].notification_id):
+            period = periods.get(key)
+            if period is None:
+                period = periods[key] = {
+                    "_id": key,
+                    "city_id": envelope.city_id,
+                    "month": key.rpartition(":")[2],
+                    "closed": False,
+                    "closures": [],
+                    "evaluation": None,
+                    "scorecard": None,
+                    "signed_by": "",
+                    "amendments": [],
+                }
+            _evolve(period, envelope)
+            period["updated_at"] = envelope.occurred_at
+        await db[PERIODS].bulk_write(
+            [ReplaceOne({"_id": key}, periods[key], upsert=True) for key in keys],
+            session=session,
+        )
 
 
 def _evolve(period: Document, envelope: Envelope) -> None:
