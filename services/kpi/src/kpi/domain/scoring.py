@@ -552,9 +552,8 @@ def unpublished(activities: list[Fact], parts: Mapping[tuple[str, str], list[str
             if (activity.ref, kind) not in parts
         ]
         lacking.append(f"{named(activity)} has no {' and no '.join(missing)}")
-    return (
-        f"{len(activities)} activities lack an announcement or a press release: "
-        + "; ".join(lacking)
+    return f"{len(activities)} activities lack an announcement or a press release: " + "; ".join(
+        lacking
     )
 
 
