@@ -44,7 +44,7 @@ from lmp_kit.metrics import (
     CONSUMER_SKIPPED_PAGES,
     PROJECTION_STALENESS,
 )
-from lmp_kit.readmodels import ReadModels
+from lmp_kit.readmodels import CONTROL, CONTROL_ID, ReadModels, generation_of
 
 log = logging.getLogger(__name__)
 
@@ -225,8 +225,21 @@ class TrackedConsumer(LogFollower):
             return_document=ReturnDocument.AFTER,
             session=session,
         )
+        if fence and fence.get("retired") and await self._retired_in_vain(db, session):
+            return
         if held(fence):
             raise HeldError(self.upstream)
+
+    async def _retired_in_vain(
+        self, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> bool:
+        """A retired fence of the generation the control document names active again (its
+        control was reset, e.g. by a restore that dropped the read models): lifted."""
+        control = await self.models.home_db[CONTROL].find_one({"_id": CONTROL_ID}, session=session)
+        if generation_of(self.models.home, db.name) != int((control or {}).get("active", 0)):
+            return False
+        await db[FENCES].update_many({}, {"$unset": {"retired": ""}}, session=session)
+        return True
 
     async def _apply_in_transaction(
         self, generation: int, envelopes: list[Envelope], session: AsyncClientSession
