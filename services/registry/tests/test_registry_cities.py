@@ -229,6 +229,10 @@ EVERYTHING = StageEvidence(
     prioritized=1,
     planned=1,
     reported=1,
+    fixed_by_act=1,
+    with_residents=1,
+    with_procedure=1,
+    charity_standard=True,
 )
 
 
@@ -299,8 +303,31 @@ def test_each_gate_names_only_what_its_stage_lacks(app):
         3,
         2,
         2,
-        1,
+        2,
     ]
+
+
+def test_stage_6_needs_every_plan_fixed_by_an_act_with_its_residents_and_procedure(app):
+    """The seed's stage 6: plans fixed by a normative act, monthly reports, the resident
+    participants kept current, the involvement procedure, the charity-event standard."""
+    register_sarov(app)
+    city = app.get_city("sarov")
+    two_plans = StageEvidence(planned=2, reported=1, fixed_by_act=1, with_residents=2)
+
+    assert missing_results(city, two_plans, 6) == [
+        "every implementation plan fixed by a normative act (FixPlanByAct): 1 of 2",
+        "the procedure for involving residents of every plan (SetInvolvementProcedure): 0 of 2",
+        "the charity-event technology adopted as the city's standard (AdoptCharityEventStandard)",
+    ]
+    done = StageEvidence(
+        planned=2,
+        reported=1,
+        fixed_by_act=2,
+        with_residents=2,
+        with_procedure=2,
+        charity_standard=True,
+    )
+    assert missing_results(city, done, 6) == []
 
 
 def test_a_working_group_without_a_gsr_community_member_is_refused(app):

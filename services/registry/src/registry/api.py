@@ -100,7 +100,10 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         )
 
     async def AdvanceStage(self, request: pb.AdvanceStageRequest, _context: Context) -> pb.City:
-        evidence = await views.stage_evidence(self.views_db(), request.city_id)
+        standard = await run_command(self.app.has_charity_event_standard, request.city_id)
+        evidence = await views.stage_evidence(
+            self.views_db(), request.city_id, charity_standard=standard
+        )
         return messages.city(
             await run_command(self.app.advance_stage, request.city_id, request.to_stage, evidence)
         )
@@ -666,7 +669,10 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         check_city_id(request.city_id)
         month = request.month or datetime.now(UTC).strftime("%Y-%m")
         city = await run_command(self.app.find_city, request.city_id)
-        board = await views.city_dashboard(self.views_db(), request.city_id, month, city)
+        standard = await run_command(self.app.has_charity_event_standard, request.city_id)
+        board = await views.city_dashboard(
+            self.views_db(), request.city_id, month, city, charity_standard=standard
+        )
         return messages.city_dashboard(board)
 
 

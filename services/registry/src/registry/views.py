@@ -363,7 +363,12 @@ async def classifier_matrix(db: AsyncDatabase[Document], city_id: str) -> Matrix
 
 
 async def city_dashboard(
-    db: AsyncDatabase[Document], city_id: str, month: str, city: City | None = None
+    db: AsyncDatabase[Document],
+    city_id: str,
+    month: str,
+    city: City | None = None,
+    *,
+    charity_standard: bool = False,
 ) -> Dashboard:
     """The month's activity gaps and, of a registered `city`, what each stage still lacks."""
     check_city_id(city_id)
@@ -391,16 +396,19 @@ async def city_dashboard(
             gaps.append((activity, missing))
     if city is None:
         return Dashboard(city_id, month, dict(statuses), packaged, gaps)
-    evidence = await stage_evidence(db, city_id)
+    evidence = await stage_evidence(db, city_id, charity_standard=charity_standard)
     return Dashboard(
         city_id, month, dict(statuses), packaged, gaps, city.stage, stage_gaps(city, evidence)
     )
 
 
-async def stage_evidence(db: AsyncDatabase[Document], city_id: str) -> StageEvidence:
+async def stage_evidence(
+    db: AsyncDatabase[Document], city_id: str, *, charity_standard: bool = False
+) -> StageEvidence:
     """What a city's problems and practices reached, for the stage gates (registry.domain.stages):
     from the read models, so a gate checked right after a write waits for that write's
-    consistency token (docs/decisions/0013)."""
+    consistency token (docs/decisions/0013); whether the city adopted its charity-event
+    standard comes from the event store (`charity_standard`)."""
     check_city_id(city_id)
     counts: Counter[str] = Counter()
     fields = {
@@ -412,6 +420,9 @@ async def stage_evidence(db: AsyncDatabase[Document], city_id: str) -> StageEvid
         "approved_passport_version": 1,
         "plan": 1,
         "report_months": 1,
+        "act": 1,
+        "resident_participants": 1,
+        "involvement_procedure": 1,
     }
     async for doc in db[CITY_PRACTICES].find({"city_id": city_id}, fields):
         own = doc.get("kind") == "own"
@@ -437,8 +448,17 @@ async def stage_evidence(db: AsyncDatabase[Document], city_id: str) -> StageEvid
                 ("prioritized", doc.get("priority_rank") is not None),
                 ("planned", bool(doc.get("plan"))),
                 ("reported", bool(doc.get("report_months"))),
+                ("fixed_by_act", bool(doc.get("plan")) and bool(doc.get("act"))),
+                (
+                    "with_residents",
+                    bool(doc.get("plan")) and bool(doc.get("resident_participants")),
+                ),
+                (
+                    "with_procedure",
+                    bool(doc.get("plan")) and bool(doc.get("involvement_procedure")),
+                ),
             )
             if counted
         )
     problems = await db[PROBLEMS].count_documents({"city_id": city_id})
-    return StageEvidence(problems=problems, **counts)
+    return StageEvidence(problems=problems, charity_standard=charity_standard, **counts)

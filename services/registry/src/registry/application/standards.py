@@ -71,6 +71,14 @@ class StandardUseCases(ActivityUseCases):
                 )
                 raise FailedPreconditionError(msg)
 
+    def has_charity_event_standard(self, city_id: str) -> bool:
+        """Whether the city adopted its charity-event standard (the stage-6 gate)."""
+        try:
+            self.get_charity_event_standard(city_id)
+        except NotFoundError:
+            return False
+        return True
+
     def get_charity_event_standard(self, city_id: str) -> CharityEventStandard:
         standard_id = CharityEventStandard.create_id(city_id)
         try:

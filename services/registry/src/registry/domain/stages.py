@@ -42,6 +42,12 @@ class StageEvidence:
     prioritized: int = 0
     planned: int = 0
     reported: int = 0
+    # stage 6: of the planned practices, those whose plan a normative act fixed, with their
+    # resident participants listed and the procedure for involving residents set
+    fixed_by_act: int = 0
+    with_residents: int = 0
+    with_procedure: int = 0
+    charity_standard: bool = False
 
 
 def _stage_1(city: City, e: StageEvidence) -> list[str]:
@@ -192,9 +198,24 @@ def _stage_5(_city: City, e: StageEvidence) -> list[str]:
 
 
 def _stage_6(_city: City, e: StageEvidence) -> list[str]:
-    if e.reported:
-        return []
-    return ["a monthly report of current against planned indicators (FileProgressReport)"]
+    """The seed's stage 6: plans fixed by a normative act, monthly reports, the list of
+    resident participants kept current, the procedure for involving residents, the
+    charity-event technology adopted as a standard. Every planned practice needs its own act,
+    list and procedure; the standard is the city's."""
+    planned = e.planned
+    act = "every implementation plan fixed by a normative act (FixPlanByAct)"
+    residents = "the list of resident participants of every plan (SetResidentParticipants)"
+    procedure = "the procedure for involving residents of every plan (SetInvolvementProcedure)"
+    report = "a monthly report of current against planned indicators (FileProgressReport)"
+    standard = "the charity-event technology adopted as the city's standard"
+    checks = (
+        (e.fixed_by_act < planned, f"{act}: {e.fixed_by_act} of {planned}"),
+        (not e.reported, report),
+        (e.with_residents < planned, f"{residents}: {e.with_residents} of {planned}"),
+        (e.with_procedure < planned, f"{procedure}: {e.with_procedure} of {planned}"),
+        (not e.charity_standard, f"{standard} (AdoptCharityEventStandard)"),
+    )
+    return [message for lacking, message in checks if lacking]
 
 
 STAGE_RESULTS: Mapping[int, Callable[[City, StageEvidence], list[str]]] = {
