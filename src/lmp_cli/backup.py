@@ -44,6 +44,8 @@ from typing import TYPE_CHECKING, Any
 
 from lmp_contracts import PUBLISHED
 from lmp_kit.eventstore import sqlite_file_name
+from lmp_kit.readmodels import CONTROL as READ_MODELS_CONTROL
+from lmp_kit.readmodels import GENERATION_SUFFIX
 from lmp_kit.settings import SERVICES
 
 if TYPE_CHECKING:
@@ -62,10 +64,6 @@ BUSY_TIMEOUT_S = 10.0
 EMBEDDED_SERVER_DIRS = ("mongodb", "kafka")
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 MONGODB_TIMEOUT_MS = 5_000
-# lmp_kit.readmodels: a rebuild's generations `<database>__g<n>` beside the service's database,
-# and the control collection in it naming the active one.
-GENERATION_SUFFIX = "__g"
-READ_MODELS_CONTROL = "_readmodels"
 
 NOT_INCLUDED = {
     "mongodb": (
