@@ -42,7 +42,6 @@ from lmp_kit.consumer import TrackedConsumer
 from lmp_kit.envelope import Envelope
 from lmp_kit.follow import READ_LIMIT
 from pymongo import AsyncMongoClient, monitoring
-
 from registry.consumers import SUBSCRIPTIONS
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -128,7 +127,6 @@ def activity_life(n: int) -> list[EventContract]:
             title=f"Meeting {n}",
             held_on=date(2026, 1 + n % 12, 1 + n % 28),
             participant_categories=["residents"],
-            joint_action=False,
         ),
         registry.ActivityAnnouncementPublished(text="come", published_at=published),
         registry.ActivityPressReleasePublished(text="done", published_at=published),
@@ -223,9 +221,7 @@ async def digest(client: AsyncMongoClient[Any], database: str, names: list[str])
 
 async def run(uri: str, envelopes: list[Envelope], page: int) -> dict[str, Any]:
     commands = Commands()
-    client: AsyncMongoClient[Any] = AsyncMongoClient(
-        uri, tz_aware=True, event_listeners=[commands]
-    )
+    client: AsyncMongoClient[Any] = AsyncMongoClient(uri, tz_aware=True, event_listeners=[commands])
     database = f"bench_{uuid.uuid4().hex[:8]}"
     (subscription,) = SUBSCRIPTIONS
     consumer = TrackedConsumer(
@@ -274,7 +270,7 @@ def main() -> None:
     envelopes = generate(args.events, args.seed)
     with mongodb() as uri:
         result = asyncio.run(run(uri, envelopes, args.page))
-    print(  # noqa: T201  # a benchmark prints its figures
+    print(
         f"{result['events']:,} registry events in pages of {result['page']}: "
         f"{result['seconds']} s, {result['events_per_s']:,} events/s; "
         f"{result['commands']:,} MongoDB commands ({result['commands_per_page']} a page, "
@@ -282,7 +278,7 @@ def main() -> None:
         f"read models digest {result['digest']}"
     )
     if args.json:
-        print(json.dumps(result))  # noqa: T201  # a benchmark prints its figures
+        print(json.dumps(result))
 
 
 if __name__ == "__main__":

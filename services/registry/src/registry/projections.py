@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from lmp_contracts import registry
 from lmp_kit.envelope import Envelope
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -24,6 +24,33 @@ CASES = "external_resource_cases"
 WORD = re.compile(r"\w+")
 
 Document = dict[str, Any]
+
+
+async def write(
+    db: AsyncDatabase[Document],
+    collection: str,
+    updates: Sequence[UpdateOne],
+    session: AsyncClientSession,
+) -> None:
+    """A batch's updates of one collection in one round trip, applied in the batch's order
+    (ordered: each sees the ones before it, as one `update_one` per event did)."""
+    if updates:
+        await db[collection].bulk_write(list(updates), ordered=True, session=session)
+
+
+async def found(
+    db: AsyncDatabase[Document],
+    collection: str,
+    ids: Iterable[str],
+    session: AsyncClientSession,
+    projection: Document | None = None,
+) -> dict[str, Document]:
+    """The documents of `ids` as the batch begins, in one query."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    cursor = db[collection].find({"_id": {"$in": wanted}}, projection, session=session)
+    return {doc["_id"]: doc async for doc in cursor}
 
 
 def keywords(*texts: str) -> list[str]:
@@ -60,9 +87,31 @@ class PracticeLibraryProjection:
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None:
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None:
+        """One update per event in one bulk write. A passport edit rewrites the keywords from
+        the title and every section, so the practices edited in the batch are read first and
+        kept current in memory through the batch."""
+        edited = [
+            str(e.aggregate_id)
+            for e in envelopes
+            if e.event_type == "Practice.PassportSectionEdited"
+        ]
+        texts = await found(db, PRACTICES, edited, session, {"title": 1, "passport": 1})
+        updates = [UpdateOne(*self.update(e, texts), upsert=True) for e in envelopes]
+        await write(db, PRACTICES, updates, session)
+
+    @staticmethod
+    def update(envelope: Envelope, texts: dict[str, Document]) -> tuple[Document, Document]:
+        """The event's filter and update; `texts`: title and passport by practice, updated."""
         kind = envelope.event_type.partition(".")[2]
-        practices = db[PRACTICES]
-        key = {"_id": str(envelope.aggregate_id)}
+        practice_id = str(envelope.aggregate_id)
         changes: Document = {
             "updated_at": envelope.occurred_at,
             "version": envelope.aggregate_version,
@@ -85,19 +134,21 @@ class PracticeLibraryProjection:
                 "registered_at": envelope.occurred_at,
                 **cell_fields(registered.cells),
             }
+            texts[practice_id] = {"title": registered.title, "passport": {}}
         elif kind == "Classified":
             changes |= cell_fields(envelope.parse(registry.PracticeClassified).cells)
         elif kind == "StatusChanged":
             changes["status"] = envelope.parse(registry.PracticeStatusChanged).status
         elif kind == "PassportSectionEdited":
             edited = envelope.parse(registry.PracticePassportSectionEdited)
-            found = await practices.find_one(key, session=session) or {}
-            passport = dict(found.get("passport", {}))
+            text = texts.get(practice_id, {})
+            passport = dict(text.get("passport", {}))
             passport[edited.section] = searchable_text(edited.section, edited.content)
             changes |= {
                 "passport": passport,
-                "keywords": keywords(found.get("title", ""), *passport.values()),
+                "keywords": keywords(text.get("title", ""), *passport.values()),
             }
+            texts[practice_id] = {**text, "passport": passport}
         elif kind == "PassportApproved":
             approved = envelope.parse(registry.PracticePassportApproved)
             changes |= {"published": True, "approved_passport_version": approved.version}
@@ -106,7 +157,7 @@ class PracticeLibraryProjection:
             update["$addToSet"] = {"problem_ids": linked.problem_id}
         elif kind == "Replicated":
             update["$inc"] = {"replications": 1}
-        await practices.update_one(key, update, upsert=True, session=session)
+        return {"_id": practice_id}, update
 
 
 class ProblemProjection:
@@ -131,8 +182,28 @@ class ProblemProjection:
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None:
-        problems = db[PROBLEMS]
-        key = {"_id": str(envelope.aggregate_id)}
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None:
+        """One update per event in one bulk write; a new description's keywords take the
+        title, so the titles of the problems described in the batch are read first."""
+        described = [str(e.aggregate_id) for e in envelopes if e.event_type == "Problem.Described"]
+        titles = {
+            key: str(doc.get("title", ""))
+            for key, doc in (await found(db, PROBLEMS, described, session, {"title": 1})).items()
+        }
+        updates = [UpdateOne(*self.update(e, titles), upsert=True) for e in envelopes]
+        await write(db, PROBLEMS, updates, session)
+
+    @staticmethod
+    def update(envelope: Envelope, titles: dict[str, str]) -> tuple[Document, Document]:
+        """The event's filter and update; `titles`: the problems' titles, updated."""
+        problem_id = str(envelope.aggregate_id)
         update: Document = {"$set": {"updated_at": envelope.occurred_at}}
         match envelope.event_type:
             case "Problem.Registered":
@@ -146,12 +217,12 @@ class ProblemProjection:
                     "seq": envelope.notification_id,
                 }
                 update["$setOnInsert"] = {"priority": "", "solved": False, "practice_ids": []}
+                titles[problem_id] = registered.title
             case "Problem.Described":
                 described = envelope.parse(registry.ProblemDescribed)
-                found = await problems.find_one(key, {"title": 1}, session=session) or {}
                 update["$set"] |= {
                     "description": described.description,
-                    "keywords": keywords(found.get("title", ""), described.description),
+                    "keywords": keywords(titles.get(problem_id, ""), described.description),
                 }
             case "Problem.PrioritySet":
                 update["$set"]["priority"] = envelope.parse(registry.ProblemPrioritySet).priority
@@ -161,7 +232,7 @@ class ProblemProjection:
             case _:
                 envelope.parse(registry.ProblemSolved)
                 update["$set"]["solved"] = True
-        await problems.update_one(key, update, upsert=True, session=session)
+        return {"_id": problem_id}, update
 
 
 class ActivityProjection:
@@ -180,6 +251,22 @@ class ActivityProjection:
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None:
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None:
+        updates = [
+            UpdateOne({"_id": str(e.aggregate_id)}, {"$set": self.changes(e)}, upsert=True)
+            for e in envelopes
+        ]
+        await write(db, ACTIVITIES, updates, session)
+
+    @staticmethod
+    def changes(envelope: Envelope) -> Document:
         changes: Document = {"updated_at": envelope.occurred_at}
         match envelope.event_type:
             case "Activity.Registered":
@@ -201,9 +288,7 @@ class ActivityProjection:
                 changes["press_release_at"] = released.published_at.isoformat()
             case _:
                 changes["report_filed"] = True
-        await db[ACTIVITIES].update_one(
-            {"_id": str(envelope.aggregate_id)}, {"$set": changes}, upsert=True, session=session
-        )
+        return changes
 
 
 class PracticeChanges:
@@ -471,31 +556,54 @@ class CityPracticeProjection:
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None:
-        practices = db[CITY_PRACTICES]
-        key = {"_id": str(envelope.aggregate_id)}
-        doc = await practices.find_one(key, session=session) or {}
-        changes = PracticeChanges(doc, envelope)
-        PRACTICE_CHANGES[envelope.event_type](changes)
-        fields = changes.result()
-        merged = {**doc, **fields}
-        if merged.get("plan"):
-            fields |= plan_progress(merged)
-        update: Document = {
-            "$set": fields,
-            "$max": {"version": envelope.aggregate_version, "updated_at": envelope.occurred_at},
-        }
-        await practices.update_one(key, update, upsert=True, session=session)
-        if envelope.event_type == "Practice.ProgressReported":
-            await self.file_report(envelope, db, session)
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None:
+        """The batch's practices read in one query, each event folded into its document in
+        the batch's order (what each event sets depends on the document the ones before left),
+        and one update per practice and one per report written in a bulk write each."""
+        ids = [str(e.aggregate_id) for e in envelopes]
+        docs = await found(db, CITY_PRACTICES, ids, session)
+        sets: dict[str, Document] = {}
+        maxima: dict[str, Document] = {}
+        reports: list[UpdateOne] = []
+        for envelope in envelopes:
+            practice_id = str(envelope.aggregate_id)
+            doc = docs.get(practice_id, {})
+            changes = PracticeChanges(doc, envelope)
+            PRACTICE_CHANGES[envelope.event_type](changes)
+            fields = changes.result()
+            merged = {**doc, **fields}
+            if merged.get("plan"):
+                fields |= plan_progress(merged)
+            docs[practice_id] = {**doc, **fields}
+            sets[practice_id] = {**sets.get(practice_id, {}), **fields}
+            newest = maxima.setdefault(
+                practice_id,
+                {"version": envelope.aggregate_version, "updated_at": envelope.occurred_at},
+            )
+            newest["version"] = max(newest["version"], envelope.aggregate_version)
+            newest["updated_at"] = max(newest["updated_at"], envelope.occurred_at)
+            if envelope.event_type == "Practice.ProgressReported":
+                reports.append(self.report(envelope))
+        updates = [
+            UpdateOne({"_id": key}, {"$set": sets[key], "$max": maxima[key]}, upsert=True)
+            for key in sets
+        ]
+        await write(db, CITY_PRACTICES, updates, session)
+        await write(db, PROGRESS_REPORTS, reports, session)
 
     @staticmethod
-    async def file_report(
-        envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
-    ) -> None:
+    def report(envelope: Envelope) -> UpdateOne:
         """A practice has one report per month, never changed: keyed by both, set whole."""
         report = envelope.parse(registry.PracticeProgressReported)
         practice_id = str(envelope.aggregate_id)
-        await db[PROGRESS_REPORTS].update_one(
+        return UpdateOne(
             {"_id": f"{practice_id}:{report.month}"},
             {
                 "$set": {
@@ -509,7 +617,6 @@ class CityPracticeProjection:
                 }
             },
             upsert=True,
-            session=session,
         )
 
 
@@ -529,6 +636,21 @@ class FactProjection:
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None:
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None:
+        updates = [
+            UpdateOne({"_id": str(e.aggregate_id)}, self.update(e), upsert=True) for e in envelopes
+        ]
+        await write(db, FACTS, updates, session)
+
+    @staticmethod
+    def update(envelope: Envelope) -> Document:
         update: Document = {"$max": {"version": envelope.aggregate_version}}
         match envelope.event_type:
             case "ImprovementFact.Recorded":
@@ -548,9 +670,7 @@ class FactProjection:
             case _:
                 rejected = envelope.parse(registry.ImprovementFactRejected)
                 update["$set"] = {"verdict": "rejected", "reason": rejected.reason}
-        await db[FACTS].update_one(
-            {"_id": str(envelope.aggregate_id)}, update, upsert=True, session=session
-        )
+        return update
 
 
 class CaseProjection:
@@ -565,24 +685,33 @@ class CaseProjection:
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None:
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None:
+        updates = [
+            UpdateOne({"_id": str(e.aggregate_id)}, {"$set": self.fields(e)}, upsert=True)
+            for e in envelopes
+        ]
+        await write(db, CASES, updates, session)
+
+    @staticmethod
+    def fields(envelope: Envelope) -> Document:
         recorded = envelope.parse(registry.ExternalResourceCaseRecorded)
-        await db[CASES].update_one(
-            {"_id": str(envelope.aggregate_id)},
-            {
-                "$set": {
-                    "city_id": envelope.city_id,
-                    "month": recorded.month,
-                    "title": recorded.title,
-                    "source_kind": recorded.source_kind,
-                    "amount": recorded.amount,
-                    "currency": recorded.currency,
-                    "partner": recorded.partner,
-                    "problem_id": recorded.problem_id or "",
-                    "recorded_at": envelope.occurred_at,
-                    "seq": envelope.notification_id,
-                    "version": envelope.aggregate_version,
-                }
-            },
-            upsert=True,
-            session=session,
-        )
+        return {
+            "city_id": envelope.city_id,
+            "month": recorded.month,
+            "title": recorded.title,
+            "source_kind": recorded.source_kind,
+            "amount": recorded.amount,
+            "currency": recorded.currency,
+            "partner": recorded.partner,
+            "problem_id": recorded.problem_id or "",
+            "recorded_at": envelope.occurred_at,
+            "seq": envelope.notification_id,
+            "version": envelope.aggregate_version,
+        }
