@@ -19,11 +19,16 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter, Gauge
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure, PyMongoError
+
+from lmp_kit.readmodels import GENERATION_SUFFIX
+
+if TYPE_CHECKING:
+    from lmp_kit.readmodels import ReadModels
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +210,13 @@ class Feed:
         )
         self._logged_at, self._unlogged = now, 0
 
+    def restart(self) -> None:
+        """Follow `collection` (changed) from now on: a new stream, and everyone woken."""
+        if self.task is not None:
+            self.task.cancel()
+            self.task = asyncio.create_task(self._follow(), name=f"changes:{self.label}")
+        self.wake()
+
     async def stop(self) -> None:
         task, self.task = self.task, None
         if task is not None:
@@ -263,6 +275,27 @@ class ChangeHub:
                     # Forgotten before its stream closes: a new watch opens a new feed.
                     self.feeds.pop(self._key(feed.collection, feed.key_field), None)
                     await feed.stop()
+
+    def follow_generations(self, models: ReadModels) -> None:
+        """After a rebuild switched the service's read models to a new generation
+        (lmp_kit.readmodels), the feeds of the old generation's collections follow the new
+        one's: their change streams reopen there, and every watch is woken to read again."""
+        models.on_change(lambda: self._switch(models))
+
+    def _switch(self, models: ReadModels) -> None:
+        active = models.database(models.active)
+        for key, feed in list(self.feeds.items()):
+            collection = feed.collection
+            database = collection.database.name
+            ours = database == models.home or database.startswith(models.home + GENERATION_SUFFIX)
+            if not ours or database == active.name:
+                continue
+            if not models.routes(collection.name):
+                continue  # the service's own collection, in no generation
+            feed.collection = active[collection.name]
+            del self.feeds[key]
+            self.feeds[self._key(feed.collection, feed.key_field)] = feed
+            feed.restart()
 
     def close(self) -> None:
         """End every watch, now and later: the server is stopping."""

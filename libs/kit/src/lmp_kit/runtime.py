@@ -276,6 +276,7 @@ class ServiceRuntime:
         models = self.models()
         if models is not None:
             registrations = [pinned_registration(r, models) for r in registrations]
+            HUB.follow_generations(models)  # live streams follow a rebuild's switch
             with contextlib.suppress(PyMongoError):  # the follow loop reads it when it answers
                 await models.refresh()
         self._build_followers()
