@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from lmp_contracts import expertise, registry
 from lmp_kit.envelope import Envelope
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -14,6 +14,15 @@ REVIEWS = "reviews"
 SESSIONS = "sessions"
 
 Database = AsyncDatabase[dict[str, Any]]
+
+
+async def write(
+    db: Database, collection: str, updates: Sequence[UpdateOne], session: AsyncClientSession
+) -> None:
+    """A batch's updates of one collection in one round trip, applied in the batch's order
+    (ordered: each sees the ones before it, as one `update_one` per event did)."""
+    if updates:
+        await db[collection].bulk_write(list(updates), ordered=True, session=session)
 
 
 def person_ids(people: Iterable[registry.Person]) -> list[str]:
@@ -29,6 +38,23 @@ class PracticesProjection:
     collections: tuple[str, ...] = (PRACTICES,)
 
     async def apply(self, envelope: Envelope, db: Database, session: AsyncClientSession) -> None:
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self, envelopes: Sequence[Envelope], db: Database, session: AsyncClientSession
+    ) -> None:
+        updates = [
+            UpdateOne(
+                {"_id": str(e.aggregate_id)},
+                {"$set": self.fields(e), "$max": {"updated_at": e.occurred_at}},
+                upsert=True,
+            )
+            for e in envelopes
+        ]
+        await write(db, PRACTICES, updates, session)
+
+    @staticmethod
+    def fields(envelope: Envelope) -> dict[str, Any]:
         if envelope.event_type == "Practice.Registered":
             registered = envelope.parse(registry.PracticeRegistered)
             fields: dict[str, Any] = {
@@ -47,12 +73,7 @@ class PracticesProjection:
             }
         else:
             fields = {"status": envelope.parse(registry.PracticeStatusChanged).status}
-        await db[PRACTICES].update_one(
-            {"_id": str(envelope.aggregate_id)},
-            {"$set": fields, "$max": {"updated_at": envelope.occurred_at}},
-            upsert=True,
-            session=session,
-        )
+        return fields
 
 
 class ReviewsProjection:
@@ -74,6 +95,32 @@ class ReviewsProjection:
         await db[REVIEWS].create_index([("city_id", ASCENDING), ("seq", DESCENDING)])
 
     async def apply(self, envelope: Envelope, db: Database, session: AsyncClientSession) -> None:
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self, envelopes: Sequence[Envelope], db: Database, session: AsyncClientSession
+    ) -> None:
+        """One update per event in one bulk write. An assessment stands only above the
+        revision already there, so the reviews assessed in the batch are read first and their
+        revision kept current in memory through the batch."""
+        assessed = sorted(
+            {str(e.aggregate_id) for e in envelopes if e.event_type == "Review.Assessed"}
+        )
+        revisions: dict[str, int] = {}
+        if assessed:
+            async for doc in db[REVIEWS].find(
+                {"_id": {"$in": assessed}}, {"assessment_revision": 1}, session=session
+            ):
+                revisions[doc["_id"]] = int(doc.get("assessment_revision", 0))
+        updates = [
+            UpdateOne({"_id": str(e.aggregate_id)}, self.update(e, revisions), upsert=True)
+            for e in envelopes
+        ]
+        await write(db, REVIEWS, updates, session)
+
+    @staticmethod
+    def update(envelope: Envelope, revisions: dict[str, int]) -> dict[str, Any]:
+        """The event's update; `revisions`: the latest assessment revision by review, updated."""
         update: dict[str, Any] = {"$max": {"version": envelope.aggregate_version}}
         if envelope.event_type == "Review.Opened":
             opened = envelope.parse(expertise.ReviewOpened)
@@ -106,10 +153,9 @@ class ReviewsProjection:
             assessed = envelope.parse(expertise.ReviewAssessed)
             # the latest revision stands, whatever order a redelivery brings them in
             update["$max"]["assessment_revision"] = assessed.revision
-            latest = await db[REVIEWS].find_one(
-                {"_id": str(envelope.aggregate_id)}, {"assessment_revision": 1}, session=session
-            )
-            if (latest or {}).get("assessment_revision", 0) < assessed.revision:
+            review_id = str(envelope.aggregate_id)
+            if revisions.get(review_id, 0) < assessed.revision:
+                revisions[review_id] = assessed.revision
                 update["$set"] = {
                     "assessment": {
                         "person_id": assessed.person_id,
@@ -137,9 +183,7 @@ class ReviewsProjection:
                     "concluded_at": envelope.occurred_at,
                 },
             }
-        await db[REVIEWS].update_one(
-            {"_id": str(envelope.aggregate_id)}, update, upsert=True, session=session
-        )
+        return update
 
 
 class SessionsProjection:
@@ -154,6 +198,15 @@ class SessionsProjection:
         await db[SESSIONS].create_index([("city_id", ASCENDING), ("scheduled_on", DESCENDING)])
 
     async def apply(self, envelope: Envelope, db: Database, session: AsyncClientSession) -> None:
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self, envelopes: Sequence[Envelope], db: Database, session: AsyncClientSession
+    ) -> None:
+        await write(db, SESSIONS, [self.update(e) for e in envelopes], session)
+
+    @staticmethod
+    def update(envelope: Envelope) -> UpdateOne:
         if envelope.event_type == "Review.Concluded":
             concluded = envelope.parse(expertise.ReviewConcluded)
             decision = {
@@ -165,13 +218,9 @@ class SessionsProjection:
                 "priority_rank": concluded.priority_rank,
                 "aggregate_score": concluded.aggregate_score,
             }
-            await db[SESSIONS].update_one(
-                {"_id": concluded.session_id},
-                {"$push": {"decisions": decision}},
-                upsert=True,
-                session=session,
+            return UpdateOne(
+                {"_id": concluded.session_id}, {"$push": {"decisions": decision}}, upsert=True
             )
-            return
         if envelope.event_type == "CouncilSession.Scheduled":
             scheduled = envelope.parse(expertise.CouncilSessionScheduled)
             fields: dict[str, Any] = {
@@ -190,9 +239,8 @@ class SessionsProjection:
                 "quorum_met": held.quorum_met,
                 "minutes": held.minutes,
             }
-        await db[SESSIONS].update_one(
+        return UpdateOne(
             {"_id": str(envelope.aggregate_id)},
             {"$set": fields, "$max": {"version": envelope.aggregate_version}},
             upsert=True,
-            session=session,
         )
