@@ -38,6 +38,32 @@ class PollProjection:
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
     ) -> None:
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None:
+        """One update per event, in the batch's order, in one bulk write."""
+        if not envelopes:
+            return
+        await db[POLLS].bulk_write(
+            [
+                UpdateOne(
+                    {"_id": str(e.aggregate_id)},
+                    {"$set": self.changes(e), "$max": {"version": e.aggregate_version}},
+                    upsert=True,
+                )
+                for e in envelopes
+            ],
+            ordered=True,
+            session=session,
+        )
+
+    @staticmethod
+    def changes(envelope: Envelope) -> Document:
         changes: Document
         if envelope.event_type == "Poll.Created":
             created = envelope.parse(voting.PollCreated)
@@ -67,12 +93,7 @@ class PollProjection:
                 "quorum_met": closed.quorum_met,
                 "counted_up_to": closed.counted_up_to,
             }
-        await db[POLLS].update_one(
-            {"_id": str(envelope.aggregate_id)},
-            {"$set": changes, "$max": {"version": envelope.aggregate_version}},
-            upsert=True,
-            session=session,
-        )
+        return changes
 
 
 BALLOT_EVENTS: Mapping[str, type[voting.BallotCast | voting.BallotRecast]] = {
@@ -176,8 +197,11 @@ class TallyProjection:
                 ordered=False,
                 session=session,
             )
+        tallies: list[UpdateOne] = []
         for poll_id, counters in increments.items():
             update: Document = {"$max": {"updated_at": newest[poll_id]}}
             if counters:
                 update["$inc"] = {f"counters.{k}": v for k, v in counters.items()}
-            await db[TALLIES].update_one({"_id": poll_id}, update, upsert=True, session=session)
+            tallies.append(UpdateOne({"_id": poll_id}, update, upsert=True))
+        if tallies:
+            await db[TALLIES].bulk_write(tallies, ordered=False, session=session)
