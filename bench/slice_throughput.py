@@ -8,6 +8,11 @@ registry's and kpi's /metrics and the CPU time of every process, and prints what
 
     uv run python bench/slice_throughput.py [--events N] [--concurrency C] [--cities K]
                                             [--store sqlite|postgres] [--json]
+    uv run python bench/slice_throughput.py --rate 1000 --duration 60 --concurrency 64
+
+With --rate R the load is open: the k-th RegisterProblem is due at start + k/R and its latency
+counts from then (a stall is not hidden by clients that wait for it); with --duration S it
+sends for S seconds (R x S problems with --rate) instead of --events.
 
 See bench/README.md for what each figure means.
 """
@@ -16,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
+import itertools
 import json
 import math
 import os
@@ -52,6 +59,7 @@ TUNING_VARIABLES = (
     "LMP_RECONCILE_INTERVAL_S",
     "LMP_KAFKA_SESSION_TIMEOUT_MS",
     "LMP_LOG_LEVEL",
+    "LMP_GROUP_COMMIT",
 )
 RPC_TIMEOUT_S = 30.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -61,6 +69,10 @@ SINGLE_POLL_S = 0.02
 SINGLE_PAUSE_S = 0.5
 NOISY_PERCENT = 20.0
 MAX_PROCESS_DEPTH = 16
+# Sustained figures are given per slice of the sending window (10 s; shorter for short runs).
+SLICE_S = 10.0
+TARGET_EVENTS_PER_S = 1000.0
+TARGET_P99_MS = 50.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,6 +94,8 @@ class Options:
     data_dir: Path | None
     json: bool
     timeline: bool
+    rate: float = 0.0
+    duration: float | None = None
 
 
 def parse_options(argv: Sequence[str] | None) -> Options:
@@ -127,6 +141,19 @@ def parse_options(argv: Sequence[str] | None) -> Options:
     parser.add_argument(
         "--data-dir", type=Path, default=None, help="keep data and logs here (default: temp dir)"
     )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="problems per second offered: the k-th is due at start + k/R and its latency "
+        "counts from then (0: as fast as --concurrency calls in flight allow)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds of sending instead of --events (with --rate: R x S problems)",
+    )
     parser.add_argument("--json", action="store_true", help="also print one JSON line")
     parser.add_argument("--timeline", action="store_true", help="also print every sample")
     args = parser.parse_args(argv)
@@ -136,8 +163,13 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         parser.error("--warmup must not be negative")
     if args.settle < 0 or args.singles < 0:
         parser.error("--settle and --singles must not be negative")
+    if args.rate < 0 or (args.duration is not None and args.duration <= 0):
+        parser.error("--rate must not be negative and --duration must be positive")
+    events = args.events
+    if args.duration is not None:
+        events = math.ceil(args.rate * args.duration) if args.rate else 0
     return Options(
-        events=args.events,
+        events=events,
         warmup=args.cities if args.warmup is None else args.warmup,
         settle=args.settle,
         singles=args.singles,
@@ -150,6 +182,8 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         data_dir=args.data_dir,
         json=args.json,
         timeline=args.timeline,
+        rate=args.rate,
+        duration=args.duration,
     )
 
 
@@ -356,6 +390,10 @@ class Progress:
     complete_at: float | None = None
     # Age of the oldest accepted command not yet counted by the read model, at each poll.
     max_unseen_age_s: float = 0.0
+    # Each accepted command's wait until a poll of the read model counted it (in order of
+    # acceptance: the n counted are the first n accepted), and (time, counted) of every poll.
+    lags_s: list[float] = field(default_factory=list)
+    polls: list[tuple[float, int]] = field(default_factory=list)
 
 
 class Sampler:
@@ -442,13 +480,19 @@ async def register_all(  # noqa: PLR0913  # one phase's parameters, each named
     count: int,
     concurrency: int,
     progress: Progress,
+    rate: float = 0.0,
+    duration: float | None = None,
 ) -> Writes:
+    """`count` problems (or, closed loop with `duration`, as many as fit in it); with `rate`
+    the k-th is due at start + k/rate and its latency counts from when it was due."""
     writes = Writes()
     metadata = (("authorization", f"Bearer {bearer}"),)
-    numbers = iter(range(count))
+    numbers = iter(range(count)) if count or duration is None else itertools.count()
     run = uuid.uuid4().hex[:8]
     async with grpc.aio.insecure_channel(target) as channel:
         stub = registry_pb2_grpc.RegistryServiceStub(channel)
+        start = time.monotonic()
+        deadline = None if duration is None or rate else start + duration
 
         async def worker() -> None:
             for number in numbers:
@@ -458,6 +502,13 @@ async def register_all(  # noqa: PLR0913  # one phase's parameters, each named
                     description="registered by bench/slice_throughput.py",
                 )
                 sent = time.monotonic()
+                if deadline is not None and sent >= deadline:
+                    return
+                if rate:
+                    due = start + number / rate
+                    if due > sent:
+                        await asyncio.sleep(due - sent)
+                    sent = due
                 try:
                     await stub.RegisterProblem(request, metadata=metadata, timeout=RPC_TIMEOUT_S)
                 except grpc.aio.AioRpcError as error:
@@ -468,8 +519,9 @@ async def register_all(  # noqa: PLR0913  # one phase's parameters, each named
                 progress.accepted_at.append(answered)
                 writes.accepted += 1
 
-        writes.first_sent = time.monotonic()
-        await asyncio.gather(*(worker() for _ in range(min(concurrency, count))))
+        writes.first_sent = start
+        workers = min(concurrency, count) if count else concurrency
+        await asyncio.gather(*(worker() for _ in range(workers)))
         writes.last_answered = time.monotonic()
     progress.writes_done = True
     return writes
@@ -497,8 +549,12 @@ async def follow_read_model(
             now = time.monotonic()
             total = sum(month.problems_registered for r in responses for month in r.months)
             seen = total - progress.baseline
-            progress.read_model = seen
             accepted = progress.accepted_at
+            counted = min(max(seen, 0), len(accepted))
+            previous = min(max(progress.read_model, 0), counted)
+            progress.lags_s.extend(now - t for t in accepted[previous:counted])
+            progress.read_model = seen
+            progress.polls.append((now, seen))
             if 0 <= seen < len(accepted):
                 progress.max_unseen_age_s = max(progress.max_unseen_age_s, now - accepted[seen])
             if progress.writes_done:
@@ -551,7 +607,9 @@ class Client:
             options=options,
         )
 
-    async def phase(self, count: int, progress: Progress) -> Writes:
+    async def phase(
+        self, count: int, progress: Progress, rate: float = 0.0, duration: float | None = None
+    ) -> Writes:
         """Register `count` problems while polling kpi until it counts them all."""
         following = asyncio.create_task(
             follow_read_model(self.kpi, self.reader, self.cities, progress, self.options)
@@ -563,6 +621,8 @@ class Client:
             count=count,
             concurrency=self.options.concurrency,
             progress=progress,
+            rate=rate,
+            duration=duration,
         )
         await following
         return writes
@@ -625,7 +685,7 @@ async def workload(stack: Stack, options: Options, extra: Mapping[str, int]) -> 
     stopping = asyncio.Event()
     sampler.begin()
     sampling = asyncio.create_task(sampler.run(stopping))
-    writes = await client.phase(options.events, progress)
+    writes = await client.phase(options.events, progress, options.rate, options.duration)
     sampler.end()
     stopping.set()
     await sampling
@@ -682,7 +742,9 @@ def figures(options: Options, startup: Startup, run: Run, env: Mapping[str, str]
         )
     return {
         "store": options.store,
-        "events": options.events,
+        "events": options.events or writes.accepted,
+        "rate_offered_per_s": options.rate or None,
+        "duration_s": options.duration,
         "concurrency": options.concurrency,
         "cities": options.cities,
         "cpus": os.cpu_count(),
@@ -731,6 +793,7 @@ def figures(options: Options, startup: Startup, run: Run, env: Mapping[str, str]
         "consumer_lag_max": max(derived_consumer_lag, default=None),
         "consumer_lag_final": derived_consumer_lag[-1] if derived_consumer_lag else None,
         "consumer_lag_gauge_max": max((s.consumer_lag_gauge for s in samples), default=None),
+        **window_figures(options, writes, progress),
         "staleness_max_s": rounded(max_staleness(samples), 2),
         "unseen_age_max_s": rounded(progress.max_unseen_age_s, 2),
         "samples": len(samples),
@@ -740,9 +803,49 @@ def figures(options: Options, startup: Startup, run: Run, env: Mapping[str, str]
             for name, seconds in cpu.items()
         },
         "ok": progress.complete_at is not None
-        and writes.accepted == options.events
+        and (writes.accepted == options.events or (options.duration and not options.rate))
         and not writes.failures
         and (run.warmup_progress is None or run.warmup_progress.complete_at is not None),
+    }
+
+
+def counted_at(polls: Sequence[tuple[float, int]], moment: float) -> int:
+    """What the read model counted at the last poll at or before `moment`."""
+    index = bisect.bisect_right([at for at, _ in polls], moment)
+    return max(0, polls[index - 1][1]) if index else 0
+
+
+def window_figures(options: Options, writes: Writes, progress: Progress) -> dict[str, Any]:
+    """Sustained rates over the sending window, per-slice accept p99, the read model's lag."""
+    start = writes.first_sent
+    window = options.duration or (writes.last_answered - start)
+    slice_s = SLICE_S if window >= 2 * SLICE_S else max(1.0, window / 4)
+    edges = [start + n * slice_s for n in range(int(window // slice_s) + 1)]
+    counts = [counted_at(progress.polls, edge) for edge in edges]
+    read_rates = [(b - a) / slice_s for a, b in itertools.pairwise(counts)]
+    accepted = progress.accepted_at
+    accepted_rates = [
+        (bisect.bisect_left(accepted, b) - bisect.bisect_left(accepted, a)) / slice_s
+        for a, b in itertools.pairwise(edges)
+    ]
+    p99_by_slice = []
+    for a, b in itertools.pairwise(edges):
+        first, last = bisect.bisect_left(accepted, a), bisect.bisect_left(accepted, b)
+        p99_by_slice.append(rounded(_ms(percentile(writes.latencies_s[first:last], 0.99)), 1))
+    in_window = counted_at(progress.polls, start + window)
+    return {
+        "window_s": rounded(window, 2),
+        "slice_s": rounded(slice_s, 2),
+        "read_model_counted_in_window": in_window,
+        "read_model_rate_in_window_per_s": rounded(in_window / window if window else None, 1),
+        "read_model_rate_by_slice_per_s": [round(r, 1) for r in read_rates],
+        "read_model_worst_slice_per_s": rounded(min(read_rates, default=None), 1),
+        "accepted_rate_by_slice_per_s": [round(r, 1) for r in accepted_rates],
+        "register_p95_ms": rounded(_ms(percentile(writes.latencies_s, 0.95)), 1),
+        "register_p99_ms_by_slice": p99_by_slice,
+        "lag_p50_s": rounded(percentile(progress.lags_s, 0.5)),
+        "lag_p99_s": rounded(percentile(progress.lags_s, 0.99)),
+        "lag_max_s": rounded(max(progress.lags_s, default=None)),
     }
 
 
@@ -783,8 +886,13 @@ def _show(*values: object, unit: str = "") -> str:
 def summary_rows(r: Mapping[str, Any]) -> list[tuple[str, str]]:
     tuning = ", ".join(f"{k}={v}" for k, v in r["tuning"].items()) or "service defaults"
     failed = ", ".join(f"{k} {v}" for k, v in r["failed"].items()) or "none"
+    offered = (
+        f"{_show(r['rate_offered_per_s'])}/s offered for {_show(r['duration_s'])} s (open load), "
+        if r["rate_offered_per_s"]
+        else ""
+    )
     run = (
-        f"{r['events']} events, {r['concurrency']} in flight, {r['cities']} cities, "
+        f"{offered}{r['events']} events, {r['concurrency']} in flight, {r['cities']} cities, "
         f"{r['store']} event store, {r['cpus']} CPUs"
     )
     rows = [
@@ -816,8 +924,40 @@ def summary_rows(r: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("  first command to all N counted", _show(r["end_to_end_seconds"], unit="s")),
         ("  last answer to all N counted", _show(r["drain_after_last_write_s"], unit="s")),
         (
-            "RegisterProblem client p50 / p99 / max",
-            _show(r["register_p50_ms"], r["register_p99_ms"], r["register_max_ms"], unit="ms"),
+            f"read model within the {_show(r['window_s'])}-s window",
+            (
+                f"{r['read_model_counted_in_window']} counted, "
+                f"{_show(r['read_model_rate_in_window_per_s'], unit='events/s')}"
+            ),
+        ),
+        (
+            f"  events/s counted per {_show(r['slice_s'])} s (worst)",
+            (
+                f"{', '.join(_show(v) for v in r['read_model_rate_by_slice_per_s'])} "
+                f"({_show(r['read_model_worst_slice_per_s'])})"
+            ),
+        ),
+        (
+            f"  commands/s accepted per {_show(r['slice_s'])} s",
+            ", ".join(_show(v) for v in r["accepted_rate_by_slice_per_s"]),
+        ),
+        (
+            "RegisterProblem client p50 / p95 / p99 / max",
+            _show(
+                r["register_p50_ms"],
+                r["register_p95_ms"],
+                r["register_p99_ms"],
+                r["register_max_ms"],
+                unit="ms",
+            ),
+        ),
+        (
+            f"  p99 per {_show(r['slice_s'])} s",
+            ", ".join(_show(v) for v in r["register_p99_ms_by_slice"]) + " ms",
+        ),
+        (
+            "read-model lag p50 / p99 / max (accepted to counted)",
+            _show(r["lag_p50_s"], r["lag_p99_s"], r["lag_max_s"], unit="s"),
         ),
         (
             "RegisterProblem server p50 / p99",
@@ -853,8 +993,22 @@ def summary_rows(r: Mapping[str, Any]) -> list[tuple[str, str]]:
         rows.append(
             ("warning", f"other processes used {noise:.0f} % of a core: wall-clock figures suffer")
         )
+    rows.append(("target", target_verdict(r)))
     rows.append(("result", "OK" if r["ok"] else "FAILED"))
     return rows
+
+
+def target_verdict(r: Mapping[str, Any]) -> str:
+    rate = r["read_model_rate_in_window_per_s"] or 0.0
+    worst = r["read_model_worst_slice_per_s"] or 0.0
+    p99 = r["register_p99_ms"]
+    rate_ok = min(rate, worst) >= TARGET_EVENTS_PER_S
+    p99_ok = p99 is not None and p99 <= TARGET_P99_MS
+    return (
+        f">= {TARGET_EVENTS_PER_S:.0f} events/s end to end (every slice): "
+        f"{'met' if rate_ok else 'not met'}; accept p99 <= {TARGET_P99_MS:.0f} ms: "
+        f"{'met' if p99_ok else 'not met'}"
+    )
 
 
 def print_timeline(samples: Sequence[Sample]) -> None:
