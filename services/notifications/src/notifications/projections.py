@@ -7,13 +7,13 @@ arrives again — by Kafka, by catch-up, or by a rebuild — creates nothing twi
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC
 from typing import Any
 
 from lmp_contracts import expertise, kpi, registry, voting
 from lmp_kit.envelope import Envelope
-from pymongo import ReturnDocument
+from pymongo import DeleteOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -24,6 +24,9 @@ from notifications.metrics import DELIVERIES as DELIVERED
 Db = AsyncDatabase[dict[str, Any]]
 Session = AsyncClientSession | None
 Handler = Callable[[Envelope, Db, AsyncClientSession], Awaitable[Notice | None]]
+Write = UpdateOne | DeleteOne
+# An event that only records a fact, read by later notices: its collection and its write.
+Fact = Callable[[Envelope], tuple[str, Write]]
 
 SUBSCRIPTIONS = "subscriptions"
 DELIVERIES = "deliveries"
@@ -142,21 +145,54 @@ async def _deliver(  # noqa: PLR0913  # one delivery's parts, each named
 
 
 class NoticeProjection:
-    """One upstream's events: keep the facts, and fan out the notices they make."""
+    """One upstream's events: keep the facts, and fan out the notices they make.
 
-    def __init__(self, handlers: Mapping[str, Handler]) -> None:
+    `facts`: events that only record a fact (a city's name, a practice's title, a poll's
+    labels, the council's members); `handlers`: events that may make a notice."""
+
+    def __init__(
+        self, handlers: Mapping[str, Handler], facts: Mapping[str, Fact] | None = None
+    ) -> None:
         self.handlers = dict(handlers)
-        self.event_types = frozenset(handlers)
+        self.facts = dict(facts or {})
+        self.event_types = frozenset({*self.handlers, *self.facts})
 
     collections: tuple[str, ...] = (CITIES, PRACTICES, POLLS, ACTIVITIES, MEMBERS, REVIEWS)
 
     async def apply(self, envelope: Envelope, db: Db, session: AsyncClientSession) -> None:
-        notice = await self.handlers[envelope.event_type](envelope, db, session)
-        if notice is not None:
-            created = await fan_out(db, notice, session)
-            # Counted inside the transaction: a retried transaction may count an inbox twice.
-            for _ in (c for c in created if c == "inbox"):
-                DELIVERED.labels(channel="inbox", outcome="delivered").inc()
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self, envelopes: Sequence[Envelope], db: Db, session: AsyncClientSession
+    ) -> None:
+        """Facts are written a run at a time, one bulk write per collection; an event that may
+        make a notice is applied alone, in order, after the facts before it are written. Its
+        notice reads facts that earlier events of the same batch wrote (the city's name, the
+        practice's title, the poll's labels, the members to assign), and each delivery's
+        upsert result says whether the delivery is new, which its inbox entry and feed position
+        follow: neither can be folded into one write."""
+        facts: dict[str, list[Write]] = {}
+        for envelope in envelopes:
+            fact = self.facts.get(envelope.event_type)
+            if fact is not None:
+                collection, write = fact(envelope)
+                facts.setdefault(collection, []).append(write)
+                continue
+            await record(db, facts, session)
+            notice = await self.handlers[envelope.event_type](envelope, db, session)
+            if notice is not None:
+                created = await fan_out(db, notice, session)
+                # Counted inside the transaction: a retried transaction may count an inbox twice.
+                for _ in (c for c in created if c == "inbox"):
+                    DELIVERED.labels(channel="inbox", outcome="delivered").inc()
+        await record(db, facts, session)
+
+
+async def record(db: Db, facts: dict[str, list[Write]], session: AsyncClientSession) -> None:
+    """The facts gathered so far, one ordered bulk write per collection; then none is left."""
+    for collection, writes in facts.items():
+        await db[collection].bulk_write(writes, ordered=True, session=session)
+    facts.clear()
 
 
 def notice(
@@ -178,6 +214,10 @@ async def city_name(db: Db, city_id: str, session: AsyncClientSession) -> str:
     return str(found["name"]) if found else city_id
 
 
+def _set(key: str, values: dict[str, Any]) -> UpdateOne:
+    return UpdateOne({"_id": key}, {"$set": values}, upsert=True)
+
+
 async def _upsert(
     db: Db, collection: str, key: str, values: dict[str, Any], session: AsyncClientSession
 ) -> None:
@@ -187,17 +227,14 @@ async def _upsert(
 # registry
 
 
-async def city_registered(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
-    name = e.parse(registry.CityRegistered).name
-    await _upsert(db, CITIES, e.city_id, {"name": name}, session)
-    return None
+def city_registered(e: Envelope) -> tuple[str, Write]:
+    return CITIES, _set(e.city_id, {"name": e.parse(registry.CityRegistered).name})
 
 
-async def practice_registered(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+def practice_registered(e: Envelope) -> tuple[str, Write]:
     practice = e.parse(registry.PracticeRegistered)
     values = {"city_id": e.city_id, "title": practice.title, "kind": practice.kind}
-    await _upsert(db, PRACTICES, str(e.aggregate_id), values, session)
-    return None
+    return PRACTICES, _set(str(e.aggregate_id), values)
 
 
 async def _practice_title(db: Db, practice_id: str, session: AsyncClientSession) -> str:
@@ -262,23 +299,17 @@ async def activity_registered(e: Envelope, db: Db, session: AsyncClientSession) 
     return notice(e, "activity_registered", data)
 
 
-def activity_part(part: str) -> Handler:
-    async def handle(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
-        await db[ACTIVITIES].update_one(
-            {"_id": str(e.aggregate_id)},
-            {"$set": {f"has_{part}": True, "city_id": e.city_id}},
-            upsert=True,
-            session=session,
-        )
-        return None
+def activity_part(part: str) -> Fact:
+    def fact(e: Envelope) -> tuple[str, Write]:
+        return ACTIVITIES, _set(str(e.aggregate_id), {f"has_{part}": True, "city_id": e.city_id})
 
-    return handle
+    return fact
 
 
 # voting
 
 
-async def poll_created(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+def poll_created(e: Envelope) -> tuple[str, Write]:
     poll = e.parse(voting.PollCreated)
     values = {
         "city_id": e.city_id,
@@ -286,8 +317,7 @@ async def poll_created(e: Envelope, db: Db, session: AsyncClientSession) -> Noti
         "title": poll.title,
         "labels": {o.option_id: o.label for o in poll.options},
     }
-    await _upsert(db, POLLS, str(e.aggregate_id), values, session)
-    return None
+    return POLLS, _set(str(e.aggregate_id), values)
 
 
 async def _poll(db: Db, poll_id: str, session: AsyncClientSession) -> dict[str, Any]:
@@ -391,23 +421,18 @@ async def scorecard_changed(e: Envelope, db: Db, session: AsyncClientSession) ->
 # expertise
 
 
-async def member_admitted(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+def member_admitted(e: Envelope) -> tuple[str, Write]:
     member = e.parse(expertise.CouncilMemberAdmitted)
-    values = {"name": member.name, "cities": list(member.cities)}
-    await _upsert(db, MEMBERS, member.person_id, values, session)
-    return None
+    return MEMBERS, _set(member.person_id, {"name": member.name, "cities": list(member.cities)})
 
 
-async def member_cities_changed(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
+def member_cities_changed(e: Envelope) -> tuple[str, Write]:
     member = e.parse(expertise.CouncilMemberCitiesChanged)
-    await _upsert(db, MEMBERS, member.person_id, {"cities": list(member.cities)}, session)
-    return None
+    return MEMBERS, _set(member.person_id, {"cities": list(member.cities)})
 
 
-async def member_removed(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
-    removed = e.parse(expertise.CouncilMemberRemoved)
-    await db[MEMBERS].delete_one({"_id": removed.person_id}, session=session)
-    return None
+def member_removed(e: Envelope) -> tuple[str, Write]:
+    return MEMBERS, DeleteOne({"_id": e.parse(expertise.CouncilMemberRemoved).person_id})
 
 
 async def review_opened(e: Envelope, db: Db, session: AsyncClientSession) -> Notice | None:
@@ -465,26 +490,27 @@ async def review_concluded(e: Envelope, db: Db, session: AsyncClientSession) -> 
 
 REGISTRY = NoticeProjection(
     {
-        "City.Registered": city_registered,
-        "Practice.Registered": practice_registered,
         "Practice.StatusChanged": practice_status_changed,
         "Practice.PassportApproved": passport_approved,
         "Activity.Registered": activity_registered,
+    },
+    facts={
+        "City.Registered": city_registered,
+        "Practice.Registered": practice_registered,
         "Activity.AnnouncementPublished": activity_part("announcement"),
         "Activity.PressReleasePublished": activity_part("press_release"),
         "Activity.ReportFiled": activity_part("report"),
-    }
+    },
 )
 VOTING = NoticeProjection(
-    {"Poll.Created": poll_created, "Poll.Opened": poll_opened, "Poll.Closed": poll_closed}
+    {"Poll.Opened": poll_opened, "Poll.Closed": poll_closed}, facts={"Poll.Created": poll_created}
 )
 KPI = NoticeProjection(dict.fromkeys(SCORECARD_ACTIONS, scorecard_changed))
 EXPERTISE = NoticeProjection(
-    {
+    {"Review.Opened": review_opened, "Review.Concluded": review_concluded},
+    facts={
         "Council.MemberAdmitted": member_admitted,
         "Council.MemberCitiesChanged": member_cities_changed,
         "Council.MemberRemoved": member_removed,
-        "Review.Opened": review_opened,
-        "Review.Concluded": review_concluded,
-    }
+    },
 )
