@@ -483,6 +483,11 @@ def notified_expertise_lives() -> list[Life]:
     return lives
 
 
+def itself(projection: notify.NoticeProjection) -> Callable[[], notify.NoticeProjection]:
+    """The module's notice projections are instances: each run applies the same one."""
+    return lambda: projection
+
+
 async def test_each_notice_projection_gives_the_same_facts_and_deliveries_singly_whole_or_cut(
     mongo,
 ):
@@ -498,7 +503,7 @@ async def test_each_notice_projection_gives_the_same_facts_and_deliveries_singly
     for projection, lives, kinds in cases:
         events = interleaved(lives, seed=31)
         found = await same_singly_whole_and_cut(
-            mongo, lambda p=projection: p, events, seed=10, given=subscriptions(*kinds)
+            mongo, itself(projection), events, seed=10, given=subscriptions(*kinds)
         )
         assert {d["kind"] for d in found[DELIVERIES]} == set(kinds)
         assert found[INBOX]
