@@ -59,10 +59,19 @@ Document = dict[str, Any]
 
 
 class Projection(Protocol):
-    """Turns upstream events into read-model documents, inside the caller's transaction."""
+    """Turns upstream events into read-model documents, inside the caller's transaction: a
+    whole batch at once (one bulk write per collection, not one round trip per event), in
+    notification-id order; `apply` is the batch of one."""
 
     event_types: frozenset[str]
     collections: tuple[str, ...]
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None: ...
 
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
@@ -74,20 +83,6 @@ class PreparedProjection(Protocol):
     """A projection that sets up its collections (e.g. indexes) before it is first applied."""
 
     async def prepare(self, db: AsyncDatabase[Document]) -> None: ...
-
-
-@runtime_checkable
-class BatchProjection(Protocol):
-    """A projection that applies a whole batch at once (one bulk write instead of many)."""
-
-    event_types: frozenset[str]
-
-    async def apply_batch(
-        self,
-        envelopes: Sequence[Envelope],
-        db: AsyncDatabase[Document],
-        session: AsyncClientSession,
-    ) -> None: ...
 
 
 class HeldError(Exception):
@@ -282,11 +277,7 @@ class TrackedConsumer(LogFollower):
             mine = [e for e in fresh if e.event_type in projection.event_types]
             if not mine:
                 continue
-            if isinstance(projection, BatchProjection):
-                await projection.apply_batch(mine, view, session)
-            else:
-                for envelope in mine:
-                    await projection.apply(envelope, view, session)
+            await projection.apply_batch(mine, view, session)
         return fresh
 
     def _block_id(self, block: int) -> str:
