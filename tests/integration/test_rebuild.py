@@ -7,7 +7,7 @@ import contextlib
 import io
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Self
 
@@ -16,6 +16,7 @@ import pytest
 from lmp.kpi.v1 import kpi_pb2
 from lmp.notifications.v1 import notifications_pb2, notifications_pb2_grpc
 from lmp.registry.v1 import registry_pb2
+from lmp.voting.v1 import voting_pb2
 from lmp_devstack import free_port
 from lmp_kit.consumer import FENCES
 from lmp_kit.readmodels import CONTROL, CONTROL_ID, generation_name
@@ -407,3 +408,75 @@ def test_a_live_stream_opened_before_the_switch_follows_the_new_generation(stack
     stream.cancel()
     assert card.city_id == "sarov"
     assert waited < 15
+
+
+def test_voting_is_rebuilt_and_proves_and_counts_on_the_new_generation(voting_stack: Slice) -> None:
+    """Voting's read models (polls, the live tally, ballots, the receipt trees) rebuilt while a
+    poll is open: after the switch a closed poll's receipts are still proved against its
+    digest, and a ballot cast after the switch is counted in the live results."""
+    from .conftest import eventually, stamp  # noqa: PLC0415  # this test only
+    from .test_voting_receipts import close, open_poll_with_ballots  # noqa: PLC0415  # its helpers
+
+    stack = voting_stack
+    stack.register_city()
+    closed, receipts = open_poll_with_ballots(stack)
+    closed = close(stack, closed.poll_id)
+    voting = stack.voting()
+    now = datetime.now(UTC)
+    running = voting.CreatePoll(
+        voting_pb2.CreatePollRequest(
+            city_id="sarov",
+            kind="city_problem",
+            title="Still open",
+            method="single_choice",
+            options=[
+                voting_pb2.OptionRef(ref_kind=o.ref_kind, ref_id=o.ref_id) for o in closed.options
+            ],
+            opens_at=stamp(now - timedelta(minutes=1)),
+            closes_at=stamp(now + timedelta(days=1)),
+        ),
+        metadata=stack.metadata(),
+        timeout=10,
+    )
+    resident = stack.metadata("portal", cities=("sarov",))
+    proved = eventually(  # before: the receipt tree is built and cached (once projected)
+        lambda: voting.VerifyReceipt(
+            voting_pb2.VerifyReceiptRequest(poll_id=closed.poll_id, receipt=receipts[0]),
+            metadata=resident,
+            timeout=30,
+        )
+    )
+
+    code, output = rebuild(stack, "voting")
+    assert code == 0, output
+    assert "switched to generation 1" in output
+    time.sleep(1.5)  # every process has seen the switch
+
+    again = voting.VerifyReceipt(
+        voting_pb2.VerifyReceiptRequest(poll_id=closed.poll_id, receipt=receipts[-1]),
+        metadata=resident,
+        timeout=30,
+    )
+    assert again.digest == proved.digest == closed.digest
+    before = voting.GetLiveResults(
+        voting_pb2.GetLiveResultsRequest(poll_id=running.poll_id), metadata=resident, timeout=10
+    ).ballots
+    voting.CastBallot(
+        voting_pb2.CastBallotRequest(
+            poll_id=running.poll_id,
+            voter_id="after-the-switch",
+            choices=[voting_pb2.Choice(option_id="o1", value=1)],
+        ),
+        metadata=resident,
+        timeout=10,
+    )
+    deadline = time.monotonic() + 30
+    counted = before
+    while counted <= before and time.monotonic() < deadline:
+        counted = voting.GetLiveResults(
+            voting_pb2.GetLiveResultsRequest(poll_id=running.poll_id),
+            metadata=resident,
+            timeout=10,
+        ).ballots
+        time.sleep(0.2)
+    assert counted == before + 1
