@@ -480,3 +480,72 @@ def test_voting_is_rebuilt_and_proves_and_counts_on_the_new_generation(voting_st
         ).ballots
         time.sleep(0.2)
     assert counted == before + 1
+
+
+def test_expertise_is_rebuilt_under_traffic_and_reviews_what_came_after(
+    slice_factory: Any,  # the conftest's factory
+) -> None:
+    """Expertise's read models (the registry's practices it holds, its reviews and sessions)
+    rebuilt while the registry keeps recording: its lists answer throughout, hold the same
+    reviews after the switch, and a practice registered after it can be reviewed at once."""
+    from lmp.expertise.v1 import expertise_pb2, expertise_pb2_grpc  # noqa: PLC0415  # this test only
+
+    stack: Slice = slice_factory()
+    stack.start("registry")
+    stack.start("expertise")
+    stack.register_city()
+    expertise = expertise_pb2_grpc.ExpertiseServiceStub(
+        grpc.insecure_channel(stack.target("expertise"))
+    )
+    expertise.FormCouncil(
+        expertise_pb2.FormCouncilRequest(),
+        metadata=stack.metadata("programme_office", cities=("*",)),
+        timeout=10,
+    )
+    group = stack.metadata("working_group", cities=("sarov",))
+    problem = stack.problem()
+
+    def review_a_new_practice(title: str) -> str:
+        practice, call = stack.registry().RegisterPractice.with_call(
+            registry_pb2.RegisterPracticeRequest(
+                city_id="sarov",
+                kind="own",
+                title=title,
+                authors=[registry_pb2.Person(person_id="anna", name="Анна")],
+                problem_ids=[problem],
+            ),
+            metadata=group,
+            timeout=10,
+        )
+        token = next(v for k, v in call.initial_metadata() if k == "lmp-consistency-token")
+        review, opened = expertise.OpenReview.with_call(
+            expertise_pb2.OpenReviewRequest(practice_id=practice.practice_id, round="primary"),
+            metadata=(*group, ("lmp-consistency-token", token)),
+            timeout=10,
+        )
+        written[0] = str(
+            next(v for k, v in opened.initial_metadata() if k == "lmp-consistency-token")
+        )
+        return str(review.review_id)
+
+    written = [""]
+    before = {review_a_new_practice(f"Practice {n}") for n in range(8)}
+
+    def listed() -> set[str]:
+        page = expertise.ListReviews(
+            expertise_pb2.ListReviewsRequest(city_id="sarov", page_size=100),
+            metadata=(*group, ("lmp-consistency-token", written[0])),
+            timeout=10,
+        )
+        return {r.review_id for r in page.reviews}
+
+    with Traffic(stack, listed) as traffic:
+        time.sleep(0.5)
+        code, output = rebuild(stack, "expertise")
+        time.sleep(1.5)
+    assert code == 0, output
+    assert "switched to generation 1" in output
+    assert traffic.failures == []
+    assert before <= listed()
+    after = review_a_new_practice("Registered after the switch")
+    assert after in listed()
