@@ -100,8 +100,10 @@ class VotingApplication(ServiceApplication):
         self.keys = keys or PseudonymKeys(master=secrets.token_bytes(32))
         self.registry = registry
         self._polls: dict[UUID, tuple[Poll, float]] = {}
+        # The ballot writer batches by itself (with the close fence and the seats): it records
+        # its batches directly, not through the kit's committer (a second queue and thread).
         self.writer = BallotWriter(
-            self.save, self.poll_changed, Seats(self, self.request_keys.service)
+            self.save_directly, self.poll_changed, Seats(self, self.request_keys.service)
         )
 
     def close(self) -> None:
