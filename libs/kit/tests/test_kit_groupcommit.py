@@ -39,6 +39,11 @@ class Notes(ServiceApplication):
     pass
 
 
+@pytest.fixture(autouse=True)
+def _group_commit_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMP_GROUP_COMMIT", "true")
+
+
 def _app(tmp_path: Path) -> Notes:
     return Notes(
         env={
