@@ -1,0 +1,7 @@
+"""The city dashboard (H3)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

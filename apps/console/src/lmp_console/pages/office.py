@@ -1,0 +1,7 @@
+"""The programme office's pages (H3)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []
