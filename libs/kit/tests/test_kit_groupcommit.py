@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from eventsourcing.domain import event
 from eventsourcing.persistence import IntegrityError
+from lmp_kit.commands import retrying
 from lmp_kit.consistency import recording
 from lmp_kit.domain import CityAggregate, ServiceApplication
 from lmp_kit.groupcommit import CommitterStoppedError
@@ -123,6 +124,50 @@ def test_a_conflict_fails_only_the_command_that_lost_the_race(tmp_path):
         assert app.repository.get(note.id).version == 2  # one amendment, not a second
         # the note, one amendment and every thread's unrelated note
         assert len(app.recorder.select_notifications(start=1, limit=1000)) == 2 + THREADS
+    finally:
+        app.close()
+
+
+def test_commands_racing_for_one_aggregate_all_land_within_their_attempts(tmp_path):
+    """Each command loads the note, amends it and saves, as a use case does; in one process
+    commands on one aggregate take turns instead of losing round after round."""
+    app = _app(tmp_path)
+    try:
+        note = Note("sarov", "first")
+        app.save(note)
+        attempts: list[int] = []
+        barrier = threading.Barrier(THREADS)
+
+        def amend(number: int) -> None:
+            tries = 0
+
+            def attempt() -> None:
+                nonlocal tries
+                tries += 1
+                copy: Note = app.repository.get(note.id)
+                copy.amend(f"amended by {number}")
+                app.save(copy)
+
+            barrier.wait()
+            retrying(attempt)
+            attempts.append(tries)
+
+        with ThreadPoolExecutor(THREADS) as pool:
+            list(pool.map(amend, range(THREADS)))
+
+        assert app.repository.get(note.id).version == 1 + THREADS  # every amendment landed
+        assert attempts.count(1) >= THREADS // 2  # without turns all but one lose at first
+        assert app.committer is not None
+        assert app.committer.busy() == 0
+    finally:
+        app.close()
+
+
+def test_group_commit_is_on_by_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("LMP_GROUP_COMMIT")
+    app = _app(tmp_path)
+    try:
+        assert app.committer is not None
     finally:
         app.close()
 

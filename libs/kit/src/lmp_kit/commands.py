@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from eventsourcing.persistence import IntegrityError
 
 from lmp_kit.errors import ConcurrentChangeError
+from lmp_kit.groupcommit import command_turns
 
 T = TypeVar("T")
 ATTEMPTS = 5
@@ -37,7 +38,8 @@ def retrying(attempt: Callable[[], T], attempts: int = ATTEMPTS) -> T:
     """Run `attempt` (in a worker thread) until it does not lose a version race."""
     for number in range(1, attempts + 1):
         try:
-            return attempt()
+            with command_turns():
+                return attempt()
         except IntegrityError:
             if number == attempts:
                 break
@@ -54,9 +56,18 @@ async def run_command(
     version runs again on the new state, and after `ATTEMPTS` the answer is ABORTED."""
     for number in range(1, ATTEMPTS + 1):
         try:
-            return await asyncio.to_thread(function, *args, **kwargs)
+            return await asyncio.to_thread(_in_turn, function, *args, **kwargs)
         except IntegrityError:
             if number == ATTEMPTS:
                 break
             await asyncio.sleep(backoff_s(number))
     raise ConcurrentChangeError(CONFLICT_MESSAGE.format(attempts=ATTEMPTS))
+
+
+def _in_turn(
+    function: Callable[..., T],
+    *args: Any,  # noqa: ANN401  # the use case's arguments
+    **kwargs: Any,  # noqa: ANN401  # the use case's arguments
+) -> T:
+    with command_turns():
+        return function(*args, **kwargs)
