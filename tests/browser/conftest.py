@@ -1,0 +1,311 @@
+"""The console in a real browser: Debian's chromium driven by Playwright against one real stack
+for the session — Tansu, SecantusDB, the five services as `lmp serve` processes, a month of
+the programme for two cities (programme.py), a real OpenID Connect provider (oidc/provider.mjs,
+panva's oidc-provider) and the console as `lmp console` on a free port.
+
+Playwright never downloads a browser here: it launches /usr/bin/chromium (`.ci/run` installs
+Debian's `chromium` and `chromium-driver`). Screenshots go to LMP_SCREENSHOTS_DIR (default: a
+directory under pytest's tmp); the pages visited and the time taken are printed at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from lmp_devstack import ManagedProcess, free_port
+
+from tests.integration import conftest as integration
+from tests.integration.conftest import Slice, slice_env
+
+from .programme import Programme, seed
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from playwright.sync_api import Browser, Frame, Page, Playwright
+
+HERE = Path(__file__).parent
+CHROMIUM = Path(os.environ.get("LMP_CHROMIUM", "/usr/bin/chromium"))
+OIDC_DIR = HERE / "oidc"
+OIDC_INSTALLED_FROM = OIDC_DIR / "node_modules" / ".lmp-package-lock.sha256"
+SERVICES = ("registry", "expertise", "voting", "kpi", "notifications")
+READY_TIMEOUT_S = 60.0
+OIDC_CLIENT_ID = "lmp-console"
+# The provider's test account: a curator of the first city, as a directory would hold one.
+OIDC_LOGIN = "oidc-curator"
+OIDC_STRANGER = "oidc-caretaker"
+SERVE_CONSOLE = (
+    "import sys; from lmp_console.server import serve; "
+    "from lmp_console.settings import ConsoleSettings; sys.exit(serve(ConsoleSettings.from_env()))"
+)
+
+
+# The integration tests' real servers (Tansu, SecantusDB, or the external ones they name),
+# as fixtures of this folder too.
+_tansu_server = integration._tansu_server  # noqa: SLF001  # the fixture kafka_bootstrap uses
+kafka_bootstrap = integration.kafka_bootstrap
+mongodb_uri = integration.mongodb_uri
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.integration)
+
+
+def missing(what: str) -> None:
+    """CI's machine has chromium and node (.ci/run): their absence is a broken CI, not a skip."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what}: CI runs the console's browser tests (.ci/run installs it)")
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        missing(f"no {CHROMIUM} (apt-get install chromium chromium-driver)")
+    return CHROMIUM
+
+
+@dataclass
+class Journal:
+    """Every page the browser opened (the main frame's navigations) and when."""
+
+    started: float = field(default_factory=time.monotonic)
+    visits: list[tuple[float, str]] = field(default_factory=list)
+    screenshots: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def visited(self, url: str) -> None:
+        self.visits.append((time.monotonic() - self.started, url))
+
+
+JOURNAL = Journal()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not JOURNAL.visits and not JOURNAL.timings:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("console in chromium")
+    for what, seconds in JOURNAL.timings.items():
+        write(f"{what}: {seconds:.1f} s")
+    write(f"pages visited: {len(JOURNAL.visits)}")
+    for at, url in JOURNAL.visits:
+        write(f"  {at:7.2f} s  {url}")
+    if JOURNAL.screenshots is not None:
+        shots = sorted(JOURNAL.screenshots.glob("*.png"))
+        write(f"screenshots: {len(shots)} in {JOURNAL.screenshots}")
+
+
+class Timed:
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> None:
+        self.started = time.monotonic()
+
+    def __exit__(self, *_: object) -> None:
+        JOURNAL.timings[self.what] = time.monotonic() - self.started
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    given = os.environ.get("LMP_SCREENSHOTS_DIR")
+    directory = Path(given) if given else tmp_path_factory.mktemp("screenshots")
+    directory.mkdir(parents=True, exist_ok=True)
+    JOURNAL.screenshots = directory
+    print(f"\nscreenshots of the console: {directory}")  # noqa: T201  # where to look
+    return directory
+
+
+@pytest.fixture(scope="session")
+def browser_stack(
+    tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str, mongodb_uri: str
+) -> Iterator[Slice]:
+    """The five services as `lmp serve` processes on the session's Tansu and SecantusDB."""
+    base = tmp_path_factory.mktemp("browser-stack")
+    made = Slice(slice_env(base, kafka_bootstrap, mongodb_uri), base / "logs")
+    try:
+        with Timed("five services healthy"):
+            for service in SERVICES:
+                made.start(service)
+        yield made
+    finally:
+        made.stop()
+
+
+@pytest.fixture(scope="session")
+def programme(browser_stack: Slice) -> Programme:
+    with Timed("a month of the programme for two cities (gRPC)"):
+        return seed(browser_stack.env)
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    issuer: str
+    client_id: str
+    client_secret: str
+    login: str
+    cities: tuple[str, ...]
+    stranger: str = OIDC_STRANGER
+
+
+def npm_ci() -> None:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        missing("no node and npm on the PATH (the OpenID Connect provider runs on Node.js)")
+    lock = hashlib.sha256((OIDC_DIR / "package-lock.json").read_bytes()).hexdigest()
+    if OIDC_INSTALLED_FROM.exists() and OIDC_INSTALLED_FROM.read_text() == lock:
+        return
+    # --ignore-scripts: nothing the provider needs runs at install time.
+    subprocess.run(  # npm from the PATH, the committed lock
+        [str(npm), "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+        cwd=OIDC_DIR,
+        check=True,
+        timeout=600,
+    )
+    OIDC_INSTALLED_FROM.write_text(lock)
+
+
+def wait_http(url: str, process: ManagedProcess, what: str, status: int = 200) -> None:
+    """Until `url` answers `status` (the server is up), or the process exits, or a minute."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    last = ""
+    while time.monotonic() < deadline:
+        if not process.alive:
+            msg = f"{what} exited; its log ends with:\n{process.log_tail()}"
+            raise RuntimeError(msg)
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310  # our own URL
+                code = int(answer.status)
+        except urllib.error.HTTPError as error:
+            code = error.code
+        except (urllib.error.URLError, OSError) as error:
+            code, last = 0, repr(error)
+        if code == status:
+            return
+        last = f"HTTP {code}" if code else last
+        time.sleep(0.1)
+    msg = f"{what} did not answer {url} in {READY_TIMEOUT_S:.0f} s ({last}); log:\n"
+    raise RuntimeError(msg + process.log_tail())
+
+
+@dataclass(frozen=True)
+class Console:
+    url: str
+    oidc: OidcProvider
+    programme: Programme
+    log: Path
+
+
+@pytest.fixture(scope="session")
+def console(
+    browser_stack: Slice, programme: Programme, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Console]:
+    """The OpenID Connect provider (its client: this console) and `lmp console` on free ports,
+    with the development sign-in on as on the embedded stack."""
+    npm_ci()
+    logs = tmp_path_factory.mktemp("browser-logs")
+    console_port, oidc_port = free_port(), free_port()
+    console_url = f"http://127.0.0.1:{console_port}"
+    oidc = OidcProvider(
+        issuer=f"http://127.0.0.1:{oidc_port}",
+        client_id=OIDC_CLIENT_ID,
+        client_secret=secrets.token_urlsafe(32),
+        login=OIDC_LOGIN,
+        cities=(programme.city_a.city_id,),
+    )
+    client = {
+        "client_id": oidc.client_id,
+        "client_secret": oidc.client_secret,
+        "redirect_uris": [f"{console_url}/signin/callback"],
+    }
+    accounts = {
+        oidc.login: {"name": "Куратор из каталога", "roles": ["curator"], "cities": oidc.cities},
+        # a directory's account whose role the platform does not know
+        OIDC_STRANGER: {"name": "Завхоз", "roles": ["caretaker"], "cities": oidc.cities},
+    }
+    node = str(shutil.which("node"))
+    provider = ManagedProcess.spawn(
+        [node, str(OIDC_DIR / "provider.mjs")],
+        logs / "oidc-provider.log",
+        cwd=OIDC_DIR,
+        env=os.environ
+        | {
+            "LMP_OIDC_PORT": str(oidc_port),
+            "LMP_OIDC_CLIENT": json.dumps(client),
+            "LMP_OIDC_ACCOUNTS": json.dumps(accounts),
+        },
+    )
+    started = None
+    try:
+        wait_http(f"{oidc.issuer}/.well-known/openid-configuration", provider, "oidc-provider")
+        env = dict(browser_stack.env) | {
+            "LMP_CONSOLE_HOST": "127.0.0.1",
+            "LMP_CONSOLE_PORT": str(console_port),
+            "LMP_CONSOLE_DEV_SIGNIN": "true",
+            "LMP_CONSOLE_SESSION_SECRET": secrets.token_urlsafe(32),
+            "LMP_CONSOLE_OIDC_ISSUER": oidc.issuer,
+            "LMP_CONSOLE_OIDC_CLIENT_ID": oidc.client_id,
+            "LMP_CONSOLE_OIDC_CLIENT_SECRET": oidc.client_secret,
+        }
+        log = logs / "console.log"
+        with Timed("console ready"):
+            started = ManagedProcess.spawn([sys.executable, "-c", SERVE_CONSOLE], log, env=env)
+            wait_http(f"{console_url}/readyz", started, "lmp console")
+        yield Console(console_url, oidc, programme, log)
+    finally:
+        if started is not None:
+            started.stop()
+        provider.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415  # after the setting
+
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright, chromium: Path) -> Iterator[Browser]:
+    # --no-sandbox: CI runs as root in a container, where chromium's sandbox cannot start.
+    launched = playwright.chromium.launch(
+        executable_path=str(chromium), headless=True, args=["--no-sandbox"]
+    )
+    yield launched
+    launched.close()
+
+
+def journal_navigation(frame: Frame) -> None:
+    if frame.parent_frame is None:
+        JOURNAL.visited(frame.url)
+
+
+@pytest.fixture
+def page(browser: Browser, console: Console) -> Iterator[Page]:
+    """A fresh browser profile (no cookies) at a desktop size, its navigations journaled."""
+    context = browser.new_context(
+        base_url=console.url, viewport={"width": 1280, "height": 900}, locale="ru-RU"
+    )
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    opened.on("framenavigated", journal_navigation)
+    yield opened
+    context.close()

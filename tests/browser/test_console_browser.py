@@ -1,0 +1,219 @@
+"""The console in Debian's chromium against a real stack (conftest.py): a curator of the first
+city evaluates and signs its month, following K4 to the activity and its speakers on the way;
+a curator of the second city sees nothing of the first; sign-in by keyboard alone, a label on
+every input, a phone's screen without horizontal scrolling; and sign-in through a real OpenID
+Connect provider (authorization code with PKCE) that lands as the directory's user."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from playwright.sync_api import expect
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from playwright.sync_api import Browser, Page
+
+    from .conftest import Console
+
+# The form controls a person fills in (hidden fields and buttons need no label).
+UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
+  .filter(e => !['hidden', 'submit', 'button', 'reset', 'image'].includes(e.type))
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+               && !e.getAttribute('aria-labelledby'))
+  .map(e => e.outerHTML)"""
+
+
+def shot(page: Page, screenshots: Path, name: str) -> None:
+    page.screenshot(path=screenshots / f"{name}.png", full_page=True)
+
+
+def assert_labelled(page: Page) -> None:
+    assert page.evaluate(UNLABELLED) == [], f"inputs without a label on {page.url}"
+
+
+def sign_in(page: Page, role: str, cities: str) -> None:
+    """The development sign-in form: «Роль», «Города», «Войти»."""
+    page.goto("/signin")
+    assert_labelled(page)
+    page.get_by_label("Роль").select_option(role)
+    page.get_by_label("Города").fill(cities)
+    page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_role("button", name="Выйти")).to_be_visible()
+
+
+def scorecard_url(city: str, month: str) -> str:
+    return f"/cities/{city}/scorecards/{month}"
+
+
+def test_a_curator_follows_k4_to_its_speakers_evaluates_and_signs_the_month(
+    page: Page, console: Console, screenshots: Path
+):
+    programme = console.programme
+    city, other, month = programme.city_a, programme.city_b, programme.month
+    sign_in(page, "curator", city.city_id)
+    shot(page, screenshots, "01-home")
+
+    page.goto("/curator")
+    shot(page, screenshots, "02-curator")
+    assert_labelled(page)
+    ours = page.locator(f'a[href="{scorecard_url(city.city_id, month)}"]')
+    expect(ours.first).to_be_visible()
+    assert page.locator(f'a[href^="/cities/{other.city_id}/"]').count() == 0
+    ours.first.click()
+
+    expect(page).to_have_url(re.compile(re.escape(scorecard_url(city.city_id, month)) + "$"))
+    expect(page.get_by_text("Показатель").first).to_be_visible()
+    card = programme.card(city.city_id)
+    for indicator in card.indicators:
+        expect(page.locator(f"#indicator-{indicator.name}")).to_contain_text(indicator.points)
+    shot(page, screenshots, "03-scorecard")
+    assert_labelled(page)
+
+    k4 = page.locator("#knockout-K4")
+    expect(k4).to_be_visible()
+    k4.locator(f'a[href^="/cities/{city.city_id}/activities/"]').first.click()
+    expect(page).to_have_url(re.compile(f"/cities/{city.city_id}/activities/"))
+    for number in range(1, city.speakers + 1):
+        expect(page.get_by_text(f"Спикер {number}", exact=True).first).to_be_visible()
+    shot(page, screenshots, "04-activity")
+    page.go_back()
+    expect(page).to_have_url(re.compile(re.escape(scorecard_url(city.city_id, month)) + "$"))
+
+    evaluate = page.locator('form[action$="/evaluate"]')
+    evaluate.locator('[name="score"]').fill("0.80")
+    evaluate.locator('[name="branding_used"]').check()
+    evaluate.locator('[name="methodology_followed"]').check()
+    evaluate.locator('[name="conclusion"]').fill(
+        f"{city.name}: методология соблюдается, атрибутика ГСР использована."
+    )
+    assert_labelled(page)
+    evaluate.locator('[type="submit"]').click()
+    expect(page.locator("#indicator-expert")).to_contain_text("16.00")  # 20 points x 0.80
+
+    page.locator('form[action$="/sign"]').locator('[type="submit"]').click()
+    expect(page.locator('[data-status="closed"]').first).to_be_visible()
+    shot(page, screenshots, "05-signed")
+
+    page.goto(f"/leaderboard?month={month}")
+    row = page.locator(f'tr[data-city="{city.city_id}"]')
+    expect(row.locator('[data-status="closed"]')).to_be_visible()
+    expect(page.locator("canvas[data-chart]").first).to_be_attached()
+    shot(page, screenshots, "06-leaderboard")
+
+
+def test_another_citys_curator_sees_nothing_of_the_first_city(
+    page: Page, console: Console, screenshots: Path
+):
+    programme = console.programme
+    city, other, month = programme.city_a, programme.city_b, programme.month
+    sign_in(page, "curator", other.city_id)
+
+    page.goto("/curator")
+    expect(page.locator(f'a[href="{scorecard_url(other.city_id, month)}"]').first).to_be_visible()
+    assert page.locator(f'a[href^="/cities/{city.city_id}/"]').count() == 0
+    assert city.name not in page.inner_text("main")
+
+    answer = page.goto(scorecard_url(city.city_id, month))
+    assert answer is not None
+    assert answer.status == 403  # Forbidden
+    text = page.inner_text("main")
+    card = programme.card(city.city_id)
+    assert card.total not in text
+    for indicator in card.indicators:
+        assert f"#indicator-{indicator.name}" not in page.content()
+    assert page.locator('form[action$="/evaluate"], form[action$="/sign"]').count() == 0
+    shot(page, screenshots, "07-forbidden")
+
+    activity = next(k for k in card.knockouts if k.code == "K4").evidence[0]
+    answer = page.goto(f"/cities/{city.city_id}/activities/{activity}")
+    assert answer is not None
+    assert answer.status == 403  # Forbidden
+    assert "Спикер" not in page.inner_text("main")
+
+
+def test_sign_in_works_with_the_keyboard_alone(page: Page, console: Console):
+    city = console.programme.city_a
+    page.goto("/signin")
+    role = page.get_by_label("Роль")
+    for _ in range(20):  # the skip link, the brand, the OpenID Connect link, then the form
+        if role.evaluate("e => e === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    expect(role).to_be_focused()
+    expect(role).to_have_value("curator")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Города")).to_be_focused()
+    page.keyboard.type(city.city_id)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Выйти")).to_be_visible()
+    expect(page.locator("header")).to_contain_text(city.city_id)
+
+
+def test_a_phone_shows_the_scorecard_without_scrolling_sideways(
+    browser: Browser, console: Console, screenshots: Path
+):
+    programme = console.programme
+    context = browser.new_context(
+        base_url=console.url,
+        viewport={"width": 375, "height": 812},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="ru-RU",
+    )
+    try:
+        phone = context.new_page()
+        sign_in(phone, "curator", programme.city_a.city_id)
+        phone.goto(scorecard_url(programme.city_a.city_id, programme.month))
+        expect(phone.get_by_text("Показатель").first).to_be_visible()
+        widths = phone.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1], f"the page is {widths[0]} px wide on a {widths[1]} px screen"
+        shot(phone, screenshots, "08-phone-scorecard")
+    finally:
+        context.close()
+
+
+def through_the_provider(page: Page, console: Console, login: str) -> None:
+    """From the console's sign-in page to the provider's login and consent pages (its
+    development interactions: any password) and back to the console's callback."""
+    page.goto("/signin")
+    page.get_by_role("link", name="Войти через OpenID Connect").click()
+    expect(page).to_have_url(re.compile("^" + re.escape(console.oidc.issuer)))
+    page.locator('input[name="login"]').fill(login)
+    page.locator('input[name="password"]').fill("any password: the provider's dev login")
+    page.get_by_role("button", name="Sign-in").click()
+    page.get_by_role("button", name="Continue").click()  # consent to the console's scopes
+
+
+def test_sign_in_through_a_real_openid_connect_provider(
+    page: Page, console: Console, screenshots: Path
+):
+    city, other = console.programme.city_a, console.programme.city_b
+    through_the_provider(page, console, console.oidc.login)
+
+    expect(page).to_have_url(re.compile("^" + re.escape(console.url) + "/$"))
+    header = page.locator("header")
+    expect(header).to_contain_text("Куратор из каталога")
+    expect(header).to_contain_text("curator")
+    expect(header).to_contain_text(city.city_id)
+    shot(page, screenshots, "10-oidc-home")
+    page.goto("/curator")
+    expect(page.locator(f'a[href^="/cities/{city.city_id}/scorecards/"]').first).to_be_visible()
+    assert page.locator(f'a[href^="/cities/{other.city_id}/"]').count() == 0
+
+
+def test_the_provider_s_user_with_a_role_unknown_to_the_platform_is_refused(
+    page: Page, console: Console, screenshots: Path
+):
+    through_the_provider(page, console, console.oidc.stranger)
+    expect(page.get_by_role("heading", name="Вход не выполнен")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("caretaker")
+    expect(page.get_by_role("button", name="Выйти")).to_have_count(0)
+    shot(page, screenshots, "11-oidc-refused")
+    page.goto("/")  # nobody is signed in
+    expect(page).to_have_url(re.compile("/signin"))
