@@ -117,7 +117,7 @@ def up(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with StopSignals() as signals:
         print("starting the embedded stack ...", flush=True)
-        with embedded_stack(Path(args.data_dir)) as stack:
+        with embedded_stack(Path(args.data_dir), console=not args.no_console) as stack:
             elapsed = time.monotonic() - started
             print(f"all {len(stack.services)} services healthy in {elapsed:.1f} s", flush=True)
             print(f"  Kafka    {stack.env['KAFKA_BOOTSTRAP_SERVERS']}")
@@ -128,13 +128,34 @@ def up(args: argparse.Namespace) -> int:
                     f"  {process.service:<14} gRPC {endpoint.grpc_target:<18} "
                     f"metrics http://127.0.0.1:{endpoint.metrics_port}/metrics"
                 )
+            if stack.console is not None:
+                print(f"  Консоль: {stack.console.url}  (вход для разработки: роль и города)")
             print("a token for grpcurl:  lmp token --role programme_office --all-cities")
             print("a service that exits is restarted; press Ctrl-C to stop", flush=True)
-            signals.wait(Restarts(stack.services, say=lambda line: print(line, flush=True)))
+            signals.wait(Restarts(stack.supervised, say=lambda line: print(line, flush=True)))
             print("stopping ...", flush=True)
             stopping = time.monotonic()
         print(f"stopped in {time.monotonic() - stopping:.1f} s", flush=True)
     return 0
+
+
+def console(args: argparse.Namespace) -> int:
+    # The web server and its pages only for this command.
+    from lmp_console.server import serve as serve_console  # noqa: PLC0415
+    from lmp_console.settings import ConsoleSettings  # noqa: PLC0415
+
+    given = dict(os.environ)
+    # The development sign-in is on by default only where the tokens are the data dir's
+    # development ones (the embedded stack); a deployment names its JWT key.
+    embedded = not given.get("LMP_JWT_SECRET") and not given.get("LMP_JWT_SECRET_FILE")
+    if args.port is not None:
+        given["LMP_CONSOLE_PORT"] = str(args.port)
+    if args.host is not None:
+        given["LMP_CONSOLE_HOST"] = args.host
+    env = with_dev_secret(given, Path(given.get("LMP_DATA_DIR", ".lmp")))
+    settings = ConsoleSettings.from_env(env, dev_signin_default=embedded)
+    print(f"Консоль: {settings.url}", flush=True)
+    return serve_console(settings)
 
 
 def status(args: argparse.Namespace) -> int:
@@ -179,13 +200,29 @@ def demo(args: argparse.Namespace) -> int:
     return demo_module.run(args.residents, Path(args.data_dir), keep_running=args.keep_running)
 
 
+def add_console_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    console_cmd = commands.add_parser(
+        "console", help="run the web console (http, LMP_CONSOLE_HOST:LMP_CONSOLE_PORT)"
+    )
+    console_cmd.add_argument("--host", default=None, help="default LMP_CONSOLE_HOST or 127.0.0.1")
+    console_cmd.add_argument(
+        "--port", type=int, default=None, help="default LMP_CONSOLE_PORT or 8080"
+    )
+    console_cmd.set_defaults(run=console)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="lmp", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
 
     up_cmd = commands.add_parser("up", help="start the embedded stack and wait for Ctrl-C")
     up_cmd.add_argument("--data-dir", default=os.environ.get("LMP_DATA_DIR", ".lmp"))
+    up_cmd.add_argument(
+        "--no-console", action="store_true", help="without the web console (LMP_CONSOLE_PORT)"
+    )
     up_cmd.set_defaults(run=up)
+
+    add_console_command(commands)
 
     serve_cmd = commands.add_parser("serve", help="run one service in this process")
     serve_cmd.add_argument("service", choices=SERVICES)

@@ -13,11 +13,13 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Self
@@ -38,6 +40,7 @@ from lmp_cli.local import PortsTakenError, with_dev_secret
 
 HEALTH_TIMEOUT_S = 60.0
 LOCALHOST = "127.0.0.1"
+DEFAULT_CONSOLE_PORT = 8080
 # Stopping the stack: the services first (each bounds its own stop at 10 s, the runtime's
 # STOP_BOUND_S), then the servers they use (SecantusDB takes 2-4 s to close its WiredTiger
 # store); whatever still runs then is killed (SIGKILL).
@@ -145,13 +148,16 @@ class ServiceProcess:
         if wait and "api" in self.components:
             self.wait_healthy()
 
+    def serving(self, timeout: float = 1.0) -> bool:
+        return is_serving(self.target, timeout)
+
     def wait_healthy(self, timeout: float = HEALTH_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and not self.process.alive:
                 msg = f"{self.service} exited; its log ends with:\n{self.process.log_tail()}"
                 raise RuntimeError(msg)
-            if is_serving(self.target):
+            if self.serving():
                 return
             time.sleep(0.1)
         tail = self.process.log_tail() if self.process else ""
@@ -165,6 +171,47 @@ class ServiceProcess:
     def kill(self) -> None:
         if self.process is not None:
             self.process.kill()
+
+
+def console_answers(url: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(url + "healthz", timeout=timeout) as response:  # noqa: S310  # our own http URL
+            return bool(response.status == HTTPStatus.OK)
+    except (OSError, ValueError):
+        return False
+
+
+@dataclass
+class ConsoleProcess(ServiceProcess):
+    """The web console (`lmp console`) beside the services, supervised as they are; healthy
+    when its /healthz answers."""
+
+    @property
+    def url(self) -> str:
+        return console_url(self.env)
+
+    def start(self, *, wait: bool = True) -> None:
+        self.process = ManagedProcess.spawn(
+            [sys.executable, "-m", "lmp_cli.main", "console"],
+            self.log_dir / "console.log",
+            env=self.env,
+        )
+        if wait:
+            self.wait_healthy()
+
+    def serving(self, timeout: float = 1.0) -> bool:
+        return console_answers(self.url, timeout)
+
+
+def console_url(env: Mapping[str, str]) -> str:
+    host = env.get("LMP_CONSOLE_HOST", "").strip() or LOCALHOST
+    if host in ("0.0.0.0", "::"):  # noqa: S104  # a bind address: the URL names this machine
+        host = LOCALHOST
+    return f"http://{host}:{console_port(env)}/"
+
+
+def console_port(env: Mapping[str, str]) -> int:
+    return int(env.get("LMP_CONSOLE_PORT", "").strip() or DEFAULT_CONSOLE_PORT)
 
 
 def stop_processes(processes: Sequence[ManagedProcess], timeout: float) -> None:
@@ -272,7 +319,7 @@ class Restarts:
                 state.coming_back = True
                 self._announce(service, f"{service.service} restarting (restart {state.restarts})")
                 service.start(wait=False)
-            elif state.coming_back and process is not None and is_serving(service.target, 0.5):
+            elif state.coming_back and process is not None and service.serving(0.5):
                 state.coming_back = False
                 back = now - (state.exited or now)
                 self._announce(
@@ -316,10 +363,17 @@ class Stack:
     env: dict[str, str]
     servers: list[RunningServer]
     services: list[ServiceProcess]
+    console: ConsoleProcess | None = None
+
+    @property
+    def supervised(self) -> list[ServiceProcess]:
+        return [*self.services, *([self.console] if self.console else [])]
 
 
-def check_ports_free(env: Mapping[str, str], services: Sequence[str]) -> None:
-    wanted = []
+def check_ports_free(
+    env: Mapping[str, str], services: Sequence[str], *, console: bool = False
+) -> None:
+    wanted = [("console", console_port(env))] if console else []
     for service in services:
         endpoint = Settings.from_env(service, env).endpoint
         wanted += [
@@ -337,21 +391,27 @@ def check_ports_free(env: Mapping[str, str], services: Sequence[str]) -> None:
         msg = (
             f"ports in use: {', '.join(taken)}. Is another `lmp up` running? "
             "Stop it, or choose other ports (LMP_<SERVICE>_GRPC_PORT, LMP_<SERVICE>_METRICS_PORT, "
-            "LMP_EMBEDDED_KAFKA_PORT, LMP_EMBEDDED_MONGODB_PORT)."
+            "LMP_EMBEDDED_KAFKA_PORT, LMP_EMBEDDED_MONGODB_PORT, LMP_CONSOLE_PORT)."
         )
         raise PortsTakenError(msg)
 
 
 @contextmanager
 def embedded_stack(
-    data_dir: Path, env: Mapping[str, str] | None = None, services: Sequence[str] = SERVICES
+    data_dir: Path,
+    env: Mapping[str, str] | None = None,
+    services: Sequence[str] = SERVICES,
+    *,
+    console: bool = False,
 ) -> Iterator[Stack]:
-    """Start what is not given by the environment, then the services; stop all on exit."""
+    """Start what is not given by the environment, then the services (and with `console`
+    the web console, its development sign-in on unless LMP_CONSOLE_DEV_SIGNIN says
+    otherwise); stop all on exit."""
     base = dict(os.environ if env is None else env)
     data_dir = data_dir.resolve()
     base.setdefault("LMP_DATA_DIR", str(data_dir))
     base = with_dev_secret(base, data_dir)
-    check_ports_free(base, services)
+    check_ports_free(base, services, console=console)
     with ExitStack() as stack:
         servers: list[RunningServer] = []
         stack.callback(stop_servers, servers)  # after the services: exits run in reverse
@@ -376,4 +436,11 @@ def embedded_stack(
             process.start(wait=False)
         for process in processes:
             process.wait_healthy()
-        yield Stack(env=base, servers=servers, services=processes)
+        web = None
+        if console:
+            web = ConsoleProcess(
+                "console", {"LMP_CONSOLE_DEV_SIGNIN": "true"} | base, data_dir / "logs"
+            )
+            stack.callback(stop_together, [web])  # before the services: exits run in reverse
+            web.start()
+        yield Stack(env=base, servers=servers, services=processes, console=web)

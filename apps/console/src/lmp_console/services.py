@@ -5,6 +5,7 @@ whole console, and for every request a freshly minted, short-lived platform JWT 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 
 import grpc
@@ -80,12 +81,64 @@ def bearer_for(settings: ConsoleSettings, user: User) -> str:
     )
 
 
+CONSISTENCY_HEADER = "lmp-consistency-token"
+SESSION_CONSISTENCY = "consistency"
+# A write's token is sent with the user's reads for a minute: long enough for the page that
+# follows the write, short enough that a token never outlives the stack that issued it.
+CONSISTENCY_KEEP_S = 60.0
+
+
+def _kept_consistency(request: Request) -> str:
+    kept = request.session.get(SESSION_CONSISTENCY)
+    if not isinstance(kept, dict):
+        return ""
+    value, at = kept.get("value"), kept.get("at")
+    if not isinstance(value, str) or not isinstance(at, int | float):
+        return ""
+    if time.time() - at > CONSISTENCY_KEEP_S:
+        request.session.pop(SESSION_CONSISTENCY, None)
+        return ""
+    return value
+
+
+async def remember_write(request: Request, call: grpc.aio.Call) -> None:
+    """Keep the consistency token a command answered, so that the pages read after it show
+    the write (docs/api/portal.md, "Read your writes")."""
+    metadata = await call.initial_metadata()
+    if metadata is None:
+        return
+    found = [str(v) for k, v in metadata if k == CONSISTENCY_HEADER]
+    if not found:
+        return
+    request.session[SESSION_CONSISTENCY] = {
+        "value": merge_consistency([_kept_consistency(request), *found]),
+        "at": time.time(),
+    }
+
+
+def merge_consistency(values: list[str]) -> str:
+    """One token: the largest position named for each service."""
+    positions: dict[str, int] = {}
+    for value in values:
+        for part in value.split(","):
+            service, _, position = part.strip().partition("=")
+            if service and position.isdigit():
+                positions[service] = max(positions.get(service, 0), int(position))
+    return ",".join(f"{s}={n}" for s, n in sorted(positions.items()))
+
+
 def services(request: Request) -> Services:
-    """The signed-in user's stubs (SignInRequiredError when nobody is signed in)."""
+    """The signed-in user's stubs (SignInRequiredError when nobody is signed in); their
+    metadata carries the user's fresh token and the consistency token of the user's last
+    write."""
     user = require_user(request)
     settings = console_settings(request)
     pool = channels(request)
     token = bearer_for(settings, user)
+    metadata: Metadata = (("authorization", f"Bearer {token}"),)
+    consistency = _kept_consistency(request)
+    if consistency:
+        metadata += ((CONSISTENCY_HEADER, consistency),)
     return Services(
         user=user,
         registry=registry_pb2_grpc.RegistryServiceStub(pool.get("registry")),
@@ -93,7 +146,7 @@ def services(request: Request) -> Services:
         expertise=expertise_pb2_grpc.ExpertiseServiceStub(pool.get("expertise")),
         kpi=kpi_pb2_grpc.KpiServiceStub(pool.get("kpi")),
         notifications=notifications_pb2_grpc.NotificationsServiceStub(pool.get("notifications")),
-        metadata=(("authorization", f"Bearer {token}"),),
+        metadata=metadata,
         timeout=settings.grpc_timeout_s,
     )
 

@@ -55,5 +55,10 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
+  // htmx requests send the session's CSRF token as a header (csrf.py accepts either)
+  document.addEventListener("htmx:configRequest", function (event) {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) event.detail.headers["X-CSRF-Token"] = meta.content;
+  });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
 })();
