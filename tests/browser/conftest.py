@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from lmp_devstack import ManagedProcess, free_port
@@ -33,9 +33,9 @@ from tests.integration.conftest import Slice, slice_env
 from .programme import Programme, seed
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
-    from playwright.sync_api import Browser, Frame, Page, Playwright
+    from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright
 
 HERE = Path(__file__).parent
 CHROMIUM = Path(os.environ.get("LMP_CHROMIUM", "/usr/bin/chromium"))
@@ -43,14 +43,11 @@ OIDC_DIR = HERE / "oidc"
 OIDC_INSTALLED_FROM = OIDC_DIR / "node_modules" / ".lmp-package-lock.sha256"
 SERVICES = ("registry", "expertise", "voting", "kpi", "notifications")
 READY_TIMEOUT_S = 60.0
+DESKTOP = {"width": 1280, "height": 900}
 OIDC_CLIENT_ID = "lmp-console"
 # The provider's test account: a curator of the first city, as a directory would hold one.
 OIDC_LOGIN = "oidc-curator"
 OIDC_STRANGER = "oidc-caretaker"
-SERVE_CONSOLE = (
-    "import sys; from lmp_console.server import serve; "
-    "from lmp_console.settings import ConsoleSettings; sys.exit(serve(ConsoleSettings.from_env()))"
-)
 
 
 # The integration tests' real servers (Tansu, SecantusDB, or the external ones they name),
@@ -82,15 +79,16 @@ def chromium() -> Path:
 
 @dataclass
 class Journal:
-    """Every page the browser opened (the main frame's navigations) and when."""
+    """Every page the browser opened (the main frame's navigations), by test, and when."""
 
     started: float = field(default_factory=time.monotonic)
-    visits: list[tuple[float, str]] = field(default_factory=list)
+    test: str = ""
+    visits: list[tuple[float, str, str]] = field(default_factory=list)
     screenshots: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     def visited(self, url: str) -> None:
-        self.visits.append((time.monotonic() - self.started, url))
+        self.visits.append((time.monotonic() - self.started, self.test, url))
 
 
 JOURNAL = Journal()
@@ -104,8 +102,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for what, seconds in JOURNAL.timings.items():
         write(f"{what}: {seconds:.1f} s")
     write(f"pages visited: {len(JOURNAL.visits)}")
-    for at, url in JOURNAL.visits:
-        write(f"  {at:7.2f} s  {url}")
+    test = None
+    for at, name, url in JOURNAL.visits:
+        if name != test:
+            test = name
+            write(f"  {name}")
+        write(f"    {at:7.2f} s  {url}")
     if JOURNAL.screenshots is not None:
         shots = sorted(JOURNAL.screenshots.glob("*.png"))
         write(f"screenshots: {len(shots)} in {JOURNAL.screenshots}")
@@ -265,7 +267,9 @@ def console(
         }
         log = logs / "console.log"
         with Timed("console ready"):
-            started = ManagedProcess.spawn([sys.executable, "-c", SERVE_CONSOLE], log, env=env)
+            started = ManagedProcess.spawn(
+                [sys.executable, "-m", "lmp_cli.main", "console"], log, env=env
+            )
             wait_http(f"{console_url}/readyz", started, "lmp console")
         yield Console(console_url, oidc, programme, log)
     finally:
@@ -298,14 +302,33 @@ def journal_navigation(frame: Frame) -> None:
         JOURNAL.visited(frame.url)
 
 
+@pytest.fixture(autouse=True)
+def _journal_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    JOURNAL.test = request.node.name
+    with Timed(request.node.name):
+        yield
+
+
 @pytest.fixture
-def page(browser: Browser, console: Console) -> Iterator[Page]:
-    """A fresh browser profile (no cookies) at a desktop size, its navigations journaled."""
-    context = browser.new_context(
-        base_url=console.url, viewport={"width": 1280, "height": 900}, locale="ru-RU"
-    )
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    opened.on("framenavigated", journal_navigation)
-    yield opened
-    context.close()
+def new_context(browser: Browser, console: Console) -> Iterator[Callable[..., BrowserContext]]:
+    """Fresh browser profiles (no cookies), desktop-sized unless told, their pages journaled;
+    closed at the end of the test."""
+    made: list[BrowserContext] = []
+
+    def make(**options: Any) -> BrowserContext:  # Playwright's own options
+        context = browser.new_context(
+            **{"base_url": console.url, "viewport": DESKTOP, "locale": "ru-RU"} | options
+        )
+        context.set_default_timeout(15_000)
+        context.on("page", lambda opened: opened.on("framenavigated", journal_navigation))
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context: Callable[..., BrowserContext]) -> Page:
+    return new_context().new_page()

@@ -9,12 +9,18 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from lmp.kpi.v1 import kpi_pb2
 from playwright.sync_api import expect
 
+from lmp_cli.demo.clients import TIMEOUT_S, Portals
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import BrowserContext, Page
+
+    from tests.integration.conftest import Slice
 
     from .conftest import Console
 
@@ -48,6 +54,11 @@ def scorecard_url(city: str, month: str) -> str:
     return f"/cities/{city}/scorecards/{month}"
 
 
+def shown(points: str) -> str:
+    """A scorecard's points as the console shows them: one decimal, a decimal comma."""
+    return f"{float(points):.1f}".replace(".", ",")
+
+
 def test_a_curator_follows_k4_to_its_speakers_evaluates_and_signs_the_month(
     page: Page, console: Console, screenshots: Path
 ):
@@ -67,8 +78,12 @@ def test_a_curator_follows_k4_to_its_speakers_evaluates_and_signs_the_month(
     expect(page).to_have_url(re.compile(re.escape(scorecard_url(city.city_id, month)) + "$"))
     expect(page.get_by_text("Показатель").first).to_be_visible()
     card = programme.card(city.city_id)
+    expect(page.locator("#status")).to_have_text("ждёт куратора")
+    expect(page.locator("#total")).to_have_text(shown(card.total))
     for indicator in card.indicators:
-        expect(page.locator(f"#indicator-{indicator.name}")).to_contain_text(indicator.points)
+        expect(page.locator(f"#indicator-{indicator.name}")).to_contain_text(
+            shown(indicator.points)
+        )
     shot(page, screenshots, "03-scorecard")
     assert_labelled(page)
 
@@ -76,14 +91,14 @@ def test_a_curator_follows_k4_to_its_speakers_evaluates_and_signs_the_month(
     expect(k4).to_be_visible()
     k4.locator(f'a[href^="/cities/{city.city_id}/activities/"]').first.click()
     expect(page).to_have_url(re.compile(f"/cities/{city.city_id}/activities/"))
-    for number in range(1, city.speakers + 1):
-        expect(page.get_by_text(f"Спикер {number}", exact=True).first).to_be_visible()
+    speakers = page.locator("#speakers li")
+    expect(speakers).to_have_text([f"Спикер {n}" for n in range(1, city.speakers + 1)])
     shot(page, screenshots, "04-activity")
     page.go_back()
     expect(page).to_have_url(re.compile(re.escape(scorecard_url(city.city_id, month)) + "$"))
 
     evaluate = page.locator('form[action$="/evaluate"]')
-    evaluate.locator('[name="score"]').fill("0.80")
+    evaluate.get_by_label("Оценка куратора").fill("0,80")  # as a person types it
     evaluate.locator('[name="branding_used"]').check()
     evaluate.locator('[name="methodology_followed"]').check()
     evaluate.locator('[name="conclusion"]').fill(
@@ -91,15 +106,21 @@ def test_a_curator_follows_k4_to_its_speakers_evaluates_and_signs_the_month(
     )
     assert_labelled(page)
     evaluate.locator('[type="submit"]').click()
-    expect(page.locator("#indicator-expert")).to_contain_text("16.00")  # 20 points x 0.80
+    expect(page.locator("#indicator-expert")).to_contain_text("16,0")  # 20 points x 0.80
+    expect(page.locator("#verdict")).to_have_text("зачтён")
 
-    page.locator('form[action$="/sign"]').locator('[type="submit"]').click()
-    expect(page.locator('[data-status="closed"]').first).to_be_visible()
+    page.locator('form[action$="/sign"]').get_by_role("button", name="Подписать").click()
+    expect(page.locator("#status")).to_have_text("подписан")
+    expect(page.locator('form[action$="/evaluate"], form[action$="/sign"]')).to_have_count(0)
     shot(page, screenshots, "05-signed")
 
     page.goto(f"/leaderboard?month={month}")
-    row = page.locator(f'tr[data-city="{city.city_id}"]')
-    expect(row.locator('[data-status="closed"]')).to_be_visible()
+    row = page.locator(f"#city-{city.city_id}")
+    expect(row).to_have_attribute("data-status", "closed")
+    expect(row).to_contain_text("подписан")
+    expect(page.locator(f"#city-{other.city_id}")).to_have_attribute(
+        "data-status", "awaiting_curator"
+    )
     expect(page.locator("canvas[data-chart]").first).to_be_attached()
     shot(page, screenshots, "06-leaderboard")
 
@@ -153,29 +174,23 @@ def test_sign_in_works_with_the_keyboard_alone(page: Page, console: Console):
 
 
 def test_a_phone_shows_the_scorecard_without_scrolling_sideways(
-    browser: Browser, console: Console, screenshots: Path
+    new_context: Callable[..., BrowserContext], console: Console, screenshots: Path
 ):
     programme = console.programme
-    context = browser.new_context(
-        base_url=console.url,
+    phone = new_context(
         viewport={"width": 375, "height": 812},
         device_scale_factor=2,
         is_mobile=True,
         has_touch=True,
-        locale="ru-RU",
+    ).new_page()
+    sign_in(phone, "curator", programme.city_a.city_id)
+    phone.goto(scorecard_url(programme.city_a.city_id, programme.month))
+    expect(phone.get_by_text("Показатель").first).to_be_visible()
+    widths = phone.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
-    try:
-        phone = context.new_page()
-        sign_in(phone, "curator", programme.city_a.city_id)
-        phone.goto(scorecard_url(programme.city_a.city_id, programme.month))
-        expect(phone.get_by_text("Показатель").first).to_be_visible()
-        widths = phone.evaluate(
-            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-        )
-        assert widths[0] <= widths[1], f"the page is {widths[0]} px wide on a {widths[1]} px screen"
-        shot(phone, screenshots, "08-phone-scorecard")
-    finally:
-        context.close()
+    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide on a {widths[1]} px screen"
+    shot(phone, screenshots, "08-phone-scorecard")
 
 
 def through_the_provider(page: Page, console: Console, login: str) -> None:
@@ -217,3 +232,36 @@ def test_the_provider_s_user_with_a_role_unknown_to_the_platform_is_refused(
     shot(page, screenshots, "11-oidc-refused")
     page.goto("/")  # nobody is signed in
     expect(page).to_have_url(re.compile("/signin"))
+
+
+def test_the_scorecard_updates_live_while_the_month_awaits_the_curator(
+    page: Page, console: Console, browser_stack: Slice, screenshots: Path
+):
+    """The figures change in the open page (server-sent events from kpi's WatchScorecards),
+    without a reload, when the curator's evaluation is recorded elsewhere (here over gRPC)."""
+    other, month = console.programme.city_b, console.programme.month
+    sign_in(page, "working_group", other.city_id)
+    page.goto(scorecard_url(other.city_id, month))
+    expect(page.locator("#verdict")).to_have_text(re.compile("^ждёт суждения куратора"))
+    expect(page.locator("#live-status")).to_be_visible()
+    page.evaluate("() => { window.lmpSamePage = true }")  # gone if the page reloads
+    api = Portals(browser_stack.env)
+    try:
+        api.kpi.EvaluateMonth(
+            kpi_pb2.EvaluateMonthRequest(
+                city_id=other.city_id,
+                month=month,
+                score="0.5",
+                branding_used=True,
+                methodology_followed=True,
+                conclusion=f"{other.name}: оценка записана другим клиентом.",
+            ),
+            metadata=api.curator(other.city_id),
+            timeout=TIMEOUT_S,
+        )
+    finally:
+        api.close()
+    expect(page.locator("#verdict")).to_have_text("зачтён")
+    expect(page.locator("#indicator-expert")).to_contain_text("10,0")  # 20 points x 0.5
+    assert page.evaluate("() => window.lmpSamePage === true")
+    shot(page, screenshots, "12-live-update")
