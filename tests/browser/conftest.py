@@ -35,7 +35,14 @@ from .programme import Programme, seed
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright
+    from playwright.sync_api import (
+        Browser,
+        BrowserContext,
+        Frame,
+        Page,
+        Playwright,
+        Response,
+    )
 
 HERE = Path(__file__).parent
 CHROMIUM = Path(os.environ.get("LMP_CHROMIUM", "/usr/bin/chromium"))
@@ -44,6 +51,8 @@ OIDC_INSTALLED_FROM = OIDC_DIR / "node_modules" / ".lmp-package-lock.sha256"
 SERVICES = ("registry", "expertise", "voting", "kpi", "notifications")
 READY_TIMEOUT_S = 60.0
 DESKTOP = {"width": 1280, "height": 900}
+# What a page loads besides itself (not the server-sent events' stream, not the page itself).
+ASSETS = frozenset({"script", "stylesheet", "image", "font", "fetch", "xhr"})
 OIDC_CLIENT_ID = "lmp-console"
 # The provider's test account: a curator of the first city, as a directory would hold one.
 OIDC_LOGIN = "oidc-curator"
@@ -314,19 +323,31 @@ def new_context(browser: Browser, console: Console) -> Iterator[Callable[..., Br
     """Fresh browser profiles (no cookies), desktop-sized unless told, their pages journaled;
     closed at the end of the test."""
     made: list[BrowserContext] = []
+    broken: list[str] = []
+
+    def watch(opened: Page) -> None:
+        opened.on("framenavigated", journal_navigation)
+        opened.on("pageerror", lambda error: broken.append(f"{opened.url}: script error {error}"))
+
+    def failed_asset(response: Response) -> None:
+        if response.request.resource_type in ASSETS and response.status >= 400:  # HTTP errors
+            broken.append(f"{response.url}: HTTP {response.status}")
 
     def make(**options: Any) -> BrowserContext:  # Playwright's own options
         context = browser.new_context(
             **{"base_url": console.url, "viewport": DESKTOP, "locale": "ru-RU"} | options
         )
         context.set_default_timeout(15_000)
-        context.on("page", lambda opened: opened.on("framenavigated", journal_navigation))
+        context.on("page", watch)
+        context.on("response", failed_asset)
         made.append(context)
         return context
 
     yield make
     for context in made:
         context.close()
+    # Every page's scripts ran without an uncaught error, every script, style and image loaded.
+    assert broken == []
 
 
 @pytest.fixture

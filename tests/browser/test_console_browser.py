@@ -265,3 +265,39 @@ def test_the_scorecard_updates_live_while_the_month_awaits_the_curator(
     expect(page.locator("#indicator-expert")).to_contain_text("10,0")  # 20 points x 0.5
     assert page.evaluate("() => window.lmpSamePage === true")
     shot(page, screenshots, "12-live-update")
+
+
+def test_the_programme_office_s_and_working_group_s_pages_show_the_month(
+    page: Page, console: Console, screenshots: Path
+):
+    """The office's pages, the city dashboard, the library, a passport and its lineage across
+    the two cities (the second city adopted the first's practice in the seed)."""
+    city, other = console.programme.city_a, console.programme.city_b
+    sign_in(page, "programme_office", "*")
+    for number, (path, heading) in enumerate(
+        (
+            ("/office", "Офис программы"),
+            ("/office/policies", "Политики оценки по годам программы"),
+            ("/office/classifier", "Классификатор практик: тепловая карта"),
+            (f"/cities/{city.city_id}", f"{city.name}: панель города"),
+        ),
+        start=13,
+    ):
+        answer = page.goto(path)
+        assert answer is not None
+        assert answer.ok, f"{path}: HTTP {answer.status}"
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        assert_labelled(page)
+        shot(page, screenshots, f"{number}-{path.strip('/').replace('/', '-')}")
+
+    page.goto("/library")
+    assert_labelled(page)
+    shot(page, screenshots, "17-library")
+    page.get_by_role("link", name=f"Светлые дворы ({city.name})").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Светлые дворы ({city.name})")
+    shot(page, screenshots, "18-practice")
+    page.get_by_role("link", name="родословная практики").click()
+    expect(page.locator("#lineage-count")).to_have_text("2")
+    expect(page.locator("#lineage-tree")).to_contain_text(other.city_id)
+    expect(page.locator("#lineage-graph canvas").first).to_be_attached()  # cytoscape drew it
+    shot(page, screenshots, "19-lineage")
