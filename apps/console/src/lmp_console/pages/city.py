@@ -273,7 +273,11 @@ def lifecycle_chart(rows: Iterable[StepRow]) -> str:
                 "labels": [f"{row.step}. {row.name}" for row in listed],
                 "datasets": [{"label": "Практики", "data": [row.practices for row in listed]}],
             },
-            "options": {"indexAxis": "y", "plugins": {"legend": {"display": False}}},
+            "options": {
+                "indexAxis": "y",
+                "plugins": {"legend": {"display": False}},
+                "scales": {"x": {"beginAtZero": True, "ticks": {"precision": 0}}},
+            },
         }
     )
 
