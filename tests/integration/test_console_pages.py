@@ -438,6 +438,11 @@ def test_an_unpublished_practice_of_another_city_is_not_found_without_data(seede
 
     assert page.status_code == 404
     assert DRAFT not in page.text
+    moved = kazan.get(
+        f"/cities/kazan/practices/{seeded.ids['practice']}/lineage", follow_redirects=False
+    )
+    assert moved.status_code == 307
+    assert moved.headers["location"] == f"/cities/sarov/practices/{seeded.ids['practice']}/lineage"
     own = console("working_group", "sarov").get(f"/cities/sarov/practices/{seeded.ids['draft']}")
     assert own.status_code == 200
     assert DRAFT in own.text
