@@ -1,7 +1,9 @@
 """The console in a real browser: Debian's chromium driven by Playwright against one real stack
-for the session — Tansu, SecantusDB, the five services as `lmp serve` processes, a month of
-the programme for two cities (programme.py), a real OpenID Connect provider (oidc/provider.mjs,
-panva's oidc-provider) and the console as `lmp console` on a free port.
+for the browser tests — Tansu, SecantusDB, the five services as `lmp serve` processes, a month
+of the programme for two cities (programme.py), a real OpenID Connect provider
+(oidc/provider.mjs, panva's oidc-provider) and the console as `lmp console` on a free port.
+The stack, the console and the browser live as long as the test module (all browser tests are
+in one), so a full run does not keep them idle beside the integration tests that follow.
 
 Playwright never downloads a browser here: it launches /usr/bin/chromium (`.ci/run` installs
 Debian's `chromium` and `chromium-driver`). Screenshots go to LMP_SCREENSHOTS_DIR (default: a
@@ -143,7 +145,7 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_stack(
     tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str, mongodb_uri: str
 ) -> Iterator[Slice]:
@@ -159,7 +161,7 @@ def browser_stack(
         made.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def programme(browser_stack: Slice) -> Programme:
     with Timed("a month of the programme for two cities (gRPC)"):
         return seed(browser_stack.env)
@@ -223,7 +225,7 @@ class Console:
     log: Path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def console(
     browser_stack: Slice, programme: Programme, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Console]:
@@ -287,7 +289,7 @@ def console(
         provider.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     from playwright.sync_api import sync_playwright  # noqa: PLC0415  # after the setting
@@ -296,7 +298,7 @@ def playwright() -> Iterator[Playwright]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright, chromium: Path) -> Iterator[Browser]:
     # --no-sandbox: CI runs as root in a container, where chromium's sandbox cannot start.
     launched = playwright.chromium.launch(
