@@ -86,6 +86,7 @@ def isolated_env(
         "LMP_MONGODB_DB_PREFIX": f"{tag}_",
         "LMP_EMBEDDED_KAFKA_PORT": str(free_port()),
         "LMP_EMBEDDED_MONGODB_PORT": str(free_port()),
+        "LMP_CONSOLE_PORT": str(free_port()),
         "LMP_EVENT_STORE": "sqlite",
     }
     if postgres_dsn is not None:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import grpc
@@ -39,6 +40,7 @@ def up_env(tmp_path: Path) -> dict[str, str]:
     env["LMP_DATA_DIR"] = str(tmp_path / "data")
     env["LMP_EMBEDDED_KAFKA_PORT"] = str(free_port())
     env["LMP_EMBEDDED_MONGODB_PORT"] = str(free_port())
+    env["LMP_CONSOLE_PORT"] = str(free_port())
     for name in SERVICES:
         env[f"LMP_{name.upper()}_GRPC_PORT"] = str(free_port())
         env[f"LMP_{name.upper()}_METRICS_PORT"] = str(free_port())
@@ -174,8 +176,12 @@ def test_lmp_up_serves_every_service_and_stops_leaving_nothing_behind(tmp_path):
         assert any("all 5 services healthy" in line for line in printed)
         for name in SERVICES:
             assert any(line.strip().startswith(name) for line in printed), name
+        console = f"http://127.0.0.1:{env['LMP_CONSOLE_PORT']}/"
+        assert any(line.strip().startswith(f"Консоль: {console}") for line in printed)
+        with urllib.request.urlopen(console + "signin", timeout=10) as page:  # noqa: S310
+            assert "Вход для разработки" in page.read().decode()
         children = children_of(up.pid)
-        assert len(children) == 7  # the broker, the document store, five services
+        assert len(children) == 8  # the broker, the document store, five services, the console
 
         token = lmp(env, "token", "--role", "working_group", "--city", "zheleznogorsk").strip()
         registry = registry_pb2_grpc.RegistryServiceStub(
@@ -245,8 +251,13 @@ def test_lmp_demo_keep_running_stops_every_process_on_sigterm(tmp_path):
     env = up_env(tmp_path)
     demo, output = start(env, "demo", "--residents", "3", "--keep-running")
     try:
-        output.wait_for("--keep-running: the stack stays up", STARTUP_TIMEOUT_S + 120)
-        assert len(children_of(demo.pid)) == 7  # the broker, the document store, five services
+        printed = output.wait_for("--keep-running: the stack stays up", STARTUP_TIMEOUT_S + 120)
+        console = f"http://127.0.0.1:{env['LMP_CONSOLE_PORT']}/"
+        assert f"Консоль: {console}" in printed
+        with urllib.request.urlopen(console + "healthz", timeout=10) as answer:  # noqa: S310
+            assert answer.status == 200
+        # the broker, the document store, five services, the console
+        assert len(children_of(demo.pid)) == 8
         print(f"stopped in {stop_and_check_nothing_is_left(demo):.1f} s")  # noqa: T201  # a figure
     finally:
         if demo.poll() is None:
