@@ -527,6 +527,17 @@ def test_the_classifier_heat_map_counts_what_the_registry_counts(seeded, console
     assert 'class="num heat heat-5" data-cell="infrastructure:external_resources"' in page
     assert "Легенда" in page
 
+    board = seeded.kpi.GetLeaderboard(
+        kpi_pb2.GetLeaderboardRequest(month=month_now()), metadata=everyone, timeout=10
+    )
+    known = sorted({e.scorecard.city_id for e in board.entries})
+    office = console("programme_office", "*").get("/office").text
+    assert re.findall(r'<li data-city="([^"]+)">', office) == known
+    assert re.findall(r'<section [^>]*data-city="(\w+)">', page) == known
+    curator_office = console("curator", "sarov").get("/office").text
+    assert re.findall(r'<li data-city="([^"]+)">', curator_office) == ["sarov"]
+    assert "seversk" not in curator_office.split('id="office-cities"')[1].split("</ul>")[0]
+
     own = console("curator", "sarov").get("/office/classifier").text
     assert heat_cells(own, "sarov") == matrix("sarov")
     assert 'data-city="seversk"' not in own

@@ -82,6 +82,7 @@ async def office_page(request: Request) -> Response:
             "form": {"city": "", "month": current_month(), "reason": ""},
             "error": "",
             "refusal": "",
+            "current_month": current_month(),
         },
     )
 
@@ -135,6 +136,7 @@ async def close_reporting(request: Request) -> Response:
                 "form": form,
                 "error": " ".join(problems),
                 "refusal": "",
+                "current_month": current_month(),
             },
             status_code=400,
         )
@@ -155,6 +157,7 @@ async def close_reporting(request: Request) -> Response:
                 "form": form,
                 "error": "",
                 "refusal": error.details() or "",
+                "current_month": current_month(),
             },
             status_code=400,
         )
