@@ -7,6 +7,9 @@ Connect provider (authorization code with PKCE) that lands as the directory's us
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lmp.kpi.v1 import kpi_pb2
@@ -16,7 +19,6 @@ from lmp_cli.demo.clients import TIMEOUT_S, Portals
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     from playwright.sync_api import BrowserContext, Page
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
     from .conftest import Console
 
+HEALTHCHECK = Path(__file__).resolve().parents[2] / "deploy" / "docker" / "healthcheck.py"
 # The form controls a person fills in (hidden fields and buttons need no label).
 UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
   .filter(e => !['hidden', 'submit', 'button', 'reset', 'image'].includes(e.type))
@@ -301,3 +304,20 @@ def test_the_programme_office_s_and_working_group_s_pages_show_the_month(
     expect(page.locator("#lineage-tree")).to_contain_text(other.city_id)
     expect(page.locator("#lineage-graph canvas").first).to_be_attached()  # cytoscape drew it
     shot(page, screenshots, "19-lineage")
+
+
+def test_the_container_health_check_answers_for_the_console(console: Console):
+    """`lmp-healthcheck URL` (deploy/docker/healthcheck.py, compose's health check of the
+    console) against the running console: 0 for /healthz and /readyz, 1 for a page that is not
+    there and for a port nobody listens on."""
+
+    def check(url: str) -> int:
+        done = subprocess.run(  # the project's own script, this Python
+            [sys.executable, str(HEALTHCHECK), url], capture_output=True, timeout=30, check=False
+        )
+        return done.returncode
+
+    assert check(f"{console.url}/healthz") == 0
+    assert check(f"{console.url}/readyz") == 0
+    assert check(f"{console.url}/no-such-page") == 1
+    assert check("http://127.0.0.1:9/healthz") == 1
