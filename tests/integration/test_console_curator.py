@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -141,6 +142,10 @@ def test_every_figure_of_the_scorecard_leads_to_its_records(console, programme, 
         assert "Проголосовали" in poll.text
         fact_link = next(link for link in links if "/facts/" in link)
         assert "признан" in text_of(client.get(fact_link).text)
+        # the services' refusals become pages: no such record is 404
+        missing = client.get(f"/cities/{city}/activities/{uuid.uuid4()}")
+        assert missing.status_code == 404
+        assert "Не найдено" in missing.text
 
 
 def test_a_refused_score_records_nothing_and_says_why(console, programme, services_stack):
@@ -154,6 +159,16 @@ def test_a_refused_score_records_nothing_and_says_why(console, programme, servic
         )
     assert answer.status_code == 400
     assert "Оценка куратора должна быть от 0 до 1" in answer.text
+    # a working group may read the card, not evaluate it: kpi refuses, the page says so
+    with signed_in(console, "working_group", city) as client:
+        page = client.get(url).text
+        assert 'id="evaluate-form"' not in page
+        refused = client.post(
+            f"{url}/evaluate",
+            data={"csrf_token": csrf(page), "score": "0.5", "conclusion": "не моя роль"},
+        )
+    assert refused.status_code == 403
+    assert "Нет доступа" in refused.text
     card = services_stack.kpi().GetScorecard(
         kpi_pb2.GetScorecardRequest(city_id=city, month=programme.month),
         metadata=services_stack.metadata("curator", cities=(city,)),

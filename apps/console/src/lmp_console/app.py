@@ -30,7 +30,7 @@ from lmp_console.pages import (
     office,
     scorecard,
 )
-from lmp_console.services import Channels
+from lmp_console.services import Channels, rpc_status
 from lmp_console.session import CityForbiddenError, SignInRequiredError, sign_out
 from lmp_console.settings import ConsoleSettings
 from lmp_console.templating import render
@@ -97,8 +97,9 @@ async def _city_forbidden(request: Request, exc: Exception) -> Response:
 
 
 async def _grpc_error(request: Request, exc: Exception) -> Response:
-    code = exc.code() if isinstance(exc, grpc.Call) else grpc.StatusCode.UNKNOWN
-    details = (exc.details() if isinstance(exc, grpc.Call) else "") or ""
+    code, details = (
+        rpc_status(exc) if isinstance(exc, grpc.RpcError) else (grpc.StatusCode.UNKNOWN, "")
+    )
     if code == grpc.StatusCode.UNAUTHENTICATED:
         sign_out(request)
         path = request.url.path if request.method == "GET" else "/"

@@ -151,6 +151,14 @@ def services(request: Request) -> Services:
     )
 
 
+def rpc_status(error: grpc.RpcError) -> tuple[grpc.StatusCode, str]:
+    """The code and message of a refused call: grpc.aio's AioRpcError is no grpc.Call but
+    has the same two methods."""
+    if isinstance(error, grpc.aio.AioRpcError | grpc.Call):
+        return error.code(), error.details() or ""
+    return grpc.StatusCode.UNKNOWN, str(error)
+
+
 HEALTH_TIMEOUT_S = 2.0
 
 

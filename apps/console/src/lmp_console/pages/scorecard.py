@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from lmp_console import terms
 from lmp_console.evidence import MonthRecords, Record, month_records
-from lmp_console.services import Services, remember_write, services
+from lmp_console.services import Services, remember_write, rpc_status, services
 from lmp_console.session import User, require_city
 from lmp_console.templating import ENVIRONMENT, month_ru, render
 
@@ -357,8 +357,7 @@ async def events(request: Request) -> Response:
                 html = template.render(figures_context(card, records, policy))
                 yield sse("update", html)
         except grpc.RpcError as error:
-            code = error.code() if isinstance(error, grpc.Call) else None
-            yield sse("failed", code.name if code else "error")
+            yield sse("failed", rpc_status(error)[0].name)
         finally:
             call.cancel()
 
