@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from lmp.kpi.v1 import kpi_pb2
 from playwright.sync_api import expect
@@ -321,3 +322,25 @@ def test_the_container_health_check_answers_for_the_console(console: Console):
     assert check(f"{console.url}/readyz") == 0
     assert check(f"{console.url}/no-such-page") == 1
     assert check("http://127.0.0.1:9/healthz") == 1
+
+
+def test_the_provider_refuses_an_authorization_request_without_pkce(page: Page, console: Console):
+    """The provider is set to require PKCE of every client, so the sign-ins above prove the
+    console sends a code challenge; without one the provider answers the console's callback
+    with an error, which the console shows in Russian and signs nobody in."""
+    oidc = console.oidc
+    query = urlencode(
+        {
+            "client_id": oidc.client_id,
+            "response_type": "code",
+            "scope": "openid profile",
+            "redirect_uri": f"{console.url}/signin/callback",
+            "state": "a-state-the-console-never-issued",
+        }
+    )
+    page.goto(f"{oidc.issuer}/auth?{query}")
+    expect(page).to_have_url(re.compile("^" + re.escape(f"{console.url}/signin/callback")))
+    expect(page.get_by_role("heading", name="Вход не выполнен")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("invalid_request")
+    expect(page.locator("main")).to_contain_text("PKCE")
+    expect(page.get_by_role("button", name="Выйти")).to_have_count(0)
