@@ -237,3 +237,20 @@ def test_oidc_unknown_roles_are_refused_with_the_valid_ones_named():
     missing = user_from_claims({"sub": "u1", "cities": ["sarov"]}, OIDC)
     assert isinstance(missing, str)
     assert "realm_access.roles" in missing
+
+
+def test_an_htmx_request_may_send_the_token_as_a_header(client):
+    sign_in(client)
+    token = csrf_of(client.get("/").text)
+    response = client.post("/signout", headers={"X-CSRF-Token": token}, follow_redirects=False)
+    assert response.status_code == 303
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_new_sign_in_renews_the_csrf_token(client):
+    before = csrf_of(client.get("/signin").text)
+    sign_in(client)
+    after = csrf_of(client.get("/").text)
+    assert after != before
+    stale = client.post("/signout", data={"csrf_token": before}, follow_redirects=False)
+    assert stale.status_code == 403
