@@ -254,3 +254,11 @@ def test_a_new_sign_in_renews_the_csrf_token(client):
     assert after != before
     stale = client.post("/signout", data={"csrf_token": before}, follow_redirects=False)
     assert stale.status_code == 403
+
+
+def test_no_page_may_be_framed(client):
+    for path in ("/signin", "/healthz", "/nope"):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["x-content-type-options"] == "nosniff"

@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from lmp_console.csrf import CsrfMiddleware
+from lmp_console.headers import SecurityHeadersMiddleware
 from lmp_console.pages import (
     auth,
     city,
@@ -145,6 +146,7 @@ def create_app(settings: ConsoleSettings) -> Starlette:
     app = Starlette(
         routes=routes(),
         middleware=[
+            Middleware(SecurityHeadersMiddleware),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.session_secret,
