@@ -141,6 +141,7 @@ class TrackedConsumer(LogFollower):
         self.models = models or ReadModels(client, database)
         self.generation = generation
         self.held = False  # the last batch met a holding fence
+        self._moved_to = 0  # the position the last page moved to with its effects
 
     def target(self) -> int:
         """The generation the next batch goes to."""
@@ -168,18 +169,28 @@ class TrackedConsumer(LogFollower):
     async def apply_batch(self, envelopes: Sequence[Envelope], path: str) -> int:
         return len(await self._apply(envelopes, path) or ())
 
-    async def apply_page(self, envelopes: Sequence[Envelope], path: str) -> Applied:
-        applied = await self._apply(envelopes, path)
+    async def apply_page(
+        self, envelopes: Sequence[Envelope], path: str, *, through: int = 0
+    ) -> Applied:
+        """The page's events and, when any is relevant, the position moved to `through`, in
+        one transaction (a catch-up page costs one transaction, not two)."""
+        applied = await self._apply(envelopes, path, through=through)
         if applied is None:  # held: the position stays, the next round reads the page again
             return Applied([], 0, complete=False)
-        return Applied([e.notification_id for e in applied], len(applied))
+        return Applied(
+            [e.notification_id for e in applied], len(applied), advanced=self._moved_to == through
+        )
 
     def reported(self, position: int) -> None:
         CONSUMER_POSITION.labels(upstream=self.upstream).set(position)
         CONSUMER_LAG.labels(upstream=self.upstream).set(max(0, self.head - position))
 
-    async def _apply(self, envelopes: Sequence[Envelope], path: str) -> list[Envelope] | None:
-        """The envelopes applied now (not before); None when the generation's fence held them."""
+    async def _apply(
+        self, envelopes: Sequence[Envelope], path: str, *, through: int = 0
+    ) -> list[Envelope] | None:
+        """The envelopes applied now (not before); None when the generation's fence held them.
+        With `through`, the stored position moves there in the same transaction."""
+        self._moved_to = 0
         relevant = {
             e.notification_id: e
             for e in envelopes
@@ -193,7 +204,9 @@ class TrackedConsumer(LogFollower):
         try:
             async with self.client.start_session() as session:
                 applied = await session.with_transaction(
-                    lambda s: self._apply_in_transaction(generation, list(relevant.values()), s)
+                    lambda s: self._apply_in_transaction(
+                        generation, list(relevant.values()), s, through=through
+                    )
                 )
         except HeldError:
             self.held = True
@@ -237,11 +250,28 @@ class TrackedConsumer(LogFollower):
         return True
 
     async def _apply_in_transaction(
-        self, generation: int, envelopes: list[Envelope], session: AsyncClientSession
+        self,
+        generation: int,
+        envelopes: list[Envelope],
+        session: AsyncClientSession,
+        *,
+        through: int = 0,
     ) -> list[Envelope]:
         db = self.models.database(generation)
-        view = self.models.view(generation)
         await self._fence(db, session)
+        fresh = await self._apply_fresh(db, self.models.view(generation), envelopes, session)
+        if through:
+            await self._move(db, through, session)
+            self._moved_to = through
+        return fresh
+
+    async def _apply_fresh(
+        self,
+        db: AsyncDatabase[Document],
+        view: AsyncDatabase[Document],
+        envelopes: list[Envelope],
+        session: AsyncClientSession,
+    ) -> list[Envelope]:
         found = await db[POSITIONS].find_one({"_id": self.upstream}, session=session)
         watermark = int(found["position"]) if found else 0
         above = [e for e in envelopes if e.notification_id > watermark]
@@ -324,22 +354,28 @@ class TrackedConsumer(LogFollower):
 
         async def move(session: AsyncClientSession) -> None:
             await self._fence(db, session)
-            await db[POSITIONS].update_one(
-                {"_id": self.upstream},
-                {"$max": {"position": position}},
-                upsert=True,
-                session=session,
-            )
-            await db[TRACKING].delete_many(
-                {"upstream": self.upstream, "block": {"$lt": block_of(position + 1)}},
-                session=session,
-            )
+            await self._move(db, position, session)
 
         try:
             async with self.client.start_session() as session:
                 await session.with_transaction(move)
         except HeldError:
             self.held = True
+
+    async def _move(
+        self, db: AsyncDatabase[Document], position: int, session: AsyncClientSession
+    ) -> None:
+        """The stored position to `position` (never back), and the tracking below it gone."""
+        await db[POSITIONS].update_one(
+            {"_id": self.upstream},
+            {"$max": {"position": position}},
+            upsert=True,
+            session=session,
+        )
+        await db[TRACKING].delete_many(
+            {"upstream": self.upstream, "block": {"$lt": block_of(position + 1)}},
+            session=session,
+        )
 
     def subscribe(self, broker: KafkaBroker, group_id: str, session_timeout_ms: int) -> None:
         subscriber = self.kafka_subscriber(

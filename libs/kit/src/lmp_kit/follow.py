@@ -23,7 +23,7 @@ import json
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +54,41 @@ class Applied:
     notification_ids: Sequence[int]
     counted: int
     complete: bool = True
+    # The position moved to the page's end with its effects, in one transaction.
+    advanced: bool = False
+
+
+class _ReadAhead:
+    """At most one page read ahead of the one being applied; a page asked for elsewhere (the
+    position skipped on) is read afresh and the one ahead dropped."""
+
+    def __init__(
+        self, read: Callable[[int], Coroutine[Any, Any, events_pb2.ReadEventsResponse]]
+    ) -> None:
+        self.read = read
+        self.pending: tuple[int, asyncio.Task[events_pb2.ReadEventsResponse]] | None = None
+
+    def ahead(self, after: int) -> None:
+        self.pending = (after, asyncio.create_task(self.read(after)))
+
+    async def page(self, after: int) -> events_pb2.ReadEventsResponse:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            if pending[0] == after:
+                return await pending[1]
+            await _dropped(pending[1])
+        return await self.read(after)
+
+    async def close(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            await _dropped(pending[1])
+
+
+async def _dropped(task: asyncio.Task[Any]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, grpc.RpcError):
+        await task
 
 
 class CatchUpOnAssignment(ConsumerRebalanceListener):
@@ -106,8 +141,12 @@ class LogFollower(ABC):
         """The upstream notification id up to which everything was examined."""
 
     @abstractmethod
-    async def apply_page(self, envelopes: Sequence[Envelope], path: str) -> Applied:
-        """Apply the envelopes (each with its tracking record, so never twice)."""
+    async def apply_page(
+        self, envelopes: Sequence[Envelope], path: str, *, through: int = 0
+    ) -> Applied:
+        """Apply the envelopes (each with its tracking record, so never twice). `through`: the
+        log was read up to there; a follower that can, moves its position there with the
+        effects (and says so: `Applied.advanced`)."""
 
     @abstractmethod
     async def advance(self, position: int) -> None:
@@ -142,24 +181,35 @@ class LogFollower(ABC):
             self.head = max(self.head, self.seen_head)
             self.watch.observed(self.seen_head)
             target = self.seen_head if settled is None else min(settled, self.seen_head)
-            while True:
-                after = await self.skip_applied(await self.position(), target)
-                if after >= target:
-                    break
-                response = await self._read(stub, after, limit=READ_LIMIT)
-                envelopes = [Envelope.from_proto(e) for e in response.events]
-                applied = await self.apply_page(
-                    [e for e in envelopes if e.notification_id <= target], "catch-up"
-                )
-                handled += applied.notification_ids
-                counted += applied.counted
-                self.head = max(self.head, response.max_notification_id)
-                if not applied.complete:
-                    break
-                await self.advance(min(response.next_after, target))
-                self._reached(min(response.next_after, target))
-                if response.next_after <= after or response.next_after >= target:
-                    break
+            reads = _ReadAhead(lambda after: self._read(stub, after, limit=READ_LIMIT))
+            try:
+                while True:
+                    after = await self.skip_applied(await self.position(), target)
+                    if after >= target:
+                        break
+                    response = await reads.page(after)
+                    through = min(response.next_after, target)
+                    last = response.next_after <= after or response.next_after >= target
+                    if not last:  # the next page is read while this one is applied
+                        reads.ahead(response.next_after)
+                    envelopes = [Envelope.from_proto(e) for e in response.events]
+                    applied = await self.apply_page(
+                        [e for e in envelopes if e.notification_id <= target],
+                        "catch-up",
+                        through=through,
+                    )
+                    handled += applied.notification_ids
+                    counted += applied.counted
+                    self.head = max(self.head, response.max_notification_id)
+                    if not applied.complete:
+                        break
+                    if not applied.advanced:
+                        await self.advance(through)
+                    self._reached(through)
+                    if last:
+                        break
+            finally:
+                await reads.close()
         position = await self.position()
         self.reported(position)
         self._reached(position)

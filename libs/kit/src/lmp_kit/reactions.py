@@ -97,8 +97,10 @@ class Reactor(LogFollower):
     async def position(self) -> int:
         return await asyncio.to_thread(self.tracked)
 
-    async def apply_page(self, envelopes: Sequence[Envelope], path: str) -> Applied:
-        del path  # the log is the only path a reaction applies
+    async def apply_page(
+        self, envelopes: Sequence[Envelope], path: str, *, through: int = 0
+    ) -> Applied:
+        del path, through  # the log is the only path a reaction applies; its tracking moves
         return await asyncio.to_thread(self.react_in_order, envelopes)
 
     async def advance(self, position: int) -> None:

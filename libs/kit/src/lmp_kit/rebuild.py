@@ -150,8 +150,10 @@ class RebuildConsumer(TrackedConsumer):
     applied_events = 0
     on_page: Callable[[], None] | None = None
 
-    async def apply_page(self, envelopes: Sequence[Envelope], path: str) -> Applied:
-        applied = await super().apply_page(envelopes, path)
+    async def apply_page(
+        self, envelopes: Sequence[Envelope], path: str, *, through: int = 0
+    ) -> Applied:
+        applied = await super().apply_page(envelopes, path, through=through)
         self.applied_events += applied.counted
         if self.on_page is not None:
             self.on_page()
