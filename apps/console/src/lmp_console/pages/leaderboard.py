@@ -125,7 +125,8 @@ async def history(request: Request) -> Response:
     }
     title = terms.INDICATORS.get(indicator, "Итого баллов")
     chart = {
-        "type": "line",
+        # one month is no line: its bars
+        "type": "line" if len(months) > 1 else "bar",
         "data": {
             "labels": [month_ru(m) for m in months],
             "datasets": [
