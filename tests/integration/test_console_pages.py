@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  # the pages and their data are Russian: Cyrillic letters on purpose
 """The console's programme-office, city-dashboard and library pages against real services:
 registry, expertise and kpi as `lmp serve` processes, seeded through their gRPC APIs; the
 console is the real Starlette app over real gRPC connections, signed in through its dev
@@ -566,25 +565,30 @@ def test_closing_reporting_early_asks_first_then_shows_the_scorecard_or_the_refu
     )
 
     assert done.status_code == 200, done.text
+    assert 'id="card-status">ожидает куратора<' in done.text
+    shown = re.search(r'id="card-total">([^<]*)<', done.text)
+    assert shown, "the closed month's total is not shown"
+    # The page shows the card CloseReporting answered; kpi's read model reaches the same one.
     card = wait_for(
         lambda: seeded.kpi.GetScorecard(
             kpi_pb2.GetScorecardRequest(city_id="sarov", month=month),
             metadata=seeded.md("programme_office", "*"),
             timeout=10,
         ),
-        lambda c: c.status != "open",
+        lambda c: c.status == "awaiting_curator" and c.total == shown.group(1),
     )
-    assert card.status == "awaiting_curator"
-    assert 'id="card-status">ожидает куратора<' in done.text
-    assert f'id="card-total">{card.total}<' in done.text
+    assert card.total == shown.group(1)
 
     again = office.post(
         "/office/close-reporting", data={**form, "confirm": "yes", "csrf_token": token}
     )
     assert again.status_code == 400
-    refusal = re.search(r'<span lang="en">(.*?)</span>', again.text, re.DOTALL)
-    assert refusal, "the service's refusal is not shown"
-    assert "already closed" in html.unescape(refusal.group(1))
+    refusal = re.search(r'<span lang="ru" class="refusal">(.*?)</span>', again.text, re.DOTALL)
+    assert refusal, "the service's refusal is not shown in Russian"
+    assert html.unescape(refusal.group(1)) == (
+        f"Приём отчётности города sarov за {month} уже закрыт (закрыл dev-programme_office): "
+        "месяц ожидает куратора."
+    )
 
     curator = console("curator", "seversk")
     forbidden = curator.post(

@@ -15,6 +15,7 @@ from lmp_console.pages.office import (
     heat_legend,
     heat_map,
     policies_by_year,
+    refusal_in_russian,
 )
 from lmp_console.settings import ConsoleSettings
 from starlette.testclient import TestClient
@@ -178,3 +179,54 @@ def test_a_form_without_its_csrf_token_is_refused(office):
         data={"city": "sarov", "month": "2026-12", "reason": "x", "confirm": "yes"},
     )
     assert refused.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("details", "russian"),
+    [
+        (
+            "2027-01 has not begun; only the current month's reporting closes early",
+            "2027-01 ещё не наступил: досрочно закрывается только отчётность текущего месяца.",
+        ),
+        (
+            "sarov 2026-11 is already closed (signed by curator-1)",
+            "Месяц 2026-11 города sarov уже закрыт: его подписал curator-1.",
+        ),
+        (
+            (
+                "the reporting of sarov 2026-12 is already closed (by the end of the month); "
+                "the month awaits the curator"
+            ),
+            (
+                "Приём отчётности города sarov за 2026-12 уже закрыт (по окончании месяца): "
+                "месяц ожидает куратора."
+            ),
+        ),
+        (
+            (
+                "the reporting of sarov 2026-12 is already closed (by office-1); "
+                "the month awaits the curator"
+            ),
+            (
+                "Приём отчётности города sarov за 2026-12 уже закрыт (закрыл office-1): "
+                "месяц ожидает куратора."
+            ),
+        ),
+        (
+            "reason must be 1 to 2000 characters (got 2001)",
+            "Причина должна занимать от 1 до 2000 знаков (сейчас 2001).",
+        ),
+        (
+            "month must be YYYY-MM (e.g. 2026-11), not '2026-1'",
+            "Месяц нужно указать в виде ГГГГ-ММ (например, 2026-11), а не «2026-1».",
+        ),
+    ],
+)
+def test_kpis_refusals_read_in_russian(details, russian):
+    refusal = refusal_in_russian(details)
+    assert (refusal.text, refusal.lang, refusal.original) == (russian, "ru", details)
+
+
+def test_a_refusal_the_console_does_not_know_is_shown_as_it_came():
+    refusal = refusal_in_russian("a rule of a later kpi")
+    assert (refusal.text, refusal.lang) == ("a rule of a later kpi", "en")

@@ -23,7 +23,7 @@ from lmp_console.session import require_user
 from lmp_console.templating import render
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from starlette.requests import Request
     from starlette.responses import Response
@@ -52,6 +52,59 @@ MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 CITY = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 HEAT_BINS = 5
 REFUSALS = (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT)
+END_OF_MONTH = "the end of the month"
+
+
+def closed_by(who: str) -> str:
+    return "по окончании месяца" if who == END_OF_MONTH else f"закрыл {who}"
+
+
+# kpi's refusals of CloseReporting (kpi/domain/periods.py, checks.py) in the programme's words.
+REFUSAL_SENTENCES: tuple[tuple[re.Pattern[str], Callable[..., str]], ...] = (
+    (
+        re.compile(r"(\d{4}-\d{2}) has not begun; only the current month's reporting closes early"),
+        lambda month: (
+            f"{month} ещё не наступил: досрочно закрывается только отчётность текущего месяца."
+        ),
+    ),
+    (
+        re.compile(r"(\S+) (\d{4}-\d{2}) is already closed \(signed by (.*)\)"),
+        lambda city, month, who: f"Месяц {month} города {city} уже закрыт: его подписал {who}.",
+    ),
+    (
+        re.compile(
+            r"the reporting of (\S+) (\d{4}-\d{2}) is already closed \(by (.*)\); "
+            r"the month awaits the curator"
+        ),
+        lambda city, month, who: (
+            f"Приём отчётности города {city} за {month} уже закрыт ({closed_by(who)}): "
+            "месяц ожидает куратора."
+        ),
+    ),
+    (
+        re.compile(r"reason must be 1 to (\d+) characters \(got (\d+)\)"),
+        lambda most, got: f"Причина должна занимать от 1 до {most} знаков (сейчас {got}).",
+    ),
+    (
+        re.compile(r"month must be YYYY-MM \(e\.g\. 2026-11\), not '(.*)'"),
+        lambda month: f"Месяц нужно указать в виде ГГГГ-ММ (например, 2026-11), а не «{month}».",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    text: str
+    lang: str
+    original: str
+
+
+def refusal_in_russian(details: str) -> Refusal:
+    """kpi's reason in Russian when the console knows the sentence, else as it came."""
+    for pattern, russian in REFUSAL_SENTENCES:
+        if found := pattern.fullmatch(details):
+            return Refusal(russian(*found.groups()), "ru", details)
+    return Refusal(details, "en", details)
 
 
 def current_month() -> str:
@@ -156,7 +209,7 @@ async def close_reporting(request: Request) -> Response:
                 "cities": await visible_cities(svc, user),
                 "form": form,
                 "error": "",
-                "refusal": error.details() or "",
+                "refusal": refusal_in_russian(error.details() or ""),
                 "current_month": current_month(),
             },
             status_code=400,
