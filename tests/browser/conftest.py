@@ -32,7 +32,7 @@ from lmp_devstack import ManagedProcess, free_port
 from tests.integration import conftest as integration
 from tests.integration.conftest import Slice, slice_env
 
-from .programme import Programme, seed
+from .programme import Programme, first_city, seed
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -154,8 +154,11 @@ def browser_stack(
     made = Slice(slice_env(base, kafka_bootstrap, mongodb_uri), base / "logs")
     try:
         with Timed("five services healthy"):
-            for service in SERVICES:
-                made.start(service)
+            started = [made.service(service) for service in SERVICES]
+            for process in started:  # all at once, as `lmp up` starts them
+                process.start(wait=False)
+            for process in started:
+                process.wait_healthy()
         yield made
     finally:
         made.stop()
@@ -225,12 +228,22 @@ class Console:
     log: Path
 
 
+@dataclass(frozen=True)
+class Started:
+    url: str
+    oidc: OidcProvider
+    provider: ManagedProcess
+    console: ManagedProcess
+    log: Path
+
+
 @pytest.fixture(scope="module")
-def console(
-    browser_stack: Slice, programme: Programme, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Console]:
+def started_console(
+    browser_stack: Slice, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Started]:
     """The OpenID Connect provider (its client: this console) and `lmp console` on free ports,
-    with the development sign-in on as on the embedded stack."""
+    with the development sign-in on as on the embedded stack; started while the month is
+    seeded, ready in `console`."""
     npm_ci()
     logs = tmp_path_factory.mktemp("browser-logs")
     console_port, oidc_port = free_port(), free_port()
@@ -240,7 +253,7 @@ def console(
         client_id=OIDC_CLIENT_ID,
         client_secret=secrets.token_urlsafe(32),
         login=OIDC_LOGIN,
-        cities=(programme.city_a.city_id,),
+        cities=(first_city().city_id,),
     )
     client = {
         "client_id": oidc.client_id,
@@ -252,9 +265,8 @@ def console(
         # a directory's account whose role the platform does not know
         OIDC_STRANGER: {"name": "Завхоз", "roles": ["caretaker"], "cities": oidc.cities},
     }
-    node = str(shutil.which("node"))
     provider = ManagedProcess.spawn(
-        [node, str(OIDC_DIR / "provider.mjs")],
+        [str(shutil.which("node")), str(OIDC_DIR / "provider.mjs")],
         logs / "oidc-provider.log",
         cwd=OIDC_DIR,
         env=os.environ
@@ -264,9 +276,8 @@ def console(
             "LMP_OIDC_ACCOUNTS": json.dumps(accounts),
         },
     )
-    started = None
+    console = None
     try:
-        wait_http(f"{oidc.issuer}/.well-known/openid-configuration", provider, "oidc-provider")
         env = dict(browser_stack.env) | {
             "LMP_CONSOLE_HOST": "127.0.0.1",
             "LMP_CONSOLE_PORT": str(console_port),
@@ -277,16 +288,29 @@ def console(
             "LMP_CONSOLE_OIDC_CLIENT_SECRET": oidc.client_secret,
         }
         log = logs / "console.log"
-        with Timed("console ready"):
-            started = ManagedProcess.spawn(
-                [sys.executable, "-m", "lmp_cli.main", "console"], log, env=env
-            )
-            wait_http(f"{console_url}/readyz", started, "lmp console")
-        yield Console(console_url, oidc, programme, log)
+        console = ManagedProcess.spawn(
+            [sys.executable, "-m", "lmp_cli.main", "console"], log, env=env
+        )
+        yield Started(console_url, oidc, provider, console, log)
     finally:
-        if started is not None:
-            started.stop()
+        if console is not None:
+            console.stop()
         provider.stop()
+
+
+@pytest.fixture(scope="module")
+def console(started_console: Started, programme: Programme) -> Console:
+    started = started_console
+    with Timed("console and provider ready (after the seed)"):
+        wait_http(
+            f"{started.oidc.issuer}/.well-known/openid-configuration",
+            started.provider,
+            "oidc-provider",
+        )
+        # The console discovers the provider at its first sign-in; it answers /readyz once
+        # the five services answer.
+        wait_http(f"{started.url}/readyz", started.console, "lmp console")
+    return Console(started.url, started.oidc, programme, started.log)
 
 
 @pytest.fixture(scope="module")

@@ -41,9 +41,12 @@ class Programme:
         return self.scorecards[city_id]
 
 
+def first_city() -> CityData:
+    return load_federation().cities[0]
+
+
 def seed(env: Mapping[str, str]) -> Programme:
-    federation = load_federation()
-    first, second = federation.cities[:2]
+    first, second = load_federation().cities[:2]
     dates = Dates.now()
     out = io.StringIO()
     printer = Printer(out)
