@@ -23,8 +23,9 @@ from lmp_kit.envelope import EVENT_ID_NAMESPACE
 from lmp_console.services import Services
 
 # How many versions of one record the index covers: a practice gathers an event per passport
-# edit, lifecycle step and decision; an activity a handful.
+# edit, lifecycle step and decision; an activity, a fact, a poll or a case a handful.
 MAX_VERSIONS = 400
+FEW_VERSIONS = 64
 PAGE_SIZE = 200
 MAX_PAGES = 20
 
@@ -199,16 +200,18 @@ async def month_records(  # noqa: C901  # one small fetch per list, each its own
     for activity in records.activities:
         record_id = activity.entry.activity_id
         url = f"{base}/activities/{record_id}"
-        records.place(Record("activity", record_id, activity.entry.title, url))
+        records.place(Record("activity", record_id, activity.entry.title, url), FEW_VERSIONS)
     for fact in records.facts:
-        records.place(Record("fact", fact.fact_id, fact.title, f"{base}/facts/{fact.fact_id}"))
+        url = f"{base}/facts/{fact.fact_id}"
+        records.place(Record("fact", fact.fact_id, fact.title, url), FEW_VERSIONS)
     for poll in all_polls:
-        records.place(Record("poll", poll.poll_id, poll.title, f"{base}/polls/{poll.poll_id}"))
+        url = f"{base}/polls/{poll.poll_id}"
+        records.place(Record("poll", poll.poll_id, poll.title, url), FEW_VERSIONS)
     for practice in records.practices:
         url = f"{base}/practices/{practice.practice_id}"
         records.place(Record("practice", practice.practice_id, practice.title, url))
     for case in records.cases:
-        records.place(Record("case", case.case_id, case.title, ""))
+        records.place(Record("case", case.case_id, case.title, ""), FEW_VERSIONS)
     return records
 
 

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from lmp_console import terms
-from lmp_console.evidence import MonthRecords, Record, month_records
+from lmp_console.evidence import Activity, MonthRecords, Record, month_records
 from lmp_console.services import Services, remember_write, rpc_status, services
 from lmp_console.session import User, require_city
 from lmp_console.templating import ENVIRONMENT, month_ru, render
@@ -74,6 +74,18 @@ def _titles(records: list[str]) -> str:
     return ", ".join(f"«{title}»" for title in records)
 
 
+def unpublished(activity: Activity) -> str:
+    missing = [
+        name
+        for present, name in (
+            (activity.entry.announced, "анонса"),
+            (activity.entry.press_released, "релиза"),
+        )
+        if not present
+    ]
+    return "нет " + " и ".join(missing)
+
+
 def knockout_reason(  # noqa: C901, PLR0911, PLR0912  # one sentence per knock-out, each its own case
     code: str,
     outcome: str,
@@ -94,14 +106,7 @@ def knockout_reason(  # noqa: C901, PLR0911, PLR0912  # one sentence per knock-o
         return f"практик с утверждённым паспортом: {packaged}{needed}"
     if code == "K2":
         lacking = [
-            a.entry.title
-            + (
-                " (нет анонса и релиза)"
-                if not a.entry.announced and not a.entry.press_released
-                else " (нет анонса)"
-                if not a.entry.announced
-                else " (нет релиза)"
-            )
+            f"«{a.entry.title}» ({unpublished(a)})"
             for a in records.activities
             if not (a.entry.announced and a.entry.press_released)
         ]
