@@ -442,9 +442,21 @@ def test_an_unpublished_practice_of_another_city_is_not_found_without_data(seede
     )
     assert moved.status_code == 307
     assert moved.headers["location"] == f"/cities/sarov/practices/{seeded.ids['practice']}/lineage"
+    assert (
+        'id="practice-problems"'
+        not in kazan.get(f"/cities/sarov/practices/{seeded.ids['practice']}").text
+    )  # the library's reader sees the practice, not the city's problems
     own = console("working_group", "sarov").get(f"/cities/sarov/practices/{seeded.ids['draft']}")
     assert own.status_code == 200
     assert DRAFT in own.text
+    draft = seeded.registry.GetPractice(
+        pb.GetPracticeRequest(practice_id=seeded.ids["draft"]),
+        metadata=seeded.md("working_group", "sarov"),
+        timeout=10,
+    )
+    shown = re.findall(r'<li data-problem="([^"]+)">', own.text)
+    assert shown == list(draft.problem_ids)
+    assert "A problem a practice solves" in own.text
 
 
 def test_the_lineage_is_a_graph_and_a_nested_list_of_what_the_user_may_see(seeded, console):

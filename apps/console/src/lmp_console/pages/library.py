@@ -251,7 +251,7 @@ def wrong_city(request: Request, practice: pb.Practice) -> Response | None:
 
 
 async def practice_page(request: Request) -> Response:
-    require_user(request)
+    user = require_user(request)
     practice, _city = await practice_of(request)
     if (moved := wrong_city(request, practice)) is not None:
         return moved
@@ -261,10 +261,25 @@ async def practice_page(request: Request) -> Response:
         metadata=svc.metadata,
         timeout=svc.timeout,
     )
+    # A city's problems are its own: another city reads the practice in the library, not them.
+    problems = (
+        await asyncio.gather(
+            *(
+                svc.registry.GetProblem(
+                    pb.GetProblemRequest(problem_id=problem_id),
+                    metadata=svc.metadata,
+                    timeout=svc.timeout,
+                )
+                for problem_id in practice.problem_ids
+            )
+        )
+        if user.may_see(practice.city_id)
+        else []
+    )
     return render(
         request,
         "library/practice.html",
-        {"practice": practice, "passport": passport, "terms": TERMS},
+        {"practice": practice, "passport": passport, "problems": problems, "terms": TERMS},
     )
 
 
