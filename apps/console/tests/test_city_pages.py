@@ -135,7 +135,8 @@ def test_lifecycle_rows_count_every_step_zeros_included():
     config = json.loads(lifecycle_chart(rows))
     assert config["type"] == "bar"
     assert config["data"]["datasets"][0]["data"] == [r.practices for r in rows]
-    assert config["data"]["labels"][7] == "8. Воплощение идеи, решение проблемы"
+    assert config["data"]["labels"][7] == "8. Воплощение"
+    assert rows[7].name == "Воплощение идеи, решение проблемы"
 
 
 def test_statuses_follow_the_programmes_order_and_keep_unknown_ones():

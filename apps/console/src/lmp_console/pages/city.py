@@ -50,6 +50,21 @@ ACTIVITY_KINDS: Mapping[str, str] = {
     "charity_event": "благотворительное мероприятие",
     "other": "другое мероприятие",
 }
+# The chart's labels: short enough for a phone's width (the table beside it has the full names).
+STEP_SHORT: Mapping[int, str] = {
+    1: "Проблема",
+    2: "Варианты решения",
+    3: "Идея",
+    4: "Декларация",
+    5: "Поддержка",
+    6: "Барьеры",
+    7: "Ресурсы",
+    8: "Воплощение",
+    9: "Эксплуатация",
+    10: "Изменения системы",
+    11: "Утверждение",
+    12: "Тиражирование",
+}
 N = r"(\d+)"
 # The registry's sentences (registry/domain/stages.py and messages.py) and what they say in
 # the programme's terms; the RPC a sentence names stays, it is what the working group calls.
@@ -270,7 +285,7 @@ def lifecycle_chart(rows: Iterable[StepRow]) -> str:
         {
             "type": "bar",
             "data": {
-                "labels": [f"{row.step}. {row.name}" for row in listed],
+                "labels": [f"{row.step}. {STEP_SHORT.get(row.step, row.name)}" for row in listed],
                 "datasets": [{"label": "Практики", "data": [row.practices for row in listed]}],
             },
             "options": {
