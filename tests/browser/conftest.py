@@ -1,7 +1,7 @@
 """The console in a real browser: Debian's chromium driven by Playwright against one real stack
 for the browser tests — Tansu, SecantusDB, the five services as `lmp serve` processes, a month
 of the programme for two cities (programme.py), a real OpenID Connect provider
-(oidc/provider.mjs, panva's oidc-provider) and the console as `lmp console` on a free port.
+(node/oidc-provider.mjs, panva's oidc-provider) and the console as `lmp console` on a free port.
 The stack, the console and the browser live as long as the test module (all browser tests are
 in one), so a full run does not keep them idle beside the integration tests that follow.
 
@@ -48,8 +48,10 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).parent
 CHROMIUM = Path(os.environ.get("LMP_CHROMIUM", "/usr/bin/chromium"))
-OIDC_DIR = HERE / "oidc"
-OIDC_INSTALLED_FROM = OIDC_DIR / "node_modules" / ".lmp-package-lock.sha256"
+# The tests' Node.js tools, pinned by node/package-lock.json: oidc-provider and axe-core.
+NODE_DIR = HERE / "node"
+NODE_INSTALLED_FROM = NODE_DIR / "node_modules" / ".lmp-package-lock.sha256"
+AXE = NODE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 SERVICES = ("registry", "expertise", "voting", "kpi", "notifications")
 READY_TIMEOUT_S = 60.0
 DESKTOP = {"width": 1280, "height": 900}
@@ -180,21 +182,28 @@ class OidcProvider:
     stranger: str = OIDC_STRANGER
 
 
+@pytest.fixture(scope="module")
+def node_tools() -> Path:
+    """node/node_modules installed from the committed lock (once per lock)."""
+    npm_ci()
+    return NODE_DIR
+
+
 def npm_ci() -> None:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         missing("no node and npm on the PATH (the OpenID Connect provider runs on Node.js)")
-    lock = hashlib.sha256((OIDC_DIR / "package-lock.json").read_bytes()).hexdigest()
-    if OIDC_INSTALLED_FROM.exists() and OIDC_INSTALLED_FROM.read_text() == lock:
+    lock = hashlib.sha256((NODE_DIR / "package-lock.json").read_bytes()).hexdigest()
+    if NODE_INSTALLED_FROM.exists() and NODE_INSTALLED_FROM.read_text() == lock:
         return
     # --ignore-scripts: nothing the provider needs runs at install time.
     subprocess.run(  # npm from the PATH, the committed lock
         [str(npm), "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-        cwd=OIDC_DIR,
+        cwd=NODE_DIR,
         check=True,
         timeout=600,
     )
-    OIDC_INSTALLED_FROM.write_text(lock)
+    NODE_INSTALLED_FROM.write_text(lock)
 
 
 def wait_http(url: str, process: ManagedProcess, what: str, status: int = 200) -> None:
@@ -239,12 +248,13 @@ class Started:
 
 @pytest.fixture(scope="module")
 def started_console(
-    browser_stack: Slice, tmp_path_factory: pytest.TempPathFactory
+    browser_stack: Slice,
+    node_tools: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Started]:
     """The OpenID Connect provider (its client: this console) and `lmp console` on free ports,
     with the development sign-in on as on the embedded stack; started while the month is
     seeded, ready in `console`."""
-    npm_ci()
     logs = tmp_path_factory.mktemp("browser-logs")
     console_port, oidc_port = free_port(), free_port()
     console_url = f"http://127.0.0.1:{console_port}"
@@ -266,9 +276,9 @@ def started_console(
         OIDC_STRANGER: {"name": "Завхоз", "roles": ["caretaker"], "cities": oidc.cities},
     }
     provider = ManagedProcess.spawn(
-        [str(shutil.which("node")), str(OIDC_DIR / "provider.mjs")],
+        [str(shutil.which("node")), str(node_tools / "oidc-provider.mjs")],
         logs / "oidc-provider.log",
-        cwd=OIDC_DIR,
+        cwd=node_tools,
         env=os.environ
         | {
             "LMP_OIDC_PORT": str(oidc_port),

@@ -13,6 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from lmp.kpi.v1 import kpi_pb2
+from lmp.registry.v1 import registry_pb2
 
 from lmp_cli.demo import Printer, load_federation
 from lmp_cli.demo.clients import TIMEOUT_S, Portals, eventually
@@ -35,10 +36,19 @@ class Programme:
     city_b: CityData
     # Each city's scorecard as the seed left it (reporting closed, awaiting the curator).
     scorecards: dict[str, kpi_pb2.Scorecard]
+    # Each city's activities of the month (the strategic session, the charity event, the
+    # council's sitting).
+    activities: dict[str, list[registry_pb2.ActivityEntry]]
     log: str
 
     def card(self, city_id: str) -> kpi_pb2.Scorecard:
         return self.scorecards[city_id]
+
+    def session(self, city_id: str) -> str:
+        """The id of the city's strategic session, whose speakers K4 counts."""
+        return next(
+            a.activity_id for a in self.activities[city_id] if a.kind == "strategic_session"
+        )
 
 
 def first_city() -> CityData:
@@ -55,7 +65,7 @@ def seed(env: Mapping[str, str]) -> Programme:
         runs = [CityRun(city, n) for n, city in enumerate((first, second))]
         selection_and_passports(api, printer, runs, RESIDENTS, dates)
         planning_and_implementation(api, printer, runs, RESIDENTS, dates)
-        cards = {}
+        cards, activities = {}, {}
         for run in runs:
             cid = run.city.city_id
             eventually(
@@ -70,7 +80,14 @@ def seed(env: Mapping[str, str]) -> Programme:
                 metadata=api.office(),
                 timeout=TIMEOUT_S,
             )
-        return Programme(dates.month, first, second, cards, out.getvalue())
+            activities[cid] = list(
+                api.registry.ListActivities(
+                    registry_pb2.ListActivitiesRequest(city_id=cid, month=dates.month),
+                    metadata=api.working_group(cid),
+                    timeout=TIMEOUT_S,
+                ).activities
+            )
+        return Programme(dates.month, first, second, cards, activities, out.getvalue())
     finally:
         api.close()
 

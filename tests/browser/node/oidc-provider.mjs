@@ -2,7 +2,7 @@
 // certified), pinned by package-lock.json, with its development login and consent pages.
 //
 //   LMP_OIDC_PORT=... LMP_OIDC_CLIENT='{"client_id":...,"client_secret":...,"redirect_uris":[...]}' \
-//   LMP_OIDC_ACCOUNTS='{"login":{"name":...,"roles":[...],"cities":[...]}}' node provider.mjs
+//   LMP_OIDC_ACCOUNTS='{"login":{"name":...,"roles":[...],"cities":[...]}}' node oidc-provider.mjs
 //
 // Any password signs in a login of LMP_OIDC_ACCOUNTS; other logins are refused. The ID token
 // carries the account's `roles` and `cities` claims (scope openid), as a directory would map
