@@ -50,6 +50,9 @@ class Follower:
     last_path: str = ""
     rebuilding: bool = False
     events_per_second: float | None = None
+    upstream_head: int | None = None
+    # Its position is past the upstream's head: that log was restored to an earlier point.
+    ahead_of_log: bool = False
 
 
 @dataclass
@@ -180,6 +183,8 @@ def followers_of(samples: Samples, logs: Logs, now: datetime) -> list[Follower]:
                 lag_events=None if head is None else max(0, head - position),
                 last_path=max(paths, key=lambda p: paths[p]) if paths else "",
                 rebuilding=bool(rebuilding.get(upstream)),
+                upstream_head=head,
+                ahead_of_log=head is not None and position > head,
             )
             if follower.lag_events == 0:
                 follower.lag_seconds = 0.0
@@ -235,7 +240,10 @@ def with_rates(
 def healthy(answers: Sequence[ServiceStatus], max_lag: int) -> bool:
     return all(
         s.health == "SERVING"
-        and all(f.lag_events is not None and f.lag_events <= max_lag for f in s.followers)
+        and all(
+            f.lag_events is not None and f.lag_events <= max_lag and not f.ahead_of_log
+            for f in s.followers
+        )
         for s in answers
     )
 
@@ -268,6 +276,12 @@ def render(answers: Sequence[ServiceStatus]) -> str:
                 f"{', last by ' + f.last_path if f.last_path else ''}"
                 f"{', REBUILDING' if f.rebuilding else ''}{rate}"
             )
+            if f.ahead_of_log:
+                lines.append(
+                    f"    AHEAD OF {f.upstream}'s log (head {_number(f.upstream_head)}): that "
+                    "log was restored to an earlier point; rebuild this service's read models "
+                    "(lmp rebuild) once the restore is settled"
+                )
     return "\n".join(lines)
 
 

@@ -124,3 +124,29 @@ async def test_a_periodic_round_reconciles_only_what_kafka_has_had_an_interval_t
     # the next round, settled at what this one saw, takes the rest
     assert await consumer.catch_up(settled=consumer.seen_head) == 5
     assert await consumer.position() == 30
+
+
+def ahead_of_log() -> float | None:
+    return REGISTRY.get_sample_value(
+        "lmp_follower_ahead_of_log", {"upstream": "registry", "kind": "consumer"}
+    )
+
+
+async def test_a_position_past_the_logs_head_is_reported_until_the_log_passes_it(stack, database):
+    """A read model ahead of its upstream's log (the log restored from an earlier backup) says
+    so in its metric and keeps serving; once the log has grown past it, the signal clears."""
+    stack.register(10)
+    consumer = consumer_of(stack, database)
+    await consumer.prepare()
+    await consumer.advance(40)  # as if it had followed a log that reached 40
+
+    assert await consumer.catch_up() == 0
+    assert consumer.ahead_of_log
+    assert ahead_of_log() == 1
+    assert await consumer.position() == 40
+
+    stack.register(35, prefix="Later problem")
+    await consumer.catch_up()
+    assert not consumer.ahead_of_log
+    assert ahead_of_log() == 0
+    assert await consumer.position() == 45

@@ -38,6 +38,7 @@ from pymongo.errors import PyMongoError
 from lmp_kit.envelope import Envelope
 from lmp_kit.eventlog import read_events
 from lmp_kit.kafka import FastPathWatch
+from lmp_kit.metrics import FOLLOWER_AHEAD
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,8 @@ class CatchUpOnAssignment(ConsumerRebalanceListener):
 class LogFollower(ABC):
     """Follows `upstream`'s log (at `upstream_target`) and its Kafka `topic`."""
 
+    kind = "consumer"  # or "reaction": how lmp status and the metrics name it
+
     def __init__(
         self,
         *,
@@ -125,6 +128,7 @@ class LogFollower(ABC):
         self.token = token
         self.head = 0  # the newest upstream notification id heard of, by either path
         self.seen_head = 0  # the upstream head the last round saw
+        self.ahead_of_log = False  # the stored position is past the head (a restored log)
         self.wake = asyncio.Event()  # a full round now: Kafka has news, or partitions moved
         self.watch = FastPathWatch()
         self.fast_path: Any = None  # the FastStream subscriber, once subscribed
@@ -176,8 +180,10 @@ class LogFollower(ABC):
         counted = 0
         async with grpc.aio.insecure_channel(self.upstream_target) as channel:
             stub: events_pb2_grpc.EventLogAsyncStub = events_pb2_grpc.EventLogStub(channel)
-            first = await self._read(stub, await self.position(), limit=1)
+            stored = await self.position()
+            first = await self._read(stub, stored, limit=1)
             self.seen_head = first.max_notification_id
+            self._check_behind(stored)
             self.head = max(self.head, self.seen_head)
             self.watch.observed(self.seen_head)
             target = self.seen_head if settled is None else min(settled, self.seen_head)
@@ -216,6 +222,24 @@ class LogFollower(ABC):
         if settled is not None:
             self.watch.missed(handled)
         return counted
+
+    def _check_behind(self, stored: int) -> None:
+        """A stored position past the log's head: the upstream's event store was restored to an
+        earlier point than this follower (a backup, a point-in-time recovery). What it holds
+        beyond the head is no longer in the log, and events recorded anew under those ids
+        would be passed over: say so until it is rebuilt, and go on serving."""
+        ahead = stored > self.seen_head
+        if ahead and not self.ahead_of_log:
+            log.error(
+                "%s of %s: the stored position %d is past the log's head %d: the upstream's "
+                "events were restored to an earlier point; rebuild (lmp rebuild)",
+                self.kind,
+                self.upstream,
+                stored,
+                self.seen_head,
+            )
+        self.ahead_of_log = ahead
+        FOLLOWER_AHEAD.labels(upstream=self.upstream, kind=self.kind).set(1 if ahead else 0)
 
     def _reached(self, position: int) -> None:
         if position > self.examined:

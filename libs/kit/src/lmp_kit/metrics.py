@@ -46,6 +46,12 @@ CONSUMER_LAST_APPLIED = Gauge(
     "tells which path is carrying the read model (lmp status)",
     ["upstream", "path"],
 )
+FOLLOWER_AHEAD = Gauge(
+    "lmp_follower_ahead_of_log",
+    "1 while a read model's or reaction's stored position is past its upstream's log head: the "
+    "log was restored to an earlier point than the follower (rebuild it: lmp rebuild SERVICE)",
+    ["upstream", "kind"],
+)
 PROJECTION_STALENESS = Gauge(
     "lmp_projection_staleness_seconds",
     "Age of the newest upstream event applied when the consumer last checked",

@@ -72,6 +72,8 @@ class Reaction:
 class Reactor(LogFollower):
     """Follows an upstream into commands on this service's aggregates; Kafka only wakes it."""
 
+    kind = "reaction"
+
     def __init__(
         self,
         *,
