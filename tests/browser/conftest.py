@@ -122,8 +122,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             write(f"  {name}")
         write(f"    {at:7.2f} s  {url}")
     if JOURNAL.screenshots is not None:
-        shots = sorted(JOURNAL.screenshots.glob("*.png"))
-        write(f"screenshots: {len(shots)} in {JOURNAL.screenshots}")
+        shots = list(JOURNAL.screenshots.glob("*.png"))
+        prints = list(JOURNAL.screenshots.glob("*.pdf"))
+        write(f"screenshots: {len(shots)}, printed: {len(prints)}, in {JOURNAL.screenshots}")
 
 
 class Timed:

@@ -393,3 +393,23 @@ def test_the_main_pages_pass_axe_core_s_wcag_2_1_aa_rules(
     ):
         check(path)
     assert found == {}
+
+
+def test_the_scorecard_prints_its_figures_without_navigation_or_forms(
+    page: Page, console: Console, screenshots: Path
+):
+    """Print media (the console's print CSS): the figures and knock-outs stay, the navigation,
+    the forms and the print button go; chromium prints it to PDF."""
+    programme = console.programme
+    city = programme.city_a
+    sign_in(page, "curator", city.city_id)
+    page.goto(scorecard_url(city.city_id, programme.month))
+    expect(page.locator("form").first).to_be_visible()
+    page.emulate_media(media="print")
+    for kept in ("#total", "#indicators", "#knockouts", "#knockout-K4"):
+        expect(page.locator(kept)).to_be_visible()
+    for gone in ("header nav", "form", "footer", ".no-print"):
+        for element in page.locator(gone).all():
+            expect(element).to_be_hidden()
+    pdf = page.pdf(path=screenshots / "20-scorecard.pdf", format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF-")
