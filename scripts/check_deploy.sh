@@ -12,6 +12,19 @@ trap 'rm -rf "$work"' EXIT
 
 echo "-- Dockerfile (hadolint)"
 run hadolint Dockerfile
+# The dependency layer installs the locked workspace from the members' pyproject.toml alone:
+# each member must be copied there, and let through .dockerignore, or the image build fails.
+for member in libs/*/pyproject.toml services/*/pyproject.toml apps/*/pyproject.toml; do
+  if ! grep -qx "COPY $member $(dirname "$member")/" Dockerfile; then
+    echo "Dockerfile: the dependency layer does not copy $member" >&2
+    exit 1
+  fi
+  if ! grep -qx "!$(cut -d/ -f1 <<<"$member")/\*\*/pyproject.toml" .dockerignore; then
+    echo ".dockerignore does not let $member into the build context" >&2
+    exit 1
+  fi
+done
+echo "Dockerfile: every workspace member's pyproject.toml in the dependency layer"
 
 echo "-- docker-compose.yml"
 # Key files for interpolation only; config never reads their content.
