@@ -106,6 +106,12 @@ def test_the_curator_sees_the_month_awaiting_evaluation(console, programme):
     section = page.text.split('id="to_evaluate"', 1)[1].split("</section>", 1)[0]
     assert f'href="/cities/{city}/scorecards/{programme.month}"' in section
     assert programme.city_b.city_id not in page.text
+    # a city the registry does not know is named, not a broken page
+    with signed_in(console, "curator", f"{city},atlantis") as client:
+        page = client.get("/curator")
+    assert page.status_code == 200
+    assert "В реестре нет городов: atlantis" in page.text
+    assert f'href="/cities/{city}/scorecards/{programme.month}"' in page.text
 
 
 def test_every_figure_of_the_scorecard_leads_to_its_records(console, programme, services_stack):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+import grpc
 from lmp.kpi.v1 import kpi_pb2
 from lmp.registry.v1 import registry_pb2
 from starlette.requests import Request
@@ -13,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from lmp_console import terms
-from lmp_console.services import Services, services
+from lmp_console.services import Services, rpc_status, services
 from lmp_console.templating import render
 
 MONTHS_SHOWN = 12
@@ -68,15 +69,24 @@ async def user_cities(svc: Services, month: str) -> list[str]:
     return sorted(svc.user.cities)
 
 
-async def first_month(svc: Services, city_id: str) -> str:
-    """The month the city joined the programme (its first voter target), "" when unknown."""
-    city = await svc.registry.GetCity(
-        registry_pb2.GetCityRequest(city_id=city_id), metadata=svc.metadata, timeout=svc.timeout
-    )
+async def first_month(svc: Services, city_id: str) -> str | None:
+    """The month the city joined the programme (its first voter target), "" when it does not
+    say; None for a city the registry does not know."""
+    try:
+        city = await svc.registry.GetCity(
+            registry_pb2.GetCityRequest(city_id=city_id),
+            metadata=svc.metadata,
+            timeout=svc.timeout,
+        )
+    except grpc.RpcError as error:
+        if rpc_status(error)[0] == grpc.StatusCode.NOT_FOUND:
+            return None
+        raise
     return min((c.effective_month for c in city.voter_target_history), default="")
 
 
-async def city_months(svc: Services, city_id: str, months: list[str]) -> list[Month]:
+async def city_months(svc: Services, city_id: str, months: list[str]) -> list[Month] | None:
+    """The city's months, or None when the registry knows no such city."""
     joined, answer = await asyncio.gather(
         first_month(svc, city_id),
         svc.kpi.GetIndicatorHistory(
@@ -87,6 +97,8 @@ async def city_months(svc: Services, city_id: str, months: list[str]) -> list[Mo
             timeout=svc.timeout,
         ),
     )
+    if joined is None:
+        return None
     return [
         Month(city_id, p.month, p.status, p.verdict, p.total)
         for p in answer.points
@@ -100,8 +112,9 @@ async def curator(request: Request) -> Response:
     months = terms.months_back(month, MONTHS_SHOWN)
     cities = await user_cities(svc, month)
     found = await asyncio.gather(*(city_months(svc, c, months) for c in cities))
+    unknown = [c for c, ms in zip(cities, found, strict=True) if ms is None]
     every = sorted(
-        (m for ms in found for m in ms), key=lambda m: (m.month, m.city_id), reverse=True
+        (m for ms in found if ms for m in ms), key=lambda m: (m.month, m.city_id), reverse=True
     )
     groups = [(key, title, [m for m in every if m.stage == key]) for key, title in STAGES]
     return render(
@@ -109,7 +122,8 @@ async def curator(request: Request) -> Response:
         "curator/months.html",
         {
             "groups": groups,
-            "cities": cities,
+            "cities": [c for c in cities if c not in unknown],
+            "unknown": unknown,
             "statuses": terms.STATUSES,
             "verdicts": terms.VERDICTS,
             "month": month,
