@@ -48,6 +48,13 @@ KNOCKOUT_MINIMUMS: Mapping[str, tuple[str, str]] = {
     "minimum_packaged": ("K1", "Менее стольких упакованных практик — месяц не засчитан"),
     "minimum_speakers": ("K4", "Менее стольких спикеров — месяц не засчитан"),
 }
+# The heat map's column heads on a phone (the full names stay for screen readers).
+METHOD_SHORT: Mapping[str, str] = {
+    "own_resources": "Свои ресурсы",
+    "internal_mechanisms": "Внутренние механизмы",
+    "external_interaction": "Внешняя среда",
+    "external_resources": "Внешние ресурсы",
+}
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 CITY = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 HEAT_BINS = 5
@@ -362,6 +369,7 @@ async def classifier_page(request: Request) -> Response:
             "top": top,
             "functions": FUNCTIONS,
             "methods": METHODS,
+            "method_short": METHOD_SHORT,
             "terms": TERMS,
         },
     )
