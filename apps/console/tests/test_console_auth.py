@@ -262,3 +262,16 @@ def test_no_page_may_be_framed(client):
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
         assert headers["x-frame-options"] == "DENY"
         assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_an_unreachable_provider_is_a_clear_503(tmp_path):
+    settings = settings_for(
+        tmp_path,
+        LMP_CONSOLE_OIDC_ISSUER="http://127.0.0.1:9/realms/lmp",
+        LMP_CONSOLE_OIDC_CLIENT_ID="lmp-console",
+    )
+    with TestClient(create_app(settings)) as client:
+        assert "Войти через OpenID Connect" in client.get("/signin").text
+        response = client.get("/signin/oidc?next=/curator", follow_redirects=False)
+    assert response.status_code == 503
+    assert "Поставщик входа недоступен" in response.text

@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx2
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.starlette_client import OAuth
+from joserfc.errors import JoseError
 from lmp_kit.auth import ALL_CITIES, ROLES
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -155,8 +157,26 @@ async def signin_oidc(request: Request) -> Response:
         )
     request.session["next"] = _safe_next(request.query_params.get("next"))
     redirect_uri = str(request.url_for("oidc_callback"))
-    response: Response = await client.authorize_redirect(request, redirect_uri)
+    try:
+        response: Response = await client.authorize_redirect(request, redirect_uri)
+    except httpx2.HTTPError as failure:
+        return _provider_unavailable(request, failure)
     return response
+
+
+def _provider_unavailable(request: Request, failure: Exception) -> Response:
+    return render(
+        request,
+        "error.html",
+        {
+            "status": 503,
+            "title": "Поставщик входа недоступен",
+            "message": f"Консоль не получила ответа от поставщика входа: {failure}",
+            "hint": "Повторите вход через минуту; если не получится, сообщите администратору.",
+            "signin_link": True,
+        },
+        status_code=503,
+    )
 
 
 def _claim(claims: dict[str, Any], path: str) -> object:
@@ -207,11 +227,9 @@ def user_from_claims(claims: dict[str, Any], oidc: OidcSettings) -> User | str:
     return User(subject=subject, roles=frozenset(roles), cities=cities, name=name)
 
 
-async def oidc_callback(request: Request) -> Response:
-    client = _oauth_client(request)
-    oidc = console_settings(request).oidc
-    if client is None or oidc is None:
-        return RedirectResponse("/signin", status_code=303)
+async def _id_token_claims(request: Request, client: Any) -> dict[str, Any] | Response:  # noqa: ANN401
+    """The verified ID token's claims (authlib checks state, nonce, signature, issuer,
+    audience and expiry), or the page that says why there are none."""
     error = request.query_params.get("error")
     if error:
         description = request.query_params.get("error_description", "")
@@ -220,9 +238,24 @@ async def oidc_callback(request: Request) -> Response:
         token = await client.authorize_access_token(request)
     except OAuthError as failure:
         return _refused(request, f"Вход не подтверждён: {failure.error} {failure.description}")
+    except JoseError as failure:
+        return _refused(request, f"ID-токен поставщика не прошёл проверку: {failure}")
+    except httpx2.HTTPError as failure:
+        return _provider_unavailable(request, failure)
     claims = dict(token.get("userinfo") or {})
     if not claims:
         return _refused(request, "Поставщик входа не вернул ID-токен (нужна область openid).")
+    return claims
+
+
+async def oidc_callback(request: Request) -> Response:
+    client = _oauth_client(request)
+    oidc = console_settings(request).oidc
+    if client is None or oidc is None:
+        return RedirectResponse("/signin", status_code=303)
+    claims = await _id_token_claims(request, client)
+    if isinstance(claims, Response):
+        return claims
     found = user_from_claims(claims, oidc)
     if isinstance(found, str):
         return _refused(request, found)
