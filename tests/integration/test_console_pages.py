@@ -562,6 +562,19 @@ def test_closing_reporting_early_asks_first_then_shows_the_scorecard_or_the_refu
     form = {"city": "sarov", "month": month, "reason": "Демонстрация программы"}
     token = csrf_of(office.get("/office").text)
 
+    page = office.get("/office").text
+    for field in ("close-city", "close-month", "close-reason"):
+        assert f'<label for="{field}">' in page
+    assert re.findall(r'<option value="(\w+)"', page) == ["sarov", "seversk"]
+    assert '<option value="sarov" >Саров (sarov)</option>' in page
+    mistaken = office.post(
+        "/office/close-reporting",
+        data={**form, "month": "декабрь", "reason": " ", "confirm": "yes", "csrf_token": token},
+    )
+    assert mistaken.status_code == 400
+    assert "в виде ГГГГ-ММ" in mistaken.text
+    assert "в поле «Причина»" in mistaken.text
+
     asked = office.post("/office/close-reporting", data={**form, "csrf_token": token})
     assert asked.status_code == 200
     assert "Да, закрыть приём отчётности" in asked.text

@@ -1,6 +1,8 @@
 """The programme office's pages without services: the heat map's scale and legend, the policy
-tables, and the close-reporting form's checks and confirmation (no gRPC call is made before
-the confirmation; these tests point the console at ports nobody answers)."""
+tables, kpi's refusals in Russian, and the close-reporting form's checks and confirmation (no
+gRPC call is made before the confirmation; these tests point the console at ports nobody
+answers). The office page itself, with its cities, is tested on real services in
+tests/integration/test_console_pages.py."""
 
 import re
 
@@ -135,15 +137,6 @@ def test_the_close_form_names_each_field_a_person_must_correct():
     assert CloseForm("sarov", "2026-12", "Праздники", confirmed=False).problems() == []
 
 
-def test_the_office_page_has_a_labelled_close_form_of_the_users_cities(office):
-    page = office.get("/office").text
-    for field in ("close-city", "close-month", "close-reason"):
-        assert f'<label for="{field}">' in page
-        assert f'id="{field}"' in page
-    assert re.findall(r'<option value="(\w+)"', page) == ["sarov"]
-    assert 'action="/office/close-reporting"' in page
-
-
 def test_closing_asks_for_a_confirmation_before_anything_is_sent(office):
     token = csrf_of(office.get("/office").text)
     asked = office.post(
@@ -154,23 +147,6 @@ def test_closing_asks_for_a_confirmation_before_anything_is_sent(office):
     assert "Закрыть приём отчётности?" in asked.text
     assert '<input type="hidden" name="confirm" value="yes">' in asked.text
     assert '<input type="hidden" name="reason" value="Праздники">' in asked.text
-
-
-def test_a_form_with_mistakes_comes_back_with_what_to_correct(office):
-    token = csrf_of(office.get("/office").text)
-    refused = office.post(
-        "/office/close-reporting",
-        data={
-            "csrf_token": token,
-            "city": "sarov",
-            "month": "декабрь",
-            "reason": "",
-            "confirm": "yes",
-        },
-    )
-    assert refused.status_code == 400
-    assert "в виде ГГГГ-ММ" in refused.text
-    assert "в поле «Причина»" in refused.text
 
 
 def test_a_form_without_its_csrf_token_is_refused(office):

@@ -131,20 +131,54 @@ async def visible_cities(svc: Services, user: User) -> list[str]:
     return sorted({entry.scorecard.city_id for entry in board.entries})
 
 
-async def office_page(request: Request) -> Response:
-    user = require_user(request)
+async def city_names(svc: Services, cities: Iterable[str]) -> dict[str, str]:
+    """Each city's name as the registry has it; a city it has not registered keeps its id."""
+
+    async def name(city: str) -> str:
+        try:
+            found = await svc.registry.GetCity(
+                registry_pb2.GetCityRequest(city_id=city),
+                metadata=svc.metadata,
+                timeout=svc.timeout,
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            return city
+        return found.name or city
+
+    listed = list(cities)
+    return dict(zip(listed, await asyncio.gather(*(name(c) for c in listed)), strict=True))
+
+
+async def office_form_page(
+    request: Request,
+    form: CloseForm | None = None,
+    *,
+    error: str = "",
+    refusal: Refusal | None = None,
+) -> Response:
+    """The office's page with its close-reporting form, as sent back when refused."""
     svc = services(request)
+    cities = await visible_cities(svc, svc.user)
     return render(
         request,
         "office/index.html",
         {
-            "cities": await visible_cities(svc, user),
-            "form": {"city": "", "month": current_month(), "reason": ""},
-            "error": "",
-            "refusal": "",
+            "cities": cities,
+            "names": await city_names(svc, cities),
+            "form": form or CloseForm(city="", month=current_month(), reason="", confirmed=False),
+            "error": error,
+            "refusal": refusal,
             "current_month": current_month(),
         },
+        status_code=400 if error or refusal else 200,
     )
+
+
+async def office_page(request: Request) -> Response:
+    require_user(request)
+    return await office_form_page(request)
 
 
 @dataclass(frozen=True)
@@ -181,25 +215,13 @@ async def close_form(request: Request) -> CloseForm:
 
 
 async def close_reporting(request: Request) -> Response:
-    user = require_user(request)
+    require_user(request)
     form = await close_form(request)
+    if problems := form.problems():
+        return await office_form_page(request, form, error=" ".join(problems))
+    if not form.confirmed:
+        return render(request, "office/close_confirm.html", {"form": form})
     svc = services(request)
-    problems = form.problems()
-    if problems or not form.confirmed:
-        if not problems:
-            return render(request, "office/close_confirm.html", {"form": form})
-        return render(
-            request,
-            "office/index.html",
-            {
-                "cities": await visible_cities(svc, user),
-                "form": form,
-                "error": " ".join(problems),
-                "refusal": "",
-                "current_month": current_month(),
-            },
-            status_code=400,
-        )
     try:
         card = await svc.kpi.CloseReporting(
             kpi_pb2.CloseReportingRequest(city_id=form.city, month=form.month, reason=form.reason),
@@ -209,17 +231,8 @@ async def close_reporting(request: Request) -> Response:
     except grpc.aio.AioRpcError as error:
         if error.code() not in REFUSALS:
             raise
-        return render(
-            request,
-            "office/index.html",
-            {
-                "cities": await visible_cities(svc, user),
-                "form": form,
-                "error": "",
-                "refusal": refusal_in_russian(error.details() or ""),
-                "current_month": current_month(),
-            },
-            status_code=400,
+        return await office_form_page(
+            request, form, refusal=refusal_in_russian(error.details() or "")
         )
     return render(request, "office/close_done.html", {"form": form, "card": card})
 
@@ -353,10 +366,11 @@ async def classifier_page(request: Request) -> Response:
     )
     top = largest(matrices)
     federation, *of_cities = matrices
+    names = await city_names(svc, cities)
     maps = [
         heat_map("Библиотека федерации: утверждённые паспорта всех городов", federation, top),
         *(
-            heat_map(f"{city}: все практики города", matrix, top)
+            heat_map(f"{names[city]}: все практики города", matrix, top)
             for city, matrix in zip(cities, of_cities, strict=True)
         ),
     ]
