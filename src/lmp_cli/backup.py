@@ -48,6 +48,9 @@ from lmp_kit.readmodels import CONTROL as READ_MODELS_CONTROL
 from lmp_kit.readmodels import GENERATION_SUFFIX
 from lmp_kit.settings import SERVICES
 
+from lmp_cli import own_state
+from lmp_cli.own_state import CollectionCopy
+
 if TYPE_CHECKING:
     from pymongo import MongoClient
 
@@ -75,11 +78,13 @@ NOT_INCLUDED = {
         "a signing key does not travel with the data: the restored data dir makes a new one, "
         "and tokens signed before are refused"
     ),
-    "notifications": (
-        "its subscriptions, deliveries and inbox live in its MongoDB database only: back that "
-        "up with mongodump (deploy/README.md)"
-    ),
 }
+# notifications' own state is dumped from MongoDB (own_state); when MongoDB does not answer:
+OWN_STATE_MISSING = (
+    "its subscriptions, deliveries and inbox live in its MongoDB database only, and MongoDB at "
+    "{uri} did not answer ({error}): start the stack and back up again, or use mongodump "
+    "(deploy/README.md)"
+)
 
 Say = Callable[[str], None]
 
@@ -121,6 +126,8 @@ class Manifest:
     versions: dict[str, str]
     stores: list[StoreCopy] = field(default_factory=list)
     secrets: list[SecretCopy] = field(default_factory=list)
+    # notifications' own collections (own_state), dumped before the stores were copied.
+    collections: list[CollectionCopy] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     finished_at: str = ""
     format: str = FORMAT
@@ -138,6 +145,7 @@ class Manifest:
             versions=dict(raw["versions"]),
             stores=[StoreCopy(**s) for s in raw["stores"]],
             secrets=[SecretCopy(**s) for s in raw["secrets"]],
+            collections=[CollectionCopy(**c) for c in raw.get("collections", [])],
             missing=list(raw["missing"]),
             finished_at=raw["finished_at"],
             format=raw["format"],
@@ -145,7 +153,11 @@ class Manifest:
             not_included=dict(raw["not_included"]),
         )
 
-    def files(self) -> list[StoreCopy | SecretCopy]:
+    def files(self) -> list[StoreCopy | SecretCopy | CollectionCopy]:
+        return [*self.stores, *self.secrets, *self.collections]
+
+    def data_dir_files(self) -> list[StoreCopy | SecretCopy]:
+        """What a restore places in the data dir (the collections go into MongoDB)."""
         return [*self.stores, *self.secrets]
 
 
@@ -213,7 +225,30 @@ def copy_store(source: Path, target: Path) -> None:
     target.chmod(0o600)
 
 
-def backup(data_dir: Path, target: Path, say: Say) -> Manifest:
+def dump_own_state(manifest: Manifest, target: Path, env: Mapping[str, str], say: Say) -> None:
+    """notifications' own collections, before the stores are copied: every delivery dumped
+    is of an event the copies hold."""
+    from pymongo.errors import PyMongoError  # noqa: PLC0415  # see the module's note on imports
+
+    uri = own_state.mongodb_uri(env)
+    try:
+        manifest.collections = own_state.dump(uri, own_state.database_name(env), target)
+    except PyMongoError as error:
+        manifest.missing.append(own_state.SERVICE)
+        reason = OWN_STATE_MISSING.format(uri=uri, error=type(error).__name__)
+        manifest.not_included[own_state.SERVICE] = reason
+        say(f"  WARNING {own_state.SERVICE}: {reason}")
+        return
+    for copy in manifest.collections:
+        say(
+            f"  {own_state.SERVICE}.{copy.collection:<14} {copy.documents:>9} documents, "
+            f"{copy.size:>12} bytes  sha256 {copy.sha256[:16]}"
+        )
+
+
+def backup(
+    data_dir: Path, target: Path, say: Say, env: Mapping[str, str] | None = None
+) -> Manifest:
     if target.exists() and any(target.iterdir()):
         msg = f"{target} exists and is not empty: a backup goes into a new directory"
         raise BackupError(msg)
@@ -225,12 +260,14 @@ def backup(data_dir: Path, target: Path, say: Say) -> Manifest:
         )
         raise BackupError(msg)
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    env = {} if env is None else env
     manifest = Manifest(
         started_at=now(),
         source={"data_dir": str(data_dir.resolve()), "host": socket.gethostname()},
         versions=versions(),
         missing=[s for s in STORES if s not in present],
     )
+    dump_own_state(manifest, target, env, say)
     for service in present:
         name = store_file(service)
         copied = target / name
@@ -484,7 +521,7 @@ def stage(source: Path, manifest: Manifest, data_dir: Path) -> list[tuple[Path, 
     """Every file copied beside its place and checked; none is in place yet."""
     placed: list[tuple[Path, Path]] = []
     try:
-        for entry in manifest.files():
+        for entry in manifest.data_dir_files():
             staged = data_dir / f".{entry.file}.restoring"
             placed.append((staged, data_dir / entry.file))
             copy_checked(source / entry.file, staged, entry.sha256)
@@ -522,6 +559,13 @@ def restore(  # noqa: PLR0913  # the restore's inputs, each named
                     sibling.replace(kept / sibling.name)
             path.replace(kept / path.name)
         say(f"  set aside what was there: {', '.join(p.name for p in aside)} -> {kept}")
+    if manifest.collections:
+        try:
+            load_own_state(source, manifest, data_dir, env, say)
+        except BaseException:
+            for staged, _ in placed:
+                staged.unlink(missing_ok=True)
+            raise
     for staged, final in placed:
         staged.replace(final)
     directory = os.open(data_dir, os.O_RDONLY)
@@ -530,6 +574,19 @@ def restore(  # noqa: PLR0913  # the restore's inputs, each named
     finally:
         os.close(directory)
     return manifest
+
+
+def load_own_state(
+    source: Path, manifest: Manifest, data_dir: Path, env: Mapping[str, str], say: Say
+) -> None:
+    """notifications' collections into the environment's MongoDB, or into the data dir's
+    embedded one (started for it)."""
+    database = own_state.database_name(env)
+    if env.get("MONGODB_URI", "").strip():
+        own_state.load(own_state.mongodb_uri(env), database, source, manifest.collections, say)
+        return
+    with own_state.embedded_mongodb(data_dir) as uri:
+        own_state.load(uri, database, source, manifest.collections, say)
 
 
 def run_backup(data_dir: Path, target: Path, env: Mapping[str, str]) -> int:
@@ -549,7 +606,7 @@ def run_backup(data_dir: Path, target: Path, env: Mapping[str, str]) -> int:
         return 2
     say(f"backing up the event stores of {data_dir.resolve()} into {target.resolve()} ...")
     try:
-        manifest = backup(data_dir, target, say)
+        manifest = backup(data_dir, target, say, env)
     except (BackupError, sqlite3.Error, OSError) as error:
         print(f"backup failed: {error}", file=sys.stderr)
         return 1
@@ -570,11 +627,20 @@ def run_restore(
     def say(line: str) -> None:
         print(line, flush=True)
 
+    from pymongo.errors import PyMongoError  # noqa: PLC0415  # see the module's note on imports
+
     say(f"restoring {source.resolve()} into {data_dir.resolve()} ...")
     try:
         manifest = restore(source, data_dir, env, force=force, drop=drop_read_models, say=say)
     except (BackupError, sqlite3.Error, OSError) as error:
         print(f"restore refused: {error}", file=sys.stderr)
+        return 1
+    except PyMongoError as error:
+        print(
+            f"restore failed loading {own_state.SERVICE}' collections into MongoDB: {error}; "
+            "nothing was placed: run it again once MongoDB answers",
+            file=sys.stderr,
+        )
         return 1
     for store in manifest.stores:
         say(f"  {store.service:<10} {store.events:>9} events, head {store.max_notification_id}")

@@ -19,7 +19,9 @@ from typing import Any, Self
 from uuid import UUID
 
 import grpc
+from lmp.notifications.v1 import notifications_pb2, notifications_pb2_grpc
 from lmp.registry.v1 import registry_pb2
+from lmp_devstack.secantus import start_secantus
 from lmp_kit.consumer import POSITIONS
 from pymongo import MongoClient
 
@@ -247,3 +249,132 @@ def test_a_restore_refuses_read_models_and_topics_built_past_the_backup_and_a_da
     assert refused.returncode == 1
     assert "registry.events.sqlite is not the file backed up" in refused.stderr
     assert not (tmp_path / "c").exists()
+
+
+def inbox(stack: Slice, person: str) -> list[notifications_pb2.Notification]:
+    stub = notifications_pb2_grpc.NotificationsServiceStub(
+        grpc.insecure_channel(stack.target("notifications"))
+    )
+    page = stub.ListInbox(
+        notifications_pb2.ListInboxRequest(person_id=person, page_size=100),
+        metadata=stack.metadata("portal", cities=(CITY,)),
+        timeout=10,
+    )
+    return list(page.notifications)
+
+
+def subscriptions(stack: Slice) -> list[notifications_pb2.Subscription]:
+    stub = notifications_pb2_grpc.NotificationsServiceStub(
+        grpc.insecure_channel(stack.target("notifications"))
+    )
+    page = stub.ListSubscriptions(
+        notifications_pb2.ListSubscriptionsRequest(city_id=CITY),
+        metadata=stack.metadata("portal", cities=(CITY,)),
+        timeout=10,
+    )
+    return list(page.subscriptions)
+
+
+def meetings(stack: Slice, count: int, prefix: str) -> None:
+    for number in range(count):
+        stack.registry().RegisterActivity(
+            registry_pb2.RegisterActivityRequest(
+                city_id=CITY,
+                kind="working_meeting",
+                title=f"{prefix} {number}",
+                held_on="2026-11-05",
+                participant_categories=["administration"],
+            ),
+            metadata=stack.metadata("working_group", cities=(CITY,)),
+            timeout=10,
+        )
+
+
+def test_notifications_own_state_travels_with_the_backup_and_nothing_is_sent_again(
+    slice_factory: Any, tmp_path: Path
+) -> None:
+    """Subscriptions and the inbox exist only in notifications' MongoDB database: the backup
+    dumps them, the restore loads them into the new database, and the restored consumers,
+    rebuilding from the logs, deliver nothing a second time."""
+    made: Slice = slice_factory()
+    made.start("registry")
+    made.start("notifications")
+    made.register_city(CITY)
+    stub = notifications_pb2_grpc.NotificationsServiceStub(
+        grpc.insecure_channel(made.target("notifications"))
+    )
+    stub.CreateSubscription(
+        notifications_pb2.CreateSubscriptionRequest(
+            city_id=CITY, kind="activity_registered", person_id="anna", channels=["inbox"]
+        ),
+        metadata=made.metadata("portal", cities=(CITY,)),
+        timeout=10,
+    )
+    meetings(made, 3, "Before")
+    delivered = wait_until(lambda: len(got := inbox(made, "anna")) == 3 and got)
+    assert delivered, "three meetings in anna's inbox before the backup"
+    backup_dir = tmp_path / "backup"
+    taken = lmp("backup", str(backup_dir), env=made.env)
+    assert taken.returncode == 0, taken.stderr
+    manifest = json.loads((backup_dir / MANIFEST).read_text(encoding="utf-8"))
+    dumped = {c["collection"]: c["documents"] for c in manifest["collections"]}
+    assert dumped["subscriptions"] == 1
+    assert dumped["inbox"] == 3
+    assert "notifications" not in manifest["not_included"]
+    original = subscriptions(made)
+    made.stop()
+
+    env = restored_env(made, tmp_path / "restored")
+    placed = lmp("restore", str(backup_dir), env=env)
+    assert placed.returncode == 0, placed.stderr
+    assert "documents of" in placed.stdout
+    restored = Slice(env, tmp_path / "restored-logs")
+    try:
+        restored.start("registry")
+        restored.start("notifications")
+        assert subscriptions(restored) == original
+        assert sorted(n.notification_id for n in inbox(restored, "anna")) == sorted(
+            n.notification_id for n in delivered
+        )
+        meetings(restored, 1, "After")  # the restored stack goes on: one new notice
+        assert wait_until(lambda: len(inbox(restored, "anna")) == 4)
+        time.sleep(3)  # a reconciliation round later: the old events made nothing new
+        assert len(inbox(restored, "anna")) == 4
+    finally:
+        restored.stop()
+
+
+def test_a_restore_into_the_embedded_mongodb_loads_notifications_state(
+    slice_factory: Any, tmp_path: Path
+) -> None:
+    """Without MONGODB_URI the restore starts the data dir's own MongoDB for the load."""
+    made: Slice = slice_factory()
+    made.start("registry")
+    made.start("notifications")
+    stub = notifications_pb2_grpc.NotificationsServiceStub(
+        grpc.insecure_channel(made.target("notifications"))
+    )
+    stub.CreateSubscription(
+        notifications_pb2.CreateSubscriptionRequest(
+            city_id=CITY, kind="poll_opened", person_id="boris", channels=["inbox"]
+        ),
+        metadata=made.metadata("portal", cities=(CITY,)),
+        timeout=10,
+    )
+    backup_dir = tmp_path / "backup"
+    assert lmp("backup", str(backup_dir), env=made.env).returncode == 0
+    made.stop()
+
+    target = tmp_path / "embedded"
+    env = {k: v for k, v in restored_env(made, target).items() if k != "MONGODB_URI"}
+    placed = lmp("restore", str(backup_dir), env=env)
+    assert placed.returncode == 0, placed.stderr
+    server = start_secantus(target / "mongodb")
+    try:
+        client: MongoClient[dict[str, Any]] = MongoClient(server.address)
+        database = client[f"{env['LMP_MONGODB_DB_PREFIX']}notifications"]
+        (found,) = database["subscriptions"].find({}, {"person_id": 1, "kind": 1, "_id": 0})
+        assert found == {"person_id": "boris", "kind": "poll_opened"}
+        client.close()
+    finally:
+        server.stop()
