@@ -5,7 +5,7 @@ import uuid
 from lmp.kpi.v1 import kpi_pb2
 from lmp.registry.v1 import registry_pb2
 from lmp_console.evidence import Activity, MonthRecords, Record, event_ids
-from lmp_console.pages.scorecard import knockout_reason
+from lmp_console.pages.scorecard import current_evaluation, knockout_reason
 from lmp_kit.envelope import EVENT_ID_NAMESPACE
 
 ACTIVITY_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "an activity"))
@@ -72,3 +72,22 @@ def test_the_curators_knockouts_wait_for_the_curator():
     card = kpi_pb2.Scorecard(city_id="sarov", month="2026-12")
     assert "ждёт суждения куратора" in knockout_reason("K6", "pending", card, records, None)
     assert knockout_reason("K6", "failed", card, records, None).endswith("не используется")
+
+
+def test_evaluating_again_starts_from_the_evaluation_on_record():
+    card = kpi_pb2.Scorecard(
+        curator="curator-sarov",
+        conclusion="Хорошо",
+        indicators=[kpi_pb2.Indicator(name="expert", attainment="0.8500")],
+        knockouts=[
+            kpi_pb2.KnockOut(code="K6", outcome="passed"),
+            kpi_pb2.KnockOut(code="K7", outcome="failed"),
+        ],
+    )
+    assert current_evaluation(card) == {
+        "score": "0,85",
+        "branding_used": "on",
+        "methodology_followed": "",
+        "conclusion": "Хорошо",
+    }
+    assert current_evaluation(kpi_pb2.Scorecard()) == {}

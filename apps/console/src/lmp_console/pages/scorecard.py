@@ -206,6 +206,21 @@ def figures_context(
     }
 
 
+def current_evaluation(card: kpi_pb2.Scorecard) -> dict[str, str]:
+    """The evaluation on record as the form's values: evaluating again starts from it."""
+    if not card.curator:
+        return {}
+    expert = next((i for i in card.indicators if i.name == "expert"), None)
+    outcomes = {k.code: k.outcome for k in card.knockouts}
+    score = _decimal(expert.attainment if expert else "0").normalize()
+    return {
+        "score": str(score).replace(".", ","),
+        "branding_used": "on" if outcomes.get("K6") == "passed" else "",
+        "methodology_followed": "on" if outcomes.get("K7") == "passed" else "",
+        "conclusion": card.conclusion,
+    }
+
+
 def _may(user: User, card: kpi_pb2.Scorecard) -> dict[str, bool]:
     curator = user.has_role("curator") and user.may_see(card.city_id)
     return {
@@ -237,7 +252,7 @@ async def _page(  # noqa: PLR0913  # the page, and what a refused form brings ba
         "url": _url(place),
         "live": card.status != "closed",
         "errors": errors or [],
-        "form": form or {},
+        "form": form or current_evaluation(card),
         "done": done,
         "amendments": list(card.amendments),
     }
