@@ -437,6 +437,10 @@ def test_an_unpublished_practice_of_another_city_is_not_found_without_data(seede
 
     assert page.status_code == 404
     assert DRAFT not in page.text
+    for part in ("/lineage", "/sections/what/history", "/sections/what/diff?from=0&to=1"):
+        refused = kazan.get(f"/cities/sarov/practices/{seeded.ids['draft']}{part}")
+        assert refused.status_code == 404, part
+        assert DRAFT not in refused.text
     moved = kazan.get(
         f"/cities/kazan/practices/{seeded.ids['practice']}/lineage", follow_redirects=False
     )
