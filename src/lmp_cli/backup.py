@@ -79,6 +79,7 @@ NOT_INCLUDED = {
         "and tokens signed before are refused"
     ),
 }
+NO_MONGODB_GIVEN = "its subscriptions, deliveries and inbox: no MongoDB was named to dump them from"
 # notifications' own state is dumped from MongoDB (own_state); when MongoDB does not answer:
 OWN_STATE_MISSING = (
     "its subscriptions, deliveries and inbox live in its MongoDB database only, and MongoDB at "
@@ -260,14 +261,16 @@ def backup(
         )
         raise BackupError(msg)
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
-    env = {} if env is None else env
     manifest = Manifest(
         started_at=now(),
         source={"data_dir": str(data_dir.resolve()), "host": socket.gethostname()},
         versions=versions(),
         missing=[s for s in STORES if s not in present],
     )
-    dump_own_state(manifest, target, env, say)
+    if env is None:  # a caller that names no MongoDB (the command line always does)
+        manifest.not_included[own_state.SERVICE] = NO_MONGODB_GIVEN
+    else:
+        dump_own_state(manifest, target, env, say)
     for service in present:
         name = store_file(service)
         copied = target / name
