@@ -2,7 +2,7 @@
 # Validate the deployment files with real tools, no container engine needed:
 #   Dockerfile (hadolint), docker-compose.yml (docker-compose config, Compose v2 from PyPI, and
 #   the compose-spec JSON schema), deploy/k8s (kubectl kustomize, then the Kubernetes 1.37
-#   schemas, strict), deploy/prometheus (promtool check config / check rules / test rules).
+#   schemas, strict, and deploy/k8s/check_pods.py: pod hardening, probes, the console's settings), deploy/prometheus (promtool check config / check rules / test rules).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -47,6 +47,7 @@ for dir in deploy/k8s/base deploy/k8s/overlays/*/; do
   name="$(basename "$dir")"
   run kubectl kustomize "$dir" > "$work/$name.yaml"
   run kubernetes-validate --strict --quiet "$work/$name.yaml"
+  run python deploy/k8s/check_pods.py "$work/$name.yaml"
   echo "$dir: $(grep -c '^kind:' "$work/$name.yaml") resources valid"
 done
 
