@@ -10,9 +10,8 @@ the city's voter target, a problem marked solved) are counted, not hidden."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
 from uuid import UUID, uuid5
 
 from lmp.kpi.v1 import kpi_pb2
@@ -20,14 +19,13 @@ from lmp.registry.v1 import registry_pb2
 from lmp.voting.v1 import voting_pb2
 from lmp_kit.envelope import EVENT_ID_NAMESPACE
 
-from lmp_console.services import Services
+from lmp_console.services import Services, every_page
 
 # How many versions of one record the index covers: a practice gathers an event per passport
 # edit, lifecycle step and decision; an activity, a fact, a poll or a case a handful.
 MAX_VERSIONS = 400
 FEW_VERSIONS = 64
 PAGE_SIZE = 200
-MAX_PAGES = 20
 
 
 def event_ids(aggregate_id: str, versions: int = MAX_VERSIONS) -> Iterable[str]:
@@ -90,24 +88,6 @@ class MonthRecords:
                 key = person.person_id or person.name
                 found.setdefault(key, (person.name or person.person_id, []))[1].append(activity)
         return sorted(found.values(), key=lambda item: item[0])
-
-
-T = TypeVar("T")
-Fetch = Callable[[str], Awaitable[tuple[list[T], str]]]
-
-
-async def _pages(fetch: Fetch[T]) -> AsyncIterator[T]:
-    token = ""
-    for _ in range(MAX_PAGES):
-        items, token = await fetch(token)
-        for item in items:
-            yield item
-        if not token:
-            return
-
-
-async def _collect(fetch: Fetch[T]) -> list[T]:
-    return [item async for item in _pages(fetch)]
 
 
 async def month_records(  # noqa: C901  # one small fetch per list, each its own closure
@@ -179,11 +159,11 @@ async def month_records(  # noqa: C901  # one small fetch per list, each its own
         records.practices,
         records.cases,
     ) = await asyncio.gather(
-        _collect(activities),
-        _collect(facts),
-        _collect(polls),
-        _collect(practices),
-        _collect(cases),
+        every_page(activities),
+        every_page(facts),
+        every_page(polls),
+        every_page(practices),
+        every_page(cases),
     )
     full = await asyncio.gather(
         *(

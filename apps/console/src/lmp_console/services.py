@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -178,3 +180,22 @@ async def unhealthy_services(request: Request) -> list[str]:
 
     answers = await asyncio.gather(*(serving(s) for s in SERVICES))
     return [s for s, ok in zip(SERVICES, answers, strict=True) if not ok]
+
+
+T = TypeVar("T")
+# One page of a list RPC: (its items, the next page's token) for a page token.
+Fetch = Callable[[str], Awaitable[tuple[list[T], str]]]
+MAX_PAGES = 20
+
+
+async def every_page(fetch: Fetch[T], max_pages: int = MAX_PAGES) -> list[T]:
+    """The items of a paged list RPC, page after page (at most `max_pages`: a page shows what
+    a person can read, not a whole federation)."""
+    items: list[T] = []
+    token = ""
+    for _ in range(max_pages):
+        page, token = await fetch(token)
+        items += page
+        if not token:
+            break
+    return items

@@ -18,7 +18,7 @@ from lmp.registry.v1 import registry_pb2 as pb
 from starlette.routing import Route
 
 from lmp_console.pages.library import LIFECYCLE, STATUSES, TERMS
-from lmp_console.services import services
+from lmp_console.services import every_page, services
 from lmp_console.session import require_city, require_user
 from lmp_console.templating import chart_json, render
 
@@ -313,21 +313,18 @@ def status_rows(board: pb.CityDashboard) -> list[StatusRow]:
 
 async def city_practices(request: Request, city: str) -> list[pb.PracticeEntry]:
     svc = services(request)
-    found: list[pb.PracticeEntry] = []
-    token = ""
-    for _ in range(MAX_PRACTICE_PAGES):
-        page = await svc.registry.ListPractices(
+
+    async def page(token: str) -> tuple[list[pb.PracticeEntry], str]:
+        answer = await svc.registry.ListPractices(
             pb.ListPracticesRequest(
                 city_id=city, page=pb.PageRequest(page_size=PRACTICE_PAGE_SIZE, page_token=token)
             ),
             metadata=svc.metadata,
             timeout=svc.timeout,
         )
-        found.extend(page.practices)
-        token = page.next_page_token
-        if not token:
-            break
-    return found
+        return list(answer.practices), answer.next_page_token
+
+    return await every_page(page, MAX_PRACTICE_PAGES)
 
 
 async def dashboard_page(request: Request) -> Response:

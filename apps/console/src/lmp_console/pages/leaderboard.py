@@ -14,10 +14,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from lmp_console import terms
-from lmp_console.services import Services, services
+from lmp_console.services import Services, every_page, services
 from lmp_console.templating import month_ru, render
 
-MAX_PAGES = 20
 HISTORY_MONTHS = 12
 
 
@@ -34,19 +33,15 @@ def points_of(card: kpi_pb2.Scorecard) -> dict[str, float]:
 
 
 async def leaderboard_of(svc: Services, month: str) -> list[kpi_pb2.LeaderboardEntry]:
-    entries: list[kpi_pb2.LeaderboardEntry] = []
-    token = ""
-    for _ in range(MAX_PAGES):
+    async def page(token: str) -> tuple[list[kpi_pb2.LeaderboardEntry], str]:
         answer = await svc.kpi.GetLeaderboard(
             kpi_pb2.GetLeaderboardRequest(month=month, page_token=token),
             metadata=svc.metadata,
             timeout=svc.timeout,
         )
-        entries += answer.entries
-        token = answer.next_page_token
-        if not token:
-            break
-    return entries
+        return list(answer.entries), answer.next_page_token
+
+    return await every_page(page)
 
 
 async def leaderboard(request: Request) -> Response:
