@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import importlib.metadata
 import json
 import os
@@ -40,7 +39,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lmp_contracts import PUBLISHED
 from lmp_kit.eventstore import sqlite_file_name
@@ -50,9 +49,6 @@ from lmp_kit.settings import SERVICES
 
 from lmp_cli import own_state
 from lmp_cli.own_state import CollectionCopy
-
-if TYPE_CHECKING:
-    from pymongo import MongoClient
 
 FORMAT = "lmp-event-store-backup"
 FORMAT_VERSION = 1
@@ -66,7 +62,6 @@ STORES = (*REACTING_FIRST, *(s for s in SERVICES if s in PUBLISHED and s not in 
 BUSY_TIMEOUT_S = 10.0
 EMBEDDED_SERVER_DIRS = ("mongodb", "kafka")
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
-MONGODB_TIMEOUT_MS = 5_000
 
 NOT_INCLUDED = {
     "mongodb": (
@@ -405,11 +400,11 @@ def check_servers(env: Mapping[str, str], *, drop_read_models: bool) -> None:
         check_kafka(env)
     uri = env.get("MONGODB_URI", "").strip()
     if uri and not drop_read_models:
-        found = read_model_databases(uri, mongodb_prefix(env))
+        found = read_model_databases(uri, own_state.mongodb_prefix(env))
         existing = [name for names in found.values() for name in names]
         if existing:
             msg = (
-                f"MongoDB holds read models of prefix {mongodb_prefix(env)!r} "
+                f"MongoDB holds read models of prefix {own_state.mongodb_prefix(env)!r} "
                 f"({', '.join(existing)}), built from logs that may have gone on past the "
                 "backup: their positions would be ahead of the restored logs. Set a new "
                 "LMP_MONGODB_DB_PREFIX, or pass --drop-read-models (notifications keeps its "
@@ -418,23 +413,13 @@ def check_servers(env: Mapping[str, str], *, drop_read_models: bool) -> None:
             raise BackupError(msg)
 
 
-def mongodb_prefix(env: Mapping[str, str]) -> str:
-    return env.get("LMP_MONGODB_DB_PREFIX", "").strip() or "lmp_"
-
-
-def mongodb(uri: str) -> MongoClient[dict[str, Any]]:
-    from pymongo import MongoClient  # noqa: PLC0415  # only with an external MongoDB
-
-    return MongoClient(uri, serverSelectionTimeoutMS=MONGODB_TIMEOUT_MS)
-
-
 def read_model_databases(uri: str, prefix: str) -> dict[str, list[str]]:
     """Per service, its databases in MongoDB: `<prefix><service>` and the generations a
     rebuild made beside it (`<prefix><service>__g<n>`, lmp_kit.readmodels)."""
     from pymongo.errors import PyMongoError  # noqa: PLC0415  # only with an external MongoDB
 
     try:
-        with mongodb(uri) as client:
+        with own_state.client_of(uri) as client:
             names = client.list_database_names()
     except PyMongoError as error:
         msg = f"cannot reach MongoDB at {uri} to check its read models: {error}"
@@ -485,8 +470,8 @@ def drop_read_models(env: Mapping[str, str], say: Say) -> None:
     uri = env.get("MONGODB_URI", "").strip()
     if not uri:
         return
-    prefix = mongodb_prefix(env)
-    with mongodb(uri) as client:
+    prefix = own_state.mongodb_prefix(env)
+    with own_state.client_of(uri) as client:
         for service, names in read_model_databases(uri, prefix).items():
             base = f"{prefix}{service}"
             for name in names:
@@ -505,8 +490,7 @@ def followed_collections(service: str) -> list[str]:
     event ids, so what it delivered before is not delivered again."""
     from lmp_kit.consumer import POSITIONS, TRACKING  # noqa: PLC0415
 
-    module = importlib.import_module(f"{service}.consumers")
-    collections = {c for s in module.SUBSCRIPTIONS for p in s.projections for c in p.collections}
+    collections = own_state.derived_collections(service)
     return sorted({*collections, POSITIONS, TRACKING, READ_MODELS_CONTROL})
 
 

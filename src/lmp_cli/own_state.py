@@ -56,13 +56,17 @@ def mongodb_uri(env: Mapping[str, str]) -> str:
     return f"mongodb://127.0.0.1:{port}/?directConnection=true"
 
 
+def mongodb_prefix(env: Mapping[str, str]) -> str:
+    return env.get("LMP_MONGODB_DB_PREFIX", "").strip() or "lmp_"
+
+
 def database_name(env: Mapping[str, str]) -> str:
-    return (env.get("LMP_MONGODB_DB_PREFIX", "").strip() or "lmp_") + SERVICE
+    return mongodb_prefix(env) + SERVICE
 
 
-def derived_collections() -> set[str]:
-    """What notifications keeps of the logs: its projections' collections."""
-    module = importlib.import_module(f"{SERVICE}.consumers")
+def derived_collections(service: str = SERVICE) -> set[str]:
+    """What a service keeps of the logs it follows: its projections' collections."""
+    module = importlib.import_module(f"{service}.consumers")
     return {c for s in module.SUBSCRIPTIONS for p in s.projections for c in p.collections}
 
 
