@@ -3,9 +3,9 @@
 The consumer gives each projection a whole batch (`apply_batch`, one bulk write per
 collection); a Kafka batch, a catch-up page and a rebuild cut the same log differently. So for
 every projection: the same events applied singly, as one batch and cut into batches at random
-give identical documents; and where a read model is already independent of the order and
-repetition of its events (registry's practices, facts and cases), shuffled events with
-repetitions, cut into batches, give the documents of the events in order.
+give identical documents; and where a read model is independent of the order and repetition of
+its events (every registry read model), shuffled events with repetitions, cut into batches,
+give the documents of the events in order.
 """
 
 from __future__ import annotations
@@ -148,8 +148,9 @@ async def same_whatever_the_order_and_batches(
     make: Callable[[], Any],
     events: list[Envelope],
     seed: int,
-) -> None:
-    """Shuffled events with repetitions, cut into batches, give the in-order documents."""
+) -> Documents:
+    """The documents of the events applied in order; asserts the same from shuffled events
+    with repetitions, cut into batches."""
     client, name = mongo
     expected = await applied_in(client, f"{name}_o", make(), [[e] for e in events])
     rng = random.Random(seed)  # noqa: S311  # fixed shuffles, no secret
@@ -158,6 +159,7 @@ async def same_whatever_the_order_and_batches(
         rng.shuffle(shuffled)
         found = await applied_in(client, f"{name}_x{attempt}", make(), cut(shuffled, rng))
         assert found == expected, [e.notification_id for e in shuffled]
+    return expected
 
 
 # --- registry ---------------------------------------------------------------------------------
@@ -204,6 +206,7 @@ def registry_lives() -> list[Life]:
                 registry.PracticeStatusChanged(status="prioritized", reason="", review_id=""),
                 registry.PracticeProblemLinked(problem_id=problem_id),
                 registry.PracticeReplicated(practice_id=f"adopted-{n}"),
+                registry.PracticeReplicated(practice_id=f"adopted-{n}-again"),
             ),
             reg(
                 registry.ActivityRegistered(
@@ -255,7 +258,7 @@ async def test_each_registry_projection_gives_the_same_documents_singly_whole_or
         await same_singly_whole_and_cut(mongo, make, events, seed=4)
 
 
-async def test_registry_practices_facts_and_cases_ignore_order_repetition_and_batches(mongo):
+async def test_every_registry_projection_ignores_order_repetition_and_batches(mongo):
     await same_whatever_the_order_and_batches(
         mongo, CityPracticeProjection, a_practice_planned_revised_reported_and_decided(), seed=17
     )
@@ -263,8 +266,37 @@ async def test_registry_practices_facts_and_cases_ignore_order_repetition_and_ba
         mongo, CityPracticeProjection, a_practice_through_stage_6(), seed=6
     )
     events = interleaved(registry_lives(), seed=19)
-    for make in (FactProjection, CaseProjection):
+    for make in (FactProjection, CaseProjection, ActivityProjection):
         await same_whatever_the_order_and_batches(mongo, make, events, seed=5)
+
+
+async def test_the_library_keeps_each_sections_latest_word_and_counts_each_replication(mongo):
+    events = interleaved(registry_lives(), seed=19)
+    found = await same_whatever_the_order_and_batches(
+        mongo, PracticeLibraryProjection, events, seed=5
+    )
+    library = {doc["title"]: doc for doc in found["library_practices"]}
+    practice = library["Lit yards 1"]
+    assert practice["replications"] == 2
+    assert practice["passport"] == {"what": "Lamps, benches", "why": "Dark yards"}
+    assert practice["keywords"] == ["1", "benches", "dark", "lamps", "lit", "yards"]
+    assert practice["status"] == "prioritized"
+    assert (practice["published"], practice["approved_passport_version"]) == (True, 3)
+    assert practice["problem_ids"] == [str(uuid5(NAMESPACE_URL, "problem/dark-yards"))]
+    assert practice["version"] == 10
+    assert practice["updated_at"] == max(
+        e.occurred_at for e in events if str(e.aggregate_id) == practice["_id"]
+    )
+
+
+async def test_problems_keep_the_latest_description_with_the_title_whatever_the_order(mongo):
+    events = interleaved(registry_lives(), seed=19)
+    found = await same_whatever_the_order_and_batches(mongo, ProblemProjection, events, seed=5)
+    problem = {doc["title"]: doc for doc in found["problems"]}["Dark yards 2"]
+    assert problem["description"] == "no lamps, no benches"
+    assert problem["keywords"] == ["2", "benches", "dark", "lamps", "no", "yards"]
+    assert (problem["priority"], problem["solved"]) == ("high", True)
+    assert problem["practice_ids"] == ["practice-2"]
 
 
 # --- expertise --------------------------------------------------------------------------------

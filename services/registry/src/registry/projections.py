@@ -67,238 +67,14 @@ def cell_fields(cells: Iterable[registry.Cell]) -> Document:
     }
 
 
-class PracticeLibraryProjection:
-    """The federation library: one document per practice, searchable by words of its title
-    and passport (a keyword field: SecantusDB has no $text index) and by classifier cell."""
-
-    event_types: frozenset[str] = frozenset(
-        {
-            "Practice.Registered",
-            "Practice.Classified",
-            "Practice.StatusChanged",
-            "Practice.PassportSectionEdited",
-            "Practice.PassportApproved",
-            "Practice.ProblemLinked",
-            "Practice.Replicated",
-        }
-    )
-    collections: tuple[str, ...] = (PRACTICES,)
-
-    async def apply(
-        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
-    ) -> None:
-        await self.apply_batch([envelope], db, session)
-
-    async def apply_batch(
-        self,
-        envelopes: Sequence[Envelope],
-        db: AsyncDatabase[Document],
-        session: AsyncClientSession,
-    ) -> None:
-        """One update per event in one bulk write. A passport edit rewrites the keywords from
-        the title and every section, so the practices edited in the batch are read first and
-        kept current in memory through the batch."""
-        edited = [
-            str(e.aggregate_id)
-            for e in envelopes
-            if e.event_type == "Practice.PassportSectionEdited"
-        ]
-        texts = await found(db, PRACTICES, edited, session, {"title": 1, "passport": 1})
-        updates = [UpdateOne(*self.update(e, texts), upsert=True) for e in envelopes]
-        await write(db, PRACTICES, updates, session)
-
-    @staticmethod
-    def update(envelope: Envelope, texts: dict[str, Document]) -> tuple[Document, Document]:
-        """The event's filter and update; `texts`: title and passport by practice, updated."""
-        kind = envelope.event_type.partition(".")[2]
-        practice_id = str(envelope.aggregate_id)
-        changes: Document = {
-            "updated_at": envelope.occurred_at,
-            "version": envelope.aggregate_version,
-        }
-        update: Document = {"$set": changes}
-        if kind == "Registered":
-            registered = envelope.parse(registry.PracticeRegistered)
-            changes |= {
-                "city_id": envelope.city_id,
-                "kind": registered.kind,
-                "title": registered.title,
-                "status": "submitted",
-                "problem_ids": list(registered.problem_ids),
-                "source_practice_id": registered.source_practice_id,
-                "published": False,
-                "approved_passport_version": 0,
-                "replications": 0,
-                "passport": {},
-                "keywords": keywords(registered.title),
-                "registered_at": envelope.occurred_at,
-                **cell_fields(registered.cells),
-            }
-            texts[practice_id] = {"title": registered.title, "passport": {}}
-        elif kind == "Classified":
-            changes |= cell_fields(envelope.parse(registry.PracticeClassified).cells)
-        elif kind == "StatusChanged":
-            changes["status"] = envelope.parse(registry.PracticeStatusChanged).status
-        elif kind == "PassportSectionEdited":
-            edited = envelope.parse(registry.PracticePassportSectionEdited)
-            text = texts.get(practice_id, {})
-            passport = dict(text.get("passport", {}))
-            passport[edited.section] = searchable_text(edited.section, edited.content)
-            changes |= {
-                "passport": passport,
-                "keywords": keywords(text.get("title", ""), *passport.values()),
-            }
-            texts[practice_id] = {**text, "passport": passport}
-        elif kind == "PassportApproved":
-            approved = envelope.parse(registry.PracticePassportApproved)
-            changes |= {"published": True, "approved_passport_version": approved.version}
-        elif kind == "ProblemLinked":
-            linked = envelope.parse(registry.PracticeProblemLinked)
-            update["$addToSet"] = {"problem_ids": linked.problem_id}
-        elif kind == "Replicated":
-            update["$inc"] = {"replications": 1}
-        return {"_id": practice_id}, update
-
-
-class ProblemProjection:
-    """A city's problems as a portal lists them: priority, solved, linked practices, and the
-    words of title and description. `seq` (the registration's notification id) orders them
-    newest first."""
-
-    event_types: frozenset[str] = frozenset(
-        {
-            "Problem.Registered",
-            "Problem.Described",
-            "Problem.PrioritySet",
-            "Problem.PracticeLinked",
-            "Problem.Solved",
-        }
-    )
-    collections: tuple[str, ...] = (PROBLEMS,)
-
-    async def prepare(self, db: AsyncDatabase[Document]) -> None:
-        await db[PROBLEMS].create_index([("city_id", ASCENDING), ("seq", DESCENDING)])
-
-    async def apply(
-        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
-    ) -> None:
-        await self.apply_batch([envelope], db, session)
-
-    async def apply_batch(
-        self,
-        envelopes: Sequence[Envelope],
-        db: AsyncDatabase[Document],
-        session: AsyncClientSession,
-    ) -> None:
-        """One update per event in one bulk write; a new description's keywords take the
-        title, so the titles of the problems described in the batch are read first."""
-        described = [str(e.aggregate_id) for e in envelopes if e.event_type == "Problem.Described"]
-        titles = {
-            key: str(doc.get("title", ""))
-            for key, doc in (await found(db, PROBLEMS, described, session, {"title": 1})).items()
-        }
-        updates = [UpdateOne(*self.update(e, titles), upsert=True) for e in envelopes]
-        await write(db, PROBLEMS, updates, session)
-
-    @staticmethod
-    def update(envelope: Envelope, titles: dict[str, str]) -> tuple[Document, Document]:
-        """The event's filter and update; `titles`: the problems' titles, updated."""
-        problem_id = str(envelope.aggregate_id)
-        update: Document = {"$set": {"updated_at": envelope.occurred_at}}
-        match envelope.event_type:
-            case "Problem.Registered":
-                registered = envelope.parse(registry.ProblemRegistered)
-                update["$set"] |= {
-                    "city_id": envelope.city_id,
-                    "title": registered.title,
-                    "description": registered.description,
-                    "keywords": keywords(registered.title, registered.description),
-                    "registered_at": envelope.occurred_at,
-                    "seq": envelope.notification_id,
-                }
-                update["$setOnInsert"] = {"priority": "", "solved": False, "practice_ids": []}
-                titles[problem_id] = registered.title
-            case "Problem.Described":
-                described = envelope.parse(registry.ProblemDescribed)
-                update["$set"] |= {
-                    "description": described.description,
-                    "keywords": keywords(titles.get(problem_id, ""), described.description),
-                }
-            case "Problem.PrioritySet":
-                update["$set"]["priority"] = envelope.parse(registry.ProblemPrioritySet).priority
-            case "Problem.PracticeLinked":
-                linked = envelope.parse(registry.ProblemPracticeLinked)
-                update["$addToSet"] = {"practice_ids": linked.practice_id}
-            case _:
-                envelope.parse(registry.ProblemSolved)
-                update["$set"]["solved"] = True
-        return {"_id": problem_id}, update
-
-
-class ActivityProjection:
-    """Activities of a city with what they still lack (announcement, press release, report)."""
-
-    event_types: frozenset[str] = frozenset(
-        {
-            "Activity.Registered",
-            "Activity.AnnouncementPublished",
-            "Activity.PressReleasePublished",
-            "Activity.ReportFiled",
-        }
-    )
-    collections: tuple[str, ...] = (ACTIVITIES,)
-
-    async def apply(
-        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
-    ) -> None:
-        await self.apply_batch([envelope], db, session)
-
-    async def apply_batch(
-        self,
-        envelopes: Sequence[Envelope],
-        db: AsyncDatabase[Document],
-        session: AsyncClientSession,
-    ) -> None:
-        updates = [
-            UpdateOne({"_id": str(e.aggregate_id)}, {"$set": self.changes(e)}, upsert=True)
-            for e in envelopes
-        ]
-        await write(db, ACTIVITIES, updates, session)
-
-    @staticmethod
-    def changes(envelope: Envelope) -> Document:
-        changes: Document = {"updated_at": envelope.occurred_at}
-        match envelope.event_type:
-            case "Activity.Registered":
-                activity = envelope.parse(registry.ActivityRegistered)
-                changes |= {
-                    "city_id": envelope.city_id,
-                    "kind": activity.kind,
-                    "title": activity.title,
-                    "held_on": activity.held_on.isoformat(),
-                    "month": f"{activity.held_on:%Y-%m}",
-                    "participant_categories": activity.participant_categories,
-                    "joint_action": activity.joint_action,
-                }
-            case "Activity.AnnouncementPublished":
-                announced = envelope.parse(registry.ActivityAnnouncementPublished)
-                changes["announcement_at"] = announced.published_at.isoformat()
-            case "Activity.PressReleasePublished":
-                released = envelope.parse(registry.ActivityPressReleasePublished)
-                changes["press_release_at"] = released.published_at.isoformat()
-            case _:
-                changes["report_filed"] = True
-        return changes
-
-
-class PracticeChanges:
-    """What one event of a practice sets in its `city_practices` document, given the document
-    as the practice's events so far left it.
+class Changes:
+    """What one event of an aggregate sets in its document, given the document as the
+    aggregate's events so far left it.
 
     A field group (`status`, `plan`, ...) takes the word of the latest aggregate version that
     spoke of it (`versions`): an event the fast path missed may come after later ones (the
     catch-up fills the gap) and must not undo what they said. Sets grow by union. So any order
-    and any repetition of a practice's events end in the same document."""
+    and any repetition of an aggregate's events end in the same document."""
 
     def __init__(self, doc: Document, envelope: Envelope) -> None:
         self.doc = doc
@@ -324,7 +100,39 @@ class PracticeChanges:
         return self.fields
 
 
-def _registered(c: PracticeChanges) -> None:
+def folded(
+    envelopes: Sequence[Envelope],
+    docs: dict[str, Document],
+    handlers: Mapping[str, Callable[[Changes], None]],
+    derived: Callable[[Document], Document],
+) -> list[UpdateOne]:
+    """One update per aggregate of the batch: each event folded into its aggregate's document
+    (`docs`, as the batch began, kept current) in the batch's order, since what an event sets
+    depends on what the ones before left; with the fields `derived` from the merged document,
+    and `version` and `updated_at` by `$max`."""
+    sets: dict[str, Document] = {}
+    maxima: dict[str, Document] = {}
+    for envelope in envelopes:
+        key = str(envelope.aggregate_id)
+        doc = docs.get(key, {})
+        changes = Changes(doc, envelope)
+        handlers[envelope.event_type](changes)
+        fields = changes.result()
+        fields |= derived({**doc, **fields})
+        docs[key] = {**doc, **fields}
+        sets[key] = {**sets.get(key, {}), **fields}
+        newest = maxima.setdefault(
+            key, {"version": envelope.aggregate_version, "updated_at": envelope.occurred_at}
+        )
+        newest["version"] = max(newest["version"], envelope.aggregate_version)
+        newest["updated_at"] = max(newest["updated_at"], envelope.occurred_at)
+    return [
+        UpdateOne({"_id": key}, {"$set": sets[key], "$max": maxima[key]}, upsert=True)
+        for key in sets
+    ]
+
+
+def _registered(c: Changes) -> None:
     registered = c.envelope.parse(registry.PracticeRegistered)
     c.fields |= {
         "city_id": c.envelope.city_id,
@@ -341,39 +149,39 @@ def _registered(c: PracticeChanges) -> None:
     c.latest("cells", cell_fields(registered.cells))
 
 
-def _classified(c: PracticeChanges) -> None:
+def _classified(c: Changes) -> None:
     c.latest("cells", cell_fields(c.envelope.parse(registry.PracticeClassified).cells))
 
 
-def _problem_linked(c: PracticeChanges) -> None:
+def _problem_linked(c: Changes) -> None:
     c.union("problem_ids", [c.envelope.parse(registry.PracticeProblemLinked).problem_id])
 
 
-def _lifecycle_moved(c: PracticeChanges) -> None:
+def _lifecycle_moved(c: Changes) -> None:
     moved = c.envelope.parse(registry.PracticeLifecycleMoved)
     c.latest("lifecycle", {"lifecycle_step": moved.step})
 
 
-def _status_changed(c: PracticeChanges) -> None:
+def _status_changed(c: Changes) -> None:
     changed = c.envelope.parse(registry.PracticeStatusChanged)
     c.latest("status", {"status": changed.status, "status_reason": changed.reason})
 
 
-def _passport_approved(c: PracticeChanges) -> None:
+def _passport_approved(c: Changes) -> None:
     approved = c.envelope.parse(registry.PracticePassportApproved)
     c.latest("passport", {"approved_passport_version": approved.version})
 
 
-def _ranked(c: PracticeChanges) -> None:
+def _ranked(c: Changes) -> None:
     c.latest("rank", {"rank": c.envelope.parse(registry.PracticeRanked).rank})
 
 
-def _priority_ranked(c: PracticeChanges) -> None:
+def _priority_ranked(c: Changes) -> None:
     ranked = c.envelope.parse(registry.PracticePriorityRanked)
     c.latest("priority_rank", {"priority_rank": ranked.priority_rank})
 
 
-def _plan_set(c: PracticeChanges) -> None:
+def _plan_set(c: Changes) -> None:
     plan = c.envelope.parse(registry.PracticePlanSet)
     c.latest(
         "plan",
@@ -392,7 +200,7 @@ def _plan_set(c: PracticeChanges) -> None:
         c.fields |= {"plan_seq": c.envelope.notification_id, "planned_at": c.envelope.occurred_at}
 
 
-def _milestone_updated(c: PracticeChanges) -> None:
+def _milestone_updated(c: Changes) -> None:
     updated = c.envelope.parse(registry.PracticeMilestoneUpdated)
     number = str(updated.number)
     if c.newer(f"milestone_{number}"):
@@ -407,11 +215,11 @@ def _milestone_updated(c: PracticeChanges) -> None:
         c.versions[f"milestone_{number}"] = c.envelope.aggregate_version
 
 
-def _progress_reported(c: PracticeChanges) -> None:
+def _progress_reported(c: Changes) -> None:
     c.union("report_months", [c.envelope.parse(registry.PracticeProgressReported).month])
 
 
-def _decided(c: PracticeChanges) -> None:
+def _decided(c: Changes) -> None:
     decided = c.envelope.parse(registry.PracticeDecided)
     c.latest(
         "decision", {"last_decision": decided.decision, "last_decision_reason": decided.reason}
@@ -421,7 +229,7 @@ def _decided(c: PracticeChanges) -> None:
         c.latest("resources", {"resource_sources": sources})
 
 
-def _plan_fixed_by_act(c: PracticeChanges) -> None:
+def _plan_fixed_by_act(c: Changes) -> None:
     act = c.envelope.parse(registry.PracticePlanFixedByAct)
     c.latest(
         "act",
@@ -429,7 +237,7 @@ def _plan_fixed_by_act(c: PracticeChanges) -> None:
     )
 
 
-def _regulation_change_status_set(c: PracticeChanges) -> None:
+def _regulation_change_status_set(c: Changes) -> None:
     changed = c.envelope.parse(registry.PracticeRegulationChangeStatusSet)
     key = normalized(changed.proposal)
     known = {s["proposal"]: s for s in c.doc.get("regulation_statuses", [])}
@@ -442,7 +250,7 @@ def _regulation_change_status_set(c: PracticeChanges) -> None:
     c.fields["regulation_statuses"] = sorted(known.values(), key=lambda s: s["proposal"])
 
 
-def _plan_corrected(c: PracticeChanges) -> None:
+def _plan_corrected(c: Changes) -> None:
     corrected = c.envelope.parse(registry.PracticePlanCorrected)
     c.latest(
         "plan",
@@ -461,17 +269,17 @@ def _plan_corrected(c: PracticeChanges) -> None:
     )
 
 
-def _resident_participants_set(c: PracticeChanges) -> None:
+def _resident_participants_set(c: Changes) -> None:
     residents = c.envelope.parse(registry.PracticeResidentParticipantsSet).residents
     c.latest("residents", {"resident_participants": len(residents)})
 
 
-def _involvement_procedure_set(c: PracticeChanges) -> None:
+def _involvement_procedure_set(c: Changes) -> None:
     c.envelope.parse(registry.PracticeInvolvementProcedureSet)
     c.fields["involvement_procedure"] = True
 
 
-PRACTICE_CHANGES: Mapping[str, Callable[[PracticeChanges], None]] = {
+PRACTICE_CHANGES: Mapping[str, Callable[[Changes], None]] = {
     "Practice.Registered": _registered,
     "Practice.Classified": _classified,
     "Practice.ProblemLinked": _problem_linked,
@@ -532,13 +340,17 @@ def plan_progress(doc: Document) -> Document:
     }
 
 
+def practice_progress(doc: Document) -> Document:
+    return plan_progress(doc) if doc.get("plan") else {}
+
+
 class CityPracticeProjection:
     """A working group's view of its city's practices (ListPractices: every status, with
     lifecycle step, classifier cells, ranks) and of their implementation plans
     (ListImplementationPlans: status, milestones, reports, the latest decision), with each
     monthly progress report a document of its own (ListProgressReports).
 
-    Replay-safe and idempotent (PracticeChanges): each document depends only on its own
+    Replay-safe and idempotent (Changes): each document depends only on its own
     practice's events, whatever their order or repetition; the progress fields are derived
     from the document itself. `seq` (the registration's notification id) orders practices
     newest first, `plan_seq` (the first plan's) plans."""
@@ -564,37 +376,11 @@ class CityPracticeProjection:
         db: AsyncDatabase[Document],
         session: AsyncClientSession,
     ) -> None:
-        """The batch's practices read in one query, each event folded into its document in
-        the batch's order (what each event sets depends on the document the ones before left),
-        and one update per practice and one per report written in a bulk write each."""
-        ids = [str(e.aggregate_id) for e in envelopes]
-        docs = await found(db, CITY_PRACTICES, ids, session)
-        sets: dict[str, Document] = {}
-        maxima: dict[str, Document] = {}
-        reports: list[UpdateOne] = []
-        for envelope in envelopes:
-            practice_id = str(envelope.aggregate_id)
-            doc = docs.get(practice_id, {})
-            changes = PracticeChanges(doc, envelope)
-            PRACTICE_CHANGES[envelope.event_type](changes)
-            fields = changes.result()
-            merged = {**doc, **fields}
-            if merged.get("plan"):
-                fields |= plan_progress(merged)
-            docs[practice_id] = {**doc, **fields}
-            sets[practice_id] = {**sets.get(practice_id, {}), **fields}
-            newest = maxima.setdefault(
-                practice_id,
-                {"version": envelope.aggregate_version, "updated_at": envelope.occurred_at},
-            )
-            newest["version"] = max(newest["version"], envelope.aggregate_version)
-            newest["updated_at"] = max(newest["updated_at"], envelope.occurred_at)
-            if envelope.event_type == "Practice.ProgressReported":
-                reports.append(self.report(envelope))
-        updates = [
-            UpdateOne({"_id": key}, {"$set": sets[key], "$max": maxima[key]}, upsert=True)
-            for key in sets
-        ]
+        """The batch's practices read in one query and folded (`folded`), one update per
+        practice and one per report written in a bulk write each."""
+        docs = await found(db, CITY_PRACTICES, [str(e.aggregate_id) for e in envelopes], session)
+        updates = folded(envelopes, docs, PRACTICE_CHANGES, practice_progress)
+        reports = [self.report(e) for e in envelopes if e.event_type == "Practice.ProgressReported"]
         await write(db, CITY_PRACTICES, updates, session)
         await write(db, PROGRESS_REPORTS, reports, session)
 
@@ -618,6 +404,260 @@ class CityPracticeProjection:
             },
             upsert=True,
         )
+
+
+class PracticeLibraryProjection:
+    """The federation library: one document per practice, searchable by words of its title
+    and passport (a keyword field: SecantusDB has no $text index) and by classifier cell.
+
+    Replay-safe and idempotent (Changes): status, cells, the approval and each passport
+    section keep the word of the latest aggregate version that spoke of them, problems grow by
+    union, `replications` counts the distinct versions of `Practice.Replicated`, and the
+    keywords come from the title and the sections as the document holds them."""
+
+    event_types: frozenset[str] = frozenset(
+        {
+            "Practice.Registered",
+            "Practice.Classified",
+            "Practice.StatusChanged",
+            "Practice.PassportSectionEdited",
+            "Practice.PassportApproved",
+            "Practice.ProblemLinked",
+            "Practice.Replicated",
+        }
+    )
+    collections: tuple[str, ...] = (PRACTICES,)
+
+    async def apply(
+        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> None:
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None:
+        docs = await found(db, PRACTICES, [str(e.aggregate_id) for e in envelopes], session)
+        await write(
+            db, PRACTICES, folded(envelopes, docs, LIBRARY_CHANGES, library_fields), session
+        )
+
+
+def _library_registered(c: Changes) -> None:
+    registered = c.envelope.parse(registry.PracticeRegistered)
+    c.fields |= {
+        "city_id": c.envelope.city_id,
+        "kind": registered.kind,
+        "title": registered.title,
+        "source_practice_id": registered.source_practice_id,
+        "registered_at": c.envelope.occurred_at,
+    }
+    c.union("problem_ids", registered.problem_ids)
+    c.latest("status", {"status": "submitted"})
+    c.latest("cells", cell_fields(registered.cells))
+
+
+def _library_status_changed(c: Changes) -> None:
+    c.latest("status", {"status": c.envelope.parse(registry.PracticeStatusChanged).status})
+
+
+def _library_section_edited(c: Changes) -> None:
+    edited = c.envelope.parse(registry.PracticePassportSectionEdited)
+    if c.newer(f"section_{edited.section}"):
+        c.fields["passport"] = {
+            **c.doc.get("passport", {}),
+            edited.section: searchable_text(edited.section, edited.content),
+        }
+        c.versions[f"section_{edited.section}"] = c.envelope.aggregate_version
+
+
+def _library_passport_approved(c: Changes) -> None:
+    approved = c.envelope.parse(registry.PracticePassportApproved)
+    c.latest("approval", {"approved_passport_version": approved.version})
+    c.fields["published"] = True
+
+
+def _library_replicated(c: Changes) -> None:
+    c.envelope.parse(registry.PracticeReplicated)
+    versions = {*c.doc.get("replicated_versions", []), c.envelope.aggregate_version}
+    c.fields["replicated_versions"] = sorted(versions)
+
+
+LIBRARY_CHANGES: Mapping[str, Callable[[Changes], None]] = {
+    "Practice.Registered": _library_registered,
+    "Practice.Classified": _classified,
+    "Practice.StatusChanged": _library_status_changed,
+    "Practice.PassportSectionEdited": _library_section_edited,
+    "Practice.PassportApproved": _library_passport_approved,
+    "Practice.ProblemLinked": _problem_linked,
+    "Practice.Replicated": _library_replicated,
+}
+
+
+def library_fields(doc: Document) -> Document:
+    """What a library entry shows from its practice's document, whatever events it has seen."""
+    passport: Document = doc.get("passport", {})
+    return {
+        "passport": passport,
+        "keywords": keywords(doc.get("title", ""), *passport.values()),
+        "published": bool(doc.get("published")),
+        "approved_passport_version": doc.get("approved_passport_version", 0),
+        "problem_ids": doc.get("problem_ids", []),
+        "replications": len(doc.get("replicated_versions", [])),
+    }
+
+
+class ProblemProjection:
+    """A city's problems as a portal lists them: priority, solved, linked practices, and the
+    words of title and description. `seq` (the registration's notification id) orders them
+    newest first.
+
+    Replay-safe and idempotent (Changes): the description and the priority keep the word of
+    the latest aggregate version that spoke of them, practices grow by union, and the keywords
+    come from the title and the description as the document holds them."""
+
+    event_types: frozenset[str] = frozenset(
+        {
+            "Problem.Registered",
+            "Problem.Described",
+            "Problem.PrioritySet",
+            "Problem.PracticeLinked",
+            "Problem.Solved",
+        }
+    )
+    collections: tuple[str, ...] = (PROBLEMS,)
+
+    async def prepare(self, db: AsyncDatabase[Document]) -> None:
+        await db[PROBLEMS].create_index([("city_id", ASCENDING), ("seq", DESCENDING)])
+
+    async def apply(
+        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> None:
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None:
+        docs = await found(db, PROBLEMS, [str(e.aggregate_id) for e in envelopes], session)
+        await write(db, PROBLEMS, folded(envelopes, docs, PROBLEM_CHANGES, problem_fields), session)
+
+
+def _problem_registered(c: Changes) -> None:
+    registered = c.envelope.parse(registry.ProblemRegistered)
+    c.fields |= {
+        "city_id": c.envelope.city_id,
+        "title": registered.title,
+        "registered_at": c.envelope.occurred_at,
+        "seq": c.envelope.notification_id,
+    }
+    c.latest("description", {"description": registered.description})
+
+
+def _problem_described(c: Changes) -> None:
+    described = c.envelope.parse(registry.ProblemDescribed)
+    c.latest("description", {"description": described.description})
+
+
+def _problem_priority_set(c: Changes) -> None:
+    c.latest("priority", {"priority": c.envelope.parse(registry.ProblemPrioritySet).priority})
+
+
+def _problem_practice_linked(c: Changes) -> None:
+    c.union("practice_ids", [c.envelope.parse(registry.ProblemPracticeLinked).practice_id])
+
+
+def _problem_solved(c: Changes) -> None:
+    c.envelope.parse(registry.ProblemSolved)
+    c.fields["solved"] = True
+
+
+PROBLEM_CHANGES: Mapping[str, Callable[[Changes], None]] = {
+    "Problem.Registered": _problem_registered,
+    "Problem.Described": _problem_described,
+    "Problem.PrioritySet": _problem_priority_set,
+    "Problem.PracticeLinked": _problem_practice_linked,
+    "Problem.Solved": _problem_solved,
+}
+
+
+def problem_fields(doc: Document) -> Document:
+    """What a problem's entry shows from its document, whatever events it has seen."""
+    return {
+        "keywords": keywords(doc.get("title", ""), doc.get("description", "")),
+        "priority": doc.get("priority", ""),
+        "solved": bool(doc.get("solved")),
+        "practice_ids": doc.get("practice_ids", []),
+    }
+
+
+class ActivityProjection:
+    """Activities of a city with what they still lack (announcement, press release, report).
+
+    Each event sets fields no other event sets, and the activity allows each once (its
+    guards), so a `$set` per event is order- and repetition-safe without reading the
+    documents; `updated_at` and `version` by `$max`."""
+
+    event_types: frozenset[str] = frozenset(
+        {
+            "Activity.Registered",
+            "Activity.AnnouncementPublished",
+            "Activity.PressReleasePublished",
+            "Activity.ReportFiled",
+        }
+    )
+    collections: tuple[str, ...] = (ACTIVITIES,)
+
+    async def apply(
+        self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession
+    ) -> None:
+        await self.apply_batch([envelope], db, session)
+
+    async def apply_batch(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None:
+        updates = [
+            UpdateOne(
+                {"_id": str(e.aggregate_id)},
+                {
+                    "$set": self.changes(e),
+                    "$max": {"updated_at": e.occurred_at, "version": e.aggregate_version},
+                },
+                upsert=True,
+            )
+            for e in envelopes
+        ]
+        await write(db, ACTIVITIES, updates, session)
+
+    @staticmethod
+    def changes(envelope: Envelope) -> Document:
+        match envelope.event_type:
+            case "Activity.Registered":
+                activity = envelope.parse(registry.ActivityRegistered)
+                return {
+                    "city_id": envelope.city_id,
+                    "kind": activity.kind,
+                    "title": activity.title,
+                    "held_on": activity.held_on.isoformat(),
+                    "month": f"{activity.held_on:%Y-%m}",
+                    "participant_categories": activity.participant_categories,
+                    "joint_action": activity.joint_action,
+                }
+            case "Activity.AnnouncementPublished":
+                announced = envelope.parse(registry.ActivityAnnouncementPublished)
+                return {"announcement_at": announced.published_at.isoformat()}
+            case "Activity.PressReleasePublished":
+                released = envelope.parse(registry.ActivityPressReleasePublished)
+                return {"press_release_at": released.published_at.isoformat()}
+            case _:
+                return {"report_filed": True}
 
 
 class FactProjection:
