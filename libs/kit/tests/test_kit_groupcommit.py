@@ -16,7 +16,14 @@ from eventsourcing.persistence import IntegrityError
 from lmp_kit.commands import retrying
 from lmp_kit.consistency import recording
 from lmp_kit.domain import CityAggregate, ServiceApplication
-from lmp_kit.groupcommit import CommitterStoppedError
+from lmp_kit.groupcommit import (
+    Barrier,
+    CommitPolicy,
+    CommitterStoppedError,
+    GroupCommitter,
+    Job,
+    Refused,
+)
 from lmp_kit.metrics import GROUP_COMMIT_BATCH
 
 COMMANDS = 400
@@ -191,4 +198,142 @@ def test_group_commit_can_be_switched_off(tmp_path, monkeypatch):
             (saved,) = app.save(Note("sarov", "alone"))
         assert written.position == saved.notification.id
     finally:
+        app.close()
+
+
+# The engine's hooks, as a committer with rules of its own (voting's ballot writer) uses them.
+
+WAIT_S = 10
+
+
+class _Held:
+    """A barrier that holds the committer until released: what is queued behind it meanwhile
+    makes one batch."""
+
+    def __init__(self, committer: GroupCommitter[Any]) -> None:
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+        self.future = committer.submit(Barrier(run=self._wait))
+        assert self.entered.wait(WAIT_S)
+
+    def _wait(self) -> str:
+        self.entered.set()
+        assert self.gate.wait(WAIT_S)
+        return "released"
+
+    def release(self) -> None:
+        self.gate.set()
+        assert self.future.result(WAIT_S) == "released"
+
+
+def _job(text: str) -> Job:
+    return Job(events=list(Note("sarov", text).collect_events()))
+
+
+def _texts(app: Notes) -> list[str]:
+    notifications = app.recorder.select_notifications(start=None, limit=1_000)
+    return [app.mapper.to_domain_event(n).text for n in notifications]  # type: ignore[attr-defined]
+
+
+class _RefuseSome(CommitPolicy[Job]):
+    """Refuses a note whose text is "refuse" before recording, and answers the others with
+    their notification ids; a first conflict of "again" is tried once more."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+        self.tried_again = 0
+
+    def prepare(self, jobs: list[Job]) -> list[list[Any] | Refused]:
+        self.batches.append(len(jobs))
+        refused = Refused(ValueError("refused by the rules"))
+        return [refused if job.events[0].text == "refuse" else job.events for job in jobs]
+
+    def again(self, job: Job, error: IntegrityError) -> bool:
+        del job, error
+        self.tried_again += 1
+        return self.tried_again == 1
+
+    def recorded(self, saved: list[tuple[Job, list[Any]]]) -> list[object]:
+        return [[r.notification.id for r in recordings] for _, recordings in saved]
+
+
+def test_a_barrier_runs_between_the_jobs_queued_before_and_after_it(tmp_path):
+    app = _app(tmp_path)
+    committer: GroupCommitter[Job] = GroupCommitter(app.save_directly, "test-barrier")
+    try:
+        held = _Held(committer)
+        before = committer.submit(_job("before"))
+        head = committer.submit(Barrier(run=app.recorder.max_notification_id))
+        after = committer.submit(_job("after"))
+        held.release()
+
+        (before_id,) = [r.notification.id for r in before.result(WAIT_S)]
+        (after_id,) = [r.notification.id for r in after.result(WAIT_S)]
+        assert head.result(WAIT_S) == before_id < after_id
+    finally:
+        committer.stop()
+        app.close()
+
+
+def test_a_job_cancelled_before_its_batch_is_never_recorded_and_the_committer_goes_on(tmp_path):
+    app = _app(tmp_path)
+    committer: GroupCommitter[Job] = GroupCommitter(app.save_directly, "test-cancel")
+    try:
+        held = _Held(committer)
+        gone = committer.submit(_job("gone"))
+        assert gone.cancel()  # its caller went away while it was queued
+        kept = committer.submit(_job("kept"))
+        held.release()
+
+        assert kept.result(WAIT_S)
+        assert gone.cancelled()
+        assert _texts(app) == ["kept"]
+        assert committer.is_alive()
+        assert committer.busy() == 0
+    finally:
+        committer.stop()
+        app.close()
+
+
+def test_a_policy_refuses_one_job_before_recording_and_the_rest_share_a_transaction(tmp_path):
+    app = _app(tmp_path)
+    rules = _RefuseSome()
+    committer = GroupCommitter(app.save_directly, "test-policy", policy=rules, batch_sizes=None)
+    try:
+        held = _Held(committer)
+        futures = [committer.submit(_job(t)) for t in ("one", "refuse", "two")]
+        held.release()
+
+        one, refused, two = futures
+        with pytest.raises(ValueError, match="refused by the rules"):
+            refused.result(WAIT_S)
+        assert one.result(WAIT_S) == [1]
+        assert two.result(WAIT_S) == [2]
+        assert rules.batches == [3]  # prepared together, recorded in one transaction
+        assert _texts(app) == ["one", "two"]
+    finally:
+        committer.stop()
+        app.close()
+
+
+def test_a_conflict_the_policy_wants_again_is_prepared_and_recorded_once_more(tmp_path):
+    app = _app(tmp_path)
+    rules = _RefuseSome()
+    calls = []
+
+    def conflicting_once(*events: Any) -> Any:  # the store's signature
+        calls.append(len(events))
+        if len(calls) == 1:
+            msg = "another replica took it"
+            raise IntegrityError(msg)
+        return app.save_directly(*events)
+
+    committer = GroupCommitter(conflicting_once, "test-again", policy=rules, batch_sizes=None)
+    try:
+        assert committer.submit(_job("again")).result(WAIT_S) == [1]
+        assert rules.tried_again == 1
+        assert rules.batches == [1, 1]
+        assert _texts(app) == ["again"]
+    finally:
+        committer.stop()
         app.close()

@@ -22,7 +22,7 @@ from eventsourcing.persistence import (
 
 from lmp_kit.consistency import wrote
 from lmp_kit.errors import InvalidArgumentError
-from lmp_kit.groupcommit import GroupCommitter
+from lmp_kit.groupcommit import GroupCommitter, Job
 from lmp_kit.logs import current_traceparent
 from lmp_kit.metrics import EVENTS_RECORDED
 
@@ -72,7 +72,7 @@ class SettlingRepository(Repository[UUID]):
     """Loads an aggregate in its turn (lmp_kit.groupcommit): a command deciding on a state that
     a queued save is about to change would lose for certain."""
 
-    committer: GroupCommitter | None = None
+    committer: GroupCommitter[Job] | None = None
 
     @classmethod
     def adopting(cls, built: Repository[UUID]) -> SettlingRepository:
@@ -102,7 +102,9 @@ class ServiceApplication(Application[UUID]):
         # aggregates themselves.
         enabled = os.environ.get("LMP_GROUP_COMMIT", "true").strip().lower() != "false"
         plain = not self.repository.cache and not self.snapshotting_intervals
-        self.committer = GroupCommitter(self.save_directly) if enabled and plain else None
+        self.committer: GroupCommitter[Job] | None = (
+            GroupCommitter(self.save_directly) if enabled and plain else None
+        )
         repository = self.repository
         if isinstance(repository, SettlingRepository):
             repository.committer = self.committer
@@ -138,8 +140,8 @@ class ServiceApplication(Application[UUID]):
         *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
         **kwargs: Any,  # noqa: ANN401  # the library's signature
     ) -> list[Recording[UUID]]:
-        """Record in a transaction of its own (the committer's own path, and a writer that
-        batches by itself, such as voting's ballot writer)."""
+        """Record in a transaction of its own (the committer's own path, and a committer with
+        rules of its own, such as voting's ballot writer)."""
         return super().save(*objs, **kwargs)
 
     def close(self) -> None:

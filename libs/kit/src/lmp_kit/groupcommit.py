@@ -1,6 +1,6 @@
-"""Group commit for every service's commands: saves that wait at the same moment share one
-transaction (one disk flush) instead of queueing for a transaction each (+37 % commands/s in
-the slice bench). `LMP_GROUP_COMMIT=false` turns it off.
+"""Group commit, the one engine for every service's writes: saves that wait at the same moment
+share one transaction (one disk flush) instead of queueing for a transaction each (+37 %
+commands/s in the slice bench). `LMP_GROUP_COMMIT=false` turns it off for commands.
 
 Commands racing for one aggregate must not make each other lose: a save waiting in the queue
 has not reached the store yet, so a command that loads the same aggregate meanwhile decides on
@@ -15,50 +15,68 @@ in other processes still race, and the loser runs again (`lmp_kit.commands`). A 
 only the first job of each aggregate together with the others, the rest alone after it, so
 that one stale command never fails a whole batch.
 
-A command's worker thread hands the events it collected to the committer and waits; the
-committer's thread takes everything waiting (up to `MAX_BATCH`), records it in one transaction
-of the event store, and answers each command with its own recordings. When the batch is
-refused — a concurrency conflict (`IntegrityError`: two commands raced for an aggregate's next
-version, or a request key taken twice) or any other fault — each command of it is saved alone,
-so only the commands that conflict or fail get their error (`lmp_kit.commands.run_command`
-then runs a conflicting one again on the new state). A store that is itself away
-(`PersistenceError` other than a conflict) fails the whole batch at once: saving alone would
-not help.
+A caller hands the committer a job (the events it collected) and waits on the job's future;
+the committer's thread takes everything waiting (up to `max_batch`), records it in one
+transaction of the event store, and answers each job with its own recordings. When the batch
+is refused — a concurrency conflict (`IntegrityError`: two jobs raced for an aggregate's next
+version, or a request key taken twice) or any other fault — each job of it is recorded alone,
+so only the jobs that conflict or fail get their error (`lmp_kit.commands.run_command` then
+runs a conflicting command again on the new state). A store that is itself away
+(`PersistenceError` other than a conflict) fails the whole batch at once: alone would not help.
 
-Nothing is lost or half-written: a command's events are recorded in exactly one transaction, the
+Nothing is lost or half-written: a job's events are recorded in exactly one transaction, the
 batch's or its own, and its caller is answered only after that transaction committed or failed.
-A command thread cannot be cancelled while it waits (asyncio's `to_thread` runs it to its end),
-so unlike the voting service's ballot writer there is no claim step. The voting service keeps
-its own writer for ballots, which adds the poll fence and the electorate's seats to the same
-idea (voting/writer.py).
+A job is claimed when its batch starts: one whose caller went away before (an asyncio caller
+cancelled while it waited on `asyncio.wrap_future`) is dropped unrecorded; a claimed one is
+recorded or refused whatever its caller does meanwhile. A `Barrier` job runs alone, in queue
+order, between the jobs queued before and after it (voting closes a poll so). Nothing one job
+or batch raises stops the committer: it is handed to the callers, and a fault that is no answer
+to them (`CommitPolicy.answers`) is logged, one line per batch and kind of fault with the
+callers' trace ids, and counted in `lmp_worker_failures_total{worker=<name>}`.
+
+Its owner adds rules through a `CommitPolicy`: commands use the default (record what they
+collected, answer the recordings); voting's ballot writer (voting/writer.py) adds the closed
+poll's refusal and the electorate's seats before recording, and the fence's look at the polls
+after it, on a committer of its own.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, PersistenceError, Recording
+from prometheus_client import Histogram
 
-from lmp_kit.metrics import GROUP_COMMIT_BATCH, WORKER_UP
+from lmp_kit.logs import current_traceparent, trace_id_of
+from lmp_kit.metrics import GROUP_COMMIT_BATCH, WORKER_FAILURES, WORKER_UP
 
 log = logging.getLogger(__name__)
 
 WORKER = "group-commit"
 MAX_BATCH = 200
+LOGGED_TRACE_IDS = 20
 
 Record = Callable[..., Sequence[Recording[UUID]]]
 
 
 class CommitterStoppedError(PersistenceError):
     """The committer has stopped (the service is shutting down): nothing was recorded."""
+
+
+def _committer_stopped() -> BaseException:
+    return CommitterStoppedError(
+        "the event store's committer has stopped (shutting down): send again"
+    )
 
 
 TURN_WAIT_S = 0.5
@@ -72,7 +90,7 @@ def command_turns() -> Iterator[None]:
     if getattr(_turns, "held", None) is not None:
         yield
         return
-    held: list[tuple[GroupCommitter, UUID]] = []
+    held: list[tuple[GroupCommitter[Any], UUID]] = []
     _turns.held = held
     try:
         yield
@@ -82,25 +100,100 @@ def command_turns() -> Iterator[None]:
             committer.release(aggregate_id)
 
 
-@dataclass
-class _Job:
-    events: list[Any]
-    future: Future[list[Recording[UUID]]] = field(default_factory=Future)
+@dataclass(eq=False, kw_only=True)
+class Job:
+    """Events to record, answered through `future` (usable from asyncio: `wrap_future`)."""
+
+    events: list[Any] = field(default_factory=list)
+    future: Future[Any] = field(default_factory=Future)
+    traceparent: str = field(default_factory=current_traceparent.get)
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
+    settled: bool = False
 
     @property
     def aggregate_ids(self) -> set[UUID]:
         return {event.originator_id for event in self.events}
 
+    def claim(self) -> bool:
+        """Whether the caller still waits; from here on it can no longer cancel the job."""
+        return self.future.set_running_or_notify_cancel()
+
+    # A job is answered once; a fault after its answer (or a caller that cancelled it) keeps
+    # the first outcome instead of raising in the committer.
+    def answer(self, result: object) -> None:
+        with contextlib.suppress(InvalidStateError):
+            self.future.set_result(result)
+
+    def refuse(self, error: BaseException) -> None:
+        with contextlib.suppress(InvalidStateError):
+            self.future.set_exception(error)
+
+
+@dataclass(eq=False, kw_only=True)
+class Barrier(Job):
+    """`run` on the committer's thread, alone: after the jobs queued before it were recorded,
+    before those queued after it; its result (or error) answers its caller."""
+
+    run: Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A policy's refusal of a job: its caller gets `error`."""
+
+    error: BaseException
+
+
+J = TypeVar("J", bound=Job)
+
+
+class CommitPolicy(Generic[J]):
+    """What the owner of a committer adds to recording; by default nothing."""
+
+    # Errors that answer a job's caller; any other is a fault, logged and counted.
+    answers: ClassVar[tuple[type[BaseException], ...]] = (BaseException,)
+
+    def prepare(self, jobs: list[J]) -> list[list[Any] | Refused]:
+        """Before recording, on the committer's thread: per job, the events its transaction
+        records, or its refusal (nothing of it is recorded)."""
+        return [job.events for job in jobs]
+
+    def again(self, job: J, error: IntegrityError) -> bool:  # noqa: ARG002  # for policies
+        """Whether a job whose transaction of its own conflicted is prepared and recorded
+        again (rather than refused with the conflict)."""
+        return False
+
+    def recorded(self, saved: list[tuple[J, list[Recording[UUID]]]]) -> list[object]:
+        """After a commit, on the committer's thread: per job (with the recordings of what
+        `prepare` gave it), its caller's answer, or a `Refused`."""
+        return [recordings for _, recordings in saved]
+
 
 _STOP = object()
+Failures = list[tuple[Job, BaseException]]
 
 
-class GroupCommitter:
-    """One thread per event store that records the events of every waiting command together."""
+class GroupCommitter(Generic[J]):
+    """One thread per event store that records the events of every waiting job together."""
 
-    def __init__(self, record: Record, name: str = WORKER) -> None:
+    def __init__(  # noqa: PLR0913  # each a setting of the one engine
+        self,
+        record: Record,
+        name: str = WORKER,
+        *,
+        policy: CommitPolicy[J] | None = None,
+        max_batch: int = MAX_BATCH,
+        stopped: Callable[[], BaseException] = _committer_stopped,
+        batch_sizes: Histogram | None = GROUP_COMMIT_BATCH,
+        logger: logging.Logger = log,
+    ) -> None:
         self.record = record
         self.name = name
+        self.policy: CommitPolicy[J] = policy or cast("CommitPolicy[J]", CommitPolicy())
+        self.max_batch = max_batch
+        self.stopped = stopped
+        self.batch_sizes = batch_sizes
+        self.log = logger
         self.jobs: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._accepting = threading.Lock()
         self._stopped = False
@@ -116,19 +209,25 @@ class GroupCommitter:
     def in_committer(self) -> bool:
         return threading.current_thread() is self.thread
 
-    def save(self, events: list[Any]) -> list[Recording[UUID]]:
+    def save(self: GroupCommitter[Job], events: list[Any]) -> list[Recording[UUID]]:
         """Record `events` (in a batch with whatever else waits) and return their recordings;
         the batch's or the command's own error is raised here."""
-        job = _Job(events)
+        recordings: list[Recording[UUID]] = self.submit(Job(events=events)).result()
+        return recordings
+
+    def submit(self, job: J | Barrier) -> Future[Any]:
+        """Queue the job; its future is answered once it was recorded (or refused, at once if
+        the committer has stopped)."""
         with self._accepting:
             if self._stopped:
-                msg = "the event store's committer has stopped (shutting down): send again"
-                raise CommitterStoppedError(msg)
-            with self._settled:
-                for aggregate_id in job.aggregate_ids:
-                    self._in_flight[aggregate_id] = self._in_flight.get(aggregate_id, 0) + 1
+                job.refuse(self.stopped())
+                return job.future
+            if job.events:
+                with self._settled:
+                    for aggregate_id in job.aggregate_ids:
+                        self._in_flight[aggregate_id] = self._in_flight.get(aggregate_id, 0) + 1
             self.jobs.put(job)
-        return job.future.result()
+        return job.future
 
     def before_load(self, aggregate_id: UUID, timeout: float = TURN_WAIT_S) -> None:
         """Inside a command: wait for the aggregate's turn and claim it. Outside: wait for its
@@ -136,7 +235,7 @@ class GroupCommitter:
         runs again)."""
         if self.in_committer():
             return
-        held: list[tuple[GroupCommitter, UUID]] | None = getattr(_turns, "held", None)
+        held: list[tuple[GroupCommitter[Any], UUID]] | None = getattr(_turns, "held", None)
         with self._settled:
             if held is None:
                 self._settled.wait_for(lambda: aggregate_id not in self._in_flight, timeout)
@@ -171,13 +270,8 @@ class GroupCommitter:
     def _run(self) -> None:
         WORKER_UP.labels(worker=self.name).set(1)
         try:
-            while True:
-                batch = self._next_batch()
-                jobs = [job for job in batch if isinstance(job, _Job)]
-                if jobs:
-                    self._commit(jobs)
-                if any(job is _STOP for job in batch):
-                    return
+            while self._serve(self._next_batch()):
+                pass
         finally:
             with self._accepting:
                 self._stopped = True
@@ -186,59 +280,142 @@ class GroupCommitter:
 
     def _next_batch(self) -> list[object]:
         batch = [self.jobs.get()]
-        while len(batch) < MAX_BATCH:
+        while len(batch) < self.max_batch:
             try:
                 batch.append(self.jobs.get_nowait())
             except queue.Empty:
                 break
         return batch
 
-    def _commit(self, jobs: list[_Job]) -> None:
-        GROUP_COMMIT_BATCH.observe(len(jobs))
-        together, after = _first_per_aggregate(jobs)
-        if len(together) == 1:
-            self._commit_alone(together[0])
-        else:
-            self._commit_together(together)
+    def _serve(self, batch: list[object]) -> bool:
+        """Record the batch's jobs and run its barriers, in order; False once it asks the
+        committer to stop."""
+        jobs = [job for job in batch if isinstance(job, Job)]
+        failures: Failures = []
+        try:
+            pending: list[J] = []
+            for job in jobs:
+                if isinstance(job, Barrier):
+                    self._commit(pending, failures)
+                    pending = []
+                    self._run_barrier(job, failures)
+                else:
+                    pending.append(cast("J", job))
+            self._commit(pending, failures)
+        except BaseException as error:  # noqa: BLE001  # no batch may stop the committer
+            unanswered = [job for job in jobs if not job.future.done()]
+            self._log_failure(unanswered or jobs, error)
+            for job in unanswered:
+                self._refuse(job, error, None)
+        finally:
+            for job in jobs:
+                self._settle(job)
+            self._report(failures)
+        return not any(job is _STOP for job in batch)
+
+    def _commit(self, jobs: list[J], failures: Failures) -> None:
+        claimed = []
+        for job in jobs:
+            if job.claim():
+                claimed.append(job)
+            else:  # its caller went away before: never recorded
+                self._settle(job)
+        if not claimed:
+            return
+        if self.batch_sizes is not None:
+            self.batch_sizes.observe(len(claimed))
+        together, after = _first_per_aggregate(claimed)
+        self._commit_together(together, failures)
         for job in after:
-            self._commit_alone(job)
+            self._commit_alone(job, failures)
 
-    def _commit_together(self, jobs: list[_Job]) -> None:
+    def _commit_together(self, jobs: list[J], failures: Failures) -> None:
+        if len(jobs) == 1:
+            self._commit_alone(jobs[0], failures)
+            return
+        prepared = self._prepare(jobs, failures)
+        if not prepared:
+            return
         try:
-            recordings = self.record(*(event for job in jobs for event in job.events))
+            recordings = self.record(*(event for _, events in prepared for event in events))
         except IntegrityError:
-            for job in jobs:
-                self._commit_alone(job)
+            for job, _ in prepared:
+                self._commit_alone(job, failures)
         except PersistenceError as error:  # the store itself: alone would fail the same
-            for job in jobs:
-                self._fail(job, error)
-        except BaseException:  # noqa: BLE001  # one poisoned command: alone, only it fails
-            for job in jobs:
-                self._commit_alone(job)
+            for job, _ in prepared:
+                self._refuse(job, error, failures)
+        except BaseException:  # noqa: BLE001  # one poisoned job: alone, only it fails
+            for job, _ in prepared:
+                self._commit_alone(job, failures)
         else:
-            start = 0  # the batch recorded the jobs' events in turn
-            for job in jobs:
-                end = start + len(job.events)
-                self._answer(job, list(recordings[start:end]))
-                start = end
+            self._recorded(prepared, recordings, failures)
 
-    def _commit_alone(self, job: _Job) -> None:
+    def _commit_alone(self, job: J, failures: Failures) -> None:
+        while prepared := self._prepare([job], failures):
+            events = prepared[0][1]
+            try:
+                recordings = self.record(*events)
+            except IntegrityError as error:
+                if self.policy.again(job, error):
+                    continue
+                self._refuse(job, error, failures)
+            except BaseException as error:  # noqa: BLE001  # handed to the job's caller
+                self._refuse(job, error, failures)
+            else:
+                self._recorded(prepared, recordings, failures)
+            return
+
+    def _prepare(self, jobs: list[J], failures: Failures) -> list[tuple[J, list[Any]]]:
+        prepared = []
+        for job, outcome in zip(jobs, self.policy.prepare(jobs), strict=True):
+            if isinstance(outcome, Refused):
+                self._refuse(job, outcome.error, failures)
+            else:
+                prepared.append((job, outcome))
+        return prepared
+
+    def _recorded(
+        self,
+        prepared: list[tuple[J, list[Any]]],
+        recordings: Sequence[Recording[UUID]],
+        failures: Failures,
+    ) -> None:
+        saved = []
+        start = 0  # the transaction recorded the jobs' events in turn
+        for job, events in prepared:
+            end = start + len(events)
+            saved.append((job, list(recordings[start:end])))
+            start = end
+        for (job, _), outcome in zip(saved, self.policy.recorded(saved), strict=True):
+            if isinstance(outcome, Refused):
+                self._refuse(job, outcome.error, failures)
+            else:
+                self._settle(job)
+                job.answer(outcome)
+
+    def _run_barrier(self, barrier: Barrier, failures: Failures) -> None:
+        if not barrier.claim():
+            return
         try:
-            recordings = self.record(*job.events)
-        except BaseException as error:  # noqa: BLE001  # handed to the command that waits
-            self._fail(job, error)
+            result = barrier.context.run(barrier.run)
+        except BaseException as error:  # noqa: BLE001  # handed to the caller
+            self._refuse(barrier, error, failures)
         else:
-            self._answer(job, list(recordings))
+            barrier.answer(result)
 
-    def _answer(self, job: _Job, recordings: list[Recording[UUID]]) -> None:
+    def _refuse(self, job: Job, error: BaseException, failures: Failures | None) -> None:
         self._settle(job)
-        job.future.set_result(recordings)
+        job.refuse(error)
+        if failures is not None and not isinstance(error, self.policy.answers):
+            failures.append((job, error))
 
-    def _fail(self, job: _Job, error: BaseException) -> None:
-        self._settle(job)
-        job.future.set_exception(error)
-
-    def _settle(self, job: _Job) -> None:
+    def _settle(self, job: Job) -> None:
+        """The job has left the queue: its aggregates' turns may go on."""
+        if job.settled:
+            return
+        job.settled = True
+        if not job.events:
+            return
         with self._settled:
             for aggregate_id in job.aggregate_ids:
                 left = self._in_flight.pop(aggregate_id, 1) - 1
@@ -246,22 +423,39 @@ class GroupCommitter:
                     self._in_flight[aggregate_id] = left
             self._settled.notify_all()
 
+    def _report(self, failures: Failures) -> None:
+        """One log line per kind of fault of the batch, not one per job."""
+        kinds: dict[type[BaseException], tuple[BaseException, list[Job]]] = {}
+        for job, error in failures:
+            kinds.setdefault(type(error), (error, []))[1].append(job)
+        for first, jobs in kinds.values():
+            self._log_failure(jobs, first)
+
+    def _log_failure(self, jobs: Sequence[Job], error: BaseException) -> None:
+        WORKER_FAILURES.labels(worker=self.name).inc(max(len(jobs), 1))
+        trace_ids = [t for job in jobs if (t := trace_id_of(job.traceparent))]
+        message = "%d job(s) of the %s failed (%s: %s); it goes on with the next"
+        arguments = (len(jobs), self.name, type(error).__name__, error)
+        extra = {"jobs": len(jobs), "trace_ids": trace_ids[:LOGGED_TRACE_IDS]}
+        # In the first job's context, so the line carries its trace id (and city, if known).
+        first = jobs[0].context if jobs else contextvars.copy_context()
+        first.run(self.log.error, message, *arguments, exc_info=error, extra=extra)
+
     def _refuse_queued(self) -> None:
         while True:
             try:
                 job = self.jobs.get_nowait()
             except queue.Empty:
                 return
-            if isinstance(job, _Job):
-                msg = "the event store's committer has stopped (shutting down): send again"
-                self._fail(job, CommitterStoppedError(msg))
+            if isinstance(job, Job):
+                self._refuse(job, self.stopped(), None)
 
 
-def _first_per_aggregate(jobs: list[_Job]) -> tuple[list[_Job], list[_Job]]:
+def _first_per_aggregate(jobs: list[J]) -> tuple[list[J], list[J]]:
     """The jobs to record together (none shares an aggregate with an earlier one), and the
     rest, each to record alone after them (it loaded a state the earlier job changes)."""
-    together: list[_Job] = []
-    after: list[_Job] = []
+    together: list[J] = []
+    after: list[J] = []
     claimed: set[UUID] = set()
     for job in jobs:
         ids = job.aggregate_ids

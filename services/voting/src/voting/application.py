@@ -100,8 +100,9 @@ class VotingApplication(ServiceApplication):
         self.keys = keys or PseudonymKeys(master=secrets.token_bytes(32))
         self.registry = registry
         self._polls: dict[UUID, tuple[Poll, float]] = {}
-        # The ballot writer batches by itself (with the close fence and the seats): it records
-        # its batches directly, not through the kit's committer (a second queue and thread).
+        # The ballots' committer is the kit's engine with the voting rules (the close fence and
+        # the seats), a queue and thread of its own: it records directly, not through the
+        # commands' committer.
         self.writer = BallotWriter(
             self.save_directly, self.poll_changed, Seats(self, self.request_keys.service)
         )
