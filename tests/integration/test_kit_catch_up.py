@@ -42,11 +42,11 @@ async def database(mongodb_uri) -> AsyncIterator[Database]:
         await client.close()
 
 
-def consumer_of(stack, db: Database) -> TrackedConsumer:
+def consumer_of(stack, db: Database, projection=None) -> TrackedConsumer:
     """kpi's registry consumer (problem stats) on its own database."""
     return TrackedConsumer(
         upstream="registry",
-        projections=[ProblemStatsProjection()],
+        projections=[projection or ProblemStatsProjection()],
         client=db.client,
         database=db.name,
         upstream_target=stack.target("registry"),
@@ -150,3 +150,35 @@ async def test_a_position_past_the_logs_head_is_reported_until_the_log_passes_it
     assert not consumer.ahead_of_log
     assert ahead_of_log() == 0
     assert await consumer.position() == 45
+
+
+def gauge(name: str) -> float:
+    return REGISTRY.get_sample_value(name, {"upstream": "registry"}) or 0.0
+
+
+class Watching(ProblemStatsProjection):
+    """Problem stats that note the consumer's position and lag gauges as each page arrives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[float, float]] = []
+
+    async def apply_batch(self, envelopes, db, session) -> None:
+        self.seen.append((gauge("lmp_consumer_position"), gauge("lmp_consumer_lag_events")))
+        await super().apply_batch(envelopes, db, session)
+
+
+async def test_position_and_lag_move_page_by_page_during_a_long_round(stack, database):
+    # An operator watching a catch-up of a year (lmp status, the lag alert) must see the lag
+    # at once and the position move, not 0 and 0 until the round ends.
+    stack.register(PROBLEMS)
+    watching = Watching()
+    consumer = consumer_of(stack, database, watching)
+    await consumer.prepare()
+
+    await consumer.catch_up()
+
+    assert [page for page, _ in watching.seen] == [0, READ_LIMIT, 2 * READ_LIMIT]
+    assert [lag for _, lag in watching.seen] == [PROBLEMS, PROBLEMS - READ_LIMIT, 100]
+    assert gauge("lmp_consumer_position") == PROBLEMS
+    assert gauge("lmp_consumer_lag_events") == 0

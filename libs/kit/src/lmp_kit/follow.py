@@ -111,6 +111,7 @@ class LogFollower(ABC):
     """Follows `upstream`'s log (at `upstream_target`) and its Kafka `topic`."""
 
     kind = "consumer"  # or "reaction": how lmp status and the metrics name it
+    read_limit = READ_LIMIT  # events per page of a catch-up read
 
     def __init__(
         self,
@@ -187,10 +188,14 @@ class LogFollower(ABC):
             self.head = max(self.head, self.seen_head)
             self.watch.observed(self.seen_head)
             target = self.seen_head if settled is None else min(settled, self.seen_head)
-            reads = _ReadAhead(lambda after: self._read(stub, after, limit=READ_LIMIT))
+            reads = _ReadAhead(lambda after: self._read(stub, after, limit=self.read_limit))
             try:
                 while True:
-                    after = await self.skip_applied(await self.position(), target)
+                    # Shown as it moves (metrics, lmp status, the lag alert): a round over a
+                    # year's log takes minutes, and its lag is known from its start.
+                    position = await self.position()
+                    self.reported(position)
+                    after = await self.skip_applied(position, target)
                     if after >= target:
                         break
                     response = await reads.page(after)
