@@ -17,6 +17,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from expertise.projections import PracticesProjection, ReviewsProjection, SessionsProjection
+from kpi.projections import REGISTRY_FACTS, REGISTRY_FACTS_COLLECTION, FactsProjection
 from lmp_contracts import expertise, registry, voting
 from lmp_contracts.base import EventContract
 from lmp_kit.envelope import Envelope
@@ -268,6 +269,17 @@ async def test_every_registry_projection_ignores_order_repetition_and_batches(mo
     events = interleaved(registry_lives(), seed=19)
     for make in (FactProjection, CaseProjection, ActivityProjection):
         await same_whatever_the_order_and_batches(mongo, make, events, seed=5)
+
+
+async def test_kpi_facts_are_the_same_singly_whole_cut_shuffled_or_replayed(mongo):
+    """Facts are inserted only where their event's is not there yet: a replay changes nothing."""
+    events = interleaved(registry_lives(), seed=19)
+
+    def make() -> FactsProjection:
+        return FactsProjection(REGISTRY_FACTS, REGISTRY_FACTS_COLLECTION)
+
+    await same_singly_whole_and_cut(mongo, make, events, seed=4)
+    await same_whatever_the_order_and_batches(mongo, make, events, seed=5)
 
 
 async def test_the_library_keeps_each_sections_latest_word_and_counts_each_replication(mongo):

@@ -242,7 +242,9 @@ class FactsProjection:
         db: AsyncDatabase[Document],
         session: AsyncClientSession,
     ) -> None:
-        """Each event's fact document (keyed by its event id), in one bulk write."""
+        """Each event's fact document (keyed by its event id), in one insert of those not there
+        yet: a fact is a function of its event alone, so one already there (a replay) is that
+        same document. Inserts, not upserts: an upsert costs the store several inserts."""
         documents: dict[str, Document] = {}
         for envelope in envelopes:
             if envelope.city_id in {"", ALL_CITIES}:
@@ -250,11 +252,15 @@ class FactsProjection:
             document = self.facts[envelope.event_type](envelope)
             if document is not None:
                 documents[document["_id"]] = document
+        if not documents:
+            return
+        facts = db[self.collection]
+        async for there in facts.find(
+            {"_id": {"$in": list(documents)}}, {"_id": 1}, session=session
+        ):
+            del documents[there["_id"]]
         if documents:
-            await db[self.collection].bulk_write(
-                [ReplaceOne({"_id": i}, d, upsert=True) for i, d in documents.items()],
-                session=session,
-            )
+            await facts.insert_many(list(documents.values()), ordered=False, session=session)
 
 
 # The events of a KPI period, each of one city and month.
