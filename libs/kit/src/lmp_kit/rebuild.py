@@ -8,8 +8,8 @@ round catches up only to the live consumers' stored positions.
 When it is close, it holds the live consumers (their generation's fences, a lease renewed
 while it works: a rebuild that dies lets them go on by themselves), reads their positions and
 the events they applied beyond them (Kafka's, tracked), brings the new generation to exactly
-that, and compares a digest per collection (documents sorted by `_id`, canonical extended JSON
-with sorted keys, SHA-256) and the positions. Equal: the control document names the new
+that, and compares a digest per collection (`digest`: each document's keys sorted, as BSON,
+SHA-256, over the set of documents) and the positions. Equal: the control document names the new
 generation, every process of the service moves to it within a second (its consumers continue
 from the new generation's positions), the old generation's fences retire and, after a grace
 for calls still reading it, it is dropped (unless `keep_old`). Different: the live consumers
@@ -31,9 +31,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import bson
 import grpc
-from bson import json_util
-from bson.json_util import CANONICAL_JSON_OPTIONS
 from lmp.common.v1 import events_pb2_grpc
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -65,6 +64,7 @@ PAUSE_RENEW_S = 5.0
 SWITCH_GRACE_S = 5.0
 PROGRESS_EVERY_S = 1.0
 COPY_BATCH = 1_000
+DIGEST_BATCH = 10_000
 
 
 class RebuildError(Exception):
@@ -122,16 +122,38 @@ def select(subscriptions: Sequence[Subscription], only: str | None) -> list[Subs
 
 
 async def digest(collection: AsyncCollection[Document]) -> str:
-    """SHA-256 of the documents sorted by _id, each as canonical extended JSON, keys sorted."""
-    hashed = hashlib.sha256()
-    count = 0
-    async for doc in collection.find({}).sort("_id", 1):
-        hashed.update(
-            json_util.dumps(doc, sort_keys=True, json_options=CANONICAL_JSON_OPTIONS).encode()
-        )
-        hashed.update(b"\n")
-        count += 1
-    return f"{count}:{hashed.hexdigest()}"
+    """The collection's documents, field order aside, as `<count>:<SHA-256>`: of the sorted
+    SHA-256s of their canonical BSON (`canonical`). Equal for the same set of documents in any
+    order; different for any difference in a value or a type (an int32 is no int64)."""
+    hashes = [
+        hashlib.sha256(canonical(doc)).digest()
+        async for doc in collection.find({}, batch_size=DIGEST_BATCH)
+    ]
+    hashes.sort()
+    return f"{len(hashes)}:{hashlib.sha256(b''.join(hashes)).hexdigest()}"
+
+
+def canonical(document: Mapping[str, Any]) -> bytes:
+    """The document as BSON with the keys of it and of every embedded document sorted (arrays
+    keep their order): the same bytes for equal documents whatever their field order."""
+    return bson.encode(_keys_sorted(document))
+
+
+def _keys_sorted(value: Any) -> Any:  # noqa: ANN401  # any BSON value
+    if isinstance(value, Mapping):
+        return {key: _keys_sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_keys_sorted(item) for item in value]
+    return value
+
+
+async def digests(
+    pairs: Sequence[tuple[AsyncCollection[Document], AsyncCollection[Document]]],
+) -> list[bool]:
+    """Whether each pair of collections holds the same documents, every digest at once (the
+    server reads one collection while this process hashes another)."""
+    found = await asyncio.gather(*(digest(c) for pair in pairs for c in pair))
+    return [found[2 * i] == found[2 * i + 1] for i in range(len(pairs))]
 
 
 async def applied_state(db: AsyncDatabase[Document], upstream: str) -> tuple[int, list[int]]:
@@ -371,11 +393,8 @@ class Rebuild:
             for consumer in self.consumers:
                 await self._bring_to(consumer, *frozen[consumer.upstream])
             await self._copy_rest(live_db, new_db, rebuilt, {s.upstream for s in selected})
-            differences = [
-                name
-                for name in compared
-                if await digest(live_db[name]) != await digest(new_db[name])
-            ]
+            equal = await digests([(live_db[name], new_db[name]) for name in compared])
+            differences = [name for name, same in zip(compared, equal, strict=True) if not same]
             differences += [
                 f"{POSITIONS}:{c.upstream}"
                 for c in self.consumers
