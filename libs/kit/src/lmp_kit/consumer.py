@@ -1,8 +1,9 @@
 """Consumers of another service's events.
 
 Kafka is the fast path; the upstream's EventLog.ReadEvents is the truth. Every event is applied
-in a MongoDB transaction together with its tracking record (upstream, notification id), so a
-redelivered event has no second effect, whichever path brings it first.
+in a MongoDB transaction together with its tracking record (upstream, notification id), or with
+the move of the stored position past it (a catch-up page), so a redelivered event has no second
+effect, whichever path brings it first.
 
 Tracking records are kept per block of READ_LIMIT notification ids: one document
 `{_id: "<upstream>:<block>", upstream, block, nids: [...]}` holds the ids applied in
@@ -259,7 +260,9 @@ class TrackedConsumer(LogFollower):
     ) -> list[Envelope]:
         db = self.models.database(generation)
         await self._fence(db, session)
-        fresh = await self._apply_fresh(db, self.models.view(generation), envelopes, session)
+        fresh = await self._apply_fresh(
+            db, self.models.view(generation), envelopes, session, through=through
+        )
         if through:
             await self._move(db, through, session)
             self._moved_to = through
@@ -271,7 +274,11 @@ class TrackedConsumer(LogFollower):
         view: AsyncDatabase[Document],
         envelopes: list[Envelope],
         session: AsyncClientSession,
+        *,
+        through: int = 0,
     ) -> list[Envelope]:
+        """The envelopes not applied before, applied and tracked; those up to `through` (where
+        the same transaction moves the position) need no tracking record: the position says it."""
         found = await db[POSITIONS].find_one({"_id": self.upstream}, session=session)
         watermark = int(found["position"]) if found else 0
         above = [e for e in envelopes if e.notification_id > watermark]
@@ -289,7 +296,7 @@ class TrackedConsumer(LogFollower):
         if not fresh:
             return []
         by_block: dict[int, list[int]] = {}
-        for envelope in fresh:
+        for envelope in (e for e in fresh if e.notification_id > through):
             by_block.setdefault(block_of(envelope.notification_id), []).append(
                 envelope.notification_id
             )

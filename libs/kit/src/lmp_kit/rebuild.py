@@ -47,7 +47,7 @@ from lmp_kit.consumer import (
     TrackedConsumer,
 )
 from lmp_kit.envelope import Envelope
-from lmp_kit.eventlog import read_events
+from lmp_kit.eventlog import MAX_LIMIT, read_events
 from lmp_kit.follow import READ_LIMIT, Applied
 from lmp_kit.readmodels import CONTROL, CONTROL_ID, ReadModels, generation_name, generation_of
 from lmp_kit.runtime import Subscription, generation_collections
@@ -167,9 +167,11 @@ async def applied_state(db: AsyncDatabase[Document], upstream: str) -> tuple[int
 
 
 class RebuildConsumer(TrackedConsumer):
-    """A consumer into the new generation that counts what it applies."""
+    """A consumer into the new generation that counts what it applies, in the largest pages the
+    log serves: it has no reader waiting for its next event, and each page is a transaction."""
 
     applied_events = 0
+    read_limit = MAX_LIMIT
     on_page: Callable[[], None] | None = None
 
     async def apply_page(
@@ -507,7 +509,7 @@ class Rebuild:
                 page = await read_events(
                     stub,
                     after,
-                    limit=READ_LIMIT,
+                    limit=consumer.read_limit,
                     event_types=consumer.event_types,
                     token=self.token(),
                 )
