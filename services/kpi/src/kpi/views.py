@@ -102,6 +102,16 @@ async def _find(db: Database, collection: str, query: Document) -> list[Fact]:
     return [_fact(doc) async for doc in db[collection].find(query)]
 
 
+async def _find_any(db: Database, collection: str, queries: Sequence[Document]) -> list[Fact]:
+    """The facts any of the queries finds, each once: one query per branch rather than one
+    `$or`, which SecantusDB answers by reading the whole collection instead of the index."""
+    found: dict[str, Fact] = {}
+    for query in queries:
+        for fact in await _find(db, collection, query):
+            found.setdefault(fact.event_id, fact)
+    return list(found.values())
+
+
 def signed_early(month: str, closures: Mapping[str, Sequence[Closure]]) -> datetime | None:
     """When the month before `month` was first signed before it ended, if it was."""
     previous = scoring.previous_month(month)
@@ -120,11 +130,11 @@ async def month_facts(
     late: list[Document] = [{"occurred_month": month, "month": {"$lt": month}}]
     if late_since is not None:
         late.append({"month": scoring.previous_month(month), "occurred_at": {"$gte": late_since}})
-    this_month = {"city_id": city_id, "$or": [{"month": month}, *late]}
+    this_month = [{"city_id": city_id, **branch} for branch in ({"month": month}, *late)]
     facts = await _find(
         db, registry, {"city_id": city_id, "kind": {"$in": list(scoring.CUMULATIVE_KINDS)}}
     )
-    monthly = await _find(db, registry, this_month)
+    monthly = await _find_any(db, registry, this_month)
     facts += [f for f in monthly if f.kind not in scoring.CUMULATIVE_KINDS]
     activities = [f.ref for f in monthly if f.kind == scoring.ACTIVITY]
     if activities:
@@ -137,7 +147,7 @@ async def month_facts(
                 "ref": {"$in": activities},
             },
         )
-    polls = [f for f in await _find(db, voting, this_month) if f.kind == scoring.POLL_CLOSED]
+    polls = [f for f in await _find_any(db, voting, this_month) if f.kind == scoring.POLL_CLOSED]
     facts += polls
     if polls:
         facts += await _find(
