@@ -303,7 +303,8 @@ class GroupCommitter(Generic[J]):
                     pending.append(cast("J", job))
             self._commit(pending, failures)
         except BaseException as error:  # noqa: BLE001  # no batch may stop the committer
-            unanswered = [job for job in jobs if not job.future.done()]
+            failed = {id(job) for job, _ in failures}  # answered by _report, with their own
+            unanswered = [j for j in jobs if not j.future.done() and id(j) not in failed]
             self._log_failure(unanswered or jobs, error)
             for job in unanswered:
                 self._refuse(job, error, None)
@@ -404,10 +405,13 @@ class GroupCommitter(Generic[J]):
             barrier.answer(result)
 
     def _refuse(self, job: Job, error: BaseException, failures: Failures | None) -> None:
+        """Answer the job with `error`; a fault (no answer to its caller) is answered at the
+        batch's end, once logged: its caller, and a test, find the line written."""
         self._settle(job)
-        job.refuse(error)
         if failures is not None and not isinstance(error, self.policy.answers):
             failures.append((job, error))
+            return
+        job.refuse(error)
 
     def _settle(self, job: Job) -> None:
         """The job has left the queue: its aggregates' turns may go on."""
@@ -428,8 +432,12 @@ class GroupCommitter(Generic[J]):
         kinds: dict[type[BaseException], tuple[BaseException, list[Job]]] = {}
         for job, error in failures:
             kinds.setdefault(type(error), (error, []))[1].append(job)
-        for first, jobs in kinds.values():
-            self._log_failure(jobs, first)
+        try:
+            for first, jobs in kinds.values():
+                self._log_failure(jobs, first)
+        finally:
+            for job, error in failures:
+                job.refuse(error)
 
     def _log_failure(self, jobs: Sequence[Job], error: BaseException) -> None:
         WORKER_FAILURES.labels(worker=self.name).inc(max(len(jobs), 1))
