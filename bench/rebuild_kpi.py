@@ -16,10 +16,11 @@
    of them: every month of cities spread over the federation; the rebuild itself compared
    every collection of the read model by digest before it switched).
 5. Inserts the rebuilt generation's read-model documents into a scratch database of the same
-   SecantusDB with insert_many (1,000 a call, unordered): the server's raw bulk-insert rate for
-   the same documents, and the rebuild's rate as a share of it (the target's figure); then
-   again into collections given the read model's secondary indexes first (the same documents
-   as the read model must keep them), and the share of that.
+   SecantusDB with insert_many (1,000 a call, unordered), three times, the fastest counting:
+   the server's raw bulk-insert rate for the same documents, and the rebuild's rate as a share
+   of it (the target's figure); then as often into collections given the read model's
+   secondary indexes first (the same documents as the read model must keep them), and the
+   share of that.
 
     uv run python bench/rebuild_kpi.py [--cities N] [--months N] [--ballots N] [--json]
 
@@ -73,6 +74,7 @@ SERVICES = ("registry", "voting", "kpi")
 SAVE_BATCH = 500
 INSERT_BATCH = 1_000
 CATCH_UP_TIMEOUT_S = 1_800.0
+RAW_RUNS = 3  # raw inserts of each kind; the fastest counts
 QUIET_S = 3.0  # seconds without a delivery to any consumer: the backlog is through
 TARGET_SHARE = 0.5
 ISSUE_EVENTS = 1_000_000
@@ -552,8 +554,12 @@ async def measured(env: dict[str, str], options: Options, written: Written) -> d
     rebuilt_cards = await scorecards(env, options)
     different = sorted(k for k in live_cards if live_cards[k] != rebuilt_cards.get(k))
     print("raw insert_many of the same documents ...", flush=True)
-    raw_count, raw_s = await raw_insert(env, rebuilt.generation)
-    _, indexed_s = await raw_insert(env, rebuilt.generation, indexed=True)
+    # The server's own rate moves from one run to the next (2.5x seen): the best of a few.
+    raws = [await raw_insert(env, rebuilt.generation) for _ in range(RAW_RUNS)]
+    raw_count, raw_s = min(raws, key=lambda r: r[1])
+    indexed_s = min(
+        [(await raw_insert(env, rebuilt.generation, indexed=True))[1] for _ in range(RAW_RUNS)]
+    )
     rebuild_docs_per_s = rebuilt.documents / rebuilt.seconds
     raw_docs_per_s = raw_count / raw_s
     events_per_s = rebuilt.applied / rebuilt.seconds

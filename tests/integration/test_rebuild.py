@@ -126,6 +126,11 @@ def test_kpi_is_rebuilt_under_traffic_switched_and_follows_the_new_generation(
         # The old generation's read models were dropped; its fences stay, retired.
         assert "problem_stats" not in client[home].list_collection_names()
         assert all(f.get("retired") for f in client[home][FENCES].find())
+        # The new generation has the live one's indexes (the scorecards read by them).
+        rebuilt = client[generation_name(home, 1)]
+        for facts in ("kpi_registry_facts", "kpi_voting_facts"):
+            names = set(rebuilt[facts].index_information())
+            assert {"city_id_1_month_1", "city_id_1_occurred_month_1"} <= names, facts
 
 
 def test_a_live_generation_that_differs_is_reported_and_kept_and_its_consumers_resume(
