@@ -268,7 +268,7 @@ def test_a_store_that_fails_fails_the_batch_once_without_saving_each(app, regist
     gated.hold()
     blocker = queue(app, poll, "resident-0")
     assert gated.entered.wait(WAIT_S)
-    app.writer.save = unreachable
+    app.writer.committer.record = unreachable
     futures = [queue(app, poll, f"resident-{n}") for n in range(1, 4)]
     gated.gate.set()
 
@@ -277,7 +277,7 @@ def test_a_store_that_fails_fails_the_batch_once_without_saving_each(app, regist
         with pytest.raises(OperationalError):
             future.result(WAIT_S)
     assert len(calls) == 1
-    app.writer.save = gated
+    app.writer.committer.record = gated
     assert queue(app, poll, "resident-9").result(WAIT_S)
     assert app.writer.is_alive()
 
@@ -309,7 +309,7 @@ def test_a_fence_check_that_fails_fails_its_ballots_with_one_line_per_batch(app,
     gated.hold()
     futures = [queue(app, poll, "resident-0")]
     assert gated.entered.wait(WAIT_S)
-    app.writer.poll_changed = unreachable
+    app.writer.rules.poll_changed = unreachable
     futures += [queue(app, poll, f"resident-{n}") for n in range(1, 40)]
     gated.gate.set()
     try:

@@ -186,23 +186,6 @@ class BallotWriter:
             logger=log,
         )
 
-    # The store's save and the fence's look, replaceable (tests hold or break them).
-    @property
-    def save(self) -> Record:
-        return self.committer.record
-
-    @save.setter
-    def save(self, save: Record) -> None:
-        self.committer.record = save
-
-    @property
-    def poll_changed(self) -> PollChanged:
-        return self.rules.poll_changed
-
-    @poll_changed.setter
-    def poll_changed(self, poll_changed: PollChanged) -> None:
-        self.rules.poll_changed = poll_changed
-
     def is_alive(self) -> bool:
         return self.committer.is_alive()
 
