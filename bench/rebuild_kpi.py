@@ -16,17 +16,18 @@
    of them: every month of cities spread over the federation; the rebuild itself compared
    every collection of the read model by digest before it switched).
 5. Inserts the rebuilt generation's read-model documents into a scratch database of the same
-   SecantusDB with insert_many (1,000 a call, unordered), three times, the fastest counting:
-   the server's raw bulk-insert rate for the same documents, and the rebuild's rate as a share
-   of it (the target's figure); then as often into collections given the read model's
+   SecantusDB with insert_many (1,000 a call, unordered), --raw-runs times (3), the fastest
+   counting: the server's raw bulk-insert rate for the same documents, and the rebuild's rate
+   as a share of it (the target's figure); then as often into collections given the read model's
    secondary indexes first (the same documents as the read model must keep them), and the
    share of that.
 
     uv run python bench/rebuild_kpi.py [--cities N] [--months N] [--ballots N] [--json]
 
-The issue's size is 1M events (--ballots 400 --polls 2 gives ~1.0M); the default (~35k events)
-takes about 10 minutes on this 2-core machine, most of it kpi's live consumers catching up
-before the rebuild can start (a rebuild never gets ahead of the live generation).
+The issue's size is 1M events (--ballots 420 --polls 2 --raw-runs 1 gives ~1.03M); the
+default (~35k events) takes about 4 minutes on this 2-core machine, most of it kpi's live
+consumers catching up before the rebuild can start (a rebuild never gets ahead of the live
+generation).
 MONGODB_URI / KAFKA_BOOTSTRAP_SERVERS are not used: the stack is always the embedded one.
 """
 
@@ -74,7 +75,6 @@ SERVICES = ("registry", "voting", "kpi")
 SAVE_BATCH = 500
 INSERT_BATCH = 1_000
 CATCH_UP_TIMEOUT_S = 1_800.0
-RAW_RUNS = 3  # raw inserts of each kind; the fastest counts
 QUIET_S = 3.0  # seconds without a delivery to any consumer: the backlog is through
 TARGET_SHARE = 0.5
 ISSUE_EVENTS = 1_000_000
@@ -231,6 +231,11 @@ def poll_on(  # noqa: PLR0913, PLR0917  # one poll's parts, each named
         ),
         opens,
     )
+    # The log in the order a real poll has: Created and Opened, then its ballots, then Closing
+    # and Closed (a ballot before its poll is what voting's tally cannot apply: it would fail
+    # every catch-up page that ends between the two).
+    voting.add(poll)
+    voting.flush()
     option_ids = poll.option_ids
     votes = dict.fromkeys(option_ids, 0)
     ballots = []
@@ -248,6 +253,7 @@ def poll_on(  # noqa: PLR0913, PLR0917  # one poll's parts, each named
                 now=now,
             )
         )
+    voting.add(*ballots)
     closing = at(26)
     poll.begin_closing(closing)
     ranked = sorted(option_ids, key=lambda o: (-votes[o], o))
@@ -269,7 +275,6 @@ def poll_on(  # noqa: PLR0913, PLR0917  # one poll's parts, each named
         digest="bench",
         counted_up_to=0,
     )
-    voting.add(*ballots)
     voting.add(poll)
 
 
@@ -438,8 +443,8 @@ def read_model_collections(models: ReadModels) -> list[str]:
     return sorted({c for s in subscriptions for p in s.projections for c in p.collections})
 
 
-async def raw_insert(env: dict[str, str], generation: int) -> tuple[int, float, float]:
-    """The rebuilt documents, read once, inserted again into a scratch database RAW_RUNS times
+async def raw_insert(env: dict[str, str], generation: int, runs: int) -> tuple[int, float, float]:
+    """The rebuilt documents, read once, inserted again into a scratch database `runs` times
     into bare collections and as often into collections given the rebuilt ones' secondary
     indexes first (what the read model has to keep; SecantusDB's cost per insert grows with
     them): (documents, fastest seconds bare, fastest seconds indexed). The server's own rate
@@ -476,8 +481,8 @@ async def raw_insert(env: dict[str, str], generation: int) -> tuple[int, float, 
             await client.drop_database(scratch.name)
             return seconds
 
-        bare = min([await once(indexed=False) for _ in range(RAW_RUNS)])
-        indexed = min([await once(indexed=True) for _ in range(RAW_RUNS)])
+        bare = min([await once(indexed=False) for _ in range(runs)])
+        indexed = min([await once(indexed=True) for _ in range(runs)])
         return sum(len(docs) for docs in collections.values()), bare, indexed
     finally:
         await client.close()
@@ -498,6 +503,7 @@ class Options:
     data_dir: Path | None
     json: bool
     scorecards: int = 0
+    raw_runs: int = 3
 
 
 def parse_options(argv: Sequence[str] | None) -> Options:
@@ -515,11 +521,20 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         help="city-months whose scorecards are compared (every month of evenly spread cities; "
         "0: all). GetScorecard takes seconds each on SecantusDB after a large catch-up",
     )
+    parser.add_argument(
+        "--raw-runs",
+        type=int,
+        default=3,
+        help="raw inserts of each kind, the fastest counting (1 for the issue's 1M events: "
+        "each takes minutes there)",
+    )
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    if min(args.cities, args.months, args.problems, args.ballots) < 1 or args.polls < 0:
-        parser.error("--cities, --months, --problems and --ballots must be at least 1")
+    if min(args.cities, args.months, args.problems, args.ballots, args.raw_runs) < 1:
+        parser.error("--cities, --months, --problems, --ballots and --raw-runs must be at least 1")
+    if args.polls < 0:
+        parser.error("--polls cannot be negative")
     if args.months > 12:  # noqa: PLR2004  # one year
         parser.error("--months is at most 12 (one year)")
     if args.problems < 2 and args.polls:  # noqa: PLR2004  # a poll needs two options
@@ -534,6 +549,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         args.data_dir,
         args.json,
         args.scorecards,
+        args.raw_runs,
     )
 
 
@@ -563,7 +579,7 @@ async def measured(env: dict[str, str], options: Options, written: Written) -> d
     rebuilt_cards = await scorecards(env, options)
     different = sorted(k for k in live_cards if live_cards[k] != rebuilt_cards.get(k))
     print("raw insert_many of the same documents ...", flush=True)
-    raw_count, raw_s, indexed_s = await raw_insert(env, rebuilt.generation)
+    raw_count, raw_s, indexed_s = await raw_insert(env, rebuilt.generation, options.raw_runs)
     rebuild_docs_per_s = rebuilt.documents / rebuilt.seconds
     raw_docs_per_s = raw_count / raw_s
     events_per_s = rebuilt.applied / rebuilt.seconds
