@@ -55,11 +55,11 @@ def consumer_of(stack, db: Database, projection=None) -> TrackedConsumer:
     )
 
 
-def delivered_by_kafka(stack, count: int) -> list[Envelope]:
-    """The first `count` events of the registry's log, as Kafka would bring them."""
+def delivered_by_kafka(stack, count: int, after: int = 0) -> list[Envelope]:
+    """`count` events of the registry's log after `after`, as Kafka would bring them."""
     token = service_token(Settings.from_env("kpi", stack.env))
     response = stack.event_log().ReadEvents(
-        events_pb2.ReadEventsRequest(after=0, limit=count),
+        events_pb2.ReadEventsRequest(after=after, limit=count),
         metadata=(("authorization", f"Bearer {token()}"),),
         timeout=30,
     )
@@ -182,3 +182,62 @@ async def test_position_and_lag_move_page_by_page_during_a_long_round(stack, dat
     assert [lag for _, lag in watching.seen] == [PROBLEMS, PROBLEMS - READ_LIMIT, 100]
     assert gauge("lmp_consumer_position") == PROBLEMS
     assert gauge("lmp_consumer_lag_events") == 0
+
+
+def counted(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, {"upstream": "registry", **labels}) or 0.0
+
+
+class KafkaDuringTheRound(TrackedConsumer):
+    """A consumer to which Kafka brings a batch while its full round is on its first page: the
+    last events of the log as the round began, and events recorded after the round began."""
+
+    def __init__(self, *args: Any, deliver: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deliver = deliver
+        self.delivered: bool | None = None
+
+    async def apply_page(self, envelopes, path, *, through=0):
+        if self.delivered is None:
+            self.delivered = await self.from_kafka(self.deliver())
+        return await super().apply_page(envelopes, path, through=through)
+
+
+async def test_kafka_leaves_to_a_full_round_what_the_round_reads_anyway(stack, database):
+    # After a backlog (a start after downtime, a restore, a relay publishing a year's events)
+    # Kafka brings what the full round at start is reading too: applying it twice tracked ids
+    # far ahead page by page and conflicted on every transaction. The round applies those in
+    # the log's order; Kafka applies only what was recorded after the round began.
+    stack.register(PROBLEMS)
+
+    def deliver() -> list[str]:
+        stack.register(5, prefix="During the round")
+        return [e.model_dump_json() for e in delivered_by_kafka(stack, 105, after=PROBLEMS - 100)]
+
+    consumer = KafkaDuringTheRound(
+        upstream="registry",
+        projections=[ProblemStatsProjection()],
+        client=database.client,
+        database=database.name,
+        upstream_target=stack.target("registry"),
+        topic="unused",
+        token=service_token(Settings.from_env("kpi", stack.env)),
+        deliver=deliver,
+    )
+    await consumer.prepare()
+    left = counted("lmp_consumer_left_to_round_total")
+    by_kafka = counted("lmp_consumer_applied_total", path="kafka")
+    duplicates = counted("lmp_consumer_duplicates_total")
+
+    assert await consumer.catch_up() == PROBLEMS
+
+    assert consumer.delivered is True, "Kafka's batch is handled: its offsets may be committed"
+    assert counted("lmp_consumer_left_to_round_total") - left == 100
+    assert counted("lmp_consumer_applied_total", path="kafka") - by_kafka == 5
+    assert counted("lmp_consumer_duplicates_total") - duplicates == 0, "nothing applied twice"
+    assert consumer.full_round_to is None, "between rounds Kafka applies everything"
+    (stats,) = await database[PROBLEM_STATS].find().to_list()
+    assert stats["problems_registered"] == PROBLEMS + 5
+    assert await consumer.position() == PROBLEMS
+    assert await consumer.catch_up() == 0, "the five Kafka applied are passed, not applied again"
+    assert await consumer.position() == PROBLEMS + 5

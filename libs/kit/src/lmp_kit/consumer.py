@@ -41,6 +41,7 @@ from lmp_kit.metrics import (
     CONSUMER_DUPLICATES,
     CONSUMER_LAG,
     CONSUMER_LAST_APPLIED,
+    CONSUMER_LEFT_TO_ROUND,
     CONSUMER_POSITION,
     CONSUMER_SKIPPED_PAGES,
     PROJECTION_STALENESS,
@@ -397,26 +398,35 @@ class TrackedConsumer(LogFollower):
         )
 
         async def handle(bodies: list[Any], message: KafkaMessage) -> None:
-            try:
-                applied = await self._apply(self.decode(bodies), path="kafka")
-            except PyMongoError as error:
-                # Kafka will not deliver this batch again (its offsets move on regardless):
-                # a full catch-up round applies it from the log as soon as MongoDB answers.
-                log.warning(
-                    "cannot apply %d %s events from Kafka (%s); catching up from its log",
-                    len(bodies),
-                    self.upstream,
-                    error,
-                )
-                self.wake.set()
-            else:
-                if applied is None:  # held: the catch-up after the resume applies them
-                    return
+            if await self.from_kafka(bodies):
                 raw = message.raw_message
                 records = raw if isinstance(raw, tuple) else (raw,)
                 self.offsets.applied(self.fast_path.consumer, records)
 
         subscriber(handle)
+
+    async def from_kafka(self, bodies: Sequence[Any]) -> bool:
+        """Apply a batch of Kafka's messages (leaving to a full round in progress those it reads
+        anyway); False when it was not applied now (a holding fence, MongoDB away): its offsets
+        are not committed."""
+        envelopes = self.decode(bodies)
+        beyond = self.beyond_round(envelopes)
+        if len(beyond) < len(envelopes):
+            CONSUMER_LEFT_TO_ROUND.labels(upstream=self.upstream).inc(len(envelopes) - len(beyond))
+        try:
+            applied = await self._apply(beyond, path="kafka")
+        except PyMongoError as error:
+            # Kafka will not deliver this batch again (its offsets move on regardless): a full
+            # catch-up round applies it from the log as soon as MongoDB answers.
+            log.warning(
+                "cannot apply %d %s events from Kafka (%s); catching up from its log",
+                len(bodies),
+                self.upstream,
+                error,
+            )
+            self.wake.set()
+            return False
+        return applied is not None  # held: the catch-up after the resume applies them
 
     async def reset(self) -> None:
         for projection in self.projections:

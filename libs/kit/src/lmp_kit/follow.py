@@ -128,6 +128,8 @@ class LogFollower(ABC):
         self.topic = topic
         self.token = token
         self.head = 0  # the newest upstream notification id heard of, by either path
+        # While a full round runs (at start, woken, new partitions): the head it reads up to.
+        self.full_round_to: int | None = None
         self.seen_head = 0  # the upstream head the last round saw
         self.ahead_of_log = False  # the stored position is past the head (a restored log)
         self.wake = asyncio.Event()  # a full round now: Kafka has news, or partitions moved
@@ -189,6 +191,8 @@ class LogFollower(ABC):
             self.watch.observed(self.seen_head)
             target = self.seen_head if settled is None else min(settled, self.seen_head)
             reads = _ReadAhead(lambda after: self._read(stub, after, limit=self.read_limit))
+            if settled is None:
+                self.full_round_to = target
             try:
                 while True:
                     # Shown as it moves (metrics, lmp status, the lag alert): a round over a
@@ -220,6 +224,7 @@ class LogFollower(ABC):
                     if last:
                         break
             finally:
+                self.full_round_to = None
                 await reads.close()
         position = await self.position()
         self.reported(position)
@@ -227,6 +232,21 @@ class LogFollower(ABC):
         if settled is not None:
             self.watch.missed(handled)
         return counted
+
+    def beyond_round(self, envelopes: Sequence[Envelope]) -> list[Envelope]:
+        """Those of the envelopes a full round in progress does not read (all, between rounds).
+
+        A full round reads the log up to the head it saw at its start, in the log's order, and
+        applies each page with its position: whatever Kafka delivers up to that head meanwhile
+        the round applies anyway. After a backlog (a start after downtime, a restore, a relay
+        publishing a year's events) both paths applying the same events did the work twice,
+        tracked far-ahead ids page by page and conflicted on every transaction: the fast path
+        leaves those to the round. A periodic round reads only what Kafka had an interval to
+        deliver, so the fast path is not held back by it."""
+        reading_to = self.full_round_to
+        if reading_to is None:
+            return list(envelopes)
+        return [e for e in envelopes if e.notification_id > reading_to]
 
     def _check_behind(self, stored: int) -> None:
         """A stored position past the log's head: the upstream's event store was restored to an

@@ -30,6 +30,11 @@ CONSUMER_SKIPPED_PAGES = Counter(
     "Pages of the upstream log the catch-up passed unread: Kafka had applied all of them",
     ["upstream"],
 )
+CONSUMER_LEFT_TO_ROUND = Counter(
+    "lmp_consumer_left_to_round_total",
+    "Kafka messages the fast path left to the full catch-up round reading them anyway",
+    ["upstream"],
+)
 CONSUMER_POSITION = Gauge(
     "lmp_consumer_position",
     "Notification id up to which every upstream event is applied",
