@@ -74,7 +74,7 @@ YEAR = 2026
 SERVICES = ("registry", "voting", "kpi")
 SAVE_BATCH = 500
 INSERT_BATCH = 1_000
-CATCH_UP_TIMEOUT_S = 1_800.0
+CATCH_UP_TIMEOUT_S = 1_800.0  # --live-timeout's default
 QUIET_S = 3.0  # seconds without a delivery to any consumer: the backlog is through
 TARGET_SHARE = 0.5
 ISSUE_EVENTS = 1_000_000
@@ -304,12 +304,12 @@ def heads(env: dict[str, str]) -> dict[str, int]:
     return found
 
 
-async def wait_live(env: dict[str, str], head: dict[str, int]) -> float:
+async def wait_live(env: dict[str, str], head: dict[str, int], timeout_s: float) -> float:
     """Until kpi's live consumers' positions reach the heads; seconds taken."""
     port = Settings.from_env("kpi", env).endpoint.metrics_port
     started = time.monotonic()
     last = 0.0
-    while time.monotonic() - started < CATCH_UP_TIMEOUT_S:
+    while time.monotonic() - started < timeout_s:
         values = await asyncio.to_thread(metrics, port)
         positions = {u: values.get(("lmp_consumer_position", u), 0.0) for u in head}
         if all(positions[u] >= head[u] for u in head):
@@ -319,7 +319,7 @@ async def wait_live(env: dict[str, str], head: dict[str, int]) -> float:
             shown = ", ".join(f"{u} {positions[u]:,.0f}/{head[u]:,}" for u in head)
             print(f"  live kpi catching up: {shown}", flush=True)
         await asyncio.sleep(0.5)
-    msg = f"kpi's live consumers did not reach {head} within {CATCH_UP_TIMEOUT_S:.0f} s"
+    msg = f"kpi's live consumers did not reach {head} within {timeout_s:.0f} s (--live-timeout)"
     raise RuntimeError(msg)
 
 
@@ -329,7 +329,7 @@ def delivered(values: dict[tuple[str, str], float]) -> float:
     return sum(v for (name, _), v in values.items() if name in names)
 
 
-async def wait_quiet(env: dict[str, str]) -> float:
+async def wait_quiet(env: dict[str, str], timeout_s: float) -> float:
     """Until every relay has published its log and no consumer is handed anything for
     QUIET_S: the bench wrote the events straight into the stores, so each relay has a whole
     year to publish and each consumer to be handed again (duplicates, a transaction each);
@@ -339,7 +339,7 @@ async def wait_quiet(env: dict[str, str]) -> float:
     started = time.monotonic()
     last: list[float] = []
     still_since = time.monotonic()
-    while time.monotonic() - started < CATCH_UP_TIMEOUT_S:
+    while time.monotonic() - started < timeout_s:
         found = [await asyncio.to_thread(metrics, port) for port in ports]
         now = [delivered(values) for values in found]
         relays_done = all(v.get(("lmp_relay_lag_events", ""), 0.0) == 0 for v in found)
@@ -348,7 +348,7 @@ async def wait_quiet(env: dict[str, str]) -> float:
         elif time.monotonic() - still_since >= QUIET_S:
             return time.monotonic() - started
         await asyncio.sleep(0.5)
-    msg = f"the stack did not become quiet within {CATCH_UP_TIMEOUT_S:.0f} s"
+    msg = f"the stack did not become quiet within {timeout_s:.0f} s (--live-timeout)"
     raise RuntimeError(msg)
 
 
@@ -504,6 +504,7 @@ class Options:
     json: bool
     scorecards: int = 0
     raw_runs: int = 3
+    live_timeout_s: float = CATCH_UP_TIMEOUT_S
 
 
 def parse_options(argv: Sequence[str] | None) -> Options:
@@ -528,6 +529,13 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         help="raw inserts of each kind, the fastest counting (1 for the issue's 1M events: "
         "each takes minutes there)",
     )
+    parser.add_argument(
+        "--live-timeout",
+        type=float,
+        default=CATCH_UP_TIMEOUT_S,
+        help="seconds the live consumers may take to reach the heads, and again to fall quiet "
+        "(the 1M-event run needs 35-45 minutes on two cores)",
+    )
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -535,6 +543,8 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         parser.error("--cities, --months, --problems, --ballots and --raw-runs must be at least 1")
     if args.polls < 0:
         parser.error("--polls cannot be negative")
+    if args.live_timeout <= 0:
+        parser.error("--live-timeout must be positive")
     if args.months > 12:  # noqa: PLR2004  # one year
         parser.error("--months is at most 12 (one year)")
     if args.problems < 2 and args.polls:  # noqa: PLR2004  # a poll needs two options
@@ -550,6 +560,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         args.json,
         args.scorecards,
         args.raw_runs,
+        args.live_timeout,
     )
 
 
@@ -566,8 +577,8 @@ def data_directory(chosen: Path | None) -> Iterator[Path]:
 async def measured(env: dict[str, str], options: Options, written: Written) -> dict[str, Any]:
     head = heads(env)
     print(f"kpi's live consumers catching up to {head} ...", flush=True)
-    live_s = await wait_live(env, head)
-    quiet_s = await wait_quiet(env)
+    live_s = await wait_live(env, head, options.live_timeout_s)
+    quiet_s = await wait_quiet(env, options.live_timeout_s)
     print(f"relays published, consumers idle {quiet_s:.1f} s later", flush=True)
     read_started = time.monotonic()
     live_cards = await scorecards(env, options)
