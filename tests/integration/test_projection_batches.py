@@ -17,7 +17,12 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from expertise.projections import PracticesProjection, ReviewsProjection, SessionsProjection
-from kpi.projections import REGISTRY_FACTS, REGISTRY_FACTS_COLLECTION, FactsProjection
+from kpi.projections import (
+    REGISTRY_FACT_INDEXES,
+    REGISTRY_FACTS,
+    REGISTRY_FACTS_COLLECTION,
+    FactsProjection,
+)
 from lmp_contracts import expertise, registry, voting
 from lmp_contracts.base import EventContract
 from lmp_kit.envelope import Envelope
@@ -276,7 +281,7 @@ async def test_kpi_facts_are_the_same_singly_whole_cut_shuffled_or_replayed(mong
     events = interleaved(registry_lives(), seed=19)
 
     def make() -> FactsProjection:
-        return FactsProjection(REGISTRY_FACTS, REGISTRY_FACTS_COLLECTION)
+        return FactsProjection(REGISTRY_FACTS, REGISTRY_FACTS_COLLECTION, REGISTRY_FACT_INDEXES)
 
     await same_singly_whole_and_cut(mongo, make, events, seed=4)
     await same_whatever_the_order_and_batches(mongo, make, events, seed=5)

@@ -215,21 +215,38 @@ REGISTRY_FACTS: Mapping[str, FactOf] = {
 VOTING_FACTS: Mapping[str, FactOf] = {"Poll.Closed": _poll_closed, "Ballot.Cast": _ballot}
 
 
+IndexKeys = Sequence[tuple[str, int]]
+# What views.month_facts asks of each facts collection, each query an index's exact keys or
+# their leading part (SecantusDB uses a compound index only so; anything else reads every
+# document of the city or of the collection). Registry's facts: a city's month, the late
+# facts that occurred in it. Voting's facts (a ballot per voter, by far the most documents):
+# a city's closed polls, the ballots of a poll; their month is when they occurred, so they
+# need no second month index. Each index is kept up on every insert: no more than these.
+REGISTRY_FACT_INDEXES: tuple[IndexKeys, ...] = (
+    (("city_id", ASCENDING), ("month", ASCENDING)),
+    (("city_id", ASCENDING), ("occurred_month", ASCENDING)),
+)
+VOTING_FACT_INDEXES: tuple[IndexKeys, ...] = (
+    (("city_id", ASCENDING), ("kind", ASCENDING), ("ref", ASCENDING)),
+)
+
+
 class FactsProjection:
     """Per city and month, the facts the scorecard is computed from, each with its event id."""
 
-    def __init__(self, facts: Mapping[str, FactOf], collection: str) -> None:
+    def __init__(
+        self, facts: Mapping[str, FactOf], collection: str, indexes: Sequence[IndexKeys]
+    ) -> None:
         self.facts = facts
         self.collection = collection
+        self.indexes = indexes
         self.event_types: frozenset[str] = frozenset(facts)
         self.collections: tuple[str, ...] = (collection,)
 
     async def prepare(self, db: AsyncDatabase[Document]) -> None:
         # Before any consumer transaction: creating an index waits for open transactions.
-        await db[self.collection].create_index([("city_id", ASCENDING), ("month", ASCENDING)])
-        await db[self.collection].create_index(
-            [("city_id", ASCENDING), ("occurred_month", ASCENDING)]
-        )
+        for keys in self.indexes:
+            await db[self.collection].create_index(list(keys))
 
     async def apply(
         self, envelope: Envelope, db: AsyncDatabase[Document], session: AsyncClientSession

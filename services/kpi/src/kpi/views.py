@@ -147,13 +147,22 @@ async def month_facts(
                 "ref": {"$in": activities},
             },
         )
-    polls = [f for f in await _find_any(db, voting, this_month) if f.kind == scoring.POLL_CLOSED]
+    # Voting's facts by their index's keys (projections.VOTING_FACT_INDEXES): the city's
+    # closed polls, those of the month kept here; then each poll's ballots. Read by the month
+    # index instead, a month's polls cost every ballot of the month, and the ballots every
+    # ballot of the city's year (a scan per scorecard, and the gauges read every city's).
+    # A voting fact's month is when it occurred: the branch of late facts never holds one.
+    previous = scoring.previous_month(month)
+    polls = [
+        f
+        for f in await _find(db, voting, {"city_id": city_id, "kind": scoring.POLL_CLOSED})
+        if f.month == month
+        or (late_since is not None and f.month == previous and f.occurred_at >= late_since)
+    ]
     facts += polls
-    if polls:
+    for poll in polls:
         facts += await _find(
-            db,
-            voting,
-            {"city_id": city_id, "kind": scoring.BALLOT, "ref": {"$in": [p.ref for p in polls]}},
+            db, voting, {"city_id": city_id, "kind": scoring.BALLOT, "ref": poll.ref}
         )
     unique = {f.event_id: f for f in facts}
     return list(unique.values())
@@ -230,8 +239,12 @@ async def month_card(
 
 
 async def cities(db: Database) -> list[str]:
+    """The cities kpi knows: from registry's facts (each city's registration is one) and the
+    periods. Not from voting's facts: `distinct` reads every document, a ballot per voter,
+    and the gauges ask every interval; a city votes only on its registered problems and
+    practices, so it is registered (its fact may come a moment after its first ballots)."""
     found: set[str] = set()
-    for collection in (REGISTRY_FACTS_COLLECTION, VOTING_FACTS_COLLECTION, PERIODS):
+    for collection in (REGISTRY_FACTS_COLLECTION, PERIODS):
         found.update(await db[collection].distinct("city_id"))
     return sorted(found)
 

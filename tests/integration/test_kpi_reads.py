@@ -1,0 +1,169 @@
+"""kpi's scorecard reads on a real MongoDB server: each query on voting's facts (a document per
+ballot, most of the read model) is answered by an index and examines only the documents it
+returns, so a scorecard costs its own ballots, not the city's year of them; the scorecard
+gauges read every city's last month every interval, and a rebuild shares the server with them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kpi import views
+from kpi.projections import (
+    REGISTRY_FACT_INDEXES,
+    REGISTRY_FACTS,
+    REGISTRY_FACTS_COLLECTION,
+    VOTING_FACT_INDEXES,
+    VOTING_FACTS,
+    VOTING_FACTS_COLLECTION,
+    FactsProjection,
+)
+from lmp_kit.envelope import Envelope
+from pymongo import AsyncMongoClient, monitoring
+
+CITY, OTHER = "sarov", "ozersk"
+MONTHS = ("2026-01", "2026-02", "2026-03")
+ASKED = "2026-02"
+
+
+class Finds(monitoring.CommandListener):
+    """The filters of the find commands sent on voting's facts, and the other commands."""
+
+    def __init__(self) -> None:
+        self.filters: list[dict[str, Any]] = []
+        self.others: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command.get(event.command_name) != VOTING_FACTS_COLLECTION:
+            return
+        if event.command_name == "find":
+            self.filters.append(dict(event.command.get("filter", {})))
+        else:
+            self.others.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        del event
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        del event
+
+
+def envelope(  # noqa: PLR0913  # an envelope's parts that differ here, each named
+    nid: int,
+    event_type: str,
+    city: str,
+    at: datetime,
+    payload: dict[str, Any],
+    *,
+    aggregate: uuid.UUID | None = None,
+) -> Envelope:
+    return Envelope.model_validate(
+        {
+            "event_id": uuid.uuid4(),
+            "event_type": event_type,
+            "schema_version": 1,
+            "service": "registry" if event_type.startswith("City.") else "voting",
+            "city_id": city,
+            "aggregate_id": aggregate or uuid.uuid4(),
+            "aggregate_version": 1,
+            "notification_id": nid,
+            "occurred_at": at,
+            "traceparent": "",
+            "payload": payload,
+        }
+    )
+
+
+def federation() -> tuple[list[Envelope], list[Envelope], set[str]]:
+    """Two cities, each a city-problem poll a month with 5 + n ballots; the event ids of the
+    asked month's poll and ballots of CITY."""
+    registry: list[Envelope] = []
+    voting: list[Envelope] = []
+    wanted: set[str] = set()
+    nid = 0
+    for city in (CITY, OTHER):
+        nid += 1
+        registered = datetime(2026, 1, 1, tzinfo=UTC)
+        payload: dict[str, Any] = {"name": city.title(), "voter_target": 10}
+        registry.append(envelope(nid, "City.Registered", city, registered, payload))
+        for number, month in enumerate(MONTHS, start=1):
+            poll = uuid.uuid4()
+            closed = datetime(2026, number, 20, tzinfo=UTC)
+            cast = []
+            for voter in range(5 + number):
+                nid += 1
+                ballot = {
+                    "poll_id": str(poll),
+                    "pseudonym": f"{city}-{voter:060x}",
+                    "month": month,
+                    "choices": {"a": 1},
+                }
+                cast.append(envelope(nid, "Ballot.Cast", city, closed - timedelta(days=1), ballot))
+            nid += 1
+            result = {
+                "kind": "city_problem",
+                "closed_at": closed.isoformat(),
+                "results": [],
+                "ballots_counted": len(cast),
+                "distinct_voters": len(cast),
+                "turnout": "1",
+                "digest": "",
+            }
+            closing = envelope(nid, "Poll.Closed", city, closed, result, aggregate=poll)
+            voting += [*cast, closing]
+            if city == CITY and month == ASKED:
+                wanted |= {str(e.event_id) for e in (*cast, closing)}
+    return registry, voting, wanted
+
+
+async def test_a_scorecard_reads_only_the_voting_facts_it_counts(mongo, mongodb_uri):
+    client, name = mongo
+    registry, voting, wanted = federation()
+    facts = (
+        (
+            FactsProjection(REGISTRY_FACTS, REGISTRY_FACTS_COLLECTION, REGISTRY_FACT_INDEXES),
+            registry,
+        ),
+        (FactsProjection(VOTING_FACTS, VOTING_FACTS_COLLECTION, VOTING_FACT_INDEXES), voting),
+    )
+    async with client.start_session() as session:
+        for projection, events in facts:
+            await projection.prepare(client[name])
+            await projection.apply_batch(events, client[name], session)
+    finds = Finds()
+    listening: AsyncMongoClient[Any] = AsyncMongoClient(
+        mongodb_uri, tz_aware=True, event_listeners=[finds]
+    )
+    try:
+        card = await views.month_card(
+            listening[name], CITY, ASKED, datetime(2026, 3, 5, tzinfo=UTC)
+        )
+        # The cities the gauges and the ranking go over, without reading voting's facts.
+        assert await views.cities(listening[name]) == sorted((CITY, OTHER))
+    finally:
+        await listening.close()
+
+    # What it counts: the month's poll and its ballots, none of another month or city.
+    voting_indicator = next(i for i in card.scorecard.indicators if i.name == "voting")
+    counted = set(voting_indicator.evidence)
+    assert wanted <= counted
+    assert not counted & ({str(e.event_id) for e in voting} - wanted)
+
+    # What it read: each query by an index, examining only what it returned; in all, the
+    # city's polls (a handful a year) and the asked poll's ballots, each once.
+    assert finds.filters
+    assert finds.others == []
+    returned = 0
+    for query in finds.filters:
+        explained = await client[name].command(
+            "explain",
+            {"find": VOTING_FACTS_COLLECTION, "filter": query},
+            verbosity="executionStats",
+        )
+        stats = explained["executionStats"]
+        assert stats["totalDocsExamined"] == stats["nReturned"], (query, stats)
+        assert "IXSCAN" in str(explained["queryPlanner"]["winningPlan"]), query
+        returned += stats["nReturned"]
+    assert returned == len(MONTHS) + len(wanted) - 1  # the city's polls, the asked one's ballots
