@@ -11,15 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kpi import views
-from kpi.projections import (
-    REGISTRY_FACT_INDEXES,
-    REGISTRY_FACTS,
-    REGISTRY_FACTS_COLLECTION,
-    VOTING_FACT_INDEXES,
-    VOTING_FACTS,
-    VOTING_FACTS_COLLECTION,
-    FactsProjection,
-)
+from kpi.consumers import SUBSCRIPTIONS
+from kpi.projections import VOTING_FACTS_COLLECTION, FactsProjection
 from lmp_kit.envelope import Envelope
 from pymongo import AsyncMongoClient, monitoring
 
@@ -121,13 +114,14 @@ def federation() -> tuple[list[Envelope], list[Envelope], set[str]]:
 async def test_a_scorecard_reads_only_the_voting_facts_it_counts(mongo, mongodb_uri):
     client, name = mongo
     registry, voting, wanted = federation()
-    facts = (
-        (
-            FactsProjection(REGISTRY_FACTS, REGISTRY_FACTS_COLLECTION, REGISTRY_FACT_INDEXES),
-            registry,
-        ),
-        (FactsProjection(VOTING_FACTS, VOTING_FACTS_COLLECTION, VOTING_FACT_INDEXES), voting),
-    )
+    # The service's own facts projections of the two upstreams, their indexes and all.
+    upstreams = {"registry": registry, "voting": voting}
+    facts = [
+        (projection, upstreams[subscription.upstream])
+        for subscription in SUBSCRIPTIONS
+        for projection in subscription.projections
+        if isinstance(projection, FactsProjection)
+    ]
     async with client.start_session() as session:
         for projection, events in facts:
             await projection.prepare(client[name])
