@@ -12,6 +12,7 @@ from typing import Any
 
 from kpi import views
 from kpi.consumers import SUBSCRIPTIONS
+from kpi.domain.scoring import Closure, Scorecard
 from kpi.projections import VOTING_FACTS_COLLECTION, FactsProjection
 from lmp_kit.envelope import Envelope
 from pymongo import AsyncMongoClient, monitoring
@@ -69,52 +70,67 @@ def envelope(  # noqa: PLR0913  # an envelope's parts that differ here, each nam
     )
 
 
-def federation() -> tuple[list[Envelope], list[Envelope], set[str]]:
+class Numbers:
+    """Notification ids in order, across the upstreams of a test's federation."""
+
+    def __init__(self) -> None:
+        self.last = 0
+
+    def __call__(self) -> int:
+        self.last += 1
+        return self.last
+
+
+def city_problem_poll(
+    nid: Numbers, city: str, month: str, closed: datetime, voters: range
+) -> list[Envelope]:
+    """A city-problem poll of the month: a ballot a voter the day before it closed, then its
+    closing."""
+    poll = uuid.uuid4()
+    cast = []
+    for voter in voters:
+        ballot = {
+            "poll_id": str(poll),
+            "pseudonym": f"{city}-{voter:060x}",
+            "month": month,
+            "choices": {"a": 1},
+        }
+        cast.append(envelope(nid(), "Ballot.Cast", city, closed - timedelta(days=1), ballot))
+    result = {
+        "kind": "city_problem",
+        "closed_at": closed.isoformat(),
+        "results": [],
+        "ballots_counted": len(cast),
+        "distinct_voters": len(cast),
+        "turnout": "1",
+        "digest": "",
+    }
+    return [*cast, envelope(nid(), "Poll.Closed", city, closed, result, aggregate=poll)]
+
+
+def federation(nid: Numbers) -> tuple[list[Envelope], list[Envelope], set[str]]:
     """Two cities, each a city-problem poll a month with 5 + n ballots; the event ids of the
     asked month's poll and ballots of CITY."""
     registry: list[Envelope] = []
     voting: list[Envelope] = []
     wanted: set[str] = set()
-    nid = 0
     for city in (CITY, OTHER):
-        nid += 1
         registered = datetime(2026, 1, 1, tzinfo=UTC)
         payload: dict[str, Any] = {"name": city.title(), "voter_target": 10}
-        registry.append(envelope(nid, "City.Registered", city, registered, payload))
+        registry.append(envelope(nid(), "City.Registered", city, registered, payload))
         for number, month in enumerate(MONTHS, start=1):
-            poll = uuid.uuid4()
             closed = datetime(2026, number, 20, tzinfo=UTC)
-            cast = []
-            for voter in range(5 + number):
-                nid += 1
-                ballot = {
-                    "poll_id": str(poll),
-                    "pseudonym": f"{city}-{voter:060x}",
-                    "month": month,
-                    "choices": {"a": 1},
-                }
-                cast.append(envelope(nid, "Ballot.Cast", city, closed - timedelta(days=1), ballot))
-            nid += 1
-            result = {
-                "kind": "city_problem",
-                "closed_at": closed.isoformat(),
-                "results": [],
-                "ballots_counted": len(cast),
-                "distinct_voters": len(cast),
-                "turnout": "1",
-                "digest": "",
-            }
-            closing = envelope(nid, "Poll.Closed", city, closed, result, aggregate=poll)
-            voting += [*cast, closing]
+            events = city_problem_poll(nid, city, month, closed, range(5 + number))
+            voting += events
             if city == CITY and month == ASKED:
-                wanted |= {str(e.event_id) for e in (*cast, closing)}
+                wanted |= {str(e.event_id) for e in events}
     return registry, voting, wanted
 
 
-async def test_a_scorecard_reads_only_the_voting_facts_it_counts(mongo, mongodb_uri):
-    client, name = mongo
-    registry, voting, wanted = federation()
-    # The service's own facts projections of the two upstreams, their indexes and all.
+async def load(
+    client: AsyncMongoClient[Any], name: str, registry: list[Envelope], voting: list[Envelope]
+) -> None:
+    """The events through the service's own facts projections, their indexes and all."""
     upstreams = {"registry": registry, "voting": voting}
     facts = [
         (projection, upstreams[subscription.upstream])
@@ -126,6 +142,35 @@ async def test_a_scorecard_reads_only_the_voting_facts_it_counts(mongo, mongodb_
         for projection, events in facts:
             await projection.prepare(client[name])
             await projection.apply_batch(events, client[name], session)
+
+
+async def examined_only_returned(
+    client: AsyncMongoClient[Any], name: str, filters: list[dict[str, Any]]
+) -> int:
+    """Asserts each query on voting's facts is an index scan examining only what it returns;
+    the documents they returned in all."""
+    returned = 0
+    for query in filters:
+        explained = await client[name].command(
+            "explain",
+            {"find": VOTING_FACTS_COLLECTION, "filter": query},
+            verbosity="executionStats",
+        )
+        stats = explained["executionStats"]
+        assert stats["totalDocsExamined"] == stats["nReturned"], (query, stats)
+        assert "IXSCAN" in str(explained["queryPlanner"]["winningPlan"]), query
+        returned += stats["nReturned"]
+    return returned
+
+
+def voting_evidence(card: Scorecard) -> set[str]:
+    return set(next(i for i in card.indicators if i.name == "voting").evidence)
+
+
+async def test_a_scorecard_reads_only_the_voting_facts_it_counts(mongo, mongodb_uri):
+    client, name = mongo
+    registry, voting, wanted = federation(Numbers())
+    await load(client, name, registry, voting)
     finds = Finds()
     listening: AsyncMongoClient[Any] = AsyncMongoClient(
         mongodb_uri, tz_aware=True, event_listeners=[finds]
@@ -140,8 +185,7 @@ async def test_a_scorecard_reads_only_the_voting_facts_it_counts(mongo, mongodb_
         await listening.close()
 
     # What it counts: the month's poll and its ballots, none of another month or city.
-    voting_indicator = next(i for i in card.scorecard.indicators if i.name == "voting")
-    counted = set(voting_indicator.evidence)
+    counted = voting_evidence(card.scorecard)
     assert wanted <= counted
     assert not counted & ({str(e.event_id) for e in voting} - wanted)
 
@@ -149,15 +193,48 @@ async def test_a_scorecard_reads_only_the_voting_facts_it_counts(mongo, mongodb_
     # city's polls (a handful a year) and the asked poll's ballots, each once.
     assert finds.filters
     assert finds.others == []
-    returned = 0
-    for query in finds.filters:
-        explained = await client[name].command(
-            "explain",
-            {"find": VOTING_FACTS_COLLECTION, "filter": query},
-            verbosity="executionStats",
-        )
-        stats = explained["executionStats"]
-        assert stats["totalDocsExamined"] == stats["nReturned"], (query, stats)
-        assert "IXSCAN" in str(explained["queryPlanner"]["winningPlan"]), query
-        returned += stats["nReturned"]
+    returned = await examined_only_returned(client, name, finds.filters)
     assert returned == len(MONTHS) + len(wanted) - 1  # the city's polls, the asked one's ballots
+
+
+async def test_a_poll_closed_after_an_early_signature_counts_next_month_read_by_index(
+    mongo, mongodb_uri
+):
+    # The late branch: January is signed on the 25th, before it ends; a poll closed on the
+    # 28th is January's in its payload but counts for February (scoring.effective_month),
+    # and February's scorecard finds it among the city's polls, by the same index.
+    client, name = mongo
+    nid = Numbers()
+    registry, voting, on_time = federation(nid)
+    signed = datetime(2026, 1, 25, tzinfo=UTC)
+    late = city_problem_poll(nid, CITY, "2026-01", signed + timedelta(days=3), range(100, 104))
+    before = [
+        e
+        for e in voting
+        if e.city_id == CITY and e.event_type == "Poll.Closed" and e.occurred_at < signed
+    ]
+    await load(client, name, registry, [*voting, *late])
+    closures = {"2026-01": [Closure(signed_at=signed)]}
+    finds = Finds()
+    listening: AsyncMongoClient[Any] = AsyncMongoClient(
+        mongodb_uri, tz_aware=True, event_listeners=[finds]
+    )
+    try:
+        cards = {
+            month: await views.compute_scorecard(
+                listening[name], CITY, month, evaluation=None, introduced=(), closures=closures
+            )
+            for month in ("2026-01", ASKED)
+        }
+    finally:
+        await listening.close()
+
+    late_ids = {str(e.event_id) for e in late}
+    assert late_ids <= voting_evidence(cards[ASKED])
+    assert on_time <= voting_evidence(cards[ASKED])
+    assert not late_ids & voting_evidence(cards["2026-01"])
+    assert {str(e.event_id) for e in before} <= voting_evidence(cards["2026-01"])
+    assert "2 city-problem polls closed" in next(
+        i.note for i in cards[ASKED].indicators if i.name == "voting"
+    )
+    assert await examined_only_returned(client, name, finds.filters) > 0
