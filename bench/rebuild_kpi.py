@@ -68,7 +68,7 @@ from voting.domain.ballots import Ballot
 from voting.domain.polls import OptionSpec, Poll, PollSpec
 
 from lmp_cli import rebuild as rebuild_command
-from lmp_cli.stack import embedded_stack, isolated_env
+from lmp_cli.stack import StopSignals, embedded_stack, isolated_env
 
 YEAR = 2026
 SERVICES = ("registry", "voting", "kpi")
@@ -639,7 +639,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{written.voting:,}) in {written.seconds:.1f} s; starting the stack ...",
             flush=True,
         )
-        with embedded_stack(stack_dir, env, SERVICES) as stack:
+        # SIGTERM as Ctrl-C: leaving the stack's context stops every server it started.
+        with StopSignals(), embedded_stack(stack_dir, env, SERVICES) as stack:
             result = asyncio.run(measured(stack.env, options, written))
     print()
     print(

@@ -111,6 +111,7 @@ def test_kpi_is_rebuilt_under_traffic_switched_and_follows_the_new_generation(
     assert code == 0, output
     assert "switched to generation 1" in output
     assert "problem_stats" in output  # among the collections found equal
+    assert "indexed kpi_registry_facts, kpi_voting_facts after loading in" in output
     assert "events/s" in output
     assert traffic.sent > 10
     assert traffic.reads > 10
@@ -187,10 +188,23 @@ def test_an_interrupted_rebuild_resumes_from_its_own_positions(stack: Slice) -> 
 
     asyncio.run(first_run())
     assert control(stack, "kpi")["rebuild"]["generation"] == 1
+    facts = ("kpi_registry_facts", "kpi_voting_facts")
+    new = generation_name(settings.mongodb_database, 1)
+    with MongoClient[dict[str, Any]](stack.env["MONGODB_URI"]) as client:
+        # Stopped while loading: the facts are there without their secondary indexes, which
+        # the rebuild builds once after loading (FactsProjection indexes after load); the
+        # collections other projections query while applying have theirs from the start.
+        assert client[new]["kpi_registry_facts"].count_documents({}) > 0
+        for name in facts:
+            assert set(client[new][name].index_information()) <= {"_id_"}, name
+        assert len(client[new]["_tracking"].index_information()) > 1
     code, output = rebuild(stack, "kpi")
     assert code == 0, output
     assert "resuming the rebuild into generation 1" in output
+    assert f"indexed {', '.join(facts)} after loading in" in output
     assert "switched to generation 1" in output
+    with MongoClient[dict[str, Any]](stack.env["MONGODB_URI"]) as client:
+        assert "city_id_1_kind_1_ref_1" in client[new]["kpi_voting_facts"].index_information()
     stack.register(2, prefix="After")
     assert stack.wait_registered(122) == 122
 

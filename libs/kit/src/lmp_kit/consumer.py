@@ -87,6 +87,16 @@ class PreparedProjection(Protocol):
     async def prepare(self, db: AsyncDatabase[Document]) -> None: ...
 
 
+@runtime_checkable
+class IndexedAfterLoad(Protocol):
+    """A prepared projection whose `apply` reads its collections by `_id` alone, so the indexes
+    its `prepare` creates (and nothing else) serve the API's reads only. A rebuild loads its
+    collections without them and then builds each index once over the loaded documents (as
+    mongorestore does), instead of keeping every index up on each insert."""
+
+    index_after_load: bool
+
+
 class HeldError(Exception):
     """The generation's fence holds its consumers (a rebuild compares or switched away)."""
 
@@ -161,8 +171,13 @@ class TrackedConsumer(LogFollower):
         await db[TRACKING].create_index([("upstream", ASCENDING), ("block", ASCENDING)])
         await self._migrate_tracking()
         for projection in self.projections:
-            if isinstance(projection, PreparedProjection):
+            if isinstance(projection, PreparedProjection) and self.prepares_now(projection):
                 await projection.prepare(self.models.view(generation))
+
+    def prepares_now(self, projection: Projection) -> bool:
+        """Whether `prepare` prepares the projection (a rebuild indexes some after loading)."""
+        del projection
+        return True
 
     async def position(self) -> int:
         found = await self.db[POSITIONS].find_one({"_id": self.upstream})

@@ -43,6 +43,8 @@ from lmp_kit.consumer import (
     FENCES,
     POSITIONS,
     TRACKING,
+    IndexedAfterLoad,
+    PreparedProjection,
     Projection,
     TrackedConsumer,
 )
@@ -186,6 +188,13 @@ class RebuildConsumer(TrackedConsumer):
     def reported(self, position: int) -> None:
         del position  # the live consumers' gauges are the service's, not the rebuild's
 
+    def prepares_now(self, projection: Projection) -> bool:
+        return not indexed_after_load(projection)
+
+
+def indexed_after_load(projection: Projection) -> bool:
+    return isinstance(projection, IndexedAfterLoad) and projection.index_after_load
+
 
 @dataclass
 class Rebuild:
@@ -223,11 +232,13 @@ class Rebuild:
         self._generation = generation
         new_db = self.models.database(generation)
         self.consumers = [self._consumer(s, generation) for s in selected]
-        await self._copy_indexes(new_db)
+        later = self._indexed_later()
+        await self._copy_indexes(new_db, generation_collections(self.subscriptions) - later)
         for consumer in self.consumers:
             await consumer.prepare()
             self._start_positions[consumer.upstream] = await consumer.position()
         await self._build()
+        await self._index_loaded(new_db, later)
         return await self._switch(selected, generation, resumed=resumed)
 
     async def abandon(self) -> int | None:
@@ -300,12 +311,48 @@ class Rebuild:
         consumer.on_page = self._page_done
         return consumer
 
-    async def _copy_indexes(self, new_db: AsyncDatabase[Document]) -> None:
-        """The live generation's indexes, before any write (an index build waits for open
-        transactions, and a collection copied at the switch needs them too)."""
+    def _indexed_later(self) -> frozenset[str]:
+        """The collections loaded before their secondary indexes: those that only rebuilt
+        projections indexing after load (`IndexedAfterLoad`) write."""
+        rebuilt = {id(p) for consumer in self.consumers for p in consumer.projections}
+        writers: dict[str, list[Projection]] = {}
+        for subscription in self.subscriptions:
+            for projection in subscription.projections:
+                for name in projection.collections:
+                    writers.setdefault(name, []).append(projection)
+        return frozenset(
+            name
+            for name, projections in writers.items()
+            if all(id(p) in rebuilt and indexed_after_load(p) for p in projections)
+        )
+
+    async def _index_loaded(self, new_db: AsyncDatabase[Document], later: frozenset[str]) -> None:
+        """The indexes held back, built over the loaded collections while no consumer writes
+        the new generation (an index build waits for open transactions): the live
+        generation's, then each such projection's own (`prepare`)."""
+        if not later:
+            return
+        await self._progress("indexing", force=True)
+        started = time.monotonic()
+        await self._copy_indexes(new_db, later)
+        for consumer in self.consumers:
+            for projection in consumer.projections:
+                if indexed_after_load(projection) and isinstance(projection, PreparedProjection):
+                    await projection.prepare(self.models.view(self._generation))
+        self.say(
+            f"indexed {', '.join(sorted(later))} after loading in "
+            f"{time.monotonic() - started:.1f} s"
+        )
+
+    async def _copy_indexes(
+        self, new_db: AsyncDatabase[Document], collections: frozenset[str]
+    ) -> None:
+        """The live generation's indexes of the collections, before any write to them (an index
+        build waits for open transactions, and a collection copied at the switch needs them
+        too), or after loading them."""
         live = self.models.database(await self._active())
         names = set(await live.list_collection_names())
-        for name in sorted(generation_collections(self.subscriptions) & names):
+        for name in sorted(collections & names):
             for index_name, spec in (await live[name].index_information()).items():
                 if index_name == "_id_":
                     continue

@@ -234,6 +234,10 @@ VOTING_FACT_INDEXES: tuple[IndexKeys, ...] = (
 class FactsProjection:
     """Per city and month, the facts the scorecard is computed from, each with its event id."""
 
+    # Its apply reads the collection by _id alone; the indexes serve the scorecard's reads, so
+    # a rebuild builds them once after loading the facts (lmp_kit.consumer.IndexedAfterLoad).
+    index_after_load = True
+
     def __init__(
         self, facts: Mapping[str, FactOf], collection: str, indexes: Sequence[IndexKeys]
     ) -> None:
