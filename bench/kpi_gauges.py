@@ -10,6 +10,12 @@ The database is an existing kpi generation (e.g. the one bench/rebuild_kpi.py le
 --data-dir: start SecantusDB on its `stack/mongodb` with lmp_devstack.secantus.start_secantus).
 Nothing is written to it, except the indexes the working tree's projections declare, created
 first when missing (timed and printed): the code under test reads by them.
+
+Each revision's reads should meet the indexes of that revision (a planner may pick any index
+whose leading field fits). `--before-database DB` runs the earlier reads on another copy of the
+same documents (rebuild_kpi.py keeps both generations: `lmp_kpi` and `lmp_kpi__g1`, equal by
+digest), where `--before-index COLLECTION:FIELD,FIELD` (repeatable; default: f9c784b~1's two
+indexes of voting's facts) become that collection's only secondary indexes.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from typing import Any
 from kpi import views
 from kpi.consumers import SUBSCRIPTIONS
 from kpi.projections import FactsProjection
-from pymongo import AsyncMongoClient
+from pymongo import ASCENDING, AsyncMongoClient
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEWS = "services/kpi/src/kpi/views.py"
@@ -68,9 +74,40 @@ async def refresh(module: Any, db: Any, month: str, now: datetime) -> tuple[floa
     return time.monotonic() - started, cards
 
 
-async def measure(uri: str, database: str, month: str, before: str, rounds: int) -> dict[str, Any]:
+BEFORE_INDEXES = (
+    "kpi_voting_facts:city_id,month",
+    "kpi_voting_facts:city_id,occurred_month",
+)
+
+
+async def only_indexes(db: Any, specs: Sequence[str]) -> None:  # noqa: ANN401  # pymongo's database
+    """Each named collection's secondary indexes made exactly those of `specs`."""
+    wanted: dict[str, list[list[tuple[str, int]]]] = {}
+    for spec in specs:
+        collection, _, fields = spec.partition(":")
+        wanted.setdefault(collection, []).append([(f, ASCENDING) for f in fields.split(",")])
+    for collection, indexes in wanted.items():
+        keep = {"_".join(f"{f}_1" for f, _ in keys) for keys in indexes}
+        for name in await db[collection].index_information():
+            if name != "_id_" and name not in keep:
+                await db[collection].drop_index(name)
+        for keys in indexes:
+            await db[collection].create_index(keys)
+
+
+async def measure(  # noqa: PLR0913  # the run's parameters, each named
+    uri: str,
+    database: str,
+    month: str,
+    before: str,
+    rounds: int,
+    *,
+    before_database: str | None = None,
+    before_indexes: Sequence[str] = (),
+) -> dict[str, Any]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
     db = client[database]
+    old_db = client[before_database] if before_database else db
     now = datetime.now(UTC)
     try:
         started = time.monotonic()
@@ -78,14 +115,16 @@ async def measure(uri: str, database: str, month: str, before: str, rounds: int)
             for projection in subscription.projections:
                 if isinstance(projection, FactsProjection):
                     await projection.prepare(db)
+        if before_database:
+            await only_indexes(old_db, before_indexes)
         indexes_s = time.monotonic() - started
         with tempfile.TemporaryDirectory() as directory:
             old = views_at(before, Path(directory))
             timings: dict[str, list[float]] = {"before": [], "now": []}
             cards: dict[str, dict[str, Any]] = {}
             for _ in range(rounds):  # alternating, so a drift of the server touches both
-                for name, module in (("before", old), ("now", views)):
-                    seconds, cards[name] = await refresh(module, db, month, now)
+                for name, module, on in (("before", old, old_db), ("now", views, db)):
+                    seconds, cards[name] = await refresh(module, on, month, now)
                     timings[name].append(seconds)
                     print(f"  {name:<6} {seconds:8.2f} s for {len(cards[name])} cities", flush=True)
     finally:
@@ -94,6 +133,7 @@ async def measure(uri: str, database: str, month: str, before: str, rounds: int)
     same = cards["before"] == cards["now"]
     return {
         "database": database,
+        "before_database": before_database or database,
         "month": month,
         "before": before,
         "cities": len(cards["now"]),
@@ -113,10 +153,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--month", required=True, help="YYYY-MM")
     parser.add_argument("--before", default="f9c784b~1", help="the commit to compare with")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--before-database", default=None)
+    parser.add_argument("--before-index", action="append", default=None)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     views.check_month(args.month)
-    result = asyncio.run(measure(args.uri, args.database, args.month, args.before, args.rounds))
+    result = asyncio.run(
+        measure(
+            args.uri,
+            args.database,
+            args.month,
+            args.before,
+            args.rounds,
+            before_database=args.before_database,
+            before_indexes=args.before_index or BEFORE_INDEXES,
+        )
+    )
     print(
         f"{result['cities']} cities, {args.month}: {result['refresh_s_before']} s with "
         f"{args.before}'s reads, {result['refresh_s_now']} s now ({result['speedup']}x); "
