@@ -59,6 +59,7 @@ def views_at(revision: str, directory: Path) -> ModuleType:
         msg = f"cannot load {VIEWS} of {revision}"
         raise RuntimeError(msg)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being made
     spec.loader.exec_module(module)
     return module
 
