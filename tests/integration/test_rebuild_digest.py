@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from bson.int64 import Int64
-from lmp_kit.rebuild import digest
+from lmp_kit.rebuild import digest, digests, raw_digest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -72,3 +72,26 @@ async def test_one_value_changed_or_one_document_less_gives_another_digest(
     assert await digest(database["changed"]) != same
     assert await digest(database["fewer"]) != same
     assert await digest(database["retyped"]) != same  # 2 and Int64(2) are different documents
+
+
+async def test_collections_compare_as_stored_and_again_field_order_aside(
+    database: Database,
+) -> None:
+    """`digests` first compares the stored bytes, then, for a pair that differs, the documents
+    field order aside: the same documents in another field order are equal, a changed value
+    is not."""
+    docs = documents()
+    await database["live"].insert_many([dict(d) for d in docs])
+    await database["copy"].insert_many([dict(d) for d in reversed(docs)])
+    await database["reordered"].insert_many(documents(reverse_fields=True))
+    await database["changed"].insert_many([dict(d) for d in docs])
+    await database["changed"].update_one({"_id": "fact-7"}, {"$set": {"share": 0.5}})
+    live, copy, reordered, changed = (database[n] for n in ("live", "copy", "reordered", "changed"))
+
+    assert await raw_digest(live) == await raw_digest(copy)  # equal as stored
+    assert await raw_digest(live) != await raw_digest(reordered)  # needs the second pass
+    assert await digests([(live, copy), (live, reordered), (live, changed)]) == [
+        True,
+        True,
+        False,
+    ]

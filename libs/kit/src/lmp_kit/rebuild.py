@@ -8,8 +8,9 @@ round catches up only to the live consumers' stored positions.
 When it is close, it holds the live consumers (their generation's fences, a lease renewed
 while it works: a rebuild that dies lets them go on by themselves), reads their positions and
 the events they applied beyond them (Kafka's, tracked), brings the new generation to exactly
-that, and compares a digest per collection (`digest`: each document's keys sorted, as BSON,
-SHA-256, over the set of documents) and the positions. Equal: the control document names the new
+that, and compares a digest per collection (`raw_digest`: SHA-256 over the set of the documents'
+stored BSON; for a pair that differs, `digest`: the same with each document's keys sorted) and
+the positions. Equal: the control document names the new
 generation, every process of the service moves to it within a second (its consumers continue
 from the new generation's positions), the old generation's fences retire and, after a grace
 for calls still reading it, it is dropped (unless `keep_old`). Different: the live consumers
@@ -33,6 +34,8 @@ from typing import Any
 
 import bson
 import grpc
+from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
 from lmp.common.v1 import events_pb2_grpc
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -67,6 +70,7 @@ SWITCH_GRACE_S = 5.0
 PROGRESS_EVERY_S = 1.0
 COPY_BATCH = 1_000
 DIGEST_BATCH = 10_000
+RAW_CODEC: CodecOptions[RawBSONDocument] = CodecOptions(document_class=RawBSONDocument)
 
 
 class RebuildError(Exception):
@@ -131,6 +135,21 @@ async def digest(collection: AsyncCollection[Document]) -> str:
         hashlib.sha256(canonical(doc)).digest()
         async for doc in collection.find({}, batch_size=DIGEST_BATCH)
     ]
+    return _of_hashes(hashes)
+
+
+async def raw_digest(collection: AsyncCollection[Document]) -> str:
+    """The same over each document's BSON as the server stores it, undecoded: equal raw
+    digests mean equal documents (`digest` is a function of those bytes), unequal ones may
+    differ only in field order. Several times cheaper for this process than `digest`."""
+    raw = collection.with_options(codec_options=RAW_CODEC)
+    hashes = [
+        hashlib.sha256(doc.raw).digest() async for doc in raw.find({}, batch_size=DIGEST_BATCH)
+    ]
+    return _of_hashes(hashes)
+
+
+def _of_hashes(hashes: list[bytes]) -> str:
     hashes.sort()
     return f"{len(hashes)}:{hashlib.sha256(b''.join(hashes)).hexdigest()}"
 
@@ -153,9 +172,17 @@ async def digests(
     pairs: Sequence[tuple[AsyncCollection[Document], AsyncCollection[Document]]],
 ) -> list[bool]:
     """Whether each pair of collections holds the same documents, every digest at once (the
-    server reads one collection while this process hashes another)."""
-    found = await asyncio.gather(*(digest(c) for pair in pairs for c in pair))
-    return [found[2 * i] == found[2 * i + 1] for i in range(len(pairs))]
+    server reads one collection while this process hashes another): first as stored
+    (`raw_digest`), and only the pairs that differ so again field order aside (`digest`), as
+    the same projection writing in another order of events may order an upserted document's
+    fields differently."""
+    raw = await asyncio.gather(*(raw_digest(c) for pair in pairs for c in pair))
+    equal = [raw[2 * i] == raw[2 * i + 1] for i in range(len(pairs))]
+    again = [i for i, same in enumerate(equal) if not same]
+    found = await asyncio.gather(*(digest(c) for i in again for c in pairs[i]))
+    for k, i in enumerate(again):
+        equal[i] = found[2 * k] == found[2 * k + 1]
+    return equal
 
 
 async def applied_state(db: AsyncDatabase[Document], upstream: str) -> tuple[int, list[int]]:
@@ -438,11 +465,18 @@ class Rebuild:
         compared = sorted(rebuilt - set(self.caches))
         async with self._held(live_db) as holding:
             await self._progress("switching", force=True)
+            started = time.monotonic()
             frozen = {c.upstream: await applied_state(live_db, c.upstream) for c in self.consumers}
             for consumer in self.consumers:
                 await self._bring_to(consumer, *frozen[consumer.upstream])
             await self._copy_rest(live_db, new_db, rebuilt, {s.upstream for s in selected})
+            brought = time.monotonic()
             equal = await digests([(live_db[name], new_db[name]) for name in compared])
+            self.say(
+                f"held the live consumers: the last events and the rest copied in "
+                f"{brought - started:.1f} s, {len(compared)} collections of both generations "
+                f"compared in {time.monotonic() - brought:.1f} s"
+            )
             differences = [name for name, same in zip(compared, equal, strict=True) if not same]
             differences += [
                 f"{POSITIONS}:{c.upstream}"
