@@ -36,7 +36,7 @@ import bson
 import grpc
 from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
-from lmp.common.v1 import events_pb2_grpc
+from lmp.common.v1 import events_pb2, events_pb2_grpc
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -69,6 +69,7 @@ PAUSE_RENEW_S = 5.0
 SWITCH_GRACE_S = 5.0
 PROGRESS_EVERY_S = 1.0
 COPY_BATCH = 1_000
+PAGES_PER_TRANSACTION = 5
 DIGEST_BATCH = 10_000
 RAW_CODEC: CodecOptions[RawBSONDocument] = CodecOptions(document_class=RawBSONDocument)
 
@@ -197,11 +198,34 @@ async def applied_state(db: AsyncDatabase[Document], upstream: str) -> tuple[int
 
 class RebuildConsumer(TrackedConsumer):
     """A consumer into the new generation that counts what it applies, in the largest pages the
-    log serves: it has no reader waiting for its next event, and each page is a transaction."""
+    log serves, several to a transaction: it has no reader waiting for its next event."""
 
     applied_events = 0
     read_limit = MAX_LIMIT
+    # Log pages applied in one transaction: the transaction's own reads and writes (fence,
+    # position, tracking, the stored position read before each page) are paid once for them.
+    pages_per_transaction = PAGES_PER_TRANSACTION
     on_page: Callable[[], None] | None = None
+
+    async def _read(
+        self, stub: events_pb2_grpc.EventLogAsyncStub, after: int, *, limit: int
+    ) -> events_pb2.ReadEventsResponse:
+        """Up to `pages_per_transaction` of the log's pages from `after`, as one (the round's
+        first read, of one event for the head, stays one)."""
+        page = await super()._read(stub, after, limit=limit)
+        if limit != self.read_limit:
+            return page
+        merged = events_pb2.ReadEventsResponse()
+        merged.CopyFrom(page)
+        for _ in range(self.pages_per_transaction - 1):
+            if merged.next_after <= after or merged.next_after >= merged.max_notification_id:
+                break
+            after = merged.next_after
+            page = await super()._read(stub, after, limit=limit)
+            merged.events.extend(page.events)
+            merged.next_after = max(merged.next_after, page.next_after)
+            merged.max_notification_id = max(merged.max_notification_id, page.max_notification_id)
+        return merged
 
     async def apply_page(
         self, envelopes: Sequence[Envelope], path: str, *, through: int = 0
