@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import pytest
 from expertise.projections import PracticesProjection, ReviewsProjection, SessionsProjection
 from kpi.projections import (
     REGISTRY_FACT_INDEXES,
@@ -25,11 +26,13 @@ from kpi.projections import (
 )
 from lmp_contracts import expertise, registry, voting
 from lmp_contracts.base import EventContract
+from lmp_kit.consumer import TrackedConsumer
 from lmp_kit.envelope import Envelope
 from notifications import projections as notify
 from notifications.projections import DELIVERIES, FEEDS, INBOX, SUBSCRIPTIONS
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import OperationFailure
 from registry.projections import (
     ActivityProjection,
     CaseProjection,
@@ -285,6 +288,48 @@ async def test_kpi_facts_are_the_same_singly_whole_cut_shuffled_or_replayed(mong
 
     await same_singly_whole_and_cut(mongo, make, events, seed=4)
     await same_whatever_the_order_and_batches(mongo, make, events, seed=5)
+
+
+async def test_kpi_facts_through_the_consumer_are_inserted_unread_and_still_once_each(mongo):
+    """The consumer hands kpi's facts only the events its tracking shows were never applied
+    (`apply_fresh`: no `_id $in` read first); the Kafka path and a catch-up round delivering
+    the same events again are kept out by the tracking, so the facts are those of each event
+    once. `apply_fresh` itself does not survive a replay: the tracking is what keeps it out."""
+    client, name = mongo
+    events = interleaved(registry_lives(), seed=19)
+
+    def make() -> FactsProjection:
+        return FactsProjection(REGISTRY_FACTS, REGISTRY_FACTS_COLLECTION, REGISTRY_FACT_INDEXES)
+
+    once = (await applied_in(client, f"{name}_once", make(), [events]))[REGISTRY_FACTS_COLLECTION]
+    assert once
+    projection = make()
+    consumer = TrackedConsumer(
+        upstream="registry",
+        projections=(projection,),
+        client=client,
+        database=name,
+        upstream_target="127.0.0.1:9",  # never called: pages are handed to it
+        topic="unused",
+        token=lambda: "",
+    )
+    await consumer.prepare()
+    half = len(events) // 2
+    await consumer.apply_page(events[:half], "kafka")
+    await consumer.apply_page(events, "catch-up", through=len(events))
+    await consumer.apply_page(events[half - 3 :], "kafka")
+    db = client[name]
+    found = [doc async for doc in db[REGISTRY_FACTS_COLLECTION].find({}).sort("_id", 1)]
+    assert found == once
+
+    async def replayed(session: AsyncClientSession) -> None:
+        mine = [e for e in events[:half] if e.event_type in projection.event_types]
+        await projection.apply_fresh(mine, db, session)
+
+    async with client.start_session() as session:
+        with pytest.raises(OperationFailure):
+            await session.with_transaction(replayed)
+    assert [doc async for doc in db[REGISTRY_FACTS_COLLECTION].find({}).sort("_id", 1)] == once
 
 
 async def test_the_library_keeps_each_sections_latest_word_and_counts_each_replication(mongo):

@@ -97,6 +97,24 @@ class IndexedAfterLoad(Protocol):
     index_after_load: bool
 
 
+@runtime_checkable
+class AppliesFresh(Protocol):
+    """A projection whose `apply_batch` first reads which of the batch's events it applied
+    before (a replay changes nothing), and that can skip that read when the consumer vouches
+    for the batch: `apply_fresh` gets only events that the consumer's position and tracking
+    show were never applied to this generation, in the transaction that records them. That
+    holds while the projection's collections are written by this consumer alone and dropped
+    with its tracking (`reset`, a rebuild's new generation). On SecantusDB the `_id $in` read
+    of a 1,000-event page was about a fifth of the server's work in a rebuild."""
+
+    async def apply_fresh(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None: ...
+
+
 class HeldError(Exception):
     """The generation's fence holds its consumers (a rebuild compares or switched away)."""
 
@@ -330,7 +348,10 @@ class TrackedConsumer(LogFollower):
             mine = [e for e in fresh if e.event_type in projection.event_types]
             if not mine:
                 continue
-            await projection.apply_batch(mine, view, session)
+            if isinstance(projection, AppliesFresh):
+                await projection.apply_fresh(mine, view, session)
+            else:
+                await projection.apply_batch(mine, view, session)
         return fresh
 
     def _block_id(self, block: int) -> str:

@@ -266,13 +266,7 @@ class FactsProjection:
         """Each event's fact document (keyed by its event id), in one insert of those not there
         yet: a fact is a function of its event alone, so one already there (a replay) is that
         same document. Inserts, not upserts: an upsert costs the store several inserts."""
-        documents: dict[str, Document] = {}
-        for envelope in envelopes:
-            if envelope.city_id in {"", ALL_CITIES}:
-                continue
-            document = self.facts[envelope.event_type](envelope)
-            if document is not None:
-                documents[document["_id"]] = document
+        documents = self._documents(envelopes)
         if not documents:
             return
         facts = db[self.collection]
@@ -282,6 +276,31 @@ class FactsProjection:
             del documents[there["_id"]]
         if documents:
             await facts.insert_many(list(documents.values()), ordered=False, session=session)
+
+    async def apply_fresh(
+        self,
+        envelopes: Sequence[Envelope],
+        db: AsyncDatabase[Document],
+        session: AsyncClientSession,
+    ) -> None:
+        """The same for events the consumer's tracking shows were never applied here
+        (`lmp_kit.consumer.AppliesFresh`): inserted without reading which are there (one of
+        this generation's facts is written only with its event's tracking)."""
+        documents = self._documents(envelopes)
+        if documents:
+            await db[self.collection].insert_many(
+                list(documents.values()), ordered=False, session=session
+            )
+
+    def _documents(self, envelopes: Sequence[Envelope]) -> dict[str, Document]:
+        documents: dict[str, Document] = {}
+        for envelope in envelopes:
+            if envelope.city_id in {"", ALL_CITIES}:
+                continue
+            document = self.facts[envelope.event_type](envelope)
+            if document is not None:
+                documents[document["_id"]] = document
+        return documents
 
 
 # The events of a KPI period, each of one city and month.
