@@ -13,8 +13,11 @@ from typing import Any
 from kpi import views
 from kpi.consumers import SUBSCRIPTIONS
 from kpi.domain.scoring import Closure, Scorecard
+from kpi.metrics import Gauges
 from kpi.projections import VOTING_FACTS_COLLECTION, FactsProjection
+from lmp_kit.consumer import TrackedConsumer
 from lmp_kit.envelope import Envelope
+from prometheus_client import REGISTRY
 from pymongo import AsyncMongoClient, monitoring
 
 CITY, OTHER = "sarov", "ozersk"
@@ -238,3 +241,56 @@ async def test_a_poll_closed_after_an_early_signature_counts_next_month_read_by_
         i.note for i in cards[ASKED].indicators if i.name == "voting"
     )
     assert await examined_only_returned(client, name, finds.filters) > 0
+
+
+def sample(name: str, city: str) -> float:
+    value = REGISTRY.get_sample_value(name, {"city": city})
+    assert value is not None, name
+    return value
+
+
+async def test_the_gauges_compute_the_cards_again_only_after_a_batch_or_in_a_new_month(mongo):
+    """Between two batches the gauges read only the fences: the waiting seconds move with the
+    clock from the kept moment; a batch applied (its fence counted) or the next month computes
+    the cards again."""
+    client, name = mongo
+    registry, voting, _ = federation(Numbers())
+    consumers = {
+        s.upstream: TrackedConsumer(
+            upstream=s.upstream,
+            projections=s.projections,
+            client=client,
+            database=name,
+            upstream_target="127.0.0.1:9",  # never called: pages are handed to it
+            topic="unused",
+            token=lambda: "",
+        )
+        for s in SUBSCRIPTIONS
+    }
+    for consumer in consumers.values():
+        await consumer.prepare()
+    await consumers["registry"].apply_page(registry, "kafka")
+    last_poll = next(
+        i
+        for i, e in enumerate(voting)
+        if e.city_id == OTHER and "03" in str(e.payload.get("month", ""))
+    )
+    await consumers["voting"].apply_page(voting[:last_poll], "kafka")
+    db = client[name]
+    gauges = Gauges()
+    april = datetime(2026, 4, 2, tzinfo=UTC)  # the last ended month: 2026-03, awaiting
+
+    await gauges.refresh(db, april)
+    waited = sample("lmp_kpi_months_awaiting_curator_seconds", CITY)
+    await gauges.refresh(db, april + timedelta(seconds=60))
+    assert gauges.computations == 1
+    assert sample("lmp_kpi_months_awaiting_curator_seconds", CITY) == waited + 60
+    before = sample("lmp_kpi_month_score", OTHER)
+
+    await consumers["voting"].apply_page(voting[last_poll:], "kafka")  # OTHER's March poll
+    await gauges.refresh(db, april + timedelta(seconds=70))
+    assert gauges.computations == 2
+    assert sample("lmp_kpi_month_score", OTHER) != before
+
+    await gauges.refresh(db, datetime(2026, 5, 2, tzinfo=UTC))
+    assert gauges.computations == 3

@@ -16,7 +16,7 @@ from pymongo.errors import PyMongoError
 from kpi.api import registrations
 from kpi.application import KpiApplication
 from kpi.consumers import SUBSCRIPTIONS
-from kpi.metrics import refresh_gauges
+from kpi.metrics import Gauges
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +25,10 @@ def gauges(
     db: AsyncDatabase[dict[str, Any]], interval_s: float
 ) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
     async def refresh_gauges_forever(stopping: asyncio.Event) -> None:
+        kept = Gauges()
         while not stopping.is_set():
             try:
-                await refresh_gauges(db, datetime.now(UTC))
+                await kept.refresh(db, datetime.now(UTC))
             except PyMongoError as error:
                 log.warning("cannot refresh the scorecard gauges: %s", error)
             await sleep_unless(stopping, interval_s)
