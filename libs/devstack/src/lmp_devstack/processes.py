@@ -11,6 +11,7 @@ import pwd
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from lmp_devstack.ports import LOCALHOST, free_port, port_is_open
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
-    from types import TracebackType
+    from types import FrameType, TracebackType
 
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
@@ -78,6 +79,7 @@ class ManagedProcess:
             )
         process = cls(popen=popen, log_path=log_path, stop_signal=stop_signal)
         _unstopped[popen.pid] = process
+        _stop_on_sigterm()
         return process
 
     @property
@@ -127,6 +129,23 @@ _unstopped: dict[int, ManagedProcess] = {}
 def _stop_unstopped() -> None:
     for process in list(_unstopped.values()):
         process.stop(timeout=5)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (`timeout`, a CI runner, `kill`) ends this program as Ctrl-C does, so its
+    cleanup and `_stop_unstopped` run: by default it would end at once and leave the servers
+    running (a test run cut short left Tansu, SecantusDB and services taking a core). Only
+    where nobody set a handler (`lmp up` sets its own) and from the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupted)
+
+
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    del frame
+    signal.signal(signum, signal.SIG_DFL)  # a second SIGTERM ends it at once
+    raise KeyboardInterrupt
 
 
 @dataclass
