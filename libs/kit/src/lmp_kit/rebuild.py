@@ -27,10 +27,10 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import bson
 import grpc
@@ -60,6 +60,7 @@ from lmp_kit.runtime import Subscription, generation_collections
 log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
+_D = TypeVar("_D", Document, RawBSONDocument)
 
 # How long a hold of the live consumers lasts unless renewed, and how often it is renewed.
 PAUSE_LEASE_S = 30.0
@@ -132,25 +133,24 @@ async def digest(collection: AsyncCollection[Document]) -> str:
     """The collection's documents, field order aside, as `<count>:<SHA-256>`: of the sorted
     SHA-256s of their canonical BSON (`canonical`). Equal for the same set of documents in any
     order; different for any difference in a value or a type (an int32 is no int64)."""
-    hashes = [
-        hashlib.sha256(canonical(doc)).digest()
-        async for doc in collection.find({}, batch_size=DIGEST_BATCH)
-    ]
-    return _of_hashes(hashes)
+    return await _digest(collection, canonical)
 
 
 async def raw_digest(collection: AsyncCollection[Document]) -> str:
     """The same over each document's BSON as the server stores it, undecoded: equal raw
     digests mean equal documents (`digest` is a function of those bytes), unequal ones may
     differ only in field order. Several times cheaper for this process than `digest`."""
-    raw = collection.with_options(codec_options=RAW_CODEC)
+    raw: AsyncCollection[RawBSONDocument] = collection.with_options(codec_options=RAW_CODEC)
+    return await _digest(raw, lambda doc: doc.raw)
+
+
+async def _digest(
+    collection: AsyncCollection[_D], as_bytes: Callable[[_D], bytes | memoryview]
+) -> str:
     hashes = [
-        hashlib.sha256(doc.raw).digest() async for doc in raw.find({}, batch_size=DIGEST_BATCH)
+        hashlib.sha256(as_bytes(doc)).digest()
+        async for doc in collection.find({}, batch_size=DIGEST_BATCH)
     ]
-    return _of_hashes(hashes)
-
-
-def _of_hashes(hashes: list[bytes]) -> str:
     hashes.sort()
     return f"{len(hashes)}:{hashlib.sha256(b''.join(hashes)).hexdigest()}"
 
@@ -172,18 +172,25 @@ def _keys_sorted(value: Any) -> Any:  # noqa: ANN401  # any BSON value
 async def digests(
     pairs: Sequence[tuple[AsyncCollection[Document], AsyncCollection[Document]]],
 ) -> list[bool]:
-    """Whether each pair of collections holds the same documents, every digest at once (the
-    server reads one collection while this process hashes another): first as stored
+    """Whether each pair of collections holds the same documents: first as stored
     (`raw_digest`), and only the pairs that differ so again field order aside (`digest`), as
     the same projection writing in another order of events may order an upserted document's
     fields differently."""
-    raw = await asyncio.gather(*(raw_digest(c) for pair in pairs for c in pair))
-    equal = [raw[2 * i] == raw[2 * i + 1] for i in range(len(pairs))]
+    equal = await _same(pairs, raw_digest)
     again = [i for i, same in enumerate(equal) if not same]
-    found = await asyncio.gather(*(digest(c) for i in again for c in pairs[i]))
-    for k, i in enumerate(again):
-        equal[i] = found[2 * k] == found[2 * k + 1]
+    for i, same in zip(again, await _same([pairs[i] for i in again], digest), strict=True):
+        equal[i] = same
     return equal
+
+
+async def _same(
+    pairs: Sequence[tuple[AsyncCollection[Document], AsyncCollection[Document]]],
+    digest_of: Callable[[AsyncCollection[Document]], Awaitable[str]],
+) -> list[bool]:
+    """Each pair's digests equal, every digest at once (the server reads one collection while
+    this process hashes another)."""
+    found = await asyncio.gather(*(digest_of(c) for pair in pairs for c in pair))
+    return [found[2 * i] == found[2 * i + 1] for i in range(len(pairs))]
 
 
 async def applied_state(db: AsyncDatabase[Document], upstream: str) -> tuple[int, list[int]]:
