@@ -138,3 +138,17 @@ def test_a_stop_that_hangs_in_a_blocking_call_still_ends_within_the_bound(start)
     assert service.wait_for_exit(STOP_BOUND_S + 5) == 1
     assert time.monotonic() - signalled < STOP_BOUND_S + 2
     assert "did not stop within 2 s; exiting now" in service.output()
+
+
+def test_commands_have_more_threads_than_asyncios_default_executor(start):
+    """Each command blocks a thread of the default executor until its group commit; asyncio's
+    default (cores + 4) capped how many shared one. The runtime's executor has
+    LMP_COMMAND_THREADS (32): 24 blocking calls are all inside at once (with 6 they are not,
+    and the worker dies with a broken barrier)."""
+    service = start("crowd")
+    deadline = time.monotonic() + 15
+    while not service.trigger.exists() and time.monotonic() < deadline:
+        assert service.process.poll() is None, service.output()
+        time.sleep(0.05)
+    assert service.trigger.read_text(encoding="utf-8") == "together", service.output()
+    assert "died" not in service.output()

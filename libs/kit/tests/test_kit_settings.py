@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lmp_kit.settings import SERVICES, Settings, SettingsError
+from lmp_kit.settings import DEFAULT_COMMAND_THREADS, SERVICES, Settings, SettingsError
 
 JWT_KEY = "a-test-secret-that-is-long-enough-for-hs256"
 BASE = {"LMP_JWT_SECRET": JWT_KEY}
@@ -184,3 +184,11 @@ def test_sharing_the_grpc_port_is_off_unless_asked_and_takes_only_true_or_false(
     assert Settings.from_env("voting", {**BASE, "LMP_GRPC_REUSE_PORT": "true"}).grpc_reuse_port
     with pytest.raises(SettingsError, match="LMP_GRPC_REUSE_PORT must be true or false, not 'si'"):
         Settings.from_env("voting", {**BASE, "LMP_GRPC_REUSE_PORT": "si"})
+
+
+def test_command_threads_default_to_32_and_must_be_a_sane_count():
+    assert Settings.from_env("kpi", BASE).command_threads == DEFAULT_COMMAND_THREADS == 32
+    assert Settings.from_env("kpi", {**BASE, "LMP_COMMAND_THREADS": "8"}).command_threads == 8
+    for wrong in ("0", "-3", "100000"):
+        with pytest.raises(SettingsError, match=r"LMP_COMMAND_THREADS must be between 1 and 1024"):
+            Settings.from_env("kpi", {**BASE, "LMP_COMMAND_THREADS": wrong})

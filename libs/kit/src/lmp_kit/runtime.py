@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Collection, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -268,6 +269,9 @@ class ServiceRuntime:
         self, components: Collection[str], stopping: asyncio.Event, stop_bound_s: float | None
     ) -> int:
         settings = self.settings
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(settings.command_threads, thread_name_prefix="command")
+        )
         self._changed = asyncio.Event()
         if settings.endpoint.metrics_port:
             serve_metrics(settings.grpc_host, settings.endpoint.metrics_port)

@@ -19,6 +19,12 @@ EventStoreKind = Literal["sqlite", "postgres", "memory"]
 
 # What one process of a service may run: its gRPC API, its outbox relay, its consumers.
 COMPONENTS = frozenset({"api", "relay", "consumers"})
+# Threads that run the commands' use cases (the event loop's default executor): each command
+# blocks one until its events are recorded, so these bound how many share a group commit.
+# asyncio's default (cores + 4: 6 here) held registry to 430 problems/s where 32 gave 586 at
+# 16 in flight (bench/README.md, "Command threads"); each costs a little memory when idle.
+DEFAULT_COMMAND_THREADS = 32
+MAX_COMMAND_THREADS = 1024
 
 
 class SettingsError(ValueError):
@@ -70,6 +76,7 @@ class Settings:
     relay_min_batch_interval_s: float
     reconcile_interval_s: float
     log_level: str
+    command_threads: int
     event_loop: Literal["uvloop", "asyncio"]
     grpc_limits: GrpcLimits = field(default_factory=GrpcLimits)
 
@@ -150,6 +157,7 @@ class Settings:
             relay_min_batch_interval_s=reader.number("LMP_RELAY_MIN_BATCH_INTERVAL_S", 0.05),
             reconcile_interval_s=reader.number("LMP_RECONCILE_INTERVAL_S", 10.0),
             log_level=reader.text("LMP_LOG_LEVEL", "INFO"),
+            command_threads=command_threads(reader),
             event_loop=event_loop,  # type: ignore[arg-type]  # checked above
             grpc_limits=GrpcLimits(
                 max_streams=reader.integer("LMP_GRPC_MAX_STREAMS", GrpcLimits.max_streams),
@@ -162,6 +170,14 @@ class Settings:
                 ),
             ),
         )
+
+
+def command_threads(reader: _Reader) -> int:
+    threads = reader.integer("LMP_COMMAND_THREADS", DEFAULT_COMMAND_THREADS)
+    if not 1 <= threads <= MAX_COMMAND_THREADS:
+        msg = f"LMP_COMMAND_THREADS must be between 1 and {MAX_COMMAND_THREADS}, not {threads}"
+        raise SettingsError(msg)
+    return threads
 
 
 def _endpoint(reader: _Reader, name: str) -> Endpoint:
