@@ -80,6 +80,13 @@ def seed(env: Mapping[str, str]) -> Programme:
                 metadata=api.office(),
                 timeout=TIMEOUT_S,
             )
+            # The command answers from the month's aggregate; the curator's pages read kpi's
+            # read model, which follows kpi's own events a moment later.
+            eventually(
+                partial(scorecard, api, cid, dates.month),
+                lambda card: card.status == "awaiting_curator",
+                f"the scorecard of {cid} awaiting the curator",
+            )
             activities[cid] = list(
                 api.registry.ListActivities(
                     registry_pb2.ListActivitiesRequest(city_id=cid, month=dates.month),
