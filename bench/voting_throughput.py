@@ -34,6 +34,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import grpc
@@ -125,6 +126,11 @@ def bearer(env: dict[str, str], subject: str, role: str) -> tuple[tuple[str, str
     issuer = issuer_of(Settings.from_env("voting", env))
     token = issuer.issue(subject, roles=[role], cities=[CITY], ttl_seconds=7200)
     return (("authorization", f"Bearer {token}"),)
+
+
+def fewer_than(load: Load, count: int) -> bool:
+    """Whether the load has had fewer than `count` ballots accepted."""
+    return len(load.accepted_at) < count
 
 
 def choices_for(method: str, number: int) -> list[voting_pb2.Choice]:
@@ -352,8 +358,9 @@ class Bench:
                 "lmp_consumer_duplicates_total", 0.0
             )
             if not delivered:
-                probes = len(load.accepted_at) + PROBE_BALLOTS
-                await self.cast(load, lambda probes=probes: len(load.accepted_at) < probes)
+                await self.cast(
+                    load, partial(fewer_than, load, len(load.accepted_at) + PROBE_BALLOTS)
+                )
                 await asyncio.sleep(0.5)
                 continue
             if head is None:
