@@ -22,6 +22,7 @@ from lmp_console.app import create_app
 from lmp_console.settings import ConsoleSettings
 from lmp_devstack import free_port
 
+from lmp_cli.demo.clients import eventually
 from tests.browser.programme import Programme, seed
 from tests.integration.conftest import Slice, slice_env
 
@@ -222,10 +223,15 @@ def test_evaluate_sign_and_amend_a_month(console, programme, services_stack):
         )
         assert amended.status_code == 200, text_of(amended.text)[:500]
         assert "Поправка записана" in amended.text
-    card = services_stack.kpi().GetScorecard(
-        kpi_pb2.GetScorecardRequest(city_id=city, month=programme.month),
-        metadata=services_stack.metadata("curator", cities=(city,)),
-        timeout=10,
+    # read without the console's consistency token: kpi's read model follows a moment later
+    card = eventually(
+        lambda: services_stack.kpi().GetScorecard(
+            kpi_pb2.GetScorecardRequest(city_id=city, month=programme.month),
+            metadata=services_stack.metadata("curator", cities=(city,)),
+            timeout=10,
+        ),
+        lambda card: bool(card.amendments),
+        "the amendment in kpi's read model",
     )
     assert card.amendments[-1].reason == "Факт признан ошибочно"
     assert card.status != "closed"
