@@ -343,7 +343,7 @@ class Bench:
         self.current = load
         self.loads.append(load)
         follower = asyncio.create_task(self.follow(load, started + self.args.drain_timeout))
-        await self.cast(load, lambda: len(load.accepted_at) < self.args.warmup)
+        await self.cast(load, partial(fewer_than, load, self.args.warmup))
         load.sending = False
         await follower
         sent_s = time.monotonic() - started
